@@ -1,0 +1,135 @@
+/*
+ * config/config.h — every tunable of oidcd, typed, units in the names.
+ *
+ * Sources, highest precedence first (DESIGN "Configuration", STYLE B10):
+ *   flags (--set key=value and the named flags main() maps to keys)
+ *   > environment (OIDCD_ + key upper-cased, '.' -> '_'; lists comma-separated)
+ *   > config file (`key value...` lines, '#' comments; lists space-separated)
+ *   > defaults (and the --dev defaults).
+ * Unknown keys, malformed lines and bad values fail with the source named:
+ *   "oidcd.conf:12: ttl.access_token: not a duration (use 30s, 15m, 1h, 30d)"
+ *   "OIDCD_ISSUER: issuer: not an absolute http(s) URL"
+ *   "--set: threads: not a number in 1..1024"
+ * After config_load() the struct is treated as const and travels by pointer.
+ *
+ * To add a key: add the field here, its default and parser line in the key
+ * table in config.c, and document it in examples/oidcd.conf (a test loads
+ * that file and fails on any undocumented key).
+ */
+#ifndef CONFIG_CONFIG_H
+#define CONFIG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "common/log.h"
+
+enum config_alg {
+	CONFIG_ALG_RS256 = 0,
+	CONFIG_ALG_PS256,
+	CONFIG_ALG_ES256,
+	CONFIG_ALG_EDDSA,
+};
+
+enum config_sync {
+	CONFIG_SYNC_FULL = 0, /* default: nothing acknowledged is lost on power failure */
+	CONFIG_SYNC_NORMAL,
+};
+
+/* An address block from proxy.trusted, e.g. 10.0.0.0/8 or ::1/128. */
+struct config_cidr {
+	int family;		/* AF_INET or AF_INET6 */
+	unsigned char addr[16]; /* network byte order; first 4 used for AF_INET */
+	unsigned prefix_bits;
+};
+
+struct config {
+	bool is_dev; /* --dev: development defaults, relaxed checks */
+
+	char *issuer;	    /* absolute URL, no trailing slash, no query/fragment */
+	char *public_listen; /* "host:port"; port 0 = ephemeral */
+	char *admin_listen;  /* "host:port"; empty string = admin API disabled */
+	char *database;	    /* path of the SQLite file */
+	enum config_sync database_synchronous;
+
+	char **secrets_system; /* first is active; the rest only decrypt/verify */
+	size_t secrets_system_count;
+
+	enum log_level log_level;
+	enum log_format log_format;
+
+	size_t limits_body_bytes;	     /* default 64 KiB */
+	size_t limits_header_bytes;	     /* per-connection memory for headers; default 32 KiB */
+	unsigned limits_connections;	     /* max concurrent connections; default 1024 */
+	unsigned limits_connection_timeout_secs; /* idle connection timeout; default 30 */
+	unsigned threads;		     /* worker threads; default: number of cores */
+
+	int64_t ttl_access_token_secs;	/* 1h */
+	int64_t ttl_refresh_token_secs; /* 720h */
+	int64_t ttl_id_token_secs;	/* 1h */
+	int64_t ttl_auth_code_secs;	/* 10m */
+	int64_t ttl_login_session_secs; /* 720h */
+
+	struct config_cidr *proxy_trusted;
+	size_t proxy_trusted_count;
+
+	bool registration_enabled; /* default off; on with --dev */
+
+	enum config_alg keys_algorithm;	      /* RS256 */
+	unsigned keys_rsa_bits;		      /* 2048 (2048..8192) */
+	int64_t keys_publish_before_use_secs; /* 1h */
+	int64_t keys_refresh_interval_secs;   /* 60s: how often the server re-reads keys */
+
+	int64_t http_cache_max_age_secs; /* 5m; must be < keys.publish_before_use */
+};
+
+/*
+ * A key=value override from the command line. main() turns --listen,
+ * --database, --set k=v etc. into these; they win over everything else.
+ */
+struct config_override {
+	const char *key;
+	const char *value;
+};
+
+/*
+ * Loads the configuration. path may be NULL (no file). envp is the process
+ * environment (NULL-terminated "K=V" strings; only OIDCD_* are read; may be
+ * NULL). is_dev selects the --dev defaults and relaxed checks. On ST_OK *out
+ * is filled (release with config_free). On failure err->msg is one line
+ * naming source, line and key, and *out is untouched.
+ *
+ * Validation (without --dev): secrets.system must be set (each >= 16
+ * characters); issuer must be https unless its host is loopback
+ * (127.0.0.0/8, ::1, localhost); http.cache_max_age < keys.publish_before_use.
+ * With --dev a missing secrets.system is allowed: main() then supplies one
+ * with config_set_dev_secret().
+ */
+enum status config_load(const char *path, const char *const *envp,
+			const struct config_override *overrides, size_t noverrides, bool is_dev,
+			struct config *out, struct err *err);
+
+/* Installs the generated --dev secret as the only system secret (copied). */
+void config_set_dev_secret(struct config *cfg, const char *secret);
+
+/* Releases everything config_load allocated; NULL is a no-op. */
+void config_free(struct config *cfg);
+
+/* Name of an algorithm as JOSE spells it ("RS256", "EdDSA", ...). */
+const char *config_alg_name(enum config_alg alg);
+
+/*
+ * Parses a duration: "30s", "15m", "1h", "30d" or a bare number of seconds.
+ * Exposed for tests and the fuzzer. ST_INVALID on anything else or overflow.
+ */
+enum status config_parse_duration(const char *s, int64_t *secs_out);
+
+/* Parses "10.0.0.0/8", "::1", "192.168.1.1" (host = full prefix). */
+enum status config_parse_cidr(const char *s, struct config_cidr *out);
+
+/* True when addr (family AF_INET/AF_INET6, network order) is in any block. */
+bool config_is_trusted_proxy(const struct config *cfg, int family, const unsigned char *addr);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * storage/store.h — the whole storage API of oidcd. SQL lives only in
+ * storage/; callers see typed records, never sqlite3 or JSON objects.
+ *
+ * Threading: a struct store is shared by all threads. Each thread that calls
+ * into it gets its own SQLite connection, opened lazily on first use with
+ * every statement prepared once, and closed when the thread exits or at
+ * store_close(). Nothing else is shared. WAL mode lets readers run beside
+ * the one writer; busy_timeout absorbs writer contention.
+ *
+ * Conventions: functions return enum status; records returned by lookups
+ * live in the caller's arena; time is always a parameter (SQL never calls
+ * 'now'); single-use records are consumed by one DELETE ... RETURNING; every
+ * multi-row write is one transaction.
+ *
+ * To add a table: add a numbered migration in migrate.c (never edit an old
+ * one), a record struct and functions here, statements in store_internal.h,
+ * and a test in the matching *_test.c against ":memory:".
+ */
+#ifndef STORAGE_STORE_H
+#define STORAGE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/arena.h"
+#include "common/err.h"
+
+struct store;
+
+struct store_options {
+	bool synchronous_full; /* PRAGMA synchronous=FULL (else NORMAL) */
+	int busy_timeout_ms;	/* 0 = default 5000 */
+	bool read_only;		/* open without creating or migrating (CLI inspection) */
+};
+
+/*
+ * Opens (creating when missing, unless read_only) the database at path
+ * (":memory:" for tests: then all threads share one connection) and checks
+ * it: ST_INVALID "not an SQLite database" for any other file, which is left
+ * untouched; ST_UNSUPPORTED "database schema version N is newer than this
+ * oidcd (M)" for a newer schema. Does NOT migrate: call store_migrate().
+ */
+enum status store_open(const char *path, const struct store_options *opts, struct store **out,
+		       struct err *err);
+void store_close(struct store *s); /* NULL is a no-op */
+
+/* Applies pending migrations, each in its own transaction. *applied_out may be NULL. */
+enum status store_migrate(struct store *s, int *applied_out, struct err *err);
+/* Current PRAGMA user_version and the newest this binary knows. */
+enum status store_schema_version(struct store *s, int *current_out, struct err *err);
+int store_schema_latest(void);
+/* Cheap readiness probe: the calling thread's connection answers a query. */
+enum status store_ping(struct store *s, struct err *err);
+
+/* ---- signing keys (table keys) ---- */
+
+struct store_key {
+	const char *kid;
+	const char *alg; /* JOSE name, e.g. "RS256" */
+	int64_t created_at;
+	int64_t usable_from;
+	const unsigned char *sealed; /* private key, sealed (crypto/seal.h) */
+	size_t sealed_len;
+	const char *public_jwk; /* JSON text */
+};
+
+/* Inserts one key. ST_CONFLICT when the kid exists. */
+enum status store_key_insert(struct store *s, const struct store_key *key, struct err *err);
+/* All keys, oldest usable_from first; array and strings in the arena. */
+enum status store_key_list(struct store *s, struct arena *arena, struct store_key **out,
+			   size_t *count_out, struct err *err);
+/* Deletes one key (its publication ended). ST_NOT_FOUND when absent. */
+enum status store_key_delete(struct store *s, const char *kid, struct err *err);
+
+/*
+ * A cheap change counter for the keys table: changes whenever any instance
+ * inserts or deletes a key, so a server can poll it and reload only then.
+ */
+enum status store_key_generation(struct store *s, int64_t *gen_out, struct err *err);
+
+#endif

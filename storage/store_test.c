@@ -1,0 +1,1 @@
+typedef int placeholder_t; /* replaced by the module's implementation */
