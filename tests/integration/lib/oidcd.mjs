@@ -1,0 +1,358 @@
+// tests/integration/lib/oidcd.mjs — helpers for the integration tests: run the real oidcd
+// binary (and the jwstool test tool) in fresh temporary directories, wait for the start-up
+// line to learn the bound ports, stop with a signal and return the exit code, and make
+// plain HTTP requests to 127.0.0.1 with full control over method, headers and body.
+//
+// Binaries: OIDCD_BIN (default <repo>/build/server/oidcd) and JWSTOOL_BIN (default
+// <repo>/build/tests/support/jwstool). OIDCD_START_TIMEOUT_MS (default 30000) bounds the
+// wait for the start-up line (generous for ASan builds); it is never a timing assertion.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const integrationDir = path.join(repoRoot, 'tests', 'integration');
+export const OIDCD_BIN = process.env.OIDCD_BIN || path.join(repoRoot, 'build', 'server', 'oidcd');
+export const JWSTOOL_BIN = process.env.JWSTOOL_BIN || path.join(repoRoot, 'build', 'tests', 'support', 'jwstool');
+
+const START_TIMEOUT_MS = Number(process.env.OIDCD_START_TIMEOUT_MS || 30000);
+const STOP_TIMEOUT_MS = Number(process.env.OIDCD_STOP_TIMEOUT_MS || 30000);
+const CLI_TIMEOUT_MS = Number(process.env.OIDCD_CLI_TIMEOUT_MS || 30000);
+
+/** The project version from the top-level meson.build (what `oidcd version` must print). */
+export const projectVersion = (() => {
+	const m = readFileSync(path.join(repoRoot, 'meson.build'), 'utf8').match(/version\s*:\s*'([^']+)'/);
+	return m ? m[1] : null;
+})();
+
+/** A system secret good enough for non-dev checks (>= 16 characters). */
+export const TEST_SECRET = 'integration-test-secret-0123456789';
+
+/**
+ * The environment for children: ours without any OIDCD_* variable (oidcd rejects unknown
+ * ones, and OIDCD_BIN itself would be one), plus `extra`.
+ */
+export function childEnv(extra = {}) {
+	const env = {};
+	for (const [k, v] of Object.entries(process.env)) {
+		if (!k.startsWith('OIDCD_')) env[k] = v;
+	}
+	return { ...env, ...extra };
+}
+
+/** Creates a fresh temporary directory removed after the test. */
+export async function tempDir(t) {
+	const dir = await mkdtemp(path.join(os.tmpdir(), 'oidcd-it-'));
+	t.after(() => rm(dir, { recursive: true, force: true }));
+	return dir;
+}
+
+/** Non-empty lines of a string. */
+export function lines(s) {
+	return s.split('\n').filter((l) => l.trim() !== '');
+}
+
+/**
+ * Parses one log line in either format into an object: JSON lines with JSON.parse, text
+ * lines (`level=info fn=main msg="..." key=value`) with JSON-style quoted values.
+ * Returns null for a line that is neither.
+ */
+export function parseLogLine(line) {
+	const s = line.trim();
+	if (s.startsWith('{')) {
+		try {
+			return JSON.parse(s);
+		} catch {
+			return null;
+		}
+	}
+	const out = {};
+	const re = /([A-Za-z_][\w.-]*)=("(?:[^"\\]|\\.)*"|\S*)/g;
+	let m;
+	let any = false;
+	while ((m = re.exec(s)) !== null) {
+		any = true;
+		let v = m[2];
+		if (v.startsWith('"')) {
+			try {
+				v = JSON.parse(v);
+			} catch {
+				/* keep raw */
+			}
+		}
+		out[m[1]] = v;
+	}
+	return any ? out : null;
+}
+
+function isStartLine(line) {
+	return line.includes('msg="oidcd started"') || line.includes('"msg":"oidcd started"');
+}
+
+/**
+ * Runs `oidcd <args...>` to completion. Resolves {code, signal, stdout, stderr}.
+ * A child that outlives the timeout is killed and the promise rejects.
+ */
+export function runOidcd(args, { env = {}, cwd, timeoutMs = CLI_TIMEOUT_MS } = {}) {
+	return runProcess(OIDCD_BIN, args, { env, cwd, timeoutMs });
+}
+
+/** Runs `jwstool <args...>`; same result shape as runOidcd. */
+export function runJwstool(args, { env = {}, timeoutMs = CLI_TIMEOUT_MS } = {}) {
+	return runProcess(JWSTOOL_BIN, args, { env, timeoutMs });
+}
+
+function runProcess(bin, args, { env, cwd, timeoutMs }) {
+	return new Promise((resolve, reject) => {
+		const child = spawn(bin, args, { env: childEnv(env), cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+		let stdout = '';
+		let stderr = '';
+		child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+		child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+		const timer = setTimeout(() => {
+			child.kill('SIGKILL');
+			reject(new Error(`${path.basename(bin)} ${args.join(' ')}: still running after ${timeoutMs} ms\nstderr: ${stderr}`));
+		}, timeoutMs);
+		child.on('error', (e) => {
+			clearTimeout(timer);
+			reject(e);
+		});
+		child.on('close', (code, signal) => {
+			clearTimeout(timer);
+			resolve({ code, signal, stdout, stderr });
+		});
+	});
+}
+
+/**
+ * Starts `oidcd serve` on 127.0.0.1 port 0 (public and admin) with a database in `dir`
+ * (a fresh temp dir unless given). Options:
+ *   dev (default true)   pass --dev
+ *   secret               pass --set secrets.system=<secret>
+ *   db                   database path (default <dir>/oidcd.db)
+ *   admin (default true) false → --admin-listen off
+ *   args                 extra arguments (e.g. ['--set', 'keys.algorithm=ES256'])
+ *   env                  extra environment
+ * Resolves a server handle:
+ *   publicUrl, adminUrl, publicPort, adminPort, issuer, db, dir, startLine, startFields,
+ *   stderr() (all stderr so far), stop(signal) → Promise<{code, signal}>, stopOk(signal).
+ * The process is SIGKILLed after the test if it is still running.
+ */
+export async function startOidcd(t, opts = {}) {
+	const dir = opts.dir || (await tempDir(t));
+	const db = opts.db || path.join(dir, 'oidcd.db');
+	const args = ['serve', '--listen', '127.0.0.1:0', '--database', db];
+	args.push('--admin-listen', opts.admin === false ? 'off' : '127.0.0.1:0');
+	if (opts.dev !== false) args.push('--dev');
+	if (opts.secret) args.push('--set', `secrets.system=${opts.secret}`);
+	if (opts.args) args.push(...opts.args);
+
+	const child = spawn(OIDCD_BIN, args, { env: childEnv(opts.env || {}), stdio: ['ignore', 'pipe', 'pipe'] });
+	let stderr = '';
+	let stdout = '';
+	const exited = new Promise((resolve) => {
+		child.on('exit', (code, signal) => resolve({ code, signal }));
+	});
+	let running = true;
+	exited.then(() => (running = false));
+	t.after(async () => {
+		if (running) {
+			child.kill('SIGKILL');
+			await exited;
+		}
+	});
+	child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+
+	const startLine = await new Promise((resolve, reject) => {
+		let pending = '';
+		let done = false;
+		const finish = (err, line) => {
+			if (done) return;
+			done = true;
+			clearTimeout(timer);
+			if (err) reject(err);
+			else resolve(line);
+		};
+		const timer = setTimeout(
+			() => finish(new Error(`oidcd did not log "oidcd started" within ${START_TIMEOUT_MS} ms\nargs: ${args.join(' ')}\nstderr:\n${stderr}`)),
+			START_TIMEOUT_MS,
+		);
+		child.stderr.setEncoding('utf8').on('data', (d) => {
+			stderr += d;
+			pending += d;
+			let i;
+			while ((i = pending.indexOf('\n')) >= 0) {
+				const line = pending.slice(0, i);
+				pending = pending.slice(i + 1);
+				if (isStartLine(line)) finish(null, line);
+			}
+		});
+		child.on('error', (e) => finish(e));
+		exited.then(({ code, signal }) =>
+			finish(new Error(`oidcd exited (code ${code}, signal ${signal}) before starting\nargs: ${args.join(' ')}\nstderr:\n${stderr}`)),
+		);
+	});
+
+	const fields = parseLogLine(startLine) || {};
+	const portOf = (name) => {
+		const m = startLine.match(new RegExp(`(?:\\b${name}="?|"${name}":")127\\.0\\.0\\.1:(\\d+)`));
+		return m ? Number(m[1]) : null;
+	};
+	const publicPort = portOf('public');
+	assert.ok(publicPort > 0, `start line names the bound public port: ${startLine}`);
+	const adminPort = opts.admin === false ? null : portOf('admin');
+	if (opts.admin !== false) assert.ok(adminPort > 0, `start line names the bound admin port: ${startLine}`);
+
+	const srv = {
+		child,
+		dir,
+		db,
+		args,
+		startLine,
+		startFields: fields,
+		publicPort,
+		adminPort,
+		publicUrl: `http://127.0.0.1:${publicPort}`,
+		adminUrl: adminPort ? `http://127.0.0.1:${adminPort}` : null,
+		issuer: fields.issuer,
+		stderr: () => stderr,
+		stdout: () => stdout,
+		exited,
+		get running() {
+			return running;
+		},
+		/** Sends `signal` and resolves {code, signal} once the process has exited. */
+		async stop(sig = 'SIGTERM') {
+			if (running) child.kill(sig);
+			let timer;
+			const timeout = new Promise((_, reject) => {
+				timer = setTimeout(() => {
+					child.kill('SIGKILL');
+					reject(new Error(`oidcd did not exit within ${STOP_TIMEOUT_MS} ms of ${sig}\nstderr:\n${stderr}`));
+				}, STOP_TIMEOUT_MS);
+			});
+			try {
+				return await Promise.race([exited, timeout]);
+			} finally {
+				clearTimeout(timer);
+			}
+		},
+		/** stop() and assert a clean exit 0 (the contract for SIGTERM and SIGINT). */
+		async stopOk(sig = 'SIGTERM') {
+			const r = await srv.stop(sig);
+			assert.deepEqual(r, { code: 0, signal: null }, `oidcd exits 0 on ${sig}\nstderr:\n${stderr}`);
+			return r;
+		},
+	};
+	return srv;
+}
+
+/**
+ * One HTTP request over a fresh connection (no keep-alive, so nothing lingers when the
+ * server stops). body may be a string/Buffer, or an array of chunks to send chunked.
+ * Resolves {status, headers (lower-case names), text, json (or undefined)}.
+ */
+export function request(url, { method = 'GET', headers = {}, body } = {}) {
+	return new Promise((resolve, reject) => {
+		const u = new URL(url);
+		const req = http.request(
+			{ host: u.hostname, port: u.port, path: u.pathname + u.search, method, headers, agent: false },
+			(res) => {
+				const chunks = [];
+				res.on('data', (c) => chunks.push(c));
+				res.on('error', reject);
+				res.on('end', () => {
+					const text = Buffer.concat(chunks).toString('utf8');
+					let json;
+					try {
+						json = JSON.parse(text);
+					} catch {
+						json = undefined;
+					}
+					resolve({ status: res.statusCode, headers: res.headers, text, json });
+				});
+			},
+		);
+		req.on('error', reject);
+		if (Array.isArray(body)) {
+			for (const c of body) req.write(c);
+		} else if (body !== undefined) {
+			req.write(body);
+		}
+		req.end();
+	});
+}
+
+/** GET url and assert 200 + JSON; returns the parsed body and the response. */
+export async function getJson(url, init) {
+	const res = await request(url, init);
+	assert.equal(res.status, 200, `GET ${url} → ${res.status} ${res.text}`);
+	assert.match(String(res.headers['content-type']), /^application\/json/, `${url} Content-Type`);
+	assert.ok(res.json !== undefined, `${url} returns JSON: ${res.text}`);
+	return { body: res.json, res };
+}
+
+/**
+ * Writes `raw` (a complete HTTP/1.1 request) to 127.0.0.1:port and resolves the status
+ * code of the first response and the text received; resolves {status: null} when the
+ * server closes without a status line.
+ */
+export function rawRequest(port, raw) {
+	return new Promise((resolve, reject) => {
+		const sock = net.connect({ host: '127.0.0.1', port });
+		let data = '';
+		let settled = false;
+		const done = () => {
+			if (settled) return;
+			settled = true;
+			const m = data.match(/^HTTP\/1\.[01] (\d{3})/);
+			resolve({ status: m ? Number(m[1]) : null, text: data });
+		};
+		sock.setEncoding('utf8');
+		sock.on('data', (d) => (data += d));
+		sock.on('end', done);
+		sock.on('close', done);
+		sock.on('error', (e) => {
+			// A reset after the response was received still counts as an answer.
+			if (data) done();
+			else if (e.code === 'ECONNRESET' || e.code === 'EPIPE') done();
+			else reject(e);
+		});
+		sock.write(raw);
+	});
+}
+
+/** The headers oidcd puts on every response (issue 2, "HTTP"). */
+export function assertSecurityHeaders(res, what = '') {
+	assert.equal(res.headers['x-content-type-options'], 'nosniff', `${what} X-Content-Type-Options`);
+	assert.equal(res.headers['referrer-policy'], 'no-referrer', `${what} Referrer-Policy`);
+	assert.equal(res.headers['x-frame-options'], 'DENY', `${what} X-Frame-Options`);
+}
+
+/** Asserts Cache-Control: no-store (responses that are not discovery/JWKS). */
+export function assertNoStore(res, what = '') {
+	const cc = String(res.headers['cache-control'] || '');
+	assert.ok(/(^|,)\s*no-store\s*(,|$)/.test(cc), `${what} Cache-Control has no-store: "${cc}"`);
+}
+
+/** Asserts the body is an error object {error: string, error_description: string}. */
+export function assertJsonError(res, status, what = '') {
+	assert.equal(res.status, status, `${what} status (body: ${res.text})`);
+	assert.match(String(res.headers['content-type']), /^application\/json/, `${what} Content-Type`);
+	assert.ok(res.json && typeof res.json === 'object', `${what} JSON body: ${res.text}`);
+	assert.equal(typeof res.json.error, 'string', `${what} error is a string`);
+	assert.ok(res.json.error.length > 0, `${what} error is not empty`);
+	assert.equal(typeof res.json.error_description, 'string', `${what} error_description is a string`);
+}
+
+/** Reads a file as a Buffer (for byte-identity checks). */
+export function readBytes(p) {
+	return readFile(p);
+}
