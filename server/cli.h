@@ -1,0 +1,62 @@
+/*
+ * server/cli.h — the oidcd command line: option parsing shared by every
+ * subcommand, and the subcommands other than serve (cli.c). main.c holds
+ * main() and serve.
+ *
+ * Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error
+ * (one line on stderr naming the problem).
+ */
+#ifndef SERVER_CLI_H
+#define SERVER_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config/config.h"
+#include "storage/store.h"
+
+#define CLI_MAX_OVERRIDES 64
+
+struct cli_opts {
+	const char *config_path; /* --config, else $OIDCD_CONFIG, else none */
+	bool is_dev;		 /* --dev */
+	bool wants_help;	 /* --help / -h */
+	const char *url;	 /* --url (health) */
+	struct config_override overrides[CLI_MAX_OVERRIDES];
+	size_t noverrides;
+	const char *args[8]; /* positional arguments after the command words */
+	size_t nargs;
+};
+
+/*
+ * Parses argv[first..argc) into opts. Returns false (after printing one line
+ * to stderr) on a usage error.
+ */
+bool cli_parse(int argc, char **argv, int first, struct cli_opts *opts);
+
+/* Loads the configuration for opts; prints the one-line error and returns false on failure. */
+bool cli_load_config(const struct cli_opts *opts, struct config *cfg);
+
+/*
+ * In --dev without secrets.system: reads, or creates (mode 0600), the secret
+ * in "<database>.secret" and installs it. Returns false after printing.
+ */
+bool cli_dev_secret(struct config *cfg);
+
+/*
+ * Opens (and, unless read_only, migrates) the database. Prints the one-line
+ * reason and returns the exit code (2 for a file that is not a database or
+ * is newer than this binary) on failure; 0 on success.
+ */
+int cli_open_store(const struct config *cfg, bool read_only, struct store **out);
+
+/* One-line usage of a command, and the full help. */
+void cli_usage(const char *command);
+
+int cli_config_check(const struct cli_opts *opts);
+int cli_migrate(const struct cli_opts *opts);
+int cli_keys_list(const struct cli_opts *opts);
+int cli_keys_rotate(const struct cli_opts *opts);
+int cli_health(const struct cli_opts *opts);
+
+#endif

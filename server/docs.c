@@ -1,0 +1,191 @@
+/*
+ * server/docs.c — discovery document and JWKS, cached. See docs.h.
+ *
+ * Discovery follows OpenID Connect Discovery 1.0 §3 and RFC 8414 §2 within
+ * Hydra's oidcConfiguration schema (hydra-behaviour §3.2, §3.4): its Go SDK
+ * rejects unknown members, so no field outside that schema is emitted. To
+ * advertise a new capability, add it here in the same commit as the route
+ * and its tests.
+ */
+#include "server/docs.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/xalloc.h"
+#include "crypto/jwk.h"
+#include "server/router.h"
+
+void
+docs_init(struct app_docs *docs)
+{
+	memset(docs, 0, sizeof *docs);
+	pthread_rwlock_init(&docs->lock, NULL);
+}
+
+void
+docs_free(struct app_docs *docs)
+{
+	free(docs->discovery);
+	free(docs->jwks);
+	free(docs->fingerprint);
+	pthread_rwlock_destroy(&docs->lock);
+	memset(docs, 0, sizeof *docs);
+}
+
+static json_t *
+url(const struct app *app, const char *path)
+{
+	return json_sprintf("%s%s", app->issuer, path);
+}
+
+/* Adds "<field>": <issuer><path> when the route exists (the truth rule). */
+static void
+endpoint_if_routed(json_t *doc, const struct app *app, const char *field, const char *path)
+{
+	if (router_find_path(routes_public, routes_public_count, path) != NULL)
+		json_object_set_new(doc, field, url(app, path));
+}
+
+json_t *
+docs_discovery(const struct app *app)
+{
+	int64_t now = clock_now(&app->clock);
+	const char *alg = jws_alg_name(keyring_signing_alg(app->keyring, now));
+	json_t *doc = json_object();
+
+	if (alg == NULL)
+		alg = config_alg_name(app->cfg->keys_algorithm);
+
+	/* The ten members Hydra's schema requires (hydra-behaviour §3.2). The
+	 * authorization, device and token endpoints are required there even
+	 * before oidcd routes them. */
+	json_object_set_new(doc, "issuer", json_string(app->issuer));
+	json_object_set_new(doc, "authorization_endpoint", url(app, "/oauth2/auth"));
+	json_object_set_new(doc, "device_authorization_endpoint", url(app, "/oauth2/device/auth"));
+	json_object_set_new(doc, "token_endpoint", url(app, "/oauth2/token"));
+	json_object_set_new(doc, "jwks_uri", url(app, "/.well-known/jwks.json"));
+	json_object_set_new(doc, "subject_types_supported", json_pack("[s]", "public"));
+	json_object_set_new(doc, "response_types_supported", json_pack("[s]", "code"));
+	json_object_set_new(doc, "id_token_signing_alg_values_supported", json_pack("[s]", alg));
+	/* Array-typed, non-standard names: Hydra's SDK requires them (§3.2). */
+	json_object_set_new(doc, "id_token_signed_response_alg", json_pack("[s]", alg));
+	json_object_set_new(doc, "userinfo_signed_response_alg", json_pack("[s]", alg));
+
+	/* Optional endpoints: only what is routed (every advertised value works). */
+	if (app->cfg->registration_enabled)
+		endpoint_if_routed(doc, app, "registration_endpoint", "/oauth2/register");
+	endpoint_if_routed(doc, app, "userinfo_endpoint", "/userinfo");
+	endpoint_if_routed(doc, app, "revocation_endpoint", "/oauth2/revoke");
+	endpoint_if_routed(doc, app, "end_session_endpoint", "/oauth2/sessions/logout");
+	endpoint_if_routed(doc, app, "credentials_endpoint_draft_00", "/credentials");
+
+	/* Capabilities oidcd does not offer yet are stated as false, not omitted,
+	 * so RPs need not guess (OIDC Discovery §3 defaults agree). */
+	json_object_set_new(doc, "claims_parameter_supported", json_false());
+	json_object_set_new(doc, "request_parameter_supported", json_false());
+	json_object_set_new(doc, "request_uri_parameter_supported", json_false());
+	json_object_set_new(doc, "require_request_uri_registration", json_false());
+	json_object_set_new(doc, "frontchannel_logout_supported", json_false());
+	json_object_set_new(doc, "frontchannel_logout_session_supported", json_false());
+	json_object_set_new(doc, "backchannel_logout_supported", json_false());
+	json_object_set_new(doc, "backchannel_logout_session_supported", json_false());
+	return doc;
+}
+
+static char *
+fingerprint(const struct app *app)
+{
+	struct keyring_key_info info[64];
+	int64_t now = clock_now(&app->clock);
+	size_t n = keyring_list(app->keyring, now, info, sizeof info / sizeof info[0]), i;
+	struct buf b = {0};
+
+	if (n > sizeof info / sizeof info[0])
+		n = sizeof info / sizeof info[0];
+	buf_puts(&b, app->issuer);
+	for (i = 0; i < n; i++)
+		buf_printf(&b, " %s:%d", info[i].kid, (int)info[i].status);
+	return buf_steal(&b);
+}
+
+enum status
+docs_refresh(struct app *app, bool force, bool *changed, struct err *err)
+{
+	struct app_docs *docs = app->docs;
+	char *fp = fingerprint(app);
+	char *disc = NULL, *jwks = NULL;
+	json_t *doc;
+	bool same;
+
+	pthread_rwlock_rdlock(&docs->lock);
+	same = docs->fingerprint != NULL && strcmp(docs->fingerprint, fp) == 0;
+	pthread_rwlock_unlock(&docs->lock);
+	if (changed != NULL)
+		*changed = false;
+	if (same && !force) {
+		free(fp);
+		return ST_OK;
+	}
+
+	doc = docs_discovery(app);
+	disc = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	doc = keyring_jwks(app->keyring, clock_now(&app->clock));
+	jwks = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	if (disc == NULL || jwks == NULL) {
+		free(disc);
+		free(jwks);
+		free(fp);
+		return ERR_SET(err, ST_INVALID, "cannot serialise the discovery document or JWKS");
+	}
+
+	pthread_rwlock_wrlock(&docs->lock);
+	free(docs->discovery);
+	free(docs->jwks);
+	free(docs->fingerprint);
+	docs->discovery = disc;
+	docs->discovery_len = strlen(disc);
+	docs->jwks = jwks;
+	docs->jwks_len = strlen(jwks);
+	docs->fingerprint = fp;
+	pthread_rwlock_unlock(&docs->lock);
+	if (changed != NULL)
+		*changed = true;
+	return ST_OK;
+}
+
+static enum status
+copy(const struct app *app, bool is_jwks, struct arena *arena, const char **out, size_t *len_out)
+{
+	struct app_docs *docs = app->docs;
+	const char *text;
+	size_t len;
+	enum status st = ST_NOT_FOUND;
+
+	pthread_rwlock_rdlock(&docs->lock);
+	text = is_jwks ? docs->jwks : docs->discovery;
+	len = is_jwks ? docs->jwks_len : docs->discovery_len;
+	if (text != NULL) {
+		*out = arena_memdup(arena, text, len + 1);
+		*len_out = len;
+		st = ST_OK;
+	}
+	pthread_rwlock_unlock(&docs->lock);
+	return st;
+}
+
+enum status
+docs_copy_discovery(const struct app *app, struct arena *arena, const char **out,
+		    size_t *len_out)
+{
+	return copy(app, false, arena, out, len_out);
+}
+
+enum status
+docs_copy_jwks(const struct app *app, struct arena *arena, const char **out, size_t *len_out)
+{
+	return copy(app, true, arena, out, len_out);
+}

@@ -1,0 +1,612 @@
+/*
+ * server/http.c — libmicrohttpd glue: the only file that includes
+ * microhttpd.h (STYLE B2).
+ *
+ * Per request (STYLE B3): the URI-log callback creates the request context
+ * (its arena, request id, raw URI); the first access-handler call copies
+ * method, headers and client address; later calls append the body (413 past
+ * limits.body_bytes); the last call decodes query and form, dispatches and
+ * queues the response — never on the first call, which with libmicrohttpd
+ * 0.9.75 loses keep-alive (DESIGN "Request flow"). The completion callback
+ * writes the one access-log line and frees the arena.
+ *
+ * Threading: MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL with a pool of
+ * cfg->threads workers per listener.
+ */
+#include "server/http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "crypto/random.h"
+#include "server/oauth_error.h"
+#include "server/router.h"
+
+struct listener {
+	struct http_server *srv;
+	int fd;
+	bool is_admin;
+	char addr[80]; /* bound "host:port" */
+	unsigned port;
+	struct MHD_Daemon *daemon;
+};
+
+struct http_server {
+	const struct config *cfg;
+	const struct app *app;
+	struct listener pub;
+	struct listener adm;
+	bool has_admin;
+	atomic_int in_flight; /* requests begun and not yet completed */
+};
+
+struct ctx {
+	struct request req;
+	struct listener *l;
+	const char *raw_uri;
+	struct buf body;
+	bool started;
+	bool responded;
+	bool too_large;
+	int status;
+	size_t bytes;
+	double start_ms;
+};
+
+static atomic_uint_fast64_t request_counter;
+static unsigned request_id_prefix;
+
+/* ---- binding ---- */
+
+static enum status
+split_listen(const char *spec, char *host, size_t host_cap, char *port, size_t port_cap,
+	     struct err *err)
+{
+	const char *colon;
+	size_t hlen;
+
+	if (spec[0] == '[') {
+		const char *close = strchr(spec, ']');
+
+		if (close == NULL || close[1] != ':')
+			return ERR_SET(err, ST_INVALID, "%s: expected [v6-address]:port", spec);
+		hlen = (size_t)(close - spec - 1);
+		colon = close + 1;
+		spec++;
+	} else {
+		colon = strrchr(spec, ':');
+		if (colon == NULL)
+			return ERR_SET(err, ST_INVALID, "%s: expected host:port", spec);
+		hlen = (size_t)(colon - spec);
+	}
+	if (hlen == 0 || hlen >= host_cap || strlen(colon + 1) == 0 ||
+	    strlen(colon + 1) >= port_cap)
+		return ERR_SET(err, ST_INVALID, "%s: expected host:port", spec);
+	memcpy(host, spec, hlen);
+	host[hlen] = '\0';
+	strcpy(port, colon + 1);
+	return ST_OK;
+}
+
+static enum status
+bind_listener(const char *spec, struct listener *l, struct err *err)
+{
+	char host[64], port[16], name[INET6_ADDRSTRLEN];
+	struct addrinfo hints, *res = NULL;
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof ss;
+	int fd = -1, one = 1, rc;
+	enum status st;
+
+	st = split_listen(spec, host, sizeof host, port, sizeof port, err);
+	if (st != ST_OK)
+		return st;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	rc = getaddrinfo(host, port, &hints, &res);
+	if (rc != 0)
+		return ERR_SET(err, ST_IO, "listen %s: %s", spec, gai_strerror(rc));
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		st = ERR_SET(err, ST_IO, "listen %s: socket: %s", spec, strerror(errno));
+		goto out;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
+		st = ERR_SET(err, ST_IO, "listen %s: %s", spec, strerror(errno));
+		goto out;
+	}
+	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) != 0) {
+		st = ERR_SET(err, ST_IO, "listen %s: getsockname: %s", spec, strerror(errno));
+		goto out;
+	}
+	if (ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&ss;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, name, sizeof name);
+		l->port = ntohs(s6->sin6_port);
+		snprintf(l->addr, sizeof l->addr, "[%s]:%u", name, l->port);
+	} else {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)&ss;
+
+		inet_ntop(AF_INET, &s4->sin_addr, name, sizeof name);
+		l->port = ntohs(s4->sin_port);
+		snprintf(l->addr, sizeof l->addr, "%s:%u", name, l->port);
+	}
+	l->fd = fd;
+	fd = -1;
+	st = ST_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	freeaddrinfo(res);
+	return st;
+}
+
+enum status
+http_bind(const struct config *cfg, struct http_server **out, struct err *err)
+{
+	struct http_server *srv = xcalloc(1, sizeof *srv);
+	enum status st;
+
+	srv->cfg = cfg;
+	srv->pub.fd = srv->adm.fd = -1;
+	srv->pub.srv = srv->adm.srv = srv;
+	srv->adm.is_admin = true;
+	st = bind_listener(cfg->public_listen, &srv->pub, err);
+	if (st != ST_OK)
+		goto fail;
+	srv->has_admin = cfg->admin_listen != NULL && cfg->admin_listen[0] != '\0';
+	if (srv->has_admin) {
+		st = bind_listener(cfg->admin_listen, &srv->adm, err);
+		if (st != ST_OK)
+			goto fail;
+	}
+	*out = srv;
+	return ST_OK;
+fail:
+	if (srv->pub.fd >= 0)
+		close(srv->pub.fd);
+	free(srv);
+	return st;
+}
+
+const char *
+http_public_addr(const struct http_server *srv)
+{
+	return srv->pub.addr;
+}
+
+const char *
+http_admin_addr(const struct http_server *srv)
+{
+	return srv->has_admin ? srv->adm.addr : "";
+}
+
+unsigned
+http_public_port(const struct http_server *srv)
+{
+	return srv->pub.port;
+}
+
+/* ---- per-request ---- */
+
+static enum http_method
+method_of(const char *m)
+{
+	static const struct {
+		const char *name;
+		enum http_method method;
+	} methods[] = {
+		{"GET", HTTP_GET}, {"HEAD", HTTP_HEAD},	    {"POST", HTTP_POST},
+		{"PUT", HTTP_PUT}, {"DELETE", HTTP_DELETE}, {"PATCH", HTTP_PATCH},
+		{"OPTIONS", HTTP_OPTIONS},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof methods / sizeof methods[0]; i++)
+		if (strcmp(m, methods[i].name) == 0)
+			return methods[i].method;
+	return HTTP_OTHER;
+}
+
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct listener *l = cls;
+	struct arena *arena = arena_new();
+	struct ctx *c = arena_alloc(arena, sizeof *c);
+	uint64_t n = atomic_fetch_add(&request_counter, 1);
+
+	(void)conn;
+	c->req.arena = arena;
+	c->l = l;
+	c->raw_uri = arena_strdup(arena, uri != NULL ? uri : "/");
+	c->start_ms = clock_mono_ms();
+	c->status = 0;
+	snprintf(c->req.id, sizeof c->req.id, "%08x%08x", request_id_prefix,
+		 (unsigned)(n & 0xffffffffu));
+	c->req.is_admin = l->is_admin;
+	return c;
+}
+
+static enum MHD_Result
+count_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct request *req = cls;
+
+	(void)kind;
+	req->headers[req->nheaders].name = key;
+	req->headers[req->nheaders].value = value != NULL ? value : "";
+	req->nheaders++;
+	return MHD_YES;
+}
+
+static bool
+parse_ip(const char *s, int *family, unsigned char addr[16])
+{
+	if (inet_pton(AF_INET, s, addr) == 1) {
+		*family = AF_INET;
+		return true;
+	}
+	if (inet_pton(AF_INET6, s, addr) == 1) {
+		*family = AF_INET6;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * The client address: the socket peer, unless the peer is a trusted proxy;
+ * then X-Forwarded-For is walked from the right and the first address that
+ * is not itself a trusted proxy is the client.
+ */
+static void
+resolve_client(const struct config *cfg, struct MHD_Connection *conn, struct request *req)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	char name[INET6_ADDRSTRLEN] = "";
+	unsigned char addr[16];
+	int family = AF_UNSPEC;
+	const char *xff, *xfp;
+
+	if (ci != NULL && ci->client_addr != NULL) {
+		const struct sockaddr *sa = ci->client_addr;
+
+		if (sa->sa_family == AF_INET) {
+			const struct sockaddr_in *s4 = (const struct sockaddr_in *)(const void *)sa;
+
+			family = AF_INET;
+			memcpy(addr, &s4->sin_addr, 4);
+			inet_ntop(AF_INET, &s4->sin_addr, name, sizeof name);
+		} else if (sa->sa_family == AF_INET6) {
+			const struct sockaddr_in6 *s6 =
+				(const struct sockaddr_in6 *)(const void *)sa;
+
+			family = AF_INET6;
+			memcpy(addr, &s6->sin6_addr, 16);
+			inet_ntop(AF_INET6, &s6->sin6_addr, name, sizeof name);
+		}
+	}
+	req->client_ip = arena_strdup(req->arena, name);
+	if (family == AF_UNSPEC || !config_is_trusted_proxy(cfg, family, addr))
+		return;
+
+	xfp = request_header(req, "X-Forwarded-Proto");
+	if (xfp != NULL)
+		req->is_https = strcasecmp(xfp, "https") == 0;
+	xff = request_header(req, "X-Forwarded-For");
+	if (xff == NULL)
+		return;
+	{
+		char *list = arena_strdup(req->arena, xff);
+		char *end = list + strlen(list);
+
+		while (end > list) {
+			char *start = end;
+			char *item;
+
+			while (start > list && start[-1] != ',')
+				start--;
+			*end = '\0';
+			item = start;
+			while (*item == ' ' || *item == '\t')
+				item++;
+			while (end > item && (end[-1] == ' ' || end[-1] == '\t'))
+				*--end = '\0';
+			if (!parse_ip(item, &family, addr))
+				return; /* garbage: keep what we trust so far */
+			req->client_ip = item;
+			if (!config_is_trusted_proxy(cfg, family, addr))
+				return;
+			end = start > list ? start - 1 : list;
+		}
+	}
+}
+
+static void
+begin(struct ctx *c, struct MHD_Connection *conn, const char *method)
+{
+	struct request *req = &c->req;
+	const char *q = strchr(c->raw_uri, '?');
+	size_t plen = q != NULL ? (size_t)(q - c->raw_uri) : strlen(c->raw_uri);
+	int n;
+
+	req->method_name = arena_strdup(req->arena, method);
+	req->method = method_of(method);
+	/* One trailing slash is ignored (hydra-behaviour §0.1). */
+	if (plen > 1 && c->raw_uri[plen - 1] == '/')
+		plen--;
+	if (c->l->is_admin && strncmp(c->raw_uri, "/admin", 6) != 0)
+		req->path = arena_printf(req->arena, "/admin%.*s", (int)plen, c->raw_uri);
+	else
+		req->path = arena_strndup(req->arena, c->raw_uri, plen);
+
+	n = MHD_get_connection_values(conn, MHD_HEADER_KIND, NULL, NULL);
+	req->headers = arena_alloc(req->arena, (size_t)(n > 0 ? n : 1) * sizeof *req->headers);
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, req);
+	req->content_type = request_header(req, "Content-Type");
+	resolve_client(c->l->srv->cfg, conn, req);
+}
+
+static void
+queue(struct ctx *c, struct MHD_Connection *conn, const struct response *res)
+{
+	const struct config *cfg = c->l->srv->cfg;
+	struct MHD_Response *r;
+	char cache[64];
+	size_t i;
+
+	r = MHD_create_response_from_buffer(res->body_len, (void *)(uintptr_t)res->body,
+					    MHD_RESPMEM_PERSISTENT);
+	if (r == NULL)
+		return;
+	if (res->content_type != NULL)
+		MHD_add_response_header(r, "Content-Type", res->content_type);
+	if (res->cache_max_age_secs >= 0) {
+		snprintf(cache, sizeof cache, "public, max-age=%lld",
+			 (long long)res->cache_max_age_secs);
+		MHD_add_response_header(r, "Cache-Control", cache);
+	} else {
+		MHD_add_response_header(r, "Cache-Control", "no-store");
+		MHD_add_response_header(r, "Pragma", "no-cache");
+	}
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	for (i = 0; i < res->nheaders; i++)
+		MHD_add_response_header(r, res->headers[i].name, res->headers[i].value);
+	(void)cfg;
+	MHD_queue_response(conn, (unsigned)res->status, r);
+	MHD_destroy_response(r);
+	c->responded = true;
+	c->status = res->status;
+	c->bytes = res->body_len;
+}
+
+static void
+reply_error(struct ctx *c, struct MHD_Connection *conn, enum oauth_error e, const char *desc)
+{
+	struct response res;
+
+	response_init(&res);
+	oauth_error(&res, c->req.arena, e, desc);
+	queue(c, conn, &res);
+}
+
+static void
+finish(struct ctx *c, struct MHD_Connection *conn)
+{
+	const struct app *app = c->l->srv->app;
+	struct request *req = &c->req;
+	const char *q = strchr(c->raw_uri, '?');
+	struct response res;
+	struct err err;
+
+	req->body = c->body.data != NULL ? arena_memdup(req->arena, c->body.data, c->body.len + 1)
+					 : "";
+	req->body_len = c->body.len;
+	buf_free(&c->body);
+	if (q != NULL && form_parse(q + 1, strlen(q + 1), req->arena, &req->query, &err) != ST_OK) {
+		reply_error(c, conn, OAUTH_INVALID_REQUEST, err.msg);
+		return;
+	}
+	if (req->body_len > 0 && req->content_type != NULL &&
+	    strncasecmp(req->content_type, "application/x-www-form-urlencoded", 33) == 0 &&
+	    form_parse(req->body, req->body_len, req->arena, &req->form, &err) != ST_OK) {
+		reply_error(c, conn, OAUTH_INVALID_REQUEST, err.msg);
+		return;
+	}
+	if (c->l->is_admin)
+		router_dispatch(app, routes_admin, routes_admin_count, req, &res);
+	else
+		router_dispatch(app, routes_public, routes_public_count, req, &res);
+	queue(c, conn, &res);
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+	   const char *version, const char *upload_data, size_t *upload_data_size, void **req_cls)
+{
+	struct ctx *c = *req_cls;
+	size_t limit;
+
+	(void)cls;
+	(void)url;
+	(void)version;
+	if (c == NULL)
+		return MHD_NO; /* cannot happen: on_uri always sets it */
+	limit = c->l->srv->cfg->limits_body_bytes;
+	if (!c->started) {
+		const char *cl;
+
+		c->started = true;
+		atomic_fetch_add(&c->l->srv->in_flight, 1);
+		begin(c, conn, method);
+		cl = request_header(&c->req, "Content-Length");
+		if (cl != NULL && strtoull(cl, NULL, 10) > limit)
+			c->too_large = true;
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		if (!c->too_large && c->body.len + *upload_data_size > limit)
+			c->too_large = true;
+		if (!c->too_large)
+			buf_append(&c->body, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		if (c->too_large && !c->responded)
+			reply_error(c, conn, OAUTH_REQUEST_TOO_LARGE, NULL);
+		return MHD_YES;
+	}
+	if (c->responded)
+		return MHD_YES;
+	if (c->too_large) {
+		reply_error(c, conn, OAUTH_REQUEST_TOO_LARGE, NULL);
+		return MHD_YES;
+	}
+	finish(c, conn);
+	return MHD_YES;
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+	     enum MHD_RequestTerminationCode toe)
+{
+	struct ctx *c = *req_cls;
+
+	(void)cls;
+	(void)conn;
+	if (c == NULL)
+		return;
+	*req_cls = NULL;
+	if (c->started && log_enabled(LOG_INFO)) {
+		struct log_field f[] = {
+			LOG_STR("method", c->req.method_name),
+			LOG_STR("path", c->req.path),
+			LOG_NUM("status", c->responded ? c->status : 0),
+			LOG_NUM("bytes", c->bytes),
+			LOG_NUM("ms", (long long)(clock_mono_ms() - c->start_ms)),
+			LOG_STR("ip", c->req.client_ip),
+			LOG_STR("client_id", c->req.client_id),
+			LOG_STR("listener", c->l->is_admin ? "admin" : "public"),
+			LOG_NUM("aborted", toe != MHD_REQUEST_TERMINATED_COMPLETED_OK),
+		};
+		log_event(LOG_INFO, c->req.id, NULL, "request", f, sizeof f / sizeof f[0]);
+	}
+	if (c->started)
+		atomic_fetch_sub(&c->l->srv->in_flight, 1);
+	buf_free(&c->body);
+	arena_free(c->req.arena);
+}
+
+static void
+on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	n = strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	log_msg(LOG_WARN, NULL, "libmicrohttpd", "%s", msg);
+}
+
+static enum status
+start_listener(struct listener *l, struct err *err)
+{
+	const struct config *cfg = l->srv->cfg;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+			 MHD_USE_ITC;
+	unsigned threads = cfg->threads > 0 ? cfg->threads : 1;
+
+	/* The logger must be the first option, or early messages bypass it. */
+	l->daemon = MHD_start_daemon(
+		flags, 0, NULL, NULL, on_request, l, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+		MHD_OPTION_LISTEN_SOCKET, l->fd,
+		MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
+		cfg->limits_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+		cfg->limits_connection_timeout_secs, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		cfg->limits_header_bytes, MHD_OPTION_URI_LOG_CALLBACK, on_uri, l,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_END);
+	if (l->daemon == NULL)
+		return ERR_SET(err, ST_IO, "cannot start the HTTP listener on %s", l->addr);
+	return ST_OK;
+}
+
+enum status
+http_serve(struct http_server *srv, const struct app *app, struct err *err)
+{
+	unsigned char r[4];
+	enum status st;
+
+	if (random_bytes(r, sizeof r, err) != ST_OK)
+		return err->st;
+	request_id_prefix = (unsigned)r[0] << 24 | (unsigned)r[1] << 16 | (unsigned)r[2] << 8 | r[3];
+	srv->app = app;
+	st = start_listener(&srv->pub, err);
+	if (st != ST_OK)
+		return st;
+	if (srv->has_admin)
+		return start_listener(&srv->adm, err);
+	return ST_OK;
+}
+
+static void
+quiesce(struct listener *l)
+{
+	MHD_socket fd;
+
+	if (l->daemon == NULL) {
+		if (l->fd >= 0)
+			close(l->fd);
+		l->fd = -1;
+		return;
+	}
+	fd = MHD_quiesce_daemon(l->daemon);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	l->fd = -1;
+}
+
+void
+http_shutdown(struct http_server *srv, unsigned grace_ms)
+{
+	double deadline;
+
+	if (srv == NULL)
+		return;
+	quiesce(&srv->pub);
+	if (srv->has_admin)
+		quiesce(&srv->adm);
+	/* Let in-flight requests finish; idle keep-alive connections are simply
+	 * closed by MHD_stop_daemon. */
+	deadline = clock_mono_ms() + grace_ms;
+	while (atomic_load(&srv->in_flight) > 0 && clock_mono_ms() < deadline)
+		poll(NULL, 0, 10);
+	if (srv->pub.daemon != NULL)
+		MHD_stop_daemon(srv->pub.daemon);
+	if (srv->adm.daemon != NULL)
+		MHD_stop_daemon(srv->adm.daemon);
+	free(srv);
+}

@@ -1,0 +1,164 @@
+/*
+ * server/keys.c — signing-key lifecycle. See keys.h.
+ */
+#include "server/keys.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/arena.h"
+#include "crypto/jwk.h"
+
+int64_t
+keys_max_token_ttl(const struct config *cfg)
+{
+	int64_t ttl = cfg->ttl_id_token_secs;
+
+	/* JWT access tokens (a later issue) are signed by the same keys. */
+	if (cfg->ttl_access_token_secs > ttl)
+		ttl = cfg->ttl_access_token_secs;
+	return ttl;
+}
+
+struct keyring *
+keys_keyring_new(const struct config *cfg)
+{
+	return keyring_new((const char *const *)cfg->secrets_system, cfg->secrets_system_count,
+			   keys_max_token_ttl(cfg));
+}
+
+enum status
+keys_load(struct store *s, struct keyring *kr, int64_t *generation_out, struct err *err)
+{
+	struct arena *arena = arena_new();
+	struct store_key *keys = NULL;
+	size_t n = 0, i;
+	int64_t gen = 0;
+	enum status st;
+
+	st = store_key_generation(s, &gen, err);
+	if (st != ST_OK)
+		goto out;
+	st = store_key_list(s, arena, &keys, &n, err);
+	if (st != ST_OK)
+		goto out;
+	for (i = 0; i < n; i++) {
+		unsigned alg = jws_alg_from_name(keys[i].alg);
+
+		if (alg == 0) {
+			st = ERR_SET(err, ST_INVALID, "key %s: unknown algorithm %s", keys[i].kid,
+				     keys[i].alg);
+			goto out;
+		}
+		st = keyring_add_sealed(kr, keys[i].kid, alg, keys[i].created_at,
+					keys[i].usable_from, keys[i].sealed, keys[i].sealed_len,
+					err);
+		if (st != ST_OK)
+			goto out;
+	}
+	if (generation_out != NULL)
+		*generation_out = gen;
+out:
+	arena_free(arena);
+	return st;
+}
+
+static enum status
+generate(const struct config *cfg, struct store *s, struct keyring *kr, int64_t now,
+	 int64_t usable_from, char kid_out[64], struct err *err)
+{
+	struct keyring_sealed sealed;
+	struct store_key row;
+	unsigned alg = jws_alg_from_name(config_alg_name(cfg->keys_algorithm));
+	enum status st;
+
+	memset(&sealed, 0, sizeof sealed);
+	st = keyring_generate(kr, alg, cfg->keys_rsa_bits, now, usable_from, &sealed, err);
+	if (st != ST_OK)
+		goto out;
+	memset(&row, 0, sizeof row);
+	row.kid = sealed.kid;
+	row.alg = jws_alg_name(alg);
+	row.created_at = sealed.created_at;
+	row.usable_from = sealed.usable_from;
+	row.sealed = sealed.sealed;
+	row.sealed_len = sealed.sealed_len;
+	row.public_jwk = sealed.public_jwk;
+	st = store_key_insert(s, &row, err);
+	if (st != ST_OK)
+		goto out;
+	if (kid_out != NULL)
+		snprintf(kid_out, 64, "%s", sealed.kid);
+out:
+	keyring_sealed_clear(&sealed);
+	return st;
+}
+
+enum status
+keys_bootstrap(const struct config *cfg, struct store *s, struct keyring *kr, int64_t now,
+	       bool *generated, struct err *err)
+{
+	unsigned alg = jws_alg_from_name(config_alg_name(cfg->keys_algorithm));
+	struct keyring_key_info info[64];
+	size_t n, i;
+	int64_t usable_from = now;
+
+	if (generated != NULL)
+		*generated = false;
+	n = keyring_list(kr, now, info, sizeof info / sizeof info[0]);
+	if (n > sizeof info / sizeof info[0])
+		n = sizeof info / sizeof info[0];
+	for (i = 0; i < n; i++)
+		if (info[i].alg == alg && info[i].status != KEYRING_EXPIRED &&
+		    info[i].status != KEYRING_RETIRED)
+			return ST_OK;
+	/* Keys exist but none of the configured algorithm: publish the new one
+	 * before it signs, as a rotation would. */
+	if (n > 0)
+		usable_from = now + cfg->keys_publish_before_use_secs;
+	if (generated != NULL)
+		*generated = true;
+	return generate(cfg, s, kr, now, usable_from, NULL, err);
+}
+
+enum status
+keys_rotate(const struct config *cfg, struct store *s, struct keyring *kr, int64_t now,
+	    char kid_out[64], int64_t *usable_from_out, struct err *err)
+{
+	int64_t usable_from = now + cfg->keys_publish_before_use_secs;
+	enum status st = generate(cfg, s, kr, now, usable_from, kid_out, err);
+
+	if (st == ST_OK && usable_from_out != NULL)
+		*usable_from_out = usable_from;
+	return st;
+}
+
+enum status
+keys_refresh(struct store *s, struct keyring *kr, int64_t now, int64_t *generation,
+	     struct err *err)
+{
+	struct keyring_key_info info[64];
+	int64_t gen = 0;
+	size_t n, i;
+	enum status st;
+
+	st = store_key_generation(s, &gen, err);
+	if (st != ST_OK)
+		return st;
+	if (gen != *generation) {
+		st = keys_load(s, kr, generation, err);
+		if (st != ST_OK)
+			return st;
+	}
+	n = keyring_list(kr, now, info, sizeof info / sizeof info[0]);
+	if (n > sizeof info / sizeof info[0])
+		n = sizeof info / sizeof info[0];
+	for (i = 0; i < n; i++) {
+		if (info[i].status != KEYRING_EXPIRED)
+			continue;
+		st = store_key_delete(s, info[i].kid, err);
+		if (st != ST_OK && st != ST_NOT_FOUND)
+			return st;
+	}
+	return ST_OK;
+}

@@ -1,0 +1,255 @@
+/*
+ * server/main.c — main(): command dispatch, and `oidcd serve`:
+ * flags -> config -> store -> keyring -> http -> signals -> orderly stop.
+ *
+ * Serving: the listeners run in libmicrohttpd's threads; the main thread
+ * waits for SIGTERM/SIGINT and, every keys.refresh_interval, reloads keys
+ * changed by `oidcd keys rotate` or another instance and rebuilds the
+ * cached documents when the published key set changed. On a signal it stops
+ * accepting, lets in-flight requests finish (up to 10 s), closes the
+ * database and exits 0.
+ */
+#include <curl/curl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "server/app.h"
+#include "server/cli.h"
+#include "server/docs.h"
+#include "server/http.h"
+#include "server/keys.h"
+#include "version.h"
+
+#define SHUTDOWN_GRACE_MS 10000
+
+static char *
+dev_issuer(const struct http_server *srv)
+{
+	const char *addr = http_public_addr(srv);
+	char buf[128];
+
+	/* A wildcard bind is reachable on loopback; the issuer must be a URL. */
+	if (strncmp(addr, "0.0.0.0:", 8) == 0)
+		snprintf(buf, sizeof buf, "http://127.0.0.1:%u", http_public_port(srv));
+	else if (strncmp(addr, "[::]:", 5) == 0)
+		snprintf(buf, sizeof buf, "http://[::1]:%u", http_public_port(srv));
+	else
+		snprintf(buf, sizeof buf, "http://%s", addr);
+	return xstrdup(buf);
+}
+
+static void
+refresh(struct app *app, struct store *store, int64_t *generation)
+{
+	struct err err;
+	bool changed = false;
+
+	if (keys_refresh(store, app->keyring, clock_now(&app->clock), generation, &err) != ST_OK) {
+		log_msg(LOG_ERROR, NULL, err.func, "key refresh failed: %s", err.msg);
+		return;
+	}
+	if (docs_refresh(app, false, &changed, &err) != ST_OK) {
+		log_msg(LOG_ERROR, NULL, err.func, "document rebuild failed: %s", err.msg);
+		return;
+	}
+	if (changed)
+		LOG_INFO("published keys changed: discovery and JWKS rebuilt");
+}
+
+/* Waits for SIGTERM/SIGINT, refreshing keys on every interval. */
+static void
+wait_for_signal(struct app *app, struct store *store, const sigset_t *set, int64_t *generation)
+{
+	struct timespec ts;
+	int sig;
+
+	ts.tv_sec = (time_t)app->cfg->keys_refresh_interval_secs;
+	ts.tv_nsec = 0;
+	for (;;) {
+		sig = sigtimedwait(set, NULL, &ts);
+		if (sig == SIGTERM || sig == SIGINT) {
+			LOG_INFO("received %s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			return;
+		}
+		if (sig < 0)
+			refresh(app, store, generation);
+	}
+}
+
+static int
+serve(const struct cli_opts *opts)
+{
+	struct config cfg;
+	struct app app;
+	struct app_docs docs;
+	struct store *store = NULL;
+	struct keyring *kr = NULL;
+	struct http_server *srv = NULL;
+	char *issuer = NULL;
+	struct err err;
+	int64_t generation = 0;
+	sigset_t set;
+	bool generated = false;
+	int rc = 1;
+
+	memset(&app, 0, sizeof app);
+	memset(&cfg, 0, sizeof cfg);
+	docs_init(&docs);
+	if (!cli_load_config(opts, &cfg)) {
+		rc = 2;
+		goto out;
+	}
+	log_setup(cfg.log_level, cfg.log_format);
+	if (cfg.is_dev)
+		LOG_WARN("development setup (--dev): plain-http issuer allowed, dynamic "
+			 "registration on; do not use in production");
+	if (!cli_dev_secret(&cfg)) {
+		rc = 2;
+		goto out;
+	}
+	rc = cli_open_store(&cfg, false, &store);
+	if (rc != 0)
+		goto out;
+	rc = 1;
+	kr = keys_keyring_new(&cfg);
+	if (keys_load(store, kr, &generation, &err) != ST_OK ||
+	    keys_bootstrap(&cfg, store, kr, clock_now(NULL), &generated, &err) != ST_OK) {
+		fprintf(stderr, "oidcd: signing keys: %s\n", err.msg);
+		goto out;
+	}
+	if (generated)
+		LOG_INFO("generated a %s signing key", config_alg_name(cfg.keys_algorithm));
+	if (http_bind(&cfg, &srv, &err) != ST_OK) {
+		fprintf(stderr, "oidcd: %s\n", err.msg);
+		goto out;
+	}
+	issuer = cfg.issuer_is_default ? dev_issuer(srv) : xstrdup(cfg.issuer);
+
+	app.cfg = &cfg;
+	app.issuer = issuer;
+	app.store = store;
+	app.keyring = kr;
+	app.docs = &docs;
+	app.version = OIDCD_VERSION;
+	if (docs_refresh(&app, true, NULL, &err) != ST_OK) {
+		fprintf(stderr, "oidcd: %s\n", err.msg);
+		goto out;
+	}
+
+	/* Block the stop signals in every thread (MHD's inherit the mask); the
+	 * main thread takes them with sigtimedwait. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (http_serve(srv, &app, &err) != ST_OK) {
+		fprintf(stderr, "oidcd: %s\n", err.msg);
+		goto out;
+	}
+	log_event(LOG_INFO, NULL, "main", "oidcd started",
+		  (struct log_field[]){LOG_STR("version", OIDCD_VERSION), LOG_STR("issuer", issuer),
+				       LOG_STR("public", http_public_addr(srv)),
+				       LOG_STR("admin", http_admin_addr(srv)),
+				       LOG_STR("database", cfg.database),
+				       LOG_NUM("threads", cfg.threads)},
+		  6);
+	wait_for_signal(&app, store, &set, &generation);
+	http_shutdown(srv, SHUTDOWN_GRACE_MS);
+	srv = NULL;
+	LOG_INFO("stopped");
+	rc = 0;
+out:
+	http_shutdown(srv, 0);
+	keyring_free(kr);
+	store_close(store);
+	docs_free(&docs);
+	free(issuer);
+	config_free(&cfg);
+	return rc;
+}
+
+static const char *
+command_name(int argc, char **argv, int *first)
+{
+	static const char *const two_words[] = {"config check", "keys list", "keys rotate"};
+	static char name[32];
+	size_t i;
+
+	if (argc < 2)
+		return NULL;
+	*first = 2;
+	if (argc >= 3) {
+		snprintf(name, sizeof name, "%s %s", argv[1], argv[2]);
+		for (i = 0; i < sizeof two_words / sizeof two_words[0]; i++) {
+			if (strcmp(name, two_words[i]) == 0) {
+				*first = 3;
+				return two_words[i];
+			}
+		}
+	}
+	return argv[1];
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*run)(const struct cli_opts *opts);
+	} commands[] = {
+		{"serve", serve},
+		{"config check", cli_config_check},
+		{"migrate", cli_migrate},
+		{"keys list", cli_keys_list},
+		{"keys rotate", cli_keys_rotate},
+		{"health", cli_health},
+	};
+	struct cli_opts opts;
+	const char *cmd;
+	int first = 1, rc;
+	size_t i;
+
+	/* A NULL from jansson then means bad input, never missing memory. */
+	json_set_alloc_funcs(xmalloc, free);
+	cmd = command_name(argc, argv, &first);
+	if (cmd == NULL || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+		cli_usage(NULL);
+		return cmd == NULL ? 2 : 0;
+	}
+	if (strcmp(cmd, "help") == 0) {
+		cli_usage(argc > 2 ? argv[2] : NULL);
+		return 0;
+	}
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+		printf("oidcd %s\n", OIDCD_VERSION);
+		return 0;
+	}
+	for (i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+		if (strcmp(cmd, commands[i].name) != 0)
+			continue;
+		if (!cli_parse(argc, argv, first, &opts))
+			return 2;
+		if (opts.wants_help) {
+			cli_usage(cmd);
+			return 0;
+		}
+		if (opts.nargs > 0) {
+			fprintf(stderr, "oidcd: %s: unexpected argument '%s'\n", cmd, opts.args[0]);
+			return 2;
+		}
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		rc = commands[i].run(&opts);
+		curl_global_cleanup();
+		return rc;
+	}
+	fprintf(stderr, "oidcd: unknown command '%s' (see 'oidcd help')\n", argv[1]);
+	return 2;
+}

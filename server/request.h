@@ -1,0 +1,70 @@
+/*
+ * server/request.h — one HTTP request as handlers see it, without
+ * libmicrohttpd: method, path, decoded query and form, headers, body,
+ * client address, the request arena and the request's struct err.
+ *
+ * Everything hangs off req->arena and is freed once, when the response has
+ * been sent. Handlers never free.
+ */
+#ifndef SERVER_REQUEST_H
+#define SERVER_REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/arena.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "server/form.h"
+
+enum http_method {
+	HTTP_GET = 1u << 0,
+	HTTP_HEAD = 1u << 1,
+	HTTP_POST = 1u << 2,
+	HTTP_PUT = 1u << 3,
+	HTTP_DELETE = 1u << 4,
+	HTTP_PATCH = 1u << 5,
+	HTTP_OPTIONS = 1u << 6,
+	HTTP_OTHER = 1u << 7,
+};
+
+#define REQUEST_MAX_PARAMS 4
+
+struct request_header {
+	const char *name; /* as received */
+	const char *value;
+};
+
+struct request {
+	struct arena *arena;
+	char id[17]; /* request id, 16 hex digits */
+	enum http_method method;
+	const char *method_name;
+	const char *path; /* raw path without query; one trailing slash removed */
+	struct form query;
+	struct form form; /* decoded x-www-form-urlencoded body, when there is one */
+	const char *content_type;
+	const char *body; /* NUL-terminated; body_len excludes the NUL */
+	size_t body_len;
+	struct request_header *headers;
+	size_t nheaders;
+	const char *client_ip; /* socket peer, or X-Forwarded-For from a trusted proxy */
+	bool is_https;	       /* X-Forwarded-Proto https from a trusted proxy */
+	bool is_admin;	       /* arrived on the admin listener */
+	const char *params[REQUEST_MAX_PARAMS]; /* decoded {id} path segments, in order */
+	size_t nparams;
+	const char *client_id; /* set by handlers once known, for the access log */
+	struct err err;	       /* filled when a handler returns a status other than ST_OK */
+};
+
+/* Header value by case-insensitive name, or NULL. */
+const char *request_header(const struct request *req, const char *name);
+/* Query parameter, or NULL. */
+const char *request_query(const struct request *req, const char *name);
+/* Form body parameter, or NULL. */
+const char *request_form(const struct request *req, const char *name);
+
+/* Request-scoped logging: adds the request id and __func__. */
+#define log_req(lvl, req, ...) log_msg((lvl), (req)->id, __func__, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * server/response.c — see response.h.
+ */
+#include "server/response.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+response_init(struct response *res)
+{
+	memset(res, 0, sizeof *res);
+	res->status = 200;
+	res->cache_max_age_secs = -1;
+}
+
+void
+response_header(struct response *res, const char *name, const char *value)
+{
+	assert(res->nheaders < RESPONSE_MAX_HEADERS);
+	if (res->nheaders == RESPONSE_MAX_HEADERS)
+		return;
+	res->headers[res->nheaders].name = name;
+	res->headers[res->nheaders].value = value;
+	res->nheaders++;
+}
+
+void
+response_json(struct response *res, struct arena *arena, int status, json_t *body)
+{
+	char *text = json_dumps(body, JSON_COMPACT);
+
+	json_decref(body);
+	res->status = status;
+	res->content_type = "application/json; charset=utf-8";
+	if (text == NULL) {
+		/* Only a non-serialisable value (a programmer error) gets here. */
+		res->status = 500;
+		res->body = "{\"error\":\"server_error\"}";
+		res->body_len = strlen(res->body);
+		return;
+	}
+	res->body_len = strlen(text);
+	res->body = arena_memdup(arena, text, res->body_len + 1);
+	free(text);
+}
+
+void
+response_raw(struct response *res, struct arena *arena, int status, const char *content_type,
+	     const char *body, size_t len)
+{
+	char *copy = arena_alloc(arena, len + 1);
+
+	memcpy(copy, body, len);
+	res->status = status;
+	res->content_type = content_type;
+	res->body = copy;
+	res->body_len = len;
+}
+
+void
+response_cache_public(struct response *res, int64_t max_age_secs)
+{
+	res->cache_max_age_secs = max_age_secs < 0 ? 0 : max_age_secs;
+}
