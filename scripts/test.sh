@@ -1,0 +1,242 @@
+#!/usr/bin/env bash
+# scripts/test.sh — the whole test suite, as CI runs it (.ci/run).
+#
+# Steps (STYLE.md B14 "CI order"):
+#   1. scripts/setup.sh (packages, npm ci, build/)
+#   2. clang-format check (ninja -C build clang-format-check), layering guard
+#   3. debug build in build/ (gcc) + meson test, all suites
+#   4. ASan+UBSan build in build-asan/ (clang) + meson test, all suites; the
+#      integration tests then drive the sanitized binary
+#   5. libFuzzer: each target for FUZZ_SECONDS (60 when CI=true), two at a time,
+#      in build-fuzz/ (clang -Dfuzzing=true), seeds copied from tests/fuzz/corpus
+#   6. clang-tidy over build-asan/compile_commands.json, findings fail
+#   7. the container test (tests/container/test.sh; skipped without podman env)
+# and ends with one line `N passed, N failed`: meson's results from both
+# testlog.json files (OK and EXPECTEDFAIL pass, SKIP is not counted, the rest
+# fail) plus one test each for the format check, clang-tidy, every fuzz run,
+# the container test and any build that fails. Exits 1 if anything failed.
+#
+# Environment: CI=true or FUZZ_SECONDS=N turns fuzzing on; SKIP_CONTAINER=1
+# and SKIP_TIDY=1 skip those steps for a quicker local loop.
+set -uo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+t0=$(date +%s)
+extra_pass=0
+extra_fail=0
+failures=()
+
+say() { printf '\n===== %s (t=%ss)\n' "$*" "$(($(date +%s) - t0))"; }
+step_ok() {
+  extra_pass=$((extra_pass + 1))
+  printf '[test.sh] %s: ok\n' "$1"
+}
+step_failed() {
+  extra_fail=$((extra_fail + 1))
+  failures+=("$1")
+  printf '[test.sh] %s: FAILED\n' "$1"
+}
+
+# meson_configure DIR CC [ARGS]: configure DIR with compiler CC (default: cc)
+# and ARGS, or reconfigure it if it exists (which picks up new test files).
+meson_configure() {
+  local dir=$1 compiler=$2 log
+  shift 2
+  log=$(mktemp)
+  if [ -f "$dir/build.ninja" ]; then
+    meson setup --reconfigure "$dir" >"$log" 2>&1
+  else
+    env CC="${compiler:-cc}" meson setup "$dir" "$@" >"$log" 2>&1
+  fi || { cat "$log"; rm -f "$log"; return 1; }
+  rm -f "$log"
+}
+
+# meson_build DIR LABEL CC [ARGS]: meson_configure, then build everything that builds.
+meson_build() {
+  local dir=$1 label=$2 compiler=$3
+  shift 3
+  meson_configure "$dir" "$compiler" "$@" || return 1
+  # -k 0: build all that can be built, so the tests of intact modules still run.
+  ninja -C "$dir" -k 0 >"$dir.ninja.log" 2>&1 || {
+    grep -E -A12 '^FAILED:' "$dir.ninja.log" | head -150
+    rm -f "$dir.ninja.log"
+    return 1
+  }
+  rm -f "$dir.ninja.log"
+  echo "[test.sh] $label: built"
+}
+
+# meson_suite DIR LABEL [meson test args]: run every suite.
+meson_suite() {
+  local dir=$1 label=$2
+  shift 2
+  rm -f "$dir/meson-logs/testlog.json"
+  if [ ! -f "$dir/build.ninja" ]; then
+    return 0
+  fi
+  meson test -C "$dir" --no-rebuild --print-errorlogs "$@" || true
+}
+
+# ---------------------------------------------------------------------------
+say "setup"
+if ! ./scripts/setup.sh; then
+  # setup.sh builds build/; carry on so the build failure is reported in detail.
+  echo "[test.sh] setup.sh failed; continuing"
+fi
+
+say "format and layering"
+if ! meson_build build "debug build (build/)" ""; then
+  step_failed "debug build (build/)"
+fi
+if ninja -C build clang-format-check >/tmp/oidcd-format.$$ 2>&1; then
+  step_ok "clang-format check"
+else
+  grep -v '^\[' /tmp/oidcd-format.$$ | head -60
+  step_failed "clang-format check (fix: ninja -C build clang-format)"
+fi
+rm -f /tmp/oidcd-format.$$
+tests/check_layers.sh || echo "[test.sh] layering guard failed (counted in meson's guard suite)"
+
+say "debug build: meson test"
+meson_suite build "debug"
+
+say "ASan+UBSan build (build-asan/, clang)"
+if ! meson_build build-asan "sanitizer build (build-asan/)" "${ASAN_CC:-clang}" \
+  -Db_sanitize=address,undefined -Db_lundef=false; then
+  step_failed "sanitizer build (build-asan/)"
+fi
+say "ASan+UBSan build: meson test"
+meson_suite build-asan "asan" --timeout-multiplier 2
+
+# ---------------------------------------------------------------------------
+fuzz_seconds=${FUZZ_SECONDS:-}
+if [ -z "$fuzz_seconds" ] && [ "${CI:-}" = true ]; then
+  fuzz_seconds=60
+fi
+if [ -n "$fuzz_seconds" ] && [ "$fuzz_seconds" != 0 ]; then
+  say "libFuzzer, ${fuzz_seconds}s per target (build-fuzz/)"
+  fuzz_tmp=$(mktemp -d)
+  fuzz_names=()
+  if meson_configure build-fuzz clang -Dfuzzing=true -Db_sanitize=address,undefined \
+    -Db_lundef=false; then
+    mapfile -t fuzz_names < <(meson introspect build-fuzz --targets |
+      python3 -c 'import json, sys
+for t in json.load(sys.stdin):
+    if t["name"].startswith("fuzz_") and t["type"] == "executable":
+        print(t["name"][len("fuzz_"):])' | sort)
+  else
+    step_failed "fuzz build (configure)"
+  fi
+  if [ ${#fuzz_names[@]} -gt 0 ]; then
+    if ! ninja -C build-fuzz "${fuzz_names[@]/#/tests/fuzz/fuzz_}" >"$fuzz_tmp/ninja.log" 2>&1; then
+      grep -E -A12 '^FAILED:' "$fuzz_tmp/ninja.log" | head -80
+      step_failed "fuzz build"
+      fuzz_names=()
+    fi
+  else
+    echo "[test.sh] no fuzz targets configured"
+  fi
+  mkdir -p tests/fuzz/artifacts
+  # fuzz_one NAME: one libFuzzer run on a copy of the seeds; output to a log.
+  fuzz_one() {
+    local name=$1 corpus=$fuzz_tmp/corpus-$1 args
+    mkdir -p "$corpus"
+    [ -d "tests/fuzz/corpus/$name" ] && cp -R "tests/fuzz/corpus/$name/." "$corpus/"
+    args=(-max_total_time="$fuzz_seconds" -timeout=25 -rss_limit_mb=2048 -print_final_stats=1
+      -artifact_prefix="$root/tests/fuzz/artifacts/$name-")
+    [ -f "tests/fuzz/dict/$name.dict" ] && args+=(-dict="tests/fuzz/dict/$name.dict")
+    "build-fuzz/tests/fuzz/fuzz_$name" "${args[@]}" "$corpus" >"$fuzz_tmp/$name.log" 2>&1
+  }
+  # Two at a time: this machine has two cores.
+  i=0
+  while [ $i -lt ${#fuzz_names[@]} ]; do
+    batch=("${fuzz_names[@]:$i:2}")
+    pids=()
+    for name in "${batch[@]}"; do
+      fuzz_one "$name" &
+      pids+=($!)
+    done
+    for k in "${!batch[@]}"; do
+      name=${batch[$k]}
+      if wait "${pids[$k]}"; then
+        step_ok "fuzz_$name ${fuzz_seconds}s ($(grep -E -o 'stat::number_of_executed_units: *[0-9]+' \
+          "$fuzz_tmp/$name.log" | grep -E -o '[0-9]+$' || echo '?') runs)"
+      else
+        tail -n 60 "$fuzz_tmp/$name.log"
+        step_failed "fuzz_$name (crash input saved under tests/fuzz/artifacts/)"
+      fi
+    done
+    i=$((i + 2))
+  done
+  rm -rf "$fuzz_tmp"
+fi
+
+# ---------------------------------------------------------------------------
+if [ "${SKIP_TIDY:-0}" != 1 ]; then
+  say "clang-tidy"
+  tidy_db=build-asan
+  [ -f "$tidy_db/compile_commands.json" ] || tidy_db=build
+  tidy=$(command -v run-clang-tidy-14 || command -v run-clang-tidy || true)
+  if [ -z "$tidy" ] || [ ! -f "$tidy_db/compile_commands.json" ]; then
+    step_failed "clang-tidy (run-clang-tidy or compile_commands.json missing)"
+  elif "$tidy" -p "$tidy_db" -quiet -j "$(nproc)" \
+    "$root/(common|config|crypto|storage|server|tests|bench)/" >/tmp/oidcd-tidy.$$ 2>&1; then
+    step_ok "clang-tidy"
+  else
+    grep -E -A6 '(warning|error):' /tmp/oidcd-tidy.$$ | grep -v '^clang-tidy' | head -120
+    step_failed "clang-tidy"
+  fi
+  rm -f /tmp/oidcd-tidy.$$
+fi
+
+# ---------------------------------------------------------------------------
+if [ "${SKIP_CONTAINER:-0}" != 1 ]; then
+  say "container"
+  tests/container/test.sh
+  rc=$?
+  case $rc in
+  0) step_ok "container test" ;;
+  77) echo "[test.sh] container test skipped" ;;
+  *) step_failed "container test" ;;
+  esac
+fi
+
+# ---------------------------------------------------------------------------
+say "summary"
+read -r meson_pass meson_fail < <(python3 - build/meson-logs/testlog.json \
+  build-asan/meson-logs/testlog.json <<'PY'
+import json, sys
+passed = failed = 0
+for path in sys.argv[1:]:
+    try:
+        f = open(path, encoding="utf-8")
+    except OSError:
+        continue
+    with f:
+        for line in f:
+            if not line.strip():
+                continue
+            result = json.loads(line).get("result")
+            if result in ("OK", "EXPECTEDFAIL"):
+                passed += 1
+            elif result != "SKIP":
+                failed += 1
+print(passed, failed)
+PY
+)
+passed=$((meson_pass + extra_pass))
+failed=$((meson_fail + extra_fail))
+if [ "$meson_fail" -gt 0 ]; then
+  failures+=("$meson_fail meson test(s): see the logs above and build*/meson-logs/testlog.txt")
+fi
+for f in "${failures[@]+"${failures[@]}"}"; do
+  echo "failed: $f"
+done
+echo "total time: $(($(date +%s) - t0))s"
+echo "$passed passed, $failed failed"
+if [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then
+  exit 1
+fi
+exit 0
