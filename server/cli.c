@@ -31,32 +31,34 @@ struct usage {
 };
 
 #define COMMON_FLAGS                                                                               \
-	"  --config FILE        configuration file (default: $OIDCD_CONFIG, else none)\n"         \
+	"  --config FILE        configuration file (default: $OIDCD_CONFIG, else none)\n"          \
 	"  --dev                development defaults: http issuer, ./oidcd.db, generated secret\n" \
 	"  --database PATH      SQLite database file (key: database)\n"                            \
 	"  --set KEY=VALUE      set any configuration key (highest precedence)\n"
 
 static const struct usage usages[] = {
-	{"serve", "oidcd serve [--config FILE] [--dev] [--listen HOST:PORT] [--admin-listen HOST:PORT|off]",
-	 "Runs the OpenID provider: public API and admin API.\n\n" COMMON_FLAGS
-	 "  --listen HOST:PORT   public listener (key: public.listen; port 0 = any free port)\n"
-	 "  --admin-listen ADDR  admin listener, or 'off' (key: admin.listen)\n"},
-	{"config check", "oidcd config check [--config FILE] [--dev]",
-	 "Loads and validates the configuration without serving; exit 0 when valid.\n\n" COMMON_FLAGS},
-	{"migrate", "oidcd migrate [--config FILE] [--dev]",
-	 "Creates the database or applies pending schema migrations.\n\n" COMMON_FLAGS},
-	{"keys list", "oidcd keys list [--config FILE] [--dev]",
-	 "Lists the signing keys with their status: next (published, not yet signing),\n"
-	 "active (signing), retired (published until the tokens it signed expire).\n\n" COMMON_FLAGS},
-	{"keys rotate", "oidcd keys rotate [--config FILE] [--dev]",
-	 "Adds a new signing key of keys.algorithm. It is published in the JWKS at once\n"
-	 "and signs after keys.publish_before_use; the old key then retires.\n"
-	 "A running server picks it up within keys.refresh_interval.\n\n" COMMON_FLAGS},
-	{"health", "oidcd health [--url URL]",
-	 "Exits 0 when URL (default http://127.0.0.1:4444/health/ready) answers 200.\n"
-	 "For container health checks.\n"},
-	{"version", "oidcd version", "Prints the version.\n"},
-	{"help", "oidcd help [COMMAND]", "Shows help for oidcd or one command.\n"},
+        {"serve",
+         "oidcd serve [--config FILE] [--dev] [--listen HOST:PORT] [--admin-listen HOST:PORT|off]", "Runs the OpenID provider: public API and admin API.\n\n" COMMON_FLAGS
+         "  --listen HOST:PORT   public listener (key: public.listen; port 0 = any free port)\n"
+         "  --admin-listen ADDR  admin listener, or 'off' (key: admin.listen)\n"},
+        {"config check", "oidcd config check [--config FILE] [--dev]",
+         "Loads and validates the configuration without serving; exit 0 when "
+         "valid.\n\n" COMMON_FLAGS                                                                                                                                                 },
+        {"migrate",      "oidcd migrate [--config FILE] [--dev]",
+         "Creates the database or applies pending schema migrations.\n\n" COMMON_FLAGS                                                                                             },
+        {"keys list",    "oidcd keys list [--config FILE] [--dev]",
+         "Lists the signing keys with their status: next (published, not yet signing),\n"
+         "active (signing), retired (published until the tokens it signed "
+         "expire).\n\n" COMMON_FLAGS                                                                                                                                               },
+        {"keys rotate",  "oidcd keys rotate [--config FILE] [--dev]",
+         "Adds a new signing key of keys.algorithm. It is published in the JWKS at once\n"
+         "and signs after keys.publish_before_use; the old key then retires.\n"
+         "A running server picks it up within keys.refresh_interval.\n\n" COMMON_FLAGS                                                                                             },
+        {"health",       "oidcd health [--url URL]",
+         "Exits 0 when URL (default http://127.0.0.1:4444/health/ready) answers 200.\n"
+         "For container health checks.\n"                                                                                                                                          },
+        {"version",      "oidcd version",                                                           "Prints the version.\n"                                                        },
+        {"help",         "oidcd help [COMMAND]",                                                    "Shows help for oidcd or one command.\n"                                       },
 };
 
 void
@@ -99,9 +101,9 @@ cli_parse(int argc, char **argv, int first, struct cli_opts *opts)
 		const char *flag;
 		const char *key;
 	} mapped[] = {
-		{"--listen", "public.listen"},
-		{"--admin-listen", "admin.listen"},
-		{"--database", "database"},
+	        {"--listen",       "public.listen"},
+	        {"--admin-listen", "admin.listen" },
+	        {"--database",     "database"     },
 	};
 	int i;
 	size_t j;
@@ -173,7 +175,7 @@ cli_load_config(const struct cli_opts *opts, struct config *cfg)
 	struct err err;
 
 	if (config_load(opts->config_path, (const char *const *)environ, opts->overrides,
-			opts->noverrides, opts->is_dev, cfg, &err) != ST_OK) {
+	                opts->noverrides, opts->is_dev, cfg, &err) != ST_OK) {
 		fprintf(stderr, "oidcd: %s\n", err.msg);
 		return false;
 	}
@@ -228,8 +230,8 @@ cli_dev_secret(struct config *cfg)
 		unlink(path);
 		goto out;
 	}
-	if (write(fd, secret, strlen(secret)) != (ssize_t)strlen(secret) || write(fd, "\n", 1) != 1 ||
-	    fsync(fd) != 0) {
+	if (write(fd, secret, strlen(secret)) != (ssize_t)strlen(secret) ||
+	    write(fd, "\n", 1) != 1 || fsync(fd) != 0) {
 		fprintf(stderr, "oidcd: %s: cannot write: %s\n", path, strerror(errno));
 		close(fd);
 		unlink(path);
@@ -237,8 +239,8 @@ cli_dev_secret(struct config *cfg)
 	}
 	close(fd);
 	LOG_WARN("development setup: generated secrets.system into %s (mode 0600); set "
-		 "secrets.system for production",
-		 path);
+	         "secrets.system for production",
+	         path);
 	ok = true;
 out:
 	if (ok)
@@ -327,8 +329,7 @@ fmt_time(int64_t t, char *out, size_t cap)
 
 /* Opens config, dev secret, store and keyring for the keys commands. */
 static int
-open_keys(const struct cli_opts *opts, struct config *cfg, struct store **s,
-	  struct keyring **kr)
+open_keys(const struct cli_opts *opts, struct config *cfg, struct store **s, struct keyring **kr)
 {
 	struct err err;
 	int rc;
@@ -366,8 +367,8 @@ cli_keys_list(const struct cli_opts *opts)
 	n = keyring_list(kr, now, info, sizeof info / sizeof info[0]);
 	if (n > sizeof info / sizeof info[0])
 		n = sizeof info / sizeof info[0];
-	printf("%-44s %-6s %-8s %-21s %-21s %s\n", "KID", "ALG", "STATUS", "CREATED",
-	       "SIGNS_FROM", "PUBLISHED_UNTIL");
+	printf("%-44s %-6s %-8s %-21s %-21s %s\n", "KID", "ALG", "STATUS", "CREATED", "SIGNS_FROM",
+	       "PUBLISHED_UNTIL");
 	for (i = 0; i < n; i++) {
 		char c[32], u[32], p[32];
 

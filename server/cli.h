@@ -19,9 +19,9 @@
 
 struct cli_opts {
 	const char *config_path; /* --config, else $OIDCD_CONFIG, else none */
-	bool is_dev;		 /* --dev */
-	bool wants_help;	 /* --help / -h */
-	const char *url;	 /* --url (health) */
+	bool is_dev;             /* --dev */
+	bool wants_help;         /* --help / -h */
+	const char *url;         /* --url (health) */
 	struct config_override overrides[CLI_MAX_OVERRIDES];
 	size_t noverrides;
 	const char *args[8]; /* positional arguments after the command words */

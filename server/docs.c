@@ -178,8 +178,7 @@ copy(const struct app *app, bool is_jwks, struct arena *arena, const char **out,
 }
 
 enum status
-docs_copy_discovery(const struct app *app, struct arena *arena, const char **out,
-		    size_t *len_out)
+docs_copy_discovery(const struct app *app, struct arena *arena, const char **out, size_t *len_out)
 {
 	return copy(app, false, arena, out, len_out);
 }

@@ -35,8 +35,8 @@ json_t *docs_discovery(const struct app *app);
  * been built yet.
  */
 enum status docs_copy_discovery(const struct app *app, struct arena *arena, const char **out,
-				size_t *len_out);
+                                size_t *len_out);
 enum status docs_copy_jwks(const struct app *app, struct arena *arena, const char **out,
-			   size_t *len_out);
+                           size_t *len_out);
 
 #endif

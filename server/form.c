@@ -20,7 +20,7 @@ hexval(char c)
 
 enum status
 form_unescape(const char *s, size_t len, int plus_is_space, struct arena *arena, char **out,
-	      struct err *err)
+              struct err *err)
 {
 	char *dst = arena_alloc(arena, len + 1);
 	size_t i, n = 0;

@@ -30,7 +30,7 @@ struct form {
 
 /* Decodes s[0..len) into out (all strings in the arena). */
 enum status form_parse(const char *s, size_t len, struct arena *arena, struct form *out,
-		       struct err *err);
+                       struct err *err);
 
 /* Value of name, or NULL. */
 const char *form_get(const struct form *f, const char *name);
@@ -40,6 +40,6 @@ const char *form_get(const struct form *f, const char *name);
  * when plus_is_space. ST_INVALID on a bad escape or an encoded NUL.
  */
 enum status form_unescape(const char *s, size_t len, int plus_is_space, struct arena *arena,
-			  char **out, struct err *err);
+                          char **out, struct err *err);
 
 #endif

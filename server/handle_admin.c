@@ -37,7 +37,7 @@ handle_admin_keys(const struct app *app, struct request *req, struct response *r
 		json_object_set_new(jwk, "usable_from", json_integer(info[i].usable_from));
 		if (info[i].published_until > 0)
 			json_object_set_new(jwk, "published_until",
-					    json_integer(info[i].published_until));
+			                    json_integer(info[i].published_until));
 		json_array_append_new(keys, jwk);
 	}
 	response_json(res, req->arena, 200, json_pack("{s:o}", "keys", keys));

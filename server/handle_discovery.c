@@ -16,7 +16,7 @@ handle_discovery(const struct app *app, struct request *req, struct response *re
 
 	if (docs_copy_discovery(app, req->arena, &text, &len) != ST_OK)
 		return oauth_error(res, req->arena, OAUTH_TEMPORARILY_UNAVAILABLE,
-				   "the discovery document is not ready yet");
+		                   "the discovery document is not ready yet");
 	res->status = 200;
 	res->content_type = "application/json; charset=utf-8";
 	res->body = text;

@@ -26,15 +26,15 @@ handle_health_ready(const struct app *app, struct request *req, struct response 
 		/* Hydra's healthNotReadyStatus shape plus our usual error members;
 		 * the database's message stays in the log. */
 		body = json_pack("{s:s, s:s, s:{s:s}}", "error", "temporarily_unavailable",
-				 "error_description", "the database is not reachable", "errors",
-				 "database", "unavailable");
+		                 "error_description", "the database is not reachable", "errors",
+		                 "database", "unavailable");
 		response_json(res, req->arena, 503, body);
 		return ST_OK;
 	}
 	if (!keyring_can_sign(app->keyring, clock_now(&app->clock))) {
 		body = json_pack("{s:s, s:s, s:{s:s}}", "error", "temporarily_unavailable",
-				 "error_description", "no signing key is usable", "errors", "keys",
-				 "unavailable");
+		                 "error_description", "no signing key is usable", "errors", "keys",
+		                 "unavailable");
 		response_json(res, req->arena, 503, body);
 		return ST_OK;
 	}

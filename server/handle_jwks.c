@@ -15,7 +15,7 @@ handle_jwks(const struct app *app, struct request *req, struct response *res)
 
 	if (docs_copy_jwks(app, req->arena, &text, &len) != ST_OK)
 		return oauth_error(res, req->arena, OAUTH_TEMPORARILY_UNAVAILABLE,
-				   "the key set is not ready yet");
+		                   "the key set is not ready yet");
 	res->status = 200;
 	res->content_type = "application/json; charset=utf-8";
 	res->body = text;

@@ -76,7 +76,7 @@ static unsigned request_id_prefix;
 
 static enum status
 split_listen(const char *spec, char *host, size_t host_cap, char *port, size_t port_cap,
-	     struct err *err)
+             struct err *err)
 {
 	const char *colon;
 	size_t hlen;
@@ -216,9 +216,13 @@ method_of(const char *m)
 		const char *name;
 		enum http_method method;
 	} methods[] = {
-		{"GET", HTTP_GET}, {"HEAD", HTTP_HEAD},	    {"POST", HTTP_POST},
-		{"PUT", HTTP_PUT}, {"DELETE", HTTP_DELETE}, {"PATCH", HTTP_PATCH},
-		{"OPTIONS", HTTP_OPTIONS},
+	        {"GET",     HTTP_GET    },
+                {"HEAD",    HTTP_HEAD   },
+                {"POST",    HTTP_POST   },
+	        {"PUT",     HTTP_PUT    },
+                {"DELETE",  HTTP_DELETE },
+                {"PATCH",   HTTP_PATCH  },
+	        {"OPTIONS", HTTP_OPTIONS},
 	};
 	size_t i;
 
@@ -243,7 +247,7 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	c->start_ms = clock_mono_ms();
 	c->status = 0;
 	snprintf(c->req.id, sizeof c->req.id, "%08x%08x", request_id_prefix,
-		 (unsigned)(n & 0xffffffffu));
+	         (unsigned)(n & 0xffffffffu));
 	c->req.is_admin = l->is_admin;
 	return c;
 }
@@ -283,7 +287,7 @@ static void
 resolve_client(const struct config *cfg, struct MHD_Connection *conn, struct request *req)
 {
 	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	char name[INET6_ADDRSTRLEN] = "";
 	unsigned char addr[16];
 	int family = AF_UNSPEC;
@@ -300,7 +304,7 @@ resolve_client(const struct config *cfg, struct MHD_Connection *conn, struct req
 			inet_ntop(AF_INET, &s4->sin_addr, name, sizeof name);
 		} else if (sa->sa_family == AF_INET6) {
 			const struct sockaddr_in6 *s6 =
-				(const struct sockaddr_in6 *)(const void *)sa;
+			        (const struct sockaddr_in6 *)(const void *)sa;
 
 			family = AF_INET6;
 			memcpy(addr, &s6->sin6_addr, 16);
@@ -377,14 +381,14 @@ queue(struct ctx *c, struct MHD_Connection *conn, const struct response *res)
 	size_t i;
 
 	r = MHD_create_response_from_buffer(res->body_len, (void *)(uintptr_t)res->body,
-					    MHD_RESPMEM_PERSISTENT);
+	                                    MHD_RESPMEM_PERSISTENT);
 	if (r == NULL)
 		return;
 	if (res->content_type != NULL)
 		MHD_add_response_header(r, "Content-Type", res->content_type);
 	if (res->cache_max_age_secs >= 0) {
 		snprintf(cache, sizeof cache, "public, max-age=%lld",
-			 (long long)res->cache_max_age_secs);
+		         (long long)res->cache_max_age_secs);
 		MHD_add_response_header(r, "Cache-Control", cache);
 	} else {
 		MHD_add_response_header(r, "Cache-Control", "no-store");
@@ -422,8 +426,8 @@ finish(struct ctx *c, struct MHD_Connection *conn)
 	struct response res;
 	struct err err;
 
-	req->body = c->body.data != NULL ? arena_memdup(req->arena, c->body.data, c->body.len + 1)
-					 : "";
+	req->body =
+	        c->body.data != NULL ? arena_memdup(req->arena, c->body.data, c->body.len + 1) : "";
 	req->body_len = c->body.len;
 	buf_free(&c->body);
 	if (q != NULL && form_parse(q + 1, strlen(q + 1), req->arena, &req->query, &err) != ST_OK) {
@@ -445,7 +449,7 @@ finish(struct ctx *c, struct MHD_Connection *conn)
 
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-	   const char *version, const char *upload_data, size_t *upload_data_size, void **req_cls)
+           const char *version, const char *upload_data, size_t *upload_data_size, void **req_cls)
 {
 	struct ctx *c = *req_cls;
 	size_t limit;
@@ -489,7 +493,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 
 static void
 on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
-	     enum MHD_RequestTerminationCode toe)
+             enum MHD_RequestTerminationCode toe)
 {
 	struct ctx *c = *req_cls;
 
@@ -500,15 +504,15 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	*req_cls = NULL;
 	if (c->started && log_enabled(LOG_INFO)) {
 		struct log_field f[] = {
-			LOG_STR("method", c->req.method_name),
-			LOG_STR("path", c->req.path),
-			LOG_NUM("status", c->responded ? c->status : 0),
-			LOG_NUM("bytes", c->bytes),
-			LOG_NUM("ms", (long long)(clock_mono_ms() - c->start_ms)),
-			LOG_STR("ip", c->req.client_ip),
-			LOG_STR("client_id", c->req.client_id),
-			LOG_STR("listener", c->l->is_admin ? "admin" : "public"),
-			LOG_NUM("aborted", toe != MHD_REQUEST_TERMINATED_COMPLETED_OK),
+		        LOG_STR("method", c->req.method_name),
+		        LOG_STR("path", c->req.path),
+		        LOG_NUM("status", c->responded ? c->status : 0),
+		        LOG_NUM("bytes", c->bytes),
+		        LOG_NUM("ms", (long long)(clock_mono_ms() - c->start_ms)),
+		        LOG_STR("ip", c->req.client_ip),
+		        LOG_STR("client_id", c->req.client_id),
+		        LOG_STR("listener", c->l->is_admin ? "admin" : "public"),
+		        LOG_NUM("aborted", toe != MHD_REQUEST_TERMINATED_COMPLETED_OK),
 		};
 		log_event(LOG_INFO, c->req.id, NULL, "request", f, sizeof f / sizeof f[0]);
 	}
@@ -536,19 +540,18 @@ static enum status
 start_listener(struct listener *l, struct err *err)
 {
 	const struct config *cfg = l->srv->cfg;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-			 MHD_USE_ITC;
+	unsigned flags =
+	        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
 	unsigned threads = cfg->threads > 0 ? cfg->threads : 1;
 
 	/* The logger must be the first option, or early messages bypass it. */
 	l->daemon = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, l, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-		MHD_OPTION_LISTEN_SOCKET, l->fd,
-		MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
-		cfg->limits_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-		cfg->limits_connection_timeout_secs, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		cfg->limits_header_bytes, MHD_OPTION_URI_LOG_CALLBACK, on_uri, l,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_END);
+	        flags, 0, NULL, NULL, on_request, l, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+	        MHD_OPTION_LISTEN_SOCKET, l->fd, MHD_OPTION_THREAD_POOL_SIZE, threads,
+	        MHD_OPTION_CONNECTION_LIMIT, cfg->limits_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+	        cfg->limits_connection_timeout_secs, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	        cfg->limits_header_bytes, MHD_OPTION_URI_LOG_CALLBACK, on_uri, l,
+	        MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_END);
 	if (l->daemon == NULL)
 		return ERR_SET(err, ST_IO, "cannot start the HTTP listener on %s", l->addr);
 	return ST_OK;
@@ -562,7 +565,8 @@ http_serve(struct http_server *srv, const struct app *app, struct err *err)
 
 	if (random_bytes(r, sizeof r, err) != ST_OK)
 		return err->st;
-	request_id_prefix = (unsigned)r[0] << 24 | (unsigned)r[1] << 16 | (unsigned)r[2] << 8 | r[3];
+	request_id_prefix =
+	        (unsigned)r[0] << 24 | (unsigned)r[1] << 16 | (unsigned)r[2] << 8 | r[3];
 	srv->app = app;
 	st = start_listener(&srv->pub, err);
 	if (st != ST_OK)

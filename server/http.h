@@ -4,8 +4,8 @@
  * translation of struct response and the access log.
  *
  * Lifecycle: http_bind() binds the public listener and, unless disabled, the
- * admin listener; http_serve() starts the daemons on them; http_shutdown() stops accepting, waits up to
- * a deadline for in-flight requests, and stops the daemons.
+ * admin listener; http_serve() starts the daemons on them; http_shutdown() stops accepting, waits
+ * up to a deadline for in-flight requests, and stops the daemons.
  */
 #ifndef SERVER_HTTP_H
 #define SERVER_HTTP_H

@@ -24,7 +24,7 @@ struct keyring *
 keys_keyring_new(const struct config *cfg)
 {
 	return keyring_new((const char *const *)cfg->secrets_system, cfg->secrets_system_count,
-			   keys_max_token_ttl(cfg));
+	                   keys_max_token_ttl(cfg));
 }
 
 enum status
@@ -47,12 +47,12 @@ keys_load(struct store *s, struct keyring *kr, int64_t *generation_out, struct e
 
 		if (alg == 0) {
 			st = ERR_SET(err, ST_INVALID, "key %s: unknown algorithm %s", keys[i].kid,
-				     keys[i].alg);
+			             keys[i].alg);
 			goto out;
 		}
 		st = keyring_add_sealed(kr, keys[i].kid, alg, keys[i].created_at,
-					keys[i].usable_from, keys[i].sealed, keys[i].sealed_len,
-					err);
+		                        keys[i].usable_from, keys[i].sealed, keys[i].sealed_len,
+		                        err);
 		if (st != ST_OK)
 			goto out;
 	}
@@ -65,7 +65,7 @@ out:
 
 static enum status
 generate(const struct config *cfg, struct store *s, struct keyring *kr, int64_t now,
-	 int64_t usable_from, char kid_out[64], struct err *err)
+         int64_t usable_from, char kid_out[64], struct err *err)
 {
 	struct keyring_sealed sealed;
 	struct store_key row;
@@ -96,7 +96,7 @@ out:
 
 enum status
 keys_bootstrap(const struct config *cfg, struct store *s, struct keyring *kr, int64_t now,
-	       bool *generated, struct err *err)
+               bool *generated, struct err *err)
 {
 	unsigned alg = jws_alg_from_name(config_alg_name(cfg->keys_algorithm));
 	struct keyring_key_info info[64];
@@ -123,7 +123,7 @@ keys_bootstrap(const struct config *cfg, struct store *s, struct keyring *kr, in
 
 enum status
 keys_rotate(const struct config *cfg, struct store *s, struct keyring *kr, int64_t now,
-	    char kid_out[64], int64_t *usable_from_out, struct err *err)
+            char kid_out[64], int64_t *usable_from_out, struct err *err)
 {
 	int64_t usable_from = now + cfg->keys_publish_before_use_secs;
 	enum status st = generate(cfg, s, kr, now, usable_from, kid_out, err);
@@ -134,8 +134,7 @@ keys_rotate(const struct config *cfg, struct store *s, struct keyring *kr, int64
 }
 
 enum status
-keys_refresh(struct store *s, struct keyring *kr, int64_t now, int64_t *generation,
-	     struct err *err)
+keys_refresh(struct store *s, struct keyring *kr, int64_t now, int64_t *generation, struct err *err)
 {
 	struct keyring_key_info info[64];
 	int64_t gen = 0;

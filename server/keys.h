@@ -30,21 +30,21 @@ struct keyring *keys_keyring_new(const struct config *cfg);
 
 /* Loads every stored key into kr; *generation_out (may be NULL) gets the table generation. */
 enum status keys_load(struct store *s, struct keyring *kr, int64_t *generation_out,
-		      struct err *err);
+                      struct err *err);
 
 /* Generates the first key of keys.algorithm when there is none. *generated may be NULL. */
 enum status keys_bootstrap(const struct config *cfg, struct store *s, struct keyring *kr,
-			   int64_t now, bool *generated, struct err *err);
+                           int64_t now, bool *generated, struct err *err);
 
 /* Adds a key of keys.algorithm usable from now + keys.publish_before_use. kid_out: 64 bytes. */
-enum status keys_rotate(const struct config *cfg, struct store *s, struct keyring *kr,
-			int64_t now, char kid_out[64], int64_t *usable_from_out, struct err *err);
+enum status keys_rotate(const struct config *cfg, struct store *s, struct keyring *kr, int64_t now,
+                        char kid_out[64], int64_t *usable_from_out, struct err *err);
 
 /*
  * Reloads keys when the stored generation differs from *generation (then
  * updated), and deletes stored keys whose publication has ended.
  */
 enum status keys_refresh(struct store *s, struct keyring *kr, int64_t now, int64_t *generation,
-			 struct err *err);
+                         struct err *err);
 
 #endif

@@ -108,7 +108,7 @@ serve(const struct cli_opts *opts)
 	log_setup(cfg.log_level, cfg.log_format);
 	if (cfg.is_dev)
 		LOG_WARN("development setup (--dev): plain-http issuer allowed, dynamic "
-			 "registration on; do not use in production");
+		         "registration on; do not use in production");
 	if (!cli_dev_secret(&cfg)) {
 		rc = 2;
 		goto out;
@@ -155,12 +155,12 @@ serve(const struct cli_opts *opts)
 		goto out;
 	}
 	log_event(LOG_INFO, NULL, "main", "oidcd started",
-		  (struct log_field[]){LOG_STR("version", OIDCD_VERSION), LOG_STR("issuer", issuer),
-				       LOG_STR("public", http_public_addr(srv)),
-				       LOG_STR("admin", http_admin_addr(srv)),
-				       LOG_STR("database", cfg.database),
-				       LOG_NUM("threads", cfg.threads)},
-		  6);
+	          (struct log_field[]){LOG_STR("version", OIDCD_VERSION), LOG_STR("issuer", issuer),
+	                               LOG_STR("public", http_public_addr(srv)),
+	                               LOG_STR("admin", http_admin_addr(srv)),
+	                               LOG_STR("database", cfg.database),
+	                               LOG_NUM("threads", cfg.threads)},
+	          6);
 	wait_for_signal(&app, store, &set, &generation);
 	http_shutdown(srv, SHUTDOWN_GRACE_MS);
 	srv = NULL;
@@ -205,12 +205,12 @@ main(int argc, char **argv)
 		const char *name;
 		int (*run)(const struct cli_opts *opts);
 	} commands[] = {
-		{"serve", serve},
-		{"config check", cli_config_check},
-		{"migrate", cli_migrate},
-		{"keys list", cli_keys_list},
-		{"keys rotate", cli_keys_rotate},
-		{"health", cli_health},
+	        {"serve",        serve           },
+	        {"config check", cli_config_check},
+	        {"migrate",      cli_migrate     },
+	        {"keys list",    cli_keys_list   },
+	        {"keys rotate",  cli_keys_rotate },
+	        {"health",       cli_health      },
 	};
 	struct cli_opts opts;
 	const char *cmd;

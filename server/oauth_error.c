@@ -12,34 +12,34 @@ struct oauth_error_row {
 };
 
 static const struct oauth_error_row rows[] = {
-	[OAUTH_INVALID_REQUEST] = {"invalid_request", 400, "The request is missing a required "
-							   "parameter or is otherwise malformed."},
-	[OAUTH_INVALID_CLIENT] = {"invalid_client", 401, "Client authentication failed."},
-	[OAUTH_INVALID_GRANT] = {"invalid_grant", 400,
-				 "The provided grant is invalid, expired, or revoked."},
-	[OAUTH_UNAUTHORIZED_CLIENT] = {"unauthorized_client", 400,
-				       "The client is not allowed to use this grant type."},
-	[OAUTH_UNSUPPORTED_GRANT_TYPE] = {"unsupported_grant_type", 400,
-					  "The grant type is not supported."},
-	[OAUTH_INVALID_SCOPE] = {"invalid_scope", 400, "The requested scope is invalid."},
-	[OAUTH_ACCESS_DENIED] = {"access_denied", 403, "Access denied."},
-	[OAUTH_INVALID_TOKEN] = {"invalid_token", 401,
-				 "The access token is missing, expired, revoked, or invalid."},
-	[OAUTH_INSUFFICIENT_SCOPE] = {"insufficient_scope", 403,
-				      "The access token lacks the required scope."},
-	[OAUTH_INVALID_REDIRECT_URI] = {"invalid_redirect_uri", 400,
-					"A redirect URI is invalid."},
-	[OAUTH_INVALID_CLIENT_METADATA] = {"invalid_client_metadata", 400,
-					   "A client metadata field is invalid."},
-	[OAUTH_NOT_FOUND] = {"not_found", 404, "The requested resource does not exist."},
-	[OAUTH_METHOD_NOT_ALLOWED] = {"method_not_allowed", 405,
-				      "The method is not allowed for this resource."},
-	[OAUTH_REQUEST_TOO_LARGE] = {"request_too_large", 413, "The request body is too large."},
-	[OAUTH_UNSUPPORTED_MEDIA_TYPE] = {"invalid_request", 415,
-					  "The request body has an unsupported content type."},
-	[OAUTH_SERVER_ERROR] = {"server_error", 500, "The server failed to handle the request."},
-	[OAUTH_TEMPORARILY_UNAVAILABLE] = {"temporarily_unavailable", 503,
-					   "The service is temporarily unavailable."},
+        [OAUTH_INVALID_REQUEST] = {"invalid_request",         400,
+                                   "The request is missing a required "
+                                   "parameter or is otherwise malformed."                                    },
+        [OAUTH_INVALID_CLIENT] = {"invalid_client",          401, "Client authentication failed."           },
+        [OAUTH_INVALID_GRANT] = {"invalid_grant",           400,
+                                   "The provided grant is invalid, expired, or revoked."                     },
+        [OAUTH_UNAUTHORIZED_CLIENT] = {"unauthorized_client",     400,
+                                   "The client is not allowed to use this grant type."                       },
+        [OAUTH_UNSUPPORTED_GRANT_TYPE] = {"unsupported_grant_type",  400,
+                                   "The grant type is not supported."                                        },
+        [OAUTH_INVALID_SCOPE] = {"invalid_scope",           400, "The requested scope is invalid."         },
+        [OAUTH_ACCESS_DENIED] = {"access_denied",           403, "Access denied."                          },
+        [OAUTH_INVALID_TOKEN] = {"invalid_token",           401,
+                                   "The access token is missing, expired, revoked, or invalid."              },
+        [OAUTH_INSUFFICIENT_SCOPE] = {"insufficient_scope",      403,
+                                   "The access token lacks the required scope."                              },
+        [OAUTH_INVALID_REDIRECT_URI] = {"invalid_redirect_uri",    400, "A redirect URI is invalid."              },
+        [OAUTH_INVALID_CLIENT_METADATA] = {"invalid_client_metadata", 400,
+                                   "A client metadata field is invalid."                                     },
+        [OAUTH_NOT_FOUND] = {"not_found",               404, "The requested resource does not exist."  },
+        [OAUTH_METHOD_NOT_ALLOWED] = {"method_not_allowed",      405,
+                                   "The method is not allowed for this resource."                            },
+        [OAUTH_REQUEST_TOO_LARGE] = {"request_too_large",       413, "The request body is too large."          },
+        [OAUTH_UNSUPPORTED_MEDIA_TYPE] = {"invalid_request",         415,
+                                   "The request body has an unsupported content type."                       },
+        [OAUTH_SERVER_ERROR] = {"server_error",            500, "The server failed to handle the request."},
+        [OAUTH_TEMPORARILY_UNAVAILABLE] = {"temporarily_unavailable", 503,
+                                   "The service is temporarily unavailable."                                 },
 };
 
 const char *
@@ -58,7 +58,7 @@ enum status
 oauth_error(struct response *res, struct arena *arena, enum oauth_error e, const char *description)
 {
 	json_t *body = json_pack("{s:s, s:s}", "error", rows[e].code, "error_description",
-				 description != NULL ? description : rows[e].text);
+	                         description != NULL ? description : rows[e].text);
 
 	response_json(res, arena, rows[e].status, body);
 	/* Hydra sends error bodies without a charset (hydra-behaviour §0.1). */

@@ -15,21 +15,21 @@
 
 enum oauth_error {
 	OAUTH_INVALID_REQUEST = 0, /* RFC 6749 §5.2, 400 */
-	OAUTH_INVALID_CLIENT,	   /* 401 */
+	OAUTH_INVALID_CLIENT,      /* 401 */
 	OAUTH_INVALID_GRANT,
 	OAUTH_UNAUTHORIZED_CLIENT,
 	OAUTH_UNSUPPORTED_GRANT_TYPE,
 	OAUTH_INVALID_SCOPE,
-	OAUTH_ACCESS_DENIED,	  /* 403 */
-	OAUTH_INVALID_TOKEN,	  /* RFC 6750 §3.1, 401 */
-	OAUTH_INSUFFICIENT_SCOPE, /* RFC 6750 §3.1, 403 */
+	OAUTH_ACCESS_DENIED,           /* 403 */
+	OAUTH_INVALID_TOKEN,           /* RFC 6750 §3.1, 401 */
+	OAUTH_INSUFFICIENT_SCOPE,      /* RFC 6750 §3.1, 403 */
 	OAUTH_INVALID_REDIRECT_URI,    /* RFC 7591 §3.2.2, 400 */
 	OAUTH_INVALID_CLIENT_METADATA, /* RFC 7591 §3.2.2, 400 */
-	OAUTH_NOT_FOUND,	       /* 404 */
+	OAUTH_NOT_FOUND,               /* 404 */
 	OAUTH_METHOD_NOT_ALLOWED,      /* 405 */
 	OAUTH_REQUEST_TOO_LARGE,       /* 413 */
 	OAUTH_UNSUPPORTED_MEDIA_TYPE,  /* 415 */
-	OAUTH_SERVER_ERROR,	       /* 500 */
+	OAUTH_SERVER_ERROR,            /* 500 */
 	OAUTH_TEMPORARILY_UNAVAILABLE, /* 503 */
 };
 
@@ -43,6 +43,6 @@ int oauth_error_status(enum oauth_error e);
  * text is used). Always returns ST_OK: a protocol error is a response.
  */
 enum status oauth_error(struct response *res, struct arena *arena, enum oauth_error e,
-			const char *description);
+                        const char *description);
 
 #endif

@@ -49,12 +49,12 @@ struct request {
 	struct request_header *headers;
 	size_t nheaders;
 	const char *client_ip; /* socket peer, or X-Forwarded-For from a trusted proxy */
-	bool is_https;	       /* X-Forwarded-Proto https from a trusted proxy */
-	bool is_admin;	       /* arrived on the admin listener */
+	bool is_https;         /* X-Forwarded-Proto https from a trusted proxy */
+	bool is_admin;         /* arrived on the admin listener */
 	const char *params[REQUEST_MAX_PARAMS]; /* decoded {id} path segments, in order */
 	size_t nparams;
 	const char *client_id; /* set by handlers once known, for the access log */
-	struct err err;	       /* filled when a handler returns a status other than ST_OK */
+	struct err err;        /* filled when a handler returns a status other than ST_OK */
 };
 
 /* Header value by case-insensitive name, or NULL. */

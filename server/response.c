@@ -48,7 +48,7 @@ response_json(struct response *res, struct arena *arena, int status, json_t *bod
 
 void
 response_raw(struct response *res, struct arena *arena, int status, const char *content_type,
-	     const char *body, size_t len)
+             const char *body, size_t len)
 {
 	char *copy = arena_alloc(arena, len + 1);
 

@@ -46,7 +46,7 @@ void response_json(struct response *res, struct arena *arena, int status, json_t
 
 /* A body already serialised (copied into the arena). */
 void response_raw(struct response *res, struct arena *arena, int status, const char *content_type,
-		  const char *body, size_t len);
+                  const char *body, size_t len);
 
 /* Marks the response cacheable: Cache-Control: public, max-age=<secs>. */
 void response_cache_public(struct response *res, int64_t max_age_secs);

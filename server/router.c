@@ -47,9 +47,13 @@ allow_header(struct arena *arena, unsigned methods)
 		unsigned bit;
 		const char *name;
 	} names[] = {
-		{HTTP_GET, "GET"},	   {HTTP_HEAD, "HEAD"},	    {HTTP_POST, "POST"},
-		{HTTP_PUT, "PUT"},	   {HTTP_DELETE, "DELETE"}, {HTTP_PATCH, "PATCH"},
-		{HTTP_OPTIONS, "OPTIONS"},
+	        {HTTP_GET,     "GET"    },
+                {HTTP_HEAD,    "HEAD"   },
+                {HTTP_POST,    "POST"   },
+	        {HTTP_PUT,     "PUT"    },
+                {HTTP_DELETE,  "DELETE" },
+                {HTTP_PATCH,   "PATCH"  },
+	        {HTTP_OPTIONS, "OPTIONS"},
 	};
 	char *out = arena_alloc(arena, 64);
 	size_t i;
@@ -86,8 +90,8 @@ router_find_path(const struct route *table, size_t count, const char *path)
 }
 
 void
-router_dispatch(const struct app *app, const struct route *table, size_t count,
-		struct request *req, struct response *res)
+router_dispatch(const struct app *app, const struct route *table, size_t count, struct request *req,
+                struct response *res)
 {
 	const char *raw[REQUEST_MAX_PARAMS];
 	size_t raw_len[REQUEST_MAX_PARAMS], nraw, i, j;
@@ -109,7 +113,7 @@ router_dispatch(const struct app *app, const struct route *table, size_t count,
 			if (form_unescape(raw[j], raw_len[j], 0, req->arena, &decoded, NULL) !=
 			    ST_OK) {
 				oauth_error(res, req->arena, OAUTH_INVALID_REQUEST,
-					    "malformed path segment");
+				            "malformed path segment");
 				return;
 			}
 			req->params[j] = decoded;
@@ -127,7 +131,7 @@ router_dispatch(const struct app *app, const struct route *table, size_t count,
 	}
 	if ((route->flags & ROUTE_FORM_BODY) && req->body_len > 0 && !is_form_body(req)) {
 		oauth_error(res, req->arena, OAUTH_UNSUPPORTED_MEDIA_TYPE,
-			    "the body must be application/x-www-form-urlencoded");
+		            "the body must be application/x-www-form-urlencoded");
 		return;
 	}
 
@@ -136,10 +140,10 @@ router_dispatch(const struct app *app, const struct route *table, size_t count,
 	if (st != ST_OK) {
 		/* The client learns nothing more than "server error" (STYLE B3.6). */
 		log_event(LOG_ERROR, req->id, req->err.func, req->err.msg,
-			  (struct log_field[]){LOG_STR("status", status_str(st)),
-					       LOG_NUM("line", req->err.line),
-					       LOG_STR("path", req->path)},
-			  3);
+		          (struct log_field[]){LOG_STR("status", status_str(st)),
+		                               LOG_NUM("line", req->err.line),
+		                               LOG_STR("path", req->path)},
+		          3);
 		response_init(res);
 		oauth_error(res, req->arena, OAUTH_SERVER_ERROR, NULL);
 	}

@@ -44,7 +44,7 @@ extern const size_t routes_admin_count;
  * case (404/405/415/500 included). Never fails.
  */
 void router_dispatch(const struct app *app, const struct route *table, size_t count,
-		     struct request *req, struct response *res);
+                     struct request *req, struct response *res);
 
 /* True when some route of the table has this exact path (for the guard test). */
 const struct route *router_find_path(const struct route *table, size_t count, const char *path);
