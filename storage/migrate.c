@@ -1,1 +1,184 @@
-typedef int placeholder_t; /* replaced by the module's implementation */
+/*
+ * storage/migrate.c — numbered schema migrations, tracked by PRAGMA
+ * user_version (0 = empty database, N = migrations 1..N applied).
+ *
+ * API (store.h): store_migrate, store_schema_version, store_schema_latest;
+ * store_user_version for store.c (store_internal.h).
+ *
+ * Invariants:
+ * - Each migration runs in its own BEGIN IMMEDIATE transaction, together
+ *   with the user_version bump, so it is applied completely or not at all.
+ * - user_version is re-read inside that transaction, so two processes that
+ *   migrate at once apply each migration exactly once (the second waits on
+ *   the write lock, then finds nothing left to do).
+ * - A database newer than this binary is refused, never downgraded.
+ *
+ * To add a migration: append one string to migrations[] below, with a
+ * comment saying what it is for. Never edit, reorder or remove an existing
+ * entry: databases in the field have run it. Its version is its position
+ * (the first entry is version 1), and store_schema_latest() follows. Tables
+ * are STRICT; use single quotes for strings (double-quoted strings are
+ * disabled). PRAGMA foreign_keys cannot change inside a transaction, so a
+ * migration that rebuilds a table follows sqlite.org/lang_altertable.html §7
+ * and ends with a foreign_key_check. Then add statements (store_internal.h)
+ * and tests.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "common/err.h"
+#include "storage/store.h"
+#include "storage/store_internal.h"
+
+static const char *const migrations[] = {
+        /* 1: signing keys, and meta counters that let every process notice
+         * another process's key changes (store_key_generation). */
+        "CREATE TABLE keys ("
+        " kid TEXT PRIMARY KEY,"
+        " alg TEXT NOT NULL,"
+        " created_at INTEGER NOT NULL,"
+        " usable_from INTEGER NOT NULL,"
+        " sealed BLOB NOT NULL,"
+        " public_jwk TEXT NOT NULL"
+        ") STRICT;"
+        "CREATE TABLE meta ("
+        " name TEXT PRIMARY KEY,"
+        " value INTEGER NOT NULL"
+        ") STRICT;"
+        "INSERT INTO meta (name, value) VALUES ('keys_generation', 0);"
+        "CREATE TRIGGER keys_generation_on_insert AFTER INSERT ON keys BEGIN"
+        " UPDATE meta SET value = value + 1 WHERE name = 'keys_generation';"
+        " END;"
+        "CREATE TRIGGER keys_generation_on_delete AFTER DELETE ON keys BEGIN"
+        " UPDATE meta SET value = value + 1 WHERE name = 'keys_generation';"
+        " END;"
+        "CREATE TRIGGER keys_generation_on_update AFTER UPDATE ON keys BEGIN"
+        " UPDATE meta SET value = value + 1 WHERE name = 'keys_generation';"
+        " END;",
+};
+
+int
+store_schema_latest(void)
+{
+	return (int)(sizeof migrations / sizeof migrations[0]);
+}
+
+enum status
+store_user_version(struct conn *c, int *version_out, struct err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum status st;
+
+	st = store_stmt(c, STMT_USER_VERSION, &stmt, err);
+	if (st != ST_OK)
+		goto out;
+	if (sqlite3_step(stmt) != SQLITE_ROW) {
+		st = STORE_FAIL(c, err);
+		goto out;
+	}
+	*version_out = sqlite3_column_int(stmt, 0);
+	st = ST_OK;
+out:
+	store_stmt_done(stmt);
+	return st;
+}
+
+/*
+ * Applies the next pending migration in its own transaction, or sets
+ * *is_done_out when there is none.
+ */
+static enum status
+migrate_next(struct conn *c, bool *is_done_out, struct err *err)
+{
+	int latest = store_schema_latest();
+	bool is_done = false;
+	char bump[64];
+	enum status st;
+	int version = 0;
+
+	st = store_tx_begin(c, err);
+	if (st != ST_OK)
+		return st;
+	/* Read under the write lock: another process may have just migrated. */
+	st = store_user_version(c, &version, err);
+	if (st != ST_OK)
+		goto out;
+	if (version > latest) {
+		st = ERR_SET(err, ST_UNSUPPORTED,
+		             "database schema version %d is newer than this oidcd supports (%d);"
+		             " upgrade oidcd",
+		             version, latest);
+		goto out;
+	}
+	if (version == latest) {
+		is_done = true;
+		goto out;
+	}
+	if (sqlite3_exec(c->db, migrations[version], NULL, NULL, NULL) != SQLITE_OK) {
+		st = ERR_SET(err, ST_IO, "migration %d: %s", version + 1, sqlite3_errmsg(c->db));
+		goto out;
+	}
+	/* A pragma takes no parameters; the value is our own integer. */
+	snprintf(bump, sizeof bump, "PRAGMA user_version = %d", version + 1);
+	if (sqlite3_exec(c->db, bump, NULL, NULL, NULL) != SQLITE_OK) {
+		st = STORE_FAIL(c, err);
+		goto out;
+	}
+	st = store_tx_commit(c, err);
+out:
+	store_tx_rollback(c); /* no-op after a commit */
+	if (st == ST_OK)
+		*is_done_out = is_done;
+	return st;
+}
+
+enum status
+store_migrate(struct store *s, int *applied_out, struct err *err)
+{
+	struct conn *c = NULL;
+	bool is_done = false;
+	int applied = 0;
+	enum status st;
+	int version = 0;
+
+	st = store_conn_acquire(s, &c, err);
+	if (st != ST_OK)
+		return st;
+	/* Up to date is the common case: answer it without the write lock
+	 * (and on a read-only store, which cannot take it). */
+	st = store_user_version(c, &version, err);
+	if (st != ST_OK)
+		goto out;
+	if (version == store_schema_latest())
+		goto out;
+	if (s->opts.read_only) {
+		st = ERR_SET(err, ST_UNSUPPORTED, "%s: opened read-only, cannot migrate from %d",
+		             s->path, version);
+		goto out;
+	}
+	for (;;) {
+		st = migrate_next(c, &is_done, err);
+		if (st != ST_OK || is_done)
+			break;
+		applied++;
+	}
+out:
+	store_conn_release(s, c);
+	if (st == ST_OK && applied_out != NULL)
+		*applied_out = applied;
+	return st;
+}
+
+enum status
+store_schema_version(struct store *s, int *current_out, struct err *err)
+{
+	struct conn *c = NULL;
+	enum status st;
+
+	st = store_conn_acquire(s, &c, err);
+	if (st != ST_OK)
+		return st;
+	st = store_user_version(c, current_out, err);
+	store_conn_release(s, c);
+	return st;
+}

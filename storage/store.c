@@ -1,1 +1,579 @@
-typedef int placeholder_t; /* replaced by the module's implementation */
+/*
+ * storage/store.c — opening and closing the SQLite store, the per-thread
+ * connections, the statement table, transactions and error mapping.
+ *
+ * API (store.h): store_open, store_close, store_path, store_ping; for the
+ * other storage files (store_internal.h): store_conn_acquire/release,
+ * store_stmt, store_stmt_done, store_stmt_run, store_tx_*, store_fail.
+ *
+ * Invariants:
+ * - A file is checked before SQLite may write to it: a non-empty file must
+ *   start with the SQLite magic and answer PRAGMA schema_version, and its
+ *   user_version must not be newer than store_schema_latest(). Anything
+ *   else is refused with the file left byte-for-byte as it was (no -wal or
+ *   -shm either, as WAL mode is only switched on after the checks).
+ * - Each thread has its own connection to a file database, opened lazily and
+ *   closed by the pthread key destructor when the thread exits, or by
+ *   store_close() for threads still alive. Both take the connection out of
+ *   store.conns under store.lock first, so exactly one of them closes it.
+ * - ":memory:" is one shared connection guarded by store.memory_lock, as
+ *   every other connection would open a separate, empty database.
+ * - Statements are prepared on first use per connection (a table may not
+ *   exist before store_migrate) and kept; SQLite re-prepares them itself
+ *   when a migration changes the schema.
+ *
+ * To add a statement: see store_internal.h.
+ */
+#include "storage/store.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "common/xalloc.h"
+#include "storage/store_internal.h"
+
+#define STORE_BUSY_TIMEOUT_MS_DEFAULT 5000
+
+/* Indexed by enum store_stmt; every id has its SQL (checked in store_stmt). */
+static const char *const stmt_sql[STMT_COUNT] = {
+        /* store.c, migrate.c */
+        [STMT_PING] = "SELECT count(*) FROM sqlite_schema",
+        [STMT_USER_VERSION] = "PRAGMA user_version",
+        [STMT_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
+        [STMT_COMMIT] = "COMMIT",
+        [STMT_ROLLBACK] = "ROLLBACK",
+        /* keys.c */
+        [STMT_KEY_INSERT] =
+                "INSERT INTO keys (kid, alg, created_at, usable_from, sealed, public_jwk)"
+                " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        [STMT_KEY_LIST] = "SELECT kid, alg, created_at, usable_from, sealed, public_jwk FROM keys"
+                          " ORDER BY usable_from, created_at, kid",
+        [STMT_KEY_DELETE] = "DELETE FROM keys WHERE kid = ?1",
+        [STMT_KEY_GENERATION] = "SELECT value FROM meta WHERE name = 'keys_generation'",
+};
+
+enum status
+store_fail(sqlite3 *db, struct err *err, const char *func, int line)
+{
+	int code = sqlite3_extended_errcode(db);
+	enum status st;
+
+	switch (code) {
+	case SQLITE_CONSTRAINT_PRIMARYKEY:
+	case SQLITE_CONSTRAINT_UNIQUE:
+		st = ST_CONFLICT;
+		break;
+	case SQLITE_NOTADB:
+		st = ST_INVALID;
+		break;
+	default:
+		st = (code & 0xff) == SQLITE_CONSTRAINT ? ST_INVALID : ST_IO;
+		break;
+	}
+	return err_set(err, st, func, line, "%s", sqlite3_errmsg(db));
+}
+
+/* Thread-safe strerror (the GNU strerror_r, as -D_GNU_SOURCE is set). */
+static const char *
+errno_str(int errnum, char *buf, size_t n)
+{
+	return strerror_r(errnum, buf, n);
+}
+
+/*
+ * Reads the file header ourselves, before SQLite opens (and may write) the
+ * file: missing (created later, unless read_only) and empty files are fine,
+ * anything else must start with "SQLite format 3\0" (sqlite.org/fileformat.html §1.3.1).
+ */
+static enum status
+check_header(const char *path, bool read_only, struct err *err)
+{
+	static const char magic[16] = "SQLite format 3";
+	unsigned char head[sizeof magic];
+	char ebuf[128];
+	struct stat sb;
+	enum status st;
+	ssize_t n;
+	int fd;
+
+	/* O_NONBLOCK: a FIFO at path must not hang us; it is refused below. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT && read_only)
+			return ERR_SET(err, ST_NOT_FOUND, "%s: no such database", path);
+		if (errno == ENOENT)
+			return ST_OK;
+		return ERR_SET(err, ST_IO, "%s: %s", path, errno_str(errno, ebuf, sizeof ebuf));
+	}
+	if (fstat(fd, &sb) != 0) {
+		st = ERR_SET(err, ST_IO, "%s: %s", path, errno_str(errno, ebuf, sizeof ebuf));
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		st = ERR_SET(err, ST_INVALID, "%s: not a regular file", path);
+		goto out;
+	}
+	if (sb.st_size == 0) {
+		st = ST_OK; /* a new database, as SQLite sees it */
+		goto out;
+	}
+	n = pread(fd, head, sizeof head, 0);
+	if (n < 0) {
+		st = ERR_SET(err, ST_IO, "%s: %s", path, errno_str(errno, ebuf, sizeof ebuf));
+		goto out;
+	}
+	if ((size_t)n != sizeof head || memcmp(head, magic, sizeof magic) != 0) {
+		st = ERR_SET(err, ST_INVALID, "%s: not an SQLite database", path);
+		goto out;
+	}
+	st = ST_OK;
+out:
+	close(fd);
+	return st;
+}
+
+static void
+conn_free(struct conn *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < STMT_COUNT; i++)
+		sqlite3_finalize(c->stmt[i]);
+	sqlite3_close_v2(c->db);
+	free(c);
+}
+
+/*
+ * Opens a connection with the settings that need no I/O. A connection is
+ * used by one thread at a time (its own, or under memory_lock), hence
+ * NOMUTEX.
+ */
+static enum status
+conn_new(struct store *s, struct conn **out, struct err *err)
+{
+	int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+	int busy_ms = s->opts.busy_timeout_ms > 0 ? s->opts.busy_timeout_ms
+	                                          : STORE_BUSY_TIMEOUT_MS_DEFAULT;
+	struct conn *c = xcalloc(1, sizeof *c);
+	enum status st;
+	int rc;
+
+	c->store = s;
+	flags |= s->opts.read_only ? SQLITE_OPEN_READONLY
+	                           : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	rc = sqlite3_open_v2(s->path, &c->db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		st = ERR_SET(err, ST_IO, "%s: %s", s->path,
+		             c->db != NULL ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+		goto out;
+	}
+	/* Hardening: no writable sqlite_schema, no "string" as identifier
+	 * fallback, no side-effecting functions run from the schema. */
+	if (sqlite3_db_config(c->db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL) != SQLITE_OK ||
+	    sqlite3_db_config(c->db, SQLITE_DBCONFIG_DQS_DML, 0, (int *)NULL) != SQLITE_OK ||
+	    sqlite3_db_config(c->db, SQLITE_DBCONFIG_DQS_DDL, 0, (int *)NULL) != SQLITE_OK ||
+	    sqlite3_db_config(c->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, (int *)NULL) != SQLITE_OK ||
+	    sqlite3_busy_timeout(c->db, busy_ms) != SQLITE_OK) {
+		st = STORE_FAIL(c, err);
+		goto out;
+	}
+	st = ST_OK;
+out:
+	if (st != ST_OK) {
+		conn_free(c);
+		c = NULL;
+	}
+	*out = c;
+	return st;
+}
+
+/* Per-connection pragmas; they read the schema, so only on a checked file. */
+static enum status
+conn_configure(struct store *s, struct conn *c, struct err *err)
+{
+	const char *sql = s->opts.synchronous_full
+	                          ? "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL"
+	                          : "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL";
+
+	if (sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return STORE_FAIL(c, err);
+	return ST_OK;
+}
+
+/*
+ * The checks a file passes before anything is written to it: SQLite can
+ * read it, and its schema is not newer than ours.
+ */
+static enum status
+conn_check(struct store *s, struct conn *c, struct err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int latest = store_schema_latest();
+	enum status st;
+	int version = 0;
+	int rc;
+
+	rc = sqlite3_prepare_v2(c->db, "PRAGMA schema_version", -1, &stmt, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW) {
+		if (sqlite3_errcode(c->db) == SQLITE_NOTADB)
+			st = ERR_SET(err, ST_INVALID, "%s: not an SQLite database", s->path);
+		else
+			st = ERR_SET(err, ST_IO, "%s: %s", s->path, sqlite3_errmsg(c->db));
+		goto out;
+	}
+	st = store_user_version(c, &version, err);
+	if (st != ST_OK)
+		goto out;
+	if (version > latest) {
+		st = ERR_SET(err, ST_UNSUPPORTED,
+		             "database schema version %d is newer than this oidcd supports (%d);"
+		             " upgrade oidcd",
+		             version, latest);
+		goto out;
+	}
+	st = ST_OK;
+out:
+	sqlite3_finalize(stmt);
+	return st;
+}
+
+/* journal_mode=WAL is persistent in the file, so once per store_open is enough. */
+static enum status
+conn_enable_wal(struct store *s, struct conn *c, struct err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	const unsigned char *mode;
+	enum status st;
+
+	if (sqlite3_prepare_v2(c->db, "PRAGMA journal_mode=WAL", -1, &stmt, NULL) != SQLITE_OK ||
+	    sqlite3_step(stmt) != SQLITE_ROW) {
+		st = STORE_FAIL(c, err);
+		goto out;
+	}
+	mode = sqlite3_column_text(stmt, 0);
+	if (mode == NULL || strcmp((const char *)mode, "wal") != 0) {
+		st = ERR_SET(err, ST_IO, "%s: cannot enable WAL (journal_mode is %s)", s->path,
+		             mode != NULL ? (const char *)mode : "unknown");
+		goto out;
+	}
+	st = ST_OK;
+out:
+	sqlite3_finalize(stmt);
+	return st;
+}
+
+static void
+conn_list_add(struct store *s, struct conn *c)
+{
+	pthread_mutex_lock(&s->lock);
+	c->prev = NULL;
+	c->next = s->conns;
+	if (s->conns != NULL)
+		s->conns->prev = c;
+	s->conns = c;
+	c->is_listed = true;
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* Caller holds s->lock. */
+static void
+conn_list_remove(struct store *s, struct conn *c)
+{
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+	c->is_listed = false;
+}
+
+/* pthread key destructor: the thread that owned c exits. */
+static void
+conn_at_thread_exit(void *arg)
+{
+	struct conn *c = arg;
+	struct store *s = c->store;
+	bool is_ours;
+
+	pthread_mutex_lock(&s->lock);
+	is_ours = c->is_listed; /* false: store_close() took it and closes it */
+	if (is_ours)
+		conn_list_remove(s, c);
+	pthread_mutex_unlock(&s->lock);
+	if (is_ours)
+		conn_free(c);
+}
+
+/* Opens a connection for the calling thread (not the first: the file is checked). */
+static enum status
+conn_open_for_thread(struct store *s, struct conn **out, struct err *err)
+{
+	struct conn *c = NULL;
+	enum status st;
+
+	st = conn_new(s, &c, err);
+	if (st != ST_OK)
+		goto out;
+	st = conn_configure(s, c, err);
+	if (st != ST_OK)
+		goto out;
+	if (pthread_setspecific(s->key, c) != 0) {
+		st = ERR_SET(err, ST_IO, "%s: cannot attach a connection to this thread", s->path);
+		goto out;
+	}
+	conn_list_add(s, c);
+	st = ST_OK;
+out:
+	if (st != ST_OK) {
+		conn_free(c);
+		c = NULL;
+	}
+	*out = c;
+	return st;
+}
+
+static struct store *
+store_new(const char *path, const struct store_options *opts)
+{
+	struct store *s = xcalloc(1, sizeof *s);
+	pthread_mutexattr_t attr;
+
+	s->path = xstrdup(path);
+	if (opts != NULL)
+		s->opts = *opts;
+	s->is_memory = strcmp(path, ":memory:") == 0;
+	pthread_mutex_init(&s->lock, NULL);
+	/* Recursive: a storage function may call another while it holds the
+	 * shared connection (e.g. inside a transaction). */
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&s->memory_lock, &attr);
+	pthread_mutexattr_destroy(&attr);
+	return s;
+}
+
+static void
+store_free(struct store *s)
+{
+	pthread_mutex_destroy(&s->memory_lock);
+	pthread_mutex_destroy(&s->lock);
+	free(s->path);
+	free(s);
+}
+
+enum status
+store_open(const char *path, const struct store_options *opts, struct store **out, struct err *err)
+{
+	struct store *s = store_new(path, opts);
+	struct conn *c = NULL;
+	bool has_key = false;
+	enum status st;
+
+	if (!s->is_memory) {
+		st = check_header(path, s->opts.read_only, err);
+		if (st != ST_OK)
+			goto out;
+		if (pthread_key_create(&s->key, conn_at_thread_exit) != 0) {
+			st = ERR_SET(err, ST_IO, "%s: no thread-specific key left", path);
+			goto out;
+		}
+		has_key = true;
+	}
+	st = conn_new(s, &c, err);
+	if (st != ST_OK)
+		goto out;
+	st = conn_check(s, c, err);
+	if (st != ST_OK)
+		goto out;
+	st = conn_configure(s, c, err);
+	if (st != ST_OK)
+		goto out;
+	if (!s->is_memory && !s->opts.read_only) {
+		st = conn_enable_wal(s, c, err);
+		if (st != ST_OK)
+			goto out;
+	}
+
+	if (s->is_memory) {
+		s->memory_conn = c;
+	} else {
+		/* The checked connection becomes the calling thread's. */
+		if (pthread_setspecific(s->key, c) != 0) {
+			st = ERR_SET(err, ST_IO, "%s: cannot attach a connection to this thread",
+			             path);
+			goto out;
+		}
+		conn_list_add(s, c);
+	}
+	c = NULL;
+	st = ST_OK;
+out:
+	if (st != ST_OK) {
+		conn_free(c);
+		if (has_key)
+			pthread_key_delete(s->key);
+		store_free(s);
+		s = NULL;
+	} else {
+		*out = s;
+	}
+	return st;
+}
+
+void
+store_close(struct store *s)
+{
+	struct conn *c, *next;
+
+	if (s == NULL)
+		return;
+	if (s->is_memory) {
+		conn_free(s->memory_conn);
+		store_free(s);
+		return;
+	}
+	/* Take every connection still open; a destructor that runs from now
+	 * on finds its connection unlisted and leaves it to us. */
+	pthread_mutex_lock(&s->lock);
+	c = s->conns;
+	s->conns = NULL;
+	for (next = c; next != NULL; next = next->next)
+		next->is_listed = false;
+	pthread_mutex_unlock(&s->lock);
+	pthread_setspecific(s->key, NULL);
+	pthread_key_delete(s->key);
+	for (; c != NULL; c = next) {
+		next = c->next;
+		conn_free(c);
+	}
+	store_free(s);
+}
+
+const char *
+store_path(const struct store *s)
+{
+	return s->path;
+}
+
+enum status
+store_conn_acquire(struct store *s, struct conn **out, struct err *err)
+{
+	struct conn *c;
+
+	if (s->is_memory) {
+		pthread_mutex_lock(&s->memory_lock);
+		*out = s->memory_conn;
+		return ST_OK;
+	}
+	c = pthread_getspecific(s->key);
+	if (c != NULL) {
+		*out = c;
+		return ST_OK;
+	}
+	return conn_open_for_thread(s, out, err);
+}
+
+void
+store_conn_release(struct store *s, struct conn *c)
+{
+	if (c != NULL && s->is_memory)
+		pthread_mutex_unlock(&s->memory_lock);
+}
+
+enum status
+store_stmt(struct conn *c, enum store_stmt id, sqlite3_stmt **out, struct err *err)
+{
+	assert(id < STMT_COUNT && stmt_sql[id] != NULL);
+	if (c->stmt[id] == NULL &&
+	    sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &c->stmt[id],
+	                       NULL) != SQLITE_OK)
+		return STORE_FAIL(c, err);
+	*out = c->stmt[id];
+	return ST_OK;
+}
+
+void
+store_stmt_done(sqlite3_stmt *stmt)
+{
+	if (stmt == NULL)
+		return;
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+}
+
+enum status
+store_stmt_run(struct conn *c, enum store_stmt id, struct err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum status st;
+	int rc;
+
+	st = store_stmt(c, id, &stmt, err);
+	if (st != ST_OK)
+		goto out;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		;
+	st = rc == SQLITE_DONE ? ST_OK : STORE_FAIL(c, err);
+out:
+	store_stmt_done(stmt);
+	return st;
+}
+
+enum status
+store_tx_begin(struct conn *c, struct err *err)
+{
+	return store_stmt_run(c, STMT_BEGIN_IMMEDIATE, err);
+}
+
+enum status
+store_tx_commit(struct conn *c, struct err *err)
+{
+	return store_stmt_run(c, STMT_COMMIT, err);
+}
+
+void
+store_tx_rollback(struct conn *c)
+{
+	/* Some errors (SQLITE_FULL, SQLITE_IOERR, ...) already rolled back. */
+	if (!sqlite3_get_autocommit(c->db))
+		store_stmt_run(c, STMT_ROLLBACK, NULL);
+}
+
+enum status
+store_ping(struct store *s, struct err *err)
+{
+	struct conn *c = NULL;
+	sqlite3_stmt *stmt = NULL;
+	enum status st;
+
+	/* Readiness is yes or no: any failure is ST_IO, with SQLite's words. */
+	st = store_conn_acquire(s, &c, err);
+	if (st != ST_OK) {
+		if (err != NULL)
+			err->st = ST_IO;
+		return ST_IO;
+	}
+	st = store_stmt(c, STMT_PING, &stmt, err);
+	if (st == ST_OK && sqlite3_step(stmt) != SQLITE_ROW)
+		st = ST_IO;
+	if (st != ST_OK)
+		st = ERR_SET(err, ST_IO, "%s: %s", s->path, sqlite3_errmsg(c->db));
+	store_stmt_done(stmt);
+	store_conn_release(s, c);
+	return st;
+}

@@ -14,8 +14,9 @@
  * multi-row write is one transaction.
  *
  * To add a table: add a numbered migration in migrate.c (never edit an old
- * one), a record struct and functions here, statements in store_internal.h,
- * and a test in the matching *_test.c against ":memory:".
+ * one), a record struct and functions here, statement ids in store_internal.h
+ * with their SQL in store.c, and a test in the matching *_test.c against
+ * ":memory:".
  */
 #ifndef STORAGE_STORE_H
 #define STORAGE_STORE_H
@@ -31,8 +32,8 @@ struct store;
 
 struct store_options {
 	bool synchronous_full; /* PRAGMA synchronous=FULL (else NORMAL) */
-	int busy_timeout_ms;	/* 0 = default 5000 */
-	bool read_only;		/* open without creating or migrating (CLI inspection) */
+	int busy_timeout_ms;   /* 0 = default 5000 */
+	bool read_only;        /* open without creating or migrating (CLI inspection) */
 };
 
 /*
@@ -40,18 +41,34 @@ struct store_options {
  * (":memory:" for tests: then all threads share one connection) and checks
  * it: ST_INVALID "not an SQLite database" for any other file, which is left
  * untouched; ST_UNSUPPORTED "database schema version N is newer than this
- * oidcd (M)" for a newer schema. Does NOT migrate: call store_migrate().
+ * oidcd (M)" for a newer schema; ST_NOT_FOUND for a missing file when
+ * read_only; ST_IO when it cannot be opened. opts may be NULL (defaults).
+ * The connection opened here becomes the calling thread's. Does NOT
+ * migrate: call store_migrate().
  */
 enum status store_open(const char *path, const struct store_options *opts, struct store **out,
-		       struct err *err);
-void store_close(struct store *s); /* NULL is a no-op */
+                       struct err *err);
+/*
+ * Closes every connection still open and frees s; NULL is a no-op. It must
+ * not run concurrently with any other call on s, nor with the exit of a
+ * thread that used s: join the worker threads first (threads that exited
+ * have closed their own connections already).
+ */
+void store_close(struct store *s);
+/* The path given to store_open (owned by s). */
+const char *store_path(const struct store *s);
 
-/* Applies pending migrations, each in its own transaction. *applied_out may be NULL. */
+/*
+ * Applies pending migrations, each in its own transaction; safe when several
+ * processes migrate the same file at once. *applied_out (may be NULL) gets
+ * how many this call applied. ST_UNSUPPORTED for a newer schema, or when
+ * migrations are pending on a read_only store.
+ */
 enum status store_migrate(struct store *s, int *applied_out, struct err *err);
 /* Current PRAGMA user_version and the newest this binary knows. */
 enum status store_schema_version(struct store *s, int *current_out, struct err *err);
 int store_schema_latest(void);
-/* Cheap readiness probe: the calling thread's connection answers a query. */
+/* Cheap readiness probe: the calling thread's connection reads the file. ST_IO if not. */
 enum status store_ping(struct store *s, struct err *err);
 
 /* ---- signing keys (table keys) ---- */
@@ -68,9 +85,12 @@ struct store_key {
 
 /* Inserts one key. ST_CONFLICT when the kid exists. */
 enum status store_key_insert(struct store *s, const struct store_key *key, struct err *err);
-/* All keys, oldest usable_from first; array and strings in the arena. */
+/*
+ * All keys, oldest usable_from first (then created_at, kid); array, strings
+ * and blobs in the arena. *out is NULL when there are none.
+ */
 enum status store_key_list(struct store *s, struct arena *arena, struct store_key **out,
-			   size_t *count_out, struct err *err);
+                           size_t *count_out, struct err *err);
 /* Deletes one key (its publication ended). ST_NOT_FOUND when absent. */
 enum status store_key_delete(struct store *s, const char *kid, struct err *err);
 

@@ -1,0 +1,123 @@
+/*
+ * storage/store_internal.h — what the storage/ sources share and nobody else
+ * sees: struct store, the per-thread struct conn, the statement ids and the
+ * helpers that turn an SQLite failure into a struct err.
+ *
+ * A storage function has one shape (STYLE B15, snippet 3):
+ *
+ *	st = store_conn_acquire(s, &c, err);     // this thread's connection
+ *	if (st != ST_OK)
+ *		return st;
+ *	st = store_stmt(c, STMT_X, &stmt, err);  // prepared once per connection
+ *	if (st != ST_OK)
+ *		goto out;
+ *	... bind, step; failures: st = STORE_FAIL(c, err); ...
+ *	out:
+ *	store_stmt_done(stmt);                   // sqlite3_reset + sqlite3_clear_bindings
+ *	store_conn_release(s, c);
+ *	return st;
+ *
+ * To add a statement: add an id before STMT_COUNT below and its SQL at the
+ * same index of stmt_sql[] in store.c (grouped by the file that uses it).
+ *
+ * Included only by the storage/ sources and their tests; sqlite3.h stays in
+ * storage/ (STYLE B2).
+ */
+#ifndef STORAGE_STORE_INTERNAL_H
+#define STORAGE_STORE_INTERNAL_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+
+#include "common/err.h"
+#include "storage/store.h"
+
+enum store_stmt {
+	/* store.c, migrate.c */
+	STMT_PING = 0,
+	STMT_USER_VERSION,
+	STMT_BEGIN_IMMEDIATE,
+	STMT_COMMIT,
+	STMT_ROLLBACK,
+	/* keys.c */
+	STMT_KEY_INSERT,
+	STMT_KEY_LIST,
+	STMT_KEY_DELETE,
+	STMT_KEY_GENERATION,
+
+	STMT_COUNT
+};
+
+/*
+ * One SQLite connection and its statements. Owned by one thread (file
+ * databases) or shared under store.memory_lock (":memory:"). Statements are
+ * prepared on first use and kept until the connection closes; a NULL slot
+ * has not been prepared yet.
+ */
+struct conn {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[STMT_COUNT];
+	struct store *store;      /* for the thread-exit destructor */
+	struct conn *prev, *next; /* in store.conns, while is_listed */
+	bool is_listed;
+};
+
+struct store {
+	char *path;
+	struct store_options opts;
+	bool is_memory;
+
+	/* File databases: one connection per thread, found through key. */
+	pthread_key_t key;
+	pthread_mutex_t lock; /* guards conns and every conn's list links */
+	struct conn *conns;   /* every open per-thread connection */
+
+	/* ":memory:": every connection would be a separate database, so all
+	 * threads share this one, holding memory_lock (recursive) while they
+	 * use it. */
+	struct conn *memory_conn;
+	pthread_mutex_t memory_lock;
+};
+
+/*
+ * Gives the calling thread's connection, opening it on first use (file
+ * databases), or takes the shared ":memory:" connection and its lock. Pair
+ * every ST_OK with store_conn_release(). ST_IO when the connection cannot
+ * be opened.
+ */
+enum status store_conn_acquire(struct store *s, struct conn **out, struct err *err);
+/* Ends a store_conn_acquire(); c may be NULL. */
+void store_conn_release(struct store *s, struct conn *c);
+
+/* The prepared statement id on c, preparing it on first use. ST_IO on failure. */
+enum status store_stmt(struct conn *c, enum store_stmt id, sqlite3_stmt **out, struct err *err);
+/* sqlite3_reset + sqlite3_clear_bindings; NULL is a no-op. Ends every statement use. */
+void store_stmt_done(sqlite3_stmt *stmt);
+
+/* Runs a statement that returns no rows (or whose rows are ignored) to completion. */
+enum status store_stmt_run(struct conn *c, enum store_stmt id, struct err *err);
+
+/*
+ * Write transactions for multi-row writes. BEGIN IMMEDIATE takes the write
+ * lock up front, so busy_timeout applies (a deferred transaction that reads
+ * and then writes can fail with SQLITE_BUSY at once). rollback is for
+ * cleanup paths: it cannot report failure and leaves *err alone.
+ */
+enum status store_tx_begin(struct conn *c, struct err *err);
+enum status store_tx_commit(struct conn *c, struct err *err);
+void store_tx_rollback(struct conn *c);
+
+/*
+ * Maps the connection's last SQLite error to a status and copies
+ * sqlite3_errmsg into *err: constraint violations on a primary key or unique
+ * index → ST_CONFLICT, other constraints → ST_INVALID, SQLITE_NOTADB →
+ * ST_INVALID, everything else → ST_IO. Call it before sqlite3_reset.
+ */
+enum status store_fail(sqlite3 *db, struct err *err, const char *func, int line);
+#define STORE_FAIL(c, err) store_fail((c)->db, (err), __func__, __LINE__)
+
+/* PRAGMA user_version on c (migrate.c). */
+enum status store_user_version(struct conn *c, int *version_out, struct err *err);
+
+#endif
