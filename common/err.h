@@ -29,8 +29,8 @@ struct err {
 /* Fills *e (when e is non-NULL) and returns st, so `return ERR_SET(...)` works. */
 #define ERR_SET(e, st, ...) err_set((e), (st), __func__, __LINE__, __VA_ARGS__)
 
-enum status err_set(struct err *e, enum status st, const char *func, int line, const char *fmt,
-		    ...) __attribute__((format(printf, 5, 6)));
+enum status err_set(struct err *e, enum status st, const char *func, int line, const char *fmt, ...)
+        __attribute__((format(printf, 5, 6)));
 
 /* Resets *e to ST_OK with an empty message. */
 void err_clear(struct err *e);

@@ -110,7 +110,7 @@ put_field(struct buf *b, const char *key, const char *str, long long num)
 
 void
 log_event(enum log_level level, const char *req_id, const char *func, const char *msg,
-	  const struct log_field *fields, size_t nfields)
+          const struct log_field *fields, size_t nfields)
 {
 	struct buf b = {0};
 	char ts[64];
@@ -123,8 +123,8 @@ log_event(enum log_level level, const char *req_id, const char *func, const char
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 now.tv_nsec / 1000000);
+	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	         now.tv_nsec / 1000000);
 	if (fmt_kind == LOG_FORMAT_JSON) {
 		buf_printf(&b, "{\"time\":\"%s\",\"level\":\"%s\"", ts, log_level_str(level));
 	} else {

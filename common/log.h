@@ -43,10 +43,10 @@ const char *log_level_str(enum log_level level);
 
 /* Writes one event. req_id may be NULL. */
 void log_event(enum log_level level, const char *req_id, const char *func, const char *msg,
-	       const struct log_field *fields, size_t nfields);
+               const struct log_field *fields, size_t nfields);
 /* printf-style message without fields. */
 void log_msg(enum log_level level, const char *req_id, const char *func, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+        __attribute__((format(printf, 4, 5)));
 
 #define LOG_ERROR(...) log_msg(LOG_ERROR, NULL, __func__, __VA_ARGS__)
 #define LOG_WARN(...)  log_msg(LOG_WARN, NULL, __func__, __VA_ARGS__)
