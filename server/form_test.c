@@ -2,13 +2,14 @@
  * server/form_test.c — form/query decoding, including the strictness rules
  * of RFC 6749 §3.1 (no repeated parameters).
  */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+/* cmocka needs the headers above first. */
+#include <cmocka.h>
 
 #include "server/form.h"
 

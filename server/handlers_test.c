@@ -3,13 +3,14 @@
  * sockets): an app with a ":memory:" store, a fixed clock and a keyring with
  * a generated ES256 key. Also the guard that discovery and routes.c agree.
  */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+/* cmocka needs the headers above first. */
+#include <cmocka.h>
 
 #include "crypto/jwk.h"
 #include "server/docs.h"

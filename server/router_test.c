@@ -2,12 +2,13 @@
  * server/router_test.c — route matching, {id} capture, 404 / 405 + Allow,
  * 415 for non-form bodies, and the 500 that hides a handler failure.
  */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+/* cmocka needs the headers above first. */
+#include <cmocka.h>
 
 #include "server/router.h"
 
