@@ -1,1 +1,157 @@
-typedef int placeholder_t; /* replaced by the module's implementation */
+/*
+ * crypto/random_test.c — shapes of random bytes, tokens and hex strings.
+ * Randomness itself is OpenSSL's; these tests check lengths, alphabets and
+ * that two draws differ (a collision of 256 random bits does not happen).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+/* cmocka.h needs stdarg.h, stddef.h and setjmp.h before it. */
+#include <cmocka.h>
+
+#include "crypto/b64url.h"
+#include "crypto/random.h"
+
+static void
+test_bytes_differ_between_draws(void **state)
+{
+	unsigned char a[32], b[32], zero[32];
+	struct err err;
+
+	(void)state;
+	memset(a, 0, sizeof a);
+	memset(b, 0, sizeof b);
+	memset(zero, 0, sizeof zero);
+	assert_int_equal(random_bytes(a, sizeof a, &err), ST_OK);
+	assert_int_equal(random_bytes(b, sizeof b, &err), ST_OK);
+	assert_memory_not_equal(a, zero, sizeof a);
+	assert_memory_not_equal(a, b, sizeof a);
+}
+
+static void
+test_bytes_of_zero_length_is_ok(void **state)
+{
+	unsigned char guard = 0xaa;
+	struct err err;
+
+	(void)state;
+	assert_int_equal(random_bytes(&guard, 0, &err), ST_OK);
+	assert_int_equal(guard, 0xaa);
+}
+
+static void
+test_token_is_prefix_then_32_bytes_of_b64url(void **state)
+{
+	struct arena *a = arena_new();
+	unsigned char raw[64];
+	char *tok = NULL;
+	size_t n;
+	struct err err;
+
+	(void)state;
+	assert_int_equal(random_token("oidcd_at_", a, &tok, &err), ST_OK);
+	assert_non_null(tok);
+	assert_int_equal(strncmp(tok, "oidcd_at_", 9), 0);
+	assert_int_equal(strlen(tok), 9 + B64URL_ENCODED_LEN(32));
+	assert_int_equal(b64url_decode(tok + 9, strlen(tok + 9), raw, sizeof raw, &n, &err), ST_OK);
+	assert_int_equal(n, 32);
+	arena_free(a);
+}
+
+static void
+test_token_with_empty_prefix_is_bare_b64url(void **state)
+{
+	struct arena *a = arena_new();
+	unsigned char raw[64];
+	char *tok = NULL;
+	size_t n;
+	struct err err;
+
+	(void)state;
+	assert_int_equal(random_token("", a, &tok, &err), ST_OK);
+	assert_int_equal(strlen(tok), 43);
+	assert_int_equal(b64url_decode(tok, strlen(tok), raw, sizeof raw, &n, &err), ST_OK);
+	assert_int_equal(n, 32);
+	arena_free(a);
+}
+
+static void
+test_tokens_differ(void **state)
+{
+	struct arena *a = arena_new();
+	char *t1 = NULL, *t2 = NULL;
+	struct err err;
+
+	(void)state;
+	assert_int_equal(random_token("x_", a, &t1, &err), ST_OK);
+	assert_int_equal(random_token("x_", a, &t2, &err), ST_OK);
+	assert_string_not_equal(t1, t2);
+	arena_free(a);
+}
+
+static void
+assert_lower_hex(const char *s, size_t want_len)
+{
+	size_t i;
+
+	assert_int_equal(strlen(s), want_len);
+	for (i = 0; i < want_len; i++)
+		assert_true((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'));
+}
+
+static void
+test_hex_is_2n_lowercase_digits(void **state)
+{
+	char out[2 * 16 + 1], other[2 * 16 + 1];
+	struct err err;
+
+	(void)state;
+	memset(out, 'X', sizeof out);
+	assert_int_equal(random_hex(16, out, &err), ST_OK);
+	assert_lower_hex(out, 32);
+	assert_int_equal(random_hex(16, other, &err), ST_OK);
+	assert_string_not_equal(out, other);
+}
+
+static void
+test_hex_longer_than_one_chunk(void **state)
+{
+	char out[2 * 150 + 2];
+	struct err err;
+
+	(void)state;
+	memset(out, 'X', sizeof out);
+	assert_int_equal(random_hex(150, out, &err), ST_OK);
+	assert_lower_hex(out, 300);
+	assert_int_equal(out[301], 'X'); /* wrote exactly 2n+1 bytes */
+}
+
+static void
+test_hex_of_zero_bytes_is_empty_string(void **state)
+{
+	char out[1] = {'X'};
+	struct err err;
+
+	(void)state;
+	assert_int_equal(random_hex(0, out, &err), ST_OK);
+	assert_int_equal(out[0], '\0');
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_bytes_differ_between_draws),
+	        cmocka_unit_test(test_bytes_of_zero_length_is_ok),
+	        cmocka_unit_test(test_token_is_prefix_then_32_bytes_of_b64url),
+	        cmocka_unit_test(test_token_with_empty_prefix_is_bare_b64url),
+	        cmocka_unit_test(test_tokens_differ),
+	        cmocka_unit_test(test_hex_is_2n_lowercase_digits),
+	        cmocka_unit_test(test_hex_longer_than_one_chunk),
+	        cmocka_unit_test(test_hex_of_zero_bytes_is_empty_string),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
