@@ -2,7 +2,7 @@
  * crypto/random.c — every random byte oidcd uses comes from OpenSSL's
  * RAND_bytes (STYLE B12): raw bytes, opaque tokens and hex strings.
  *
- * API: random_bytes, random_token, random_hex.
+ * API: random_bytes, random_token, random_hex, random_uuid.
  *
  * Invariant: intermediate buffers that held random bytes are wiped, since
  * those bytes are the secret behind a token (codes, access tokens, salts).
@@ -97,4 +97,27 @@ random_hex(size_t n, char *out, struct err *err)
 out:
 	secret_wipe(raw, sizeof raw);
 	return st;
+}
+
+enum status
+random_uuid(char out[37], struct err *err)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char b[16];
+	size_t i, n = 0;
+	enum status st;
+
+	st = random_bytes(b, sizeof b, err);
+	if (st != ST_OK)
+		return st;
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 9562 variant */
+	for (i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[n++] = '-';
+		out[n++] = hex[b[i] >> 4];
+		out[n++] = hex[b[i] & 15];
+	}
+	out[n] = '\0';
+	return ST_OK;
 }

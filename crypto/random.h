@@ -21,4 +21,7 @@ enum status random_token(const char *prefix, struct arena *arena, char **out, st
 /* n random bytes as 2n lowercase hex characters, NUL-terminated, in out[2n+1]. */
 enum status random_hex(size_t n, char *out, struct err *err);
 
+/* A random (version 4, RFC 9562 §5.4) UUID in lowercase canonical form, out[37]. */
+enum status random_uuid(char out[37], struct err *err);
+
 #endif
