@@ -96,11 +96,23 @@ test('config check: environment variables are read (OIDCD_SECRETS_SYSTEM, OIDCD_
 	assert.ok(line.includes('OIDCD_ISSUER') && line.includes('issuer'), line);
 });
 
-test('config check: flags win over environment', async () => {
-	const r = await runOidcd(['config', 'check', '--set', 'issuer=https://id.example.com'], {
-		env: { OIDCD_ISSUER: 'http://example.com', OIDCD_SECRETS_SYSTEM: TEST_SECRET },
-	});
-	assert.equal(r.code, 0, `the https --set issuer overrides the non-https env issuer: ${r.stderr}`);
+test('precedence: flags > environment > file > defaults (the served issuer shows which won)', async (t) => {
+	const dir = await tempDir(t);
+	const conf = path.join(dir, 'p.conf');
+	await writeFile(conf, 'issuer http://localhost:1111/file\n');
+	const issuerOf = async (args, env) => {
+		const srv = await startOidcd(t, { dir, secret: TEST_SECRET, args: ['--config', conf, ...args], env });
+		const { body } = await getJson(`${srv.publicUrl}/.well-known/openid-configuration`);
+		await srv.stopOk();
+		return body.issuer;
+	};
+	assert.equal(await issuerOf([], {}), 'http://localhost:1111/file', 'file over defaults');
+	assert.equal(await issuerOf([], { OIDCD_ISSUER: 'http://localhost:2222/env' }), 'http://localhost:2222/env', 'env over file');
+	assert.equal(
+		await issuerOf(['--set', 'issuer=http://localhost:3333/flag'], { OIDCD_ISSUER: 'http://localhost:2222/env' }),
+		'http://localhost:3333/flag',
+		'flag over env',
+	);
 });
 
 test('config check: a non-https issuer is refused without --dev, a loopback one is allowed', async () => {
@@ -199,13 +211,17 @@ test('migrate creates the schema and is idempotent', async (t) => {
 	await srv.stopOk();
 });
 
-// Parses `keys list` output: one line per key holding kid, alg and status.
+// Parses `keys list` output: one line per key holding kid, alg and status as
+// whitespace-separated columns (a header line, if any, has no status column and is skipped).
 function parseKeysList(stdout) {
-	return lines(stdout).map((l) => {
-		const status = (l.match(/\b(next|active|retired)\b/) || [])[1];
-		const alg = (l.match(/\b(RS256|PS256|ES256|EdDSA)\b/) || [])[1];
-		return { line: l, status, alg };
-	});
+	return lines(stdout)
+		.map((l) => {
+			const cols = l.trim().split(/\s+/);
+			const status = cols.find((c) => ['next', 'active', 'retired'].includes(c));
+			const alg = cols.find((c) => ['RS256', 'PS256', 'ES256', 'EdDSA'].includes(c));
+			return { line: l, cols, status, alg };
+		})
+		.filter((k) => k.status !== undefined);
 }
 
 test('keys list shows one active key after first start; keys rotate adds a published, not-yet-signing key', async (t) => {
@@ -225,7 +241,7 @@ test('keys list shows one active key after first start; keys rotate adds a publi
 	assert.equal(keys1.length, 1, `one line per key:\n${list1.stdout}`);
 	assert.equal(keys1[0].status, 'active', keys1[0].line);
 	assert.equal(keys1[0].alg, 'RS256', keys1[0].line);
-	assert.ok(keys1[0].line.includes(oldKid), `keys list shows the JWKS kid ${oldKid}: ${keys1[0].line}`);
+	assert.ok(keys1[0].cols.includes(oldKid), `keys list shows the JWKS kid ${oldKid}: ${keys1[0].line}`);
 
 	const rot = await cli(['keys', 'rotate']);
 	assert.equal(rot.code, 0, rot.stderr);
@@ -236,8 +252,8 @@ test('keys list shows one active key after first start; keys rotate adds a publi
 	assert.equal(list2.code, 0, list2.stderr);
 	const keys2 = parseKeysList(list2.stdout);
 	assert.equal(keys2.length, 2, `two keys after rotate:\n${list2.stdout}`);
-	const oldLine = keys2.find((k) => k.line.includes(oldKid));
-	const newLine = keys2.find((k) => k.line.includes(newKid));
+	const oldLine = keys2.find((k) => k.cols.includes(oldKid));
+	const newLine = keys2.find((k) => k.cols.includes(newKid));
 	assert.equal(oldLine?.status, 'active', list2.stdout);
 	assert.equal(newLine?.status, 'next', list2.stdout);
 
@@ -265,5 +281,25 @@ test('keys list shows one active key after first start; keys rotate adds a publi
 	assert.equal(header.alg, 'RS256');
 	const { payload } = await jose.jwtVerify(r.stdout.trim(), jose.createRemoteJWKSet(new URL(doc.jwks_uri)), { algorithms: ['RS256'] });
 	assert.equal(payload.sub, 'alice');
+	await srv.stopOk();
+});
+
+test('keys rotate before the first start still leaves a key that signs now', async (t) => {
+	// An operator may run `oidcd migrate && oidcd keys rotate` before ever serving. The
+	// provider must still have an active signing key once it runs.
+	const dir = await tempDir(t);
+	const db = path.join(dir, 'oidcd.db');
+	const cli = (args) => runOidcd([...args, '--dev', '--database', db, '--set', `secrets.system=${TEST_SECRET}`]);
+	assert.equal((await cli(['migrate'])).code, 0);
+	const rot = await cli(['keys', 'rotate']);
+	assert.equal(rot.code, 0, rot.stderr);
+
+	const srv = await startOidcd(t, { dir, db, secret: TEST_SECRET });
+	const { body: admin } = await getJson(`${srv.adminUrl}/admin/keys`);
+	assert.equal(admin.keys.filter((k) => k.status === 'active').length, 1, `one active key: ${JSON.stringify(admin.keys.map((k) => [k.kid, k.status]))}`);
+	const r = await runJwstool(['sign', '--database', db, '--secret', TEST_SECRET, '--payload', '{"sub":"alice"}']);
+	assert.equal(r.code, 0, `a token can be signed now: ${r.stderr}`);
+	const { body: doc } = await getJson(`${srv.publicUrl}/.well-known/openid-configuration`);
+	await jose.jwtVerify(r.stdout.trim(), jose.createRemoteJWKSet(new URL(doc.jwks_uri)), { algorithms: ['RS256'] });
 	await srv.stopOk();
 });

@@ -42,6 +42,20 @@ test('start-up line names version, issuer, public and admin addresses, database;
 	assert.ok(!srv.stderr().includes(TEST_SECRET), 'the system secret is never logged');
 });
 
+test('a production (non --dev) start logs no warnings or errors', async (t) => {
+	const srv = await startOidcd(t, {
+		dev: false,
+		secret: TEST_SECRET,
+		args: ['--set', 'issuer=https://id.example.com', '--set', 'log.format=json'],
+	});
+	assert.equal(srv.issuer, 'https://id.example.com');
+	assert.equal((await request(`${srv.publicUrl}/health/ready`)).status, 200);
+	await srv.stopOk();
+	const noisy = lines(srv.stderr()).filter((l) => /^(warn|error)/i.test(String(parseLogLine(l)?.level)));
+	assert.deepEqual(noisy, [], 'no warn/error lines on a clean start and stop');
+	assert.ok(!existsSync(`${srv.db}.secret`), 'no generated secret without --dev');
+});
+
 test('SIGINT → exit 0', async (t) => {
 	const srv = await startOidcd(t, { secret: TEST_SECRET });
 	const res = await request(`${srv.publicUrl}/health/alive`);
@@ -93,8 +107,9 @@ test('--dev without a secret creates <db>.secret (0600), warns about development
 	// The CLI in --dev finds the same secret file and can read the key.
 	const list = await runOidcd(['keys', 'list', '--dev', '--database', db]);
 	assert.equal(list.code, 0, list.stderr);
-	assert.equal(lines(list.stdout).length, 1, list.stdout);
-	assert.ok(list.stdout.includes(jwks1.keys[0].kid), list.stdout);
+	const keyLines = lines(list.stdout).filter((l) => l.trim().split(/\s+/).includes('active'));
+	assert.equal(keyLines.length, 1, list.stdout);
+	assert.ok(keyLines[0].includes(jwks1.keys[0].kid), list.stdout);
 });
 
 test('a restart with an explicit secret keeps the same JWKS kids', async (t) => {
@@ -253,7 +268,6 @@ test('malformed requests get a 4xx, never a 5xx, and the server keeps serving', 
 	const srv = await startOidcd(t, { secret: TEST_SECRET });
 	const bad = [
 		'GARBAGE\r\n\r\n',
-		'GET /health/alive HTTP/1.1\r\n\r\n', // HTTP/1.1 without Host
 		'GET /%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
 		'GET /\x01\x7f HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
 	];

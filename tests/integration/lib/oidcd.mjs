@@ -316,7 +316,17 @@ export function rawRequest(port, raw) {
 			resolve({ status: m ? Number(m[1]) : null, text: data });
 		};
 		sock.setEncoding('utf8');
-		sock.on('data', (d) => (data += d));
+		sock.on('data', (d) => {
+			data += d;
+			// A complete response with Content-Length: done, whether or not the
+			// server keeps the connection open.
+			const end = data.indexOf('\r\n\r\n');
+			const cl = data.slice(0, end).match(/\r\ncontent-length:\s*(\d+)/i);
+			if (end >= 0 && cl && Buffer.byteLength(data.slice(end + 4)) >= Number(cl[1])) {
+				done();
+				sock.destroy();
+			}
+		});
 		sock.on('end', done);
 		sock.on('close', done);
 		sock.on('error', (e) => {
