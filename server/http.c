@@ -400,7 +400,10 @@ queue(struct ctx *c, struct MHD_Connection *conn, const struct response *res)
 	for (i = 0; i < res->nheaders; i++)
 		MHD_add_response_header(r, res->headers[i].name, res->headers[i].value);
 	(void)cfg;
-	MHD_queue_response(conn, (unsigned)res->status, r);
+	if (MHD_queue_response(conn, (unsigned)res->status, r) != MHD_YES) {
+		MHD_destroy_response(r);
+		return;
+	}
 	MHD_destroy_response(r);
 	c->responded = true;
 	c->status = res->status;
@@ -467,18 +470,25 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		atomic_fetch_add(&c->l->srv->in_flight, 1);
 		begin(c, conn, method);
 		cl = request_header(&c->req, "Content-Length");
-		if (cl != NULL && strtoull(cl, NULL, 10) > limit)
+		if (cl != NULL && strtoull(cl, NULL, 10) > limit) {
+			/* Known to be too large: answer before reading the body; MHD
+			 * then closes the connection instead of reading it. */
 			c->too_large = true;
+			reply_error(c, conn, OAUTH_REQUEST_TOO_LARGE, NULL);
+		}
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
-		if (!c->too_large && c->body.len + *upload_data_size > limit)
+		/* MHD 0.9.75 cannot queue a response while a body arrives: the
+		 * excess of a chunked body is discarded and the 413 is sent on
+		 * the final call. */
+		if (!c->too_large && c->body.len + *upload_data_size > limit) {
 			c->too_large = true;
+			buf_free(&c->body);
+		}
 		if (!c->too_large)
 			buf_append(&c->body, upload_data, *upload_data_size);
 		*upload_data_size = 0;
-		if (c->too_large && !c->responded)
-			reply_error(c, conn, OAUTH_REQUEST_TOO_LARGE, NULL);
 		return MHD_YES;
 	}
 	if (c->responded)
@@ -521,6 +531,8 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	buf_free(&c->body);
 	arena_free(c->req.arena);
 }
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 static void
 on_mhd_log(void *cls, const char *fmt, va_list ap)

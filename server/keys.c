@@ -105,6 +105,13 @@ keys_bootstrap(const struct config *cfg, struct store *s, struct keyring *kr, in
 
 	if (generated != NULL)
 		*generated = false;
+	/* Nothing can sign yet (first start, or only a rotated key that is not
+	 * usable yet): a key that signs at once is the only way to serve. */
+	if (!keyring_can_sign(kr, now)) {
+		if (generated != NULL)
+			*generated = true;
+		return generate(cfg, s, kr, now, now, NULL, err);
+	}
 	n = keyring_list(kr, now, info, sizeof info / sizeof info[0]);
 	if (n > sizeof info / sizeof info[0])
 		n = sizeof info / sizeof info[0];
