@@ -55,6 +55,18 @@ static const char *const migrations[] = {
         "CREATE TRIGGER keys_generation_on_update AFTER UPDATE ON keys BEGIN"
         " UPDATE meta SET value = value + 1 WHERE name = 'keys_generation';"
         " END;",
+        /* 2: OAuth 2.0 clients (clients.c). Only hashes of secrets and of
+         * registration access tokens; metadata is the client document as
+         * JSON text. Tables of things issued to a client reference id with
+         * ON DELETE CASCADE, so deleting a client deletes them too. */
+        "CREATE TABLE clients ("
+        " id TEXT PRIMARY KEY," /* STRICT: implicitly NOT NULL */
+        " secret_hash TEXT,"
+        " reg_token_hash BLOB CHECK (reg_token_hash IS NULL OR length(reg_token_hash) = 32),"
+        " metadata TEXT NOT NULL,"
+        " created_at INTEGER NOT NULL,"
+        " updated_at INTEGER NOT NULL"
+        ") STRICT;",
 };
 
 int

@@ -59,6 +59,27 @@ static const char *const stmt_sql[STMT_COUNT] = {
                           " ORDER BY usable_from, created_at, kid",
         [STMT_KEY_DELETE] = "DELETE FROM keys WHERE kid = ?1",
         [STMT_KEY_GENERATION] = "SELECT value FROM meta WHERE name = 'keys_generation'",
+        /* clients.c */
+        [STMT_CLIENT_INSERT] =
+                "INSERT INTO clients (id, secret_hash, reg_token_hash, metadata, created_at,"
+                " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        [STMT_CLIENT_GET] = "SELECT id, secret_hash, reg_token_hash, metadata, created_at,"
+                            " updated_at FROM clients WHERE id = ?1",
+        /* ?4/?6: new hash or NULL (keep); ?5/?7: clear flags; ?8: expected
+         * registration token hash or NULL (no condition). The SET and WHERE
+         * expressions all see the row as it was before this statement. */
+        [STMT_CLIENT_UPDATE] =
+                "UPDATE clients SET metadata = ?2, updated_at = ?3,"
+                " secret_hash = CASE WHEN ?5 THEN NULL ELSE coalesce(?4, secret_hash) END,"
+                " reg_token_hash = CASE WHEN ?7 THEN NULL ELSE coalesce(?6, reg_token_hash) END"
+                " WHERE id = ?1 AND (?8 IS NULL OR reg_token_hash = ?8)",
+        [STMT_CLIENT_DELETE] =
+                "DELETE FROM clients WHERE id = ?1 AND (?2 IS NULL OR reg_token_hash = ?2)",
+        /* Keyset pagination: one row more than asked tells whether more follow. */
+        [STMT_CLIENT_LIST] = "SELECT id, secret_hash, reg_token_hash, metadata, created_at,"
+                             " updated_at FROM clients WHERE (?1 IS NULL OR id > ?1)"
+                             " ORDER BY id LIMIT ?2 + 1",
+        [STMT_CLIENT_COUNT] = "SELECT count(*) FROM clients",
 };
 
 enum status

@@ -100,4 +100,69 @@ enum status store_key_delete(struct store *s, const char *kid, struct err *err);
  */
 enum status store_key_generation(struct store *s, int64_t *gen_out, struct err *err);
 
+/* ---- OAuth 2.0 clients (table clients) ---- */
+
+/*
+ * A registered client. metadata is the validated client document as JSON
+ * text (server/client_metadata.c owns its shape); storage keeps it opaque.
+ * Secrets and registration tokens are never stored: only hashes.
+ */
+struct store_client {
+	const char *id;
+	const char *secret_hash; /* NULL for public clients; "hmac:<b64url>" or a "$scrypt$" string */
+	const unsigned char *reg_token_hash; /* HMAC-SHA-256 (32 bytes) or NULL: no RFC 7592 access */
+	const char *metadata;		     /* JSON text */
+	int64_t created_at;
+	int64_t updated_at;
+};
+
+/* Inserts a client. ST_CONFLICT when the id exists. */
+enum status store_client_insert(struct store *s, const struct store_client *c, struct err *err);
+
+/* Looks a client up by id; strings in the arena. ST_NOT_FOUND when absent. */
+enum status store_client_get(struct store *s, const char *id, struct arena *arena,
+			     struct store_client *out, struct err *err);
+
+/*
+ * Replaces metadata and updated_at of an existing client in one statement.
+ * secret_hash / reg_token_hash: NULL keeps the stored value; to clear one
+ * pass clear_secret / clear_reg_token. When expect_reg_token_hash is
+ * non-NULL the update happens only if the stored registration token hash
+ * still equals it (RFC 7592 token rotation without a race: a concurrent PUT
+ * with the same token loses). ST_NOT_FOUND when the client is gone (or the
+ * expected token no longer matches).
+ */
+struct store_client_update {
+	const char *metadata;
+	int64_t updated_at;
+	const char *secret_hash;
+	bool clear_secret;
+	const unsigned char *reg_token_hash;
+	bool clear_reg_token;
+	const unsigned char *expect_reg_token_hash;
+};
+enum status store_client_update(struct store *s, const char *id,
+				const struct store_client_update *u, struct err *err);
+
+/*
+ * Deletes a client and, through foreign keys, everything issued to it.
+ * When expect_reg_token_hash is non-NULL, only if it still matches.
+ * ST_NOT_FOUND when absent.
+ */
+enum status store_client_delete(struct store *s, const char *id,
+				const unsigned char *expect_reg_token_hash, struct err *err);
+
+/*
+ * One page of clients ordered by id, starting after after_id (NULL = from
+ * the start), at most limit rows (1..1000, else ST_INVALID). *more_out
+ * tells whether rows follow; the last id of the page is the next after_id.
+ * Array and strings in the arena; *out is NULL when the page is empty.
+ */
+enum status store_client_list(struct store *s, const char *after_id, size_t limit,
+			      struct arena *arena, struct store_client **out, size_t *count_out,
+			      bool *more_out, struct err *err);
+
+/* Number of clients (for X-Total-Count). */
+enum status store_client_count(struct store *s, int64_t *count_out, struct err *err);
+
 #endif

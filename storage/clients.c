@@ -1,0 +1,330 @@
+/*
+ * storage/clients.c — the clients table: registered OAuth 2.0 clients, their
+ * metadata as opaque JSON text, the hash of their secret and the hash of
+ * their RFC 7592 registration access token.
+ *
+ * API (store.h): store_client_insert, store_client_get, store_client_update,
+ * store_client_delete, store_client_list, store_client_count.
+ *
+ * Invariants:
+ * - Only hashes are stored (STYLE B5); nothing here puts a hash in an error
+ *   message.
+ * - reg_token_hash is NULL or exactly STORE_CLIENT_TOKEN_HASH_LEN bytes
+ *   (migration 2 checks it; client_from_row checks it again before a caller
+ *   compares 32 bytes of it).
+ * - Update and delete are one statement each, with the expected
+ *   registration token hash in their WHERE clause, so a PUT racing a DELETE
+ *   (RFC 7592 §2.2, §2.3) leaves either the updated row or none.
+ * - Deleting a client deletes what was issued to it through ON DELETE
+ *   CASCADE in the referencing tables (PRAGMA foreign_keys is ON).
+ *
+ * To add a column: a new migration (never edit migration 2), the column in
+ * the SQL of every STMT_CLIENT_* in store.c, then client_from_row below.
+ */
+#include <assert.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "common/arena.h"
+#include "common/err.h"
+#include "common/xalloc.h"
+#include "storage/store.h"
+#include "storage/store_internal.h"
+
+#define STORE_CLIENT_TOKEN_HASH_LEN 32
+#define STORE_CLIENT_LIST_MAX       1000
+
+/* Binds a hash of STORE_CLIENT_TOKEN_HASH_LEN bytes, or NULL when hash is NULL. */
+static int
+bind_token_hash(sqlite3_stmt *stmt, int idx, const unsigned char *hash)
+{
+	if (hash == NULL)
+		return sqlite3_bind_null(stmt, idx);
+	return sqlite3_bind_blob(stmt, idx, hash, STORE_CLIENT_TOKEN_HASH_LEN, SQLITE_STATIC);
+}
+
+/* Binds text, or NULL when text is NULL. */
+static int
+bind_text_or_null(sqlite3_stmt *stmt, int idx, const char *text)
+{
+	if (text == NULL)
+		return sqlite3_bind_null(stmt, idx);
+	return sqlite3_bind_text(stmt, idx, text, -1, SQLITE_STATIC);
+}
+
+/* Copies text column col into the arena; NULL stays NULL. */
+static const char *
+column_text_dup(sqlite3_stmt *stmt, int col, struct arena *arena)
+{
+	/* sqlite3_column_bytes after sqlite3_column_text: the documented order. */
+	const unsigned char *text = sqlite3_column_text(stmt, col);
+	size_t len = (size_t)sqlite3_column_bytes(stmt, col);
+
+	if (text == NULL)
+		return NULL;
+	return arena_strndup(arena, (const char *)text, len);
+}
+
+/*
+ * Copies the current row (columns id, secret_hash, reg_token_hash, metadata,
+ * created_at, updated_at) into *out, strings and blob in the arena. ST_IO
+ * when reg_token_hash has the wrong length (a database edited by hand).
+ */
+static enum status
+client_from_row(sqlite3_stmt *stmt, struct arena *arena, struct store_client *out, struct err *err)
+{
+	/* The type first: it is undefined after a conversion (STRICT makes
+	 * this column BLOB or NULL, so there is none). */
+	bool has_token = sqlite3_column_type(stmt, 2) != SQLITE_NULL;
+	const void *token = sqlite3_column_blob(stmt, 2);
+	int token_len = sqlite3_column_bytes(stmt, 2);
+
+	if (has_token && token_len != STORE_CLIENT_TOKEN_HASH_LEN)
+		return ERR_SET(err, ST_IO, "client %s: reg_token_hash is %d bytes, not %d",
+		               (const char *)sqlite3_column_text(stmt, 0), token_len,
+		               STORE_CLIENT_TOKEN_HASH_LEN);
+	/* id and metadata are NOT NULL columns of a STRICT table. */
+	out->id = column_text_dup(stmt, 0, arena);
+	out->secret_hash = column_text_dup(stmt, 1, arena);
+	out->reg_token_hash =
+	        has_token ? arena_memdup(arena, token, STORE_CLIENT_TOKEN_HASH_LEN) : NULL;
+	out->metadata = column_text_dup(stmt, 3, arena);
+	out->created_at = sqlite3_column_int64(stmt, 4);
+	out->updated_at = sqlite3_column_int64(stmt, 5);
+	return ST_OK;
+}
+
+enum status
+store_client_insert(struct store *s, const struct store_client *c, struct err *err)
+{
+	struct conn *conn = NULL;
+	sqlite3_stmt *stmt = NULL;
+	enum status st;
+	int rc;
+
+	assert(c->id != NULL && c->metadata != NULL);
+	st = store_conn_acquire(s, &conn, err);
+	if (st != ST_OK)
+		return st;
+	st = store_stmt(conn, STMT_CLIENT_INSERT, &stmt, err);
+	if (st != ST_OK)
+		goto out;
+	if (sqlite3_bind_text(stmt, 1, c->id, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    bind_text_or_null(stmt, 2, c->secret_hash) != SQLITE_OK ||
+	    bind_token_hash(stmt, 3, c->reg_token_hash) != SQLITE_OK ||
+	    sqlite3_bind_text(stmt, 4, c->metadata, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 5, c->created_at) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 6, c->updated_at) != SQLITE_OK) {
+		st = STORE_FAIL(conn, err);
+		goto out;
+	}
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+		st = ERR_SET(err, ST_CONFLICT, "client %s already exists", c->id);
+		goto out;
+	}
+	st = rc == SQLITE_DONE ? ST_OK : STORE_FAIL(conn, err);
+out:
+	store_stmt_done(stmt);
+	store_conn_release(s, conn);
+	return st;
+}
+
+enum status
+store_client_get(struct store *s, const char *id, struct arena *arena, struct store_client *out,
+                 struct err *err)
+{
+	struct conn *conn = NULL;
+	sqlite3_stmt *stmt = NULL;
+	enum status st;
+
+	st = store_conn_acquire(s, &conn, err);
+	if (st != ST_OK)
+		return st;
+	st = store_stmt(conn, STMT_CLIENT_GET, &stmt, err);
+	if (st != ST_OK)
+		goto out;
+	if (sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC) != SQLITE_OK) {
+		st = STORE_FAIL(conn, err);
+		goto out;
+	}
+	switch (sqlite3_step(stmt)) {
+	case SQLITE_ROW:
+		st = client_from_row(stmt, arena, out, err);
+		break;
+	case SQLITE_DONE:
+		st = ERR_SET(err, ST_NOT_FOUND, "no client %s", id);
+		break;
+	default:
+		st = STORE_FAIL(conn, err);
+		break;
+	}
+out:
+	store_stmt_done(stmt);
+	store_conn_release(s, conn);
+	return st;
+}
+
+enum status
+store_client_update(struct store *s, const char *id, const struct store_client_update *u,
+                    struct err *err)
+{
+	struct conn *conn = NULL;
+	sqlite3_stmt *stmt = NULL;
+	enum status st;
+
+	/* A new value and "clear" at once is a caller bug, not input. */
+	assert(u->metadata != NULL);
+	assert(!(u->clear_secret && u->secret_hash != NULL));
+	assert(!(u->clear_reg_token && u->reg_token_hash != NULL));
+	st = store_conn_acquire(s, &conn, err);
+	if (st != ST_OK)
+		return st;
+	st = store_stmt(conn, STMT_CLIENT_UPDATE, &stmt, err);
+	if (st != ST_OK)
+		goto out;
+	if (sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(stmt, 2, u->metadata, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 3, u->updated_at) != SQLITE_OK ||
+	    bind_text_or_null(stmt, 4, u->secret_hash) != SQLITE_OK ||
+	    sqlite3_bind_int(stmt, 5, u->clear_secret) != SQLITE_OK ||
+	    bind_token_hash(stmt, 6, u->reg_token_hash) != SQLITE_OK ||
+	    sqlite3_bind_int(stmt, 7, u->clear_reg_token) != SQLITE_OK ||
+	    bind_token_hash(stmt, 8, u->expect_reg_token_hash) != SQLITE_OK) {
+		st = STORE_FAIL(conn, err);
+		goto out;
+	}
+	if (sqlite3_step(stmt) != SQLITE_DONE) {
+		st = STORE_FAIL(conn, err);
+		goto out;
+	}
+	/* Gone, or its registration token changed under us: the same answer. */
+	if (sqlite3_changes(conn->db) == 0) {
+		st = ERR_SET(err, ST_NOT_FOUND, "no client %s%s", id,
+		             u->expect_reg_token_hash != NULL ? " with that registration token"
+		                                              : "");
+		goto out;
+	}
+	st = ST_OK;
+out:
+	store_stmt_done(stmt);
+	store_conn_release(s, conn);
+	return st;
+}
+
+enum status
+store_client_delete(struct store *s, const char *id, const unsigned char *expect_reg_token_hash,
+                    struct err *err)
+{
+	struct conn *conn = NULL;
+	sqlite3_stmt *stmt = NULL;
+	enum status st;
+
+	st = store_conn_acquire(s, &conn, err);
+	if (st != ST_OK)
+		return st;
+	st = store_stmt(conn, STMT_CLIENT_DELETE, &stmt, err);
+	if (st != ST_OK)
+		goto out;
+	if (sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    bind_token_hash(stmt, 2, expect_reg_token_hash) != SQLITE_OK) {
+		st = STORE_FAIL(conn, err);
+		goto out;
+	}
+	if (sqlite3_step(stmt) != SQLITE_DONE) {
+		st = STORE_FAIL(conn, err);
+		goto out;
+	}
+	/* Counts the clients row only, not the rows the cascade removed. */
+	if (sqlite3_changes(conn->db) == 0) {
+		st = ERR_SET(err, ST_NOT_FOUND, "no client %s%s", id,
+		             expect_reg_token_hash != NULL ? " with that registration token" : "");
+		goto out;
+	}
+	st = ST_OK;
+out:
+	store_stmt_done(stmt);
+	store_conn_release(s, conn);
+	return st;
+}
+
+enum status
+store_client_list(struct store *s, const char *after_id, size_t limit, struct arena *arena,
+                  struct store_client **out, size_t *count_out, bool *more_out, struct err *err)
+{
+	struct conn *conn = NULL;
+	sqlite3_stmt *stmt = NULL;
+	struct store_client *rows = NULL; /* grows on the heap, copied to the arena once */
+	size_t n = 0, cap = 0;
+	bool more = false;
+	enum status st;
+	int rc;
+
+	if (limit < 1 || limit > STORE_CLIENT_LIST_MAX)
+		return ERR_SET(err, ST_INVALID, "page size %zu is not in 1..%d", limit,
+		               STORE_CLIENT_LIST_MAX);
+	st = store_conn_acquire(s, &conn, err);
+	if (st != ST_OK)
+		return st;
+	st = store_stmt(conn, STMT_CLIENT_LIST, &stmt, err);
+	if (st != ST_OK)
+		goto out;
+	if (bind_text_or_null(stmt, 1, after_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)limit) != SQLITE_OK) {
+		st = STORE_FAIL(conn, err);
+		goto out;
+	}
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (n == limit) {
+			more = true; /* the extra row: only its existence matters */
+			break;
+		}
+		if (n == cap) {
+			cap = cap == 0 ? 16 : 2 * cap;
+			rows = xrealloc(rows, cap * sizeof *rows);
+		}
+		st = client_from_row(stmt, arena, &rows[n], err);
+		if (st != ST_OK)
+			goto out;
+		n++;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		st = STORE_FAIL(conn, err);
+		goto out;
+	}
+	*out = n > 0 ? arena_memdup(arena, rows, n * sizeof *rows) : NULL;
+	*count_out = n;
+	*more_out = more;
+	st = ST_OK;
+out:
+	free(rows);
+	store_stmt_done(stmt);
+	store_conn_release(s, conn);
+	return st;
+}
+
+enum status
+store_client_count(struct store *s, int64_t *count_out, struct err *err)
+{
+	struct conn *conn = NULL;
+	sqlite3_stmt *stmt = NULL;
+	enum status st;
+
+	st = store_conn_acquire(s, &conn, err);
+	if (st != ST_OK)
+		return st;
+	st = store_stmt(conn, STMT_CLIENT_COUNT, &stmt, err);
+	if (st != ST_OK)
+		goto out;
+	if (sqlite3_step(stmt) != SQLITE_ROW) {
+		st = STORE_FAIL(conn, err);
+		goto out;
+	}
+	*count_out = sqlite3_column_int64(stmt, 0);
+	st = ST_OK;
+out:
+	store_stmt_done(stmt);
+	store_conn_release(s, conn);
+	return st;
+}
