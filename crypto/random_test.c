@@ -139,6 +139,27 @@ test_hex_of_zero_bytes_is_empty_string(void **state)
 	assert_int_equal(out[0], '\0');
 }
 
+static void
+test_uuid_is_version_4_canonical(void **state)
+{
+	char a[37], b[37];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(random_uuid(a, NULL), ST_OK);
+	assert_int_equal(random_uuid(b, NULL), ST_OK);
+	assert_int_equal(strlen(a), 36);
+	assert_string_not_equal(a, b);
+	for (i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23)
+			assert_int_equal(a[i], '-');
+		else
+			assert_non_null(strchr("0123456789abcdef", a[i]));
+	}
+	assert_int_equal(a[14], '4');
+	assert_non_null(strchr("89ab", a[19]));
+}
+
 int
 main(void)
 {
@@ -151,6 +172,7 @@ main(void)
 	        cmocka_unit_test(test_hex_is_2n_lowercase_digits),
 	        cmocka_unit_test(test_hex_longer_than_one_chunk),
 	        cmocka_unit_test(test_hex_of_zero_bytes_is_empty_string),
+	        cmocka_unit_test(test_uuid_is_version_4_canonical),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
