@@ -3,11 +3,15 @@
  *
  * Sources, highest precedence first (DESIGN "Configuration", STYLE B10):
  *   flags (--set key=value and the named flags main() maps to keys)
- *   > environment (OIDCD_ + key upper-cased, '.' -> '_'; lists comma-separated)
- *   > config file (`key value...` lines, '#' comments; lists space-separated)
+ *   > environment (OIDCD_ + key upper-cased, '.' -> '_'; lists comma-separated;
+ *     OIDCD_CONFIG and OIDCD_BIN are not keys and are ignored)
+ *   > config file (`key value...` lines, '#' comments, "double quotes" with \" and
+ *     \\ escapes for values holding spaces or '#'; lists space-separated;
+ *     a key given twice is an error)
  *   > defaults (and the --dev defaults).
- * Unknown keys, malformed lines and bad values fail with the source named:
- *   "oidcd.conf:12: ttl.access_token: not a duration (use 30s, 15m, 1h, 30d)"
+ * Unknown keys (OIDCD_* variables included), malformed lines and bad values
+ * fail with the source named:
+ *   "oidcd.conf:12: ttl.access_token: not a duration (use 30s, 15m, 1h or 30d)"
  *   "OIDCD_ISSUER: issuer: not an absolute http(s) URL"
  *   "--set: threads: not a number in 1..1024"
  * After config_load() the struct is treated as const and travels by pointer.
@@ -40,7 +44,7 @@ enum config_sync {
 
 /* An address block from proxy.trusted, e.g. 10.0.0.0/8 or ::1/128. */
 struct config_cidr {
-	int family;		/* AF_INET or AF_INET6 */
+	int family;             /* AF_INET or AF_INET6 */
 	unsigned char addr[16]; /* network byte order; first 4 used for AF_INET */
 	unsigned prefix_bits;
 };
@@ -48,10 +52,12 @@ struct config_cidr {
 struct config {
 	bool is_dev; /* --dev: development defaults, relaxed checks */
 
-	char *issuer;	    /* absolute URL, no trailing slash, no query/fragment */
-	char *public_listen; /* "host:port"; port 0 = ephemeral */
-	char *admin_listen;  /* "host:port"; empty string = admin API disabled */
-	char *database;	    /* path of the SQLite file */
+	char *issuer;           /* absolute URL, no trailing slash, no query/fragment */
+	bool issuer_is_default; /* --dev without an explicit issuer: main() derives it
+	                           from the bound public address */
+	char *public_listen;    /* "host:port"; port 0 = ephemeral */
+	char *admin_listen;     /* "host:port"; empty string = admin API disabled */
+	char *database;         /* path of the SQLite file */
 	enum config_sync database_synchronous;
 
 	char **secrets_system; /* first is active; the rest only decrypt/verify */
@@ -60,16 +66,16 @@ struct config {
 	enum log_level log_level;
 	enum log_format log_format;
 
-	size_t limits_body_bytes;	     /* default 64 KiB */
-	size_t limits_header_bytes;	     /* per-connection memory for headers; default 32 KiB */
-	unsigned limits_connections;	     /* max concurrent connections; default 1024 */
+	size_t limits_body_bytes;    /* default 64 KiB */
+	size_t limits_header_bytes;  /* per-connection memory for headers; default 32 KiB */
+	unsigned limits_connections; /* max concurrent connections; default 1024 */
 	unsigned limits_connection_timeout_secs; /* idle connection timeout; default 30 */
-	unsigned threads;		     /* worker threads; default: number of cores */
+	unsigned threads;                        /* worker threads; default: number of cores */
 
-	int64_t ttl_access_token_secs;	/* 1h */
+	int64_t ttl_access_token_secs;  /* 1h */
 	int64_t ttl_refresh_token_secs; /* 720h */
-	int64_t ttl_id_token_secs;	/* 1h */
-	int64_t ttl_auth_code_secs;	/* 10m */
+	int64_t ttl_id_token_secs;      /* 1h */
+	int64_t ttl_auth_code_secs;     /* 10m */
 	int64_t ttl_login_session_secs; /* 720h */
 
 	struct config_cidr *proxy_trusted;
@@ -77,8 +83,8 @@ struct config {
 
 	bool registration_enabled; /* default off; on with --dev */
 
-	enum config_alg keys_algorithm;	      /* RS256 */
-	unsigned keys_rsa_bits;		      /* 2048 (2048..8192) */
+	enum config_alg keys_algorithm;       /* RS256 */
+	unsigned keys_rsa_bits;               /* 2048 (2048..8192) */
 	int64_t keys_publish_before_use_secs; /* 1h */
 	int64_t keys_refresh_interval_secs;   /* 60s: how often the server re-reads keys */
 
@@ -88,6 +94,8 @@ struct config {
 /*
  * A key=value override from the command line. main() turns --listen,
  * --database, --set k=v etc. into these; they win over everything else.
+ * List values are comma-separated, as in the environment. When a key is
+ * given twice, the later one wins.
  */
 struct config_override {
 	const char *key;
@@ -108,13 +116,35 @@ struct config_override {
  * with config_set_dev_secret().
  */
 enum status config_load(const char *path, const char *const *envp,
-			const struct config_override *overrides, size_t noverrides, bool is_dev,
-			struct config *out, struct err *err);
+                        const struct config_override *overrides, size_t noverrides, bool is_dev,
+                        struct config *out, struct err *err);
+
+/*
+ * config_load() without the filesystem: text (len bytes, NUL not needed;
+ * NULL for no file) is the file's content and name its path for messages.
+ * Files over 1 MiB are rejected. Used by config_load() and the fuzzer.
+ */
+enum status config_load_buffer(const char *name, const char *text, size_t len,
+                               const char *const *envp, const struct config_override *overrides,
+                               size_t noverrides, bool is_dev, struct config *out, struct err *err);
+
+/*
+ * The key table, for `oidcd help` and the documentation test: the number of
+ * keys, and the name and default (as it would be written in the file) of key
+ * i < config_key_count(). The default is NULL when the key has none (issuer,
+ * secrets.system) or it is computed (threads: the number of online cores).
+ */
+size_t config_key_count(void);
+const char *config_key_name(size_t i);
+const char *config_key_default(size_t i);
 
 /* Installs the generated --dev secret as the only system secret (copied). */
 void config_set_dev_secret(struct config *cfg, const char *secret);
 
-/* Releases everything config_load allocated; NULL is a no-op. */
+/*
+ * Releases everything config_load allocated (secrets are wiped) and zeroes
+ * *cfg; NULL and a zeroed struct are no-ops.
+ */
 void config_free(struct config *cfg);
 
 /* Name of an algorithm as JOSE spells it ("RS256", "EdDSA", ...). */
@@ -126,10 +156,17 @@ const char *config_alg_name(enum config_alg alg);
  */
 enum status config_parse_duration(const char *s, int64_t *secs_out);
 
-/* Parses "10.0.0.0/8", "::1", "192.168.1.1" (host = full prefix). */
+/*
+ * Parses "10.0.0.0/8", "::1", "192.168.1.1" (host = full prefix). Host bits
+ * may be set and are masked. ST_INVALID (and *out untouched) otherwise.
+ */
 enum status config_parse_cidr(const char *s, struct config_cidr *out);
 
-/* True when addr (family AF_INET/AF_INET6, network order) is in any block. */
+/*
+ * True when addr (family AF_INET/AF_INET6, network order, 4 or 16 bytes) is
+ * in any proxy.trusted block. An IPv4-mapped IPv6 address (::ffff:a.b.c.d,
+ * as a dual-stack socket reports IPv4 peers) also matches IPv4 blocks.
+ */
 bool config_is_trusted_proxy(const struct config *cfg, int family, const unsigned char *addr);
 
 #endif
