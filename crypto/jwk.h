@@ -51,14 +51,18 @@ struct jwk;
  */
 enum status jwk_import_public(const json_t *jwk, struct jwk **out, struct err *err);
 
-/* Generates a private key for alg (RSA of rsa_bits for RS*/PS*, P-256 for ES256, Ed25519 for EdDSA). keyring only. */
+/*
+ * Generates a private key for alg: RSA of rsa_bits (2048..16384) for RS* and
+ * PS*, P-256/P-384/P-521 for ES256/ES384/ES512, Ed25519 for EdDSA. The alg is
+ * recorded and kid is the thumbprint. keyring only.
+ */
 enum status jwk_generate(unsigned alg, unsigned rsa_bits, struct jwk **out, struct err *err);
 /* DER (PKCS#8) of the private key into a heap buffer; wipe + free it after use. keyring only. */
 enum status jwk_private_to_der(const struct jwk *key, unsigned char **der, size_t *der_len,
-			       struct err *err);
+                               struct err *err);
 /* Private key from PKCS#8 DER; alg is recorded on the key. keyring only. */
 enum status jwk_private_from_der(const unsigned char *der, size_t der_len, unsigned alg,
-				 struct jwk **out, struct err *err);
+                                 struct jwk **out, struct err *err);
 
 void jwk_free(struct jwk *key); /* NULL is a no-op */
 

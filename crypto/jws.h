@@ -20,14 +20,14 @@
 
 /* A parsed, not yet verified, compact JWS. All memory in the arena. */
 struct jws {
-	const char *header_json;	  /* decoded protected header (NUL-terminated) */
-	unsigned alg;			  /* JWS_ALG_* of header "alg"; 0 if unknown */
-	const char *alg_name;		  /* header "alg" as sent */
-	const char *kid;		  /* header "kid" or NULL */
-	const char *typ;		  /* header "typ" or NULL */
-	const unsigned char *payload;	  /* decoded payload (NUL-terminated, not counted) */
+	const char *header_json;      /* decoded protected header (NUL-terminated) */
+	unsigned alg;                 /* JWS_ALG_* of header "alg"; 0 if unknown */
+	const char *alg_name;         /* header "alg" as sent */
+	const char *kid;              /* header "kid" or NULL */
+	const char *typ;              /* header "typ" or NULL */
+	const unsigned char *payload; /* decoded payload (NUL-terminated, not counted) */
 	size_t payload_len;
-	const char *signing_input;	  /* "<b64 header>.<b64 payload>" */
+	const char *signing_input; /* "<b64 header>.<b64 payload>" */
 	size_t signing_input_len;
 	const unsigned char *signature; /* decoded signature */
 	size_t signature_len;
@@ -39,8 +39,7 @@ struct jws {
  * understand none), payload and signature non-empty. Bounded input (64 KiB).
  * ST_INVALID with a reason otherwise. Fuzzed (tests/fuzz/fuzz_jws.c).
  */
-enum status jws_parse(const char *compact, struct arena *arena, struct jws *out,
-		      struct err *err);
+enum status jws_parse(const char *compact, struct arena *arena, struct jws *out, struct err *err);
 
 /*
  * Verifies the signature with key. The header alg must be in allowed_algs,
@@ -48,15 +47,17 @@ enum status jws_parse(const char *compact, struct arena *arena, struct jws *out,
  * one. ST_INVALID on any mismatch or a bad signature.
  */
 enum status jws_verify(const struct jws *jws, const struct jwk *key, unsigned allowed_algs,
-		       struct err *err);
+                       struct err *err);
 
 /*
  * Signs payload with a private key: header = {"alg", "kid"} plus the members
- * of extra_header (borrowed, may be NULL; e.g. {"typ":"JWT"}). *out is the
- * compact serialization in the arena.
+ * of extra_header (borrowed, may be NULL; e.g. {"typ":"JWT"}; it may not set
+ * alg or kid). kid is left out when the key's kid is "". *out is the
+ * compact serialization in the arena. ST_INVALID for a public key or an alg
+ * that does not fit the key.
  */
 enum status jws_sign(const struct jwk *key, unsigned alg, const json_t *extra_header,
-		     const void *payload, size_t payload_len, struct arena *arena, char **out,
-		     struct err *err);
+                     const void *payload, size_t payload_len, struct arena *arena, char **out,
+                     struct err *err);
 
 #endif

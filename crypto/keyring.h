@@ -25,7 +25,7 @@
 
 enum keyring_key_status {
 	KEYRING_NEXT = 0, /* published, not yet signing */
-	KEYRING_ACTIVE,	  /* signs now */
+	KEYRING_ACTIVE,   /* signs now */
 	KEYRING_RETIRED,  /* no longer signs; published until its tokens expired */
 	KEYRING_EXPIRED,  /* no longer published */
 };
@@ -33,10 +33,10 @@ enum keyring_key_status {
 struct keyring_key_info {
 	char kid[64];
 	unsigned alg; /* JWS_ALG_* */
+	enum keyring_key_status status;
 	int64_t created_at;
 	int64_t usable_from;
 	int64_t published_until; /* 0 = while active/next (open-ended) */
-	enum keyring_key_status status;
 };
 
 /* A freshly generated key, ready for storage. */
@@ -57,7 +57,7 @@ struct keyring;
  * how long a retired key stays published.
  */
 struct keyring *keyring_new(const char *const *secrets, size_t nsecrets,
-			    int64_t max_token_ttl_secs);
+                            int64_t max_token_ttl_secs);
 void keyring_free(struct keyring *kr); /* NULL is a no-op */
 
 /*
@@ -65,12 +65,12 @@ void keyring_free(struct keyring *kr); /* NULL is a no-op */
  * when no secret opens it (message names the kid, never the secret).
  */
 enum status keyring_add_sealed(struct keyring *kr, const char *kid, unsigned alg,
-			       int64_t created_at, int64_t usable_from,
-			       const unsigned char *sealed, size_t sealed_len, struct err *err);
+                               int64_t created_at, int64_t usable_from, const unsigned char *sealed,
+                               size_t sealed_len, struct err *err);
 
 /* Generates, adds and returns (sealed under secrets[0]) a new key. */
 enum status keyring_generate(struct keyring *kr, unsigned alg, unsigned rsa_bits, int64_t now,
-			     int64_t usable_from, struct keyring_sealed *out, struct err *err);
+                             int64_t usable_from, struct keyring_sealed *out, struct err *err);
 void keyring_sealed_clear(struct keyring_sealed *s);
 
 /* Number of keys held (any status). */
@@ -87,8 +87,8 @@ unsigned keyring_signing_alg(const struct keyring *kr, int64_t now);
  * is usable yet.
  */
 enum status keyring_sign(struct keyring *kr, int64_t now, const json_t *extra_header,
-			 const void *payload, size_t payload_len, struct arena *arena, char **out,
-			 struct err *err);
+                         const void *payload, size_t payload_len, struct arena *arena, char **out,
+                         struct err *err);
 
 /* {"keys":[...]} of every key published at now (new reference), newest first. */
 json_t *keyring_jwks(const struct keyring *kr, int64_t now);
@@ -98,7 +98,7 @@ json_t *keyring_public_jwk(const struct keyring *kr, const char *kid);
 
 /* Fills up to max entries (newest first); returns how many keys there are. */
 size_t keyring_list(const struct keyring *kr, int64_t now, struct keyring_key_info *out,
-		    size_t max);
+                    size_t max);
 
 /* Status name: "next", "active", "retired", "expired". */
 const char *keyring_status_str(enum keyring_key_status st);
