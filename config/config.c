@@ -60,6 +60,8 @@ enum kind {
 	KIND_BOOL,       /* true/false, on/off, yes/no, 1/0 */
 	KIND_ENUM,       /* one of names[]; stored as its index */
 	KIND_CIDRS,      /* list of config_parse_cidr() blocks */
+	KIND_TOKEN,      /* one secret token, SECRET_MIN_CHARS or longer; optional */
+	KIND_WORDS,      /* list of words (printable ASCII, no spaces or commas) */
 };
 
 struct key {
@@ -128,7 +130,7 @@ static const struct key keys[] = {
 	{"log.level",                 KIND_ENUM,       FIELD(log_level),
 	 .def = "info", .names = level_names},
 	{"log.format",                KIND_ENUM,       FIELD(log_format),
-	 .def = "text", .names = format_names},
+	 .def = "json", .names = format_names},
 	{"limits.body_bytes",         KIND_SIZE,       FIELD(limits_body_bytes),
 	 .def = "64KiB", .min = 1, .max = GIB},
 	{"limits.header_bytes",       KIND_SIZE,       FIELD(limits_header_bytes),
@@ -153,6 +155,18 @@ static const struct key keys[] = {
 	 .def = "", .count_offset = offsetof(struct config, proxy_trusted_count)},
 	{"registration.enabled",      KIND_BOOL,       FIELD(registration_enabled),
 	 .def = "false", .dev_def = "true"},
+	{"registration.initial_access_token", KIND_TOKEN, FIELD(registration_initial_access_token),
+	 .def = NULL},
+	{"registration.allowed_grant_types", KIND_WORDS, FIELD(registration_allowed_grant_types),
+	 .def = "authorization_code,refresh_token,implicit,urn:ietf:params:oauth:grant-type:device_code",
+	 .count_offset = offsetof(struct config, registration_allowed_grant_types_count)},
+	{"registration.allowed_scopes", KIND_WORDS,    FIELD(registration_allowed_scopes),
+	 .def = "openid,offline_access,offline,profile,email,address,phone,userinfo_credential_draft_00",
+	 .count_offset = offsetof(struct config, registration_allowed_scopes_count)},
+	{"admin.token",               KIND_TOKEN,      FIELD(admin_token),
+	 .def = NULL},
+	{"http_client.ca_file",       KIND_PATH,       FIELD(http_client_ca_file),
+	 .def = NULL},
 	{"keys.algorithm",            KIND_ENUM,       FIELD(keys_algorithm),
 	 .def = "RS256", .names = alg_names},
 	{"keys.rsa_bits",             KIND_UINT,       FIELD(keys_rsa_bits),
@@ -260,7 +274,7 @@ free_secrets(char **v, size_t n)
 static bool
 is_list(const struct key *k)
 {
-	return k->kind == KIND_SECRETS || k->kind == KIND_CIDRS;
+	return k->kind == KIND_SECRETS || k->kind == KIND_CIDRS || k->kind == KIND_WORDS;
 }
 
 static const struct key *
@@ -323,6 +337,33 @@ set_secrets(struct config *cfg, const struct key *k, const struct origin *o,
 			            "each secret needs %d or more characters; generate one with: "
 			            "openssl rand -hex 32",
 			            SECRET_MIN_CHARS);
+	v = xcalloc(t->n - first + 1, sizeof *v);
+	for (size_t i = first; i < t->n; i++)
+		v[i - first] = xstrdup(t->v[i]);
+	free_secrets(*slot, *count);
+	*slot = v;
+	*count = t->n - first;
+	return ST_OK;
+}
+
+static enum status
+set_words(struct config *cfg, const struct key *k, const struct origin *o,
+          const struct config_tokens *t, size_t first, struct err *err)
+{
+	char ***slot = field(cfg, k);
+	size_t *count = count_field(cfg, k);
+	char **v;
+
+	for (size_t i = first; i < t->n; i++) {
+		const unsigned char *c = (const unsigned char *)t->v[i];
+
+		if (*c == '\0')
+			return fail(err, o, k->name, "empty word in the list");
+		for (; *c != '\0'; c++)
+			if (*c <= 0x20 || *c >= 0x7f || *c == ',' || *c == '"' || *c == '\\')
+				return fail(err, o, k->name,
+				            "words are printable ASCII without spaces or commas");
+	}
 	v = xcalloc(t->n - first + 1, sizeof *v);
 	for (size_t i = first; i < t->n; i++)
 		v[i - first] = xstrdup(t->v[i]);
@@ -438,6 +479,8 @@ set_key(struct config *cfg, const struct key *k, const struct origin *o,
 		return set_secrets(cfg, k, o, t, first, err);
 	if (k->kind == KIND_CIDRS)
 		return set_cidrs(cfg, k, o, t, first, err);
+	if (k->kind == KIND_WORDS)
+		return set_words(cfg, k, o, t, first, err);
 	if (t->n <= first)
 		return fail(err, o, k->name, "missing value");
 	if (t->n > first + 1)
@@ -464,6 +507,22 @@ set_key(struct config *cfg, const struct key *k, const struct origin *o,
 		if (v[0] == '\0')
 			return fail(err, o, k->name, "must not be empty");
 		return set_string(cfg, k, v, strlen(v));
+	case KIND_TOKEN:
+		/* Never quote the token itself in the message. */
+		if (strlen(v) < SECRET_MIN_CHARS)
+			return fail(err, o, k->name,
+			            "needs %d or more characters; generate one with: "
+			            "openssl rand -hex 32",
+			            SECRET_MIN_CHARS);
+		if (strpbrk(v, " \t\",") != NULL)
+			return fail(err, o, k->name, "must not contain spaces, quotes or commas");
+		{
+			char **slot = field(cfg, k);
+
+			config_wipe_free(*slot);
+			*slot = xstrdup(v);
+		}
+		return ST_OK;
 	case KIND_BOOL:
 		if (!config_parse_bool(v, (bool *)field(cfg, k)))
 			return fail(err, o, k->name,
@@ -819,7 +878,11 @@ config_free(struct config *cfg)
 			free(*(char **)field(cfg, k));
 			break;
 		case KIND_SECRETS:
+		case KIND_WORDS:
 			free_secrets(*(char ***)field(cfg, k), *count_field(cfg, k));
+			break;
+		case KIND_TOKEN:
+			config_wipe_free(*(char **)field(cfg, k));
 			break;
 		case KIND_CIDRS:
 			free(*(struct config_cidr **)field(cfg, k));

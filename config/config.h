@@ -81,7 +81,15 @@ struct config {
 	struct config_cidr *proxy_trusted;
 	size_t proxy_trusted_count;
 
-	bool registration_enabled; /* default off; on with --dev */
+	bool registration_enabled;               /* default off; on with --dev */
+	char *registration_initial_access_token; /* RFC 7591 §3; NULL = open registration */
+	char **registration_allowed_grant_types; /* what registrants may ask for */
+	size_t registration_allowed_grant_types_count;
+	char **registration_allowed_scopes;
+	size_t registration_allowed_scopes_count;
+
+	char *admin_token;         /* NULL = the admin API needs no bearer token */
+	char *http_client_ca_file; /* extra CA bundle for outbound https (tests, private PKI) */
 
 	enum config_alg keys_algorithm;       /* RS256 */
 	unsigned keys_rsa_bits;               /* 2048 (2048..8192) */

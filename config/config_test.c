@@ -134,7 +134,7 @@ test_defaults_without_dev(void **state)
 	assert_int_equal(cfg.secrets_system_count, 1);
 	assert_string_equal(cfg.secrets_system[0], SECRET);
 	assert_int_equal(cfg.log_level, LOG_INFO);
-	assert_int_equal(cfg.log_format, LOG_FORMAT_TEXT);
+	assert_int_equal(cfg.log_format, LOG_FORMAT_JSON);
 	assert_int_equal(cfg.limits_body_bytes, 64 * 1024);
 	assert_int_equal(cfg.limits_header_bytes, 32 * 1024);
 	assert_int_equal(cfg.limits_connections, 1024);
@@ -966,6 +966,16 @@ test_example_config_loads(void **state)
  * Every key appears as an active line or as "#key value"; a commented-out
  * key shows its default exactly.
  */
+/* Lists are space-separated in the file and comma-separated in defaults. */
+static bool
+is_same_list(const char *file_value, const char *def)
+{
+	for (; *file_value != '\0' && *def != '\0'; file_value++, def++)
+		if (*file_value != *def && !(*file_value == ' ' && *def == ','))
+			return false;
+	return *file_value == *def;
+}
+
 static void
 test_example_config_documents_every_key_with_its_default(void **state)
 {
@@ -987,7 +997,7 @@ test_example_config_documents_every_key_with_its_default(void **state)
 			if (strncmp(k, key, klen) == 0 && (k[klen] == ' ' || k[klen] == '\0')) {
 				is_found = true;
 				if (is_commented && def != NULL && def[0] != '\0' &&
-				    strcmp(k + klen + (k[klen] == ' '), def) != 0)
+				    !is_same_list(k + klen + (k[klen] == ' '), def))
 					fail_msg("%s: documented as \"%s\", default is \"%s\"", key,
 					         k + klen + 1, def);
 			}
@@ -1016,7 +1026,10 @@ test_example_config_commented_values_are_the_defaults(void **state)
 	for (char *p = text; *p != '\0'; p++) {
 		bool is_line_start = p == text || p[-1] == '\n';
 
-		if (is_line_start && p[0] == '#' && p[1] >= 'a' && p[1] <= 'z')
+		/* "#key value" lines are uncommented; a bare "#key" documents
+		 * an optional key that has no default, and stays a comment. */
+		if (is_line_start && p[0] == '#' && p[1] >= 'a' && p[1] <= 'z' &&
+		    strcspn(p, " \n") < strcspn(p, "\n"))
 			continue;
 		out[o++] = *p;
 	}
@@ -1052,11 +1065,57 @@ test_example_config_commented_values_are_the_defaults(void **state)
 	free(text);
 }
 
+/* Tokens (admin.token, registration.initial_access_token) and word lists. */
+static void
+test_tokens_and_word_lists(void **state)
+{
+	const char *env[] = {"OIDCD_REGISTRATION_ALLOWED_SCOPES=openid,email", NULL};
+	struct config cfg;
+	struct err err;
+
+	(void)state;
+	assert_int_equal(load_with("", &cfg, &err), ST_OK);
+	assert_null(cfg.admin_token);
+	assert_null(cfg.registration_initial_access_token);
+	assert_null(cfg.http_client_ca_file);
+	assert_int_equal(cfg.registration_allowed_grant_types_count, 4);
+	assert_string_equal(cfg.registration_allowed_grant_types[0], "authorization_code");
+	assert_int_equal(cfg.registration_allowed_scopes_count, 8);
+	config_free(&cfg);
+
+	assert_int_equal(load_with("admin.token 0123456789abcdefXYZ\n"
+	                           "registration.allowed_grant_types authorization_code\n",
+	                           &cfg, &err),
+	                 ST_OK);
+	assert_string_equal(cfg.admin_token, "0123456789abcdefXYZ");
+	assert_int_equal(cfg.registration_allowed_grant_types_count, 1);
+	config_free(&cfg);
+
+	expect_text_error(
+	        "issuer https://id.example.com\nsecrets.system " SECRET "\nadmin.token short\n",
+	        "test.conf:3: admin.token: needs 16 or more characters; generate one with: "
+	        "openssl rand -hex 32");
+	assert_int_equal(load_with("registration.allowed_scopes \"a b\"\n", &cfg, &err),
+	                 ST_INVALID);
+
+	memset(&cfg, 0, sizeof cfg);
+	assert_int_equal(
+	        config_load_buffer(
+	                "test.conf", "issuer https://id.example.com\nsecrets.system " SECRET "\n",
+	                strlen("issuer https://id.example.com\nsecrets.system " SECRET "\n"), env,
+	                NULL, 0, false, &cfg, &err),
+	        ST_OK);
+	assert_int_equal(cfg.registration_allowed_scopes_count, 2);
+	assert_string_equal(cfg.registration_allowed_scopes[1], "email");
+	config_free(&cfg);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_defaults_without_dev),
+	        cmocka_unit_test(test_tokens_and_word_lists),
 	        cmocka_unit_test(test_dev_defaults_need_no_issuer_or_secret),
 	        cmocka_unit_test(test_dev_issuer_set_explicitly_is_not_default),
 	        cmocka_unit_test(test_issuer_required_without_dev),
