@@ -124,14 +124,17 @@ main(int argc, char **argv)
 	threads = sysconf(_SC_NPROCESSORS_ONLN);
 	if (threads < 1)
 		threads = 1;
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--port") == 0 && i + 1 < argc &&
-		    ceiling_parse_int(argv[i + 1], 0, 65535, &port) == 0) {
-			i++;
-		} else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc &&
-		           ceiling_parse_int(argv[i + 1], 1, 256, &threads) == 0) {
-			i++;
-		} else {
+	/* Options come in pairs: --port N, --threads N. */
+	for (i = 1; i < argc; i += 2) {
+		int bad = i + 1 >= argc;
+
+		if (!bad && strcmp(argv[i], "--port") == 0)
+			bad = ceiling_parse_int(argv[i + 1], 0, 65535, &port) != 0;
+		else if (!bad && strcmp(argv[i], "--threads") == 0)
+			bad = ceiling_parse_int(argv[i + 1], 1, 256, &threads) != 0;
+		else
+			bad = 1;
+		if (bad) {
 			fprintf(stderr, "usage: %s [--port N] [--threads N]\n", argv[0]);
 			return 2;
 		}
