@@ -206,7 +206,9 @@ if [ "${SKIP_TIDY:-0}" != 1 ]; then
     "$root/(common|config|crypto|storage|server|tests|bench)/" >/tmp/oidcd-tidy.$$ 2>&1; then
     step_ok "clang-tidy"
   else
-    grep -E -A6 '(warning|error):' /tmp/oidcd-tidy.$$ | grep -v '^clang-tidy' | head -120
+    # run-clang-tidy always colours its output; strip that, keep each finding and its source line.
+    sed -E 's/\x1b\[[0-9;]*m//g' /tmp/oidcd-tidy.$$ | grep -E -A3 '^[^ ]+:[0-9]+:[0-9]+: (warning|error):' |
+      head -150
     step_failed "clang-tidy"
   fi
   rm -f /tmp/oidcd-tidy.$$
