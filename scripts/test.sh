@@ -114,7 +114,9 @@ fi
 if ninja -C build clang-format-check >/tmp/oidcd-format.$$ 2>&1; then
   step_ok "clang-format check"
 else
-  grep -v '^\[' /tmp/oidcd-format.$$ | head -60
+  echo "[test.sh] files clang-format would change:"
+  grep -E -o '^[^ ]+\.(c|h):[0-9]+:[0-9]+: error' /tmp/oidcd-format.$$ | cut -d: -f1 | sort -u |
+    sed "s|^$root/|    |"
   step_failed "clang-format check (fix: ninja -C build clang-format)"
 fi
 rm -f /tmp/oidcd-format.$$
@@ -151,11 +153,20 @@ for t in json.load(sys.stdin):
     step_failed "fuzz build (configure)"
   fi
   if [ ${#fuzz_names[@]} -gt 0 ]; then
-    if ! ninja -C build-fuzz "${fuzz_names[@]/#/tests/fuzz/fuzz_}" >"$fuzz_tmp/ninja.log" 2>&1; then
+    # -k 0: a target that does not build fails alone; the others still run.
+    if ! ninja -C build-fuzz -k 0 "${fuzz_names[@]/#/tests/fuzz/fuzz_}" >"$fuzz_tmp/ninja.log" 2>&1; then
       grep -E -A12 '^FAILED:' "$fuzz_tmp/ninja.log" | head -80
-      step_failed "fuzz build"
-      fuzz_names=()
     fi
+    built=()
+    for name in "${fuzz_names[@]}"; do
+      # Up to date after the build means it built (a stale binary would not be).
+      if ninja -C build-fuzz -n "tests/fuzz/fuzz_$name" 2>/dev/null | grep -q 'no work to do'; then
+        built+=("$name")
+      else
+        step_failed "fuzz_$name (does not build)"
+      fi
+    done
+    fuzz_names=("${built[@]+"${built[@]}"}")
   else
     echo "[test.sh] no fuzz targets configured"
   fi
