@@ -36,30 +36,56 @@ struct usage {
 	"  --database PATH      SQLite database file (key: database)\n"                            \
 	"  --set KEY=VALUE      set any configuration key (highest precedence)\n"
 
+/* clang-format off: AlignArrayOfStructures makes prose tables unreadable */
 static const struct usage usages[] = {
-        {"serve",
-         "oidcd serve [--config FILE] [--dev] [--listen HOST:PORT] [--admin-listen HOST:PORT|off]", "Runs the OpenID provider: public API and admin API.\n\n" COMMON_FLAGS
-         "  --listen HOST:PORT   public listener (key: public.listen; port 0 = any free port)\n"
-         "  --admin-listen ADDR  admin listener, or 'off' (key: admin.listen)\n"},
-        {"config check", "oidcd config check [--config FILE] [--dev]",
-         "Loads and validates the configuration without serving; exit 0 when "
-         "valid.\n\n" COMMON_FLAGS                                                                                                                                                 },
-        {"migrate",      "oidcd migrate [--config FILE] [--dev]",
-         "Creates the database or applies pending schema migrations.\n\n" COMMON_FLAGS                                                                                             },
-        {"keys list",    "oidcd keys list [--config FILE] [--dev]",
-         "Lists the signing keys with their status: next (published, not yet signing),\n"
-         "active (signing), retired (published until the tokens it signed "
-         "expire).\n\n" COMMON_FLAGS                                                                                                                                               },
-        {"keys rotate",  "oidcd keys rotate [--config FILE] [--dev]",
-         "Adds a new signing key of keys.algorithm. It is published in the JWKS at once\n"
-         "and signs after keys.publish_before_use; the old key then retires.\n"
-         "A running server picks it up within keys.refresh_interval.\n\n" COMMON_FLAGS                                                                                             },
-        {"health",       "oidcd health [--url URL]",
-         "Exits 0 when URL (default http://127.0.0.1:4444/health/ready) answers 200.\n"
-         "For container health checks.\n"                                                                                                                                          },
-        {"version",      "oidcd version",                                                           "Prints the version.\n"                                                        },
-        {"help",         "oidcd help [COMMAND]",                                                    "Shows help for oidcd or one command.\n"                                       },
+	{"serve",
+	 "oidcd serve [--config FILE] [--dev] [--listen HOST:PORT] [--admin-listen HOST:PORT|off]",
+	 "Runs the OpenID provider: public API and admin API.\n\n" COMMON_FLAGS
+	 "  --listen HOST:PORT   public listener (key: public.listen; port 0 = any free port)\n"
+	 "  --admin-listen ADDR  admin listener, or 'off' (key: admin.listen)\n"},
+	{"config check",
+	 "oidcd config check [--config FILE] [--dev]",
+	 "Loads and validates the configuration without serving; exit 0 when valid.\n\n"
+	 COMMON_FLAGS},
+	{"migrate",
+	 "oidcd migrate [--config FILE] [--dev]",
+	 "Creates the database or applies pending schema migrations.\n\n" COMMON_FLAGS},
+	{"keys list",
+	 "oidcd keys list [--config FILE] [--dev]",
+	 "Lists the signing keys with their status: next (published, not yet signing),\n"
+	 "active (signing), retired (published until the tokens it signed expire).\n\n"
+	 COMMON_FLAGS},
+	{"keys rotate",
+	 "oidcd keys rotate [--config FILE] [--dev]",
+	 "Adds a new signing key of keys.algorithm. It is published in the JWKS at once\n"
+	 "and signs after keys.publish_before_use; the old key then retires.\n"
+	 "A running server picks it up within keys.refresh_interval.\n\n" COMMON_FLAGS},
+	{"clients create",
+	 "oidcd clients create [--file FILE]",
+	 "Creates a client from a JSON document (Hydra's oAuth2Client fields) read from\n"
+	 "FILE or standard input, and prints it as JSON with its secret and registration\n"
+	 "access token. client_id and client_secret may be chosen.\n\n" COMMON_FLAGS},
+	{"clients list",
+	 "oidcd clients list",
+	 "Prints every client as a JSON array.\n\n" COMMON_FLAGS},
+	{"clients get",
+	 "oidcd clients get ID",
+	 "Prints one client as JSON.\n\n" COMMON_FLAGS},
+	{"clients update",
+	 "oidcd clients update ID [--file FILE]",
+	 "Replaces a client with the JSON document from FILE or standard input.\n\n"
+	 COMMON_FLAGS},
+	{"clients delete",
+	 "oidcd clients delete ID",
+	 "Deletes a client and everything issued to it.\n\n" COMMON_FLAGS},
+	{"health",
+	 "oidcd health [--url URL]",
+	 "Exits 0 when URL (default http://127.0.0.1:4444/health/ready) answers 200.\n"
+	 "For container health checks.\n"},
+	{"version", "oidcd version", "Prints the version.\n"},
+	{"help", "oidcd help [COMMAND]", "Shows help for oidcd or one command.\n"},
 };
+/* clang-format on */
 
 void
 cli_usage(const char *command)
@@ -140,6 +166,9 @@ cli_parse(int argc, char **argv, int first, struct cli_opts *opts)
 			handled = true;
 		} else if (strcmp(a, "--url") == 0) {
 			opts->url = next;
+			handled = true;
+		} else if (strcmp(a, "--file") == 0) {
+			opts->file = next;
 			handled = true;
 		} else if (strcmp(a, "--set") == 0) {
 			char *eq = strchr(next, '=');

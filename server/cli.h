@@ -22,6 +22,7 @@ struct cli_opts {
 	bool is_dev;             /* --dev */
 	bool wants_help;         /* --help / -h */
 	const char *url;         /* --url (health) */
+	const char *file;        /* --file (clients create/update; "-" = stdin) */
 	struct config_override overrides[CLI_MAX_OVERRIDES];
 	size_t noverrides;
 	const char *args[8]; /* positional arguments after the command words */
@@ -58,5 +59,12 @@ int cli_migrate(const struct cli_opts *opts);
 int cli_keys_list(const struct cli_opts *opts);
 int cli_keys_rotate(const struct cli_opts *opts);
 int cli_health(const struct cli_opts *opts);
+
+/* cli_clients.c */
+int cli_clients_create(const struct cli_opts *opts);
+int cli_clients_list(const struct cli_opts *opts);
+int cli_clients_get(const struct cli_opts *opts);
+int cli_clients_update(const struct cli_opts *opts);
+int cli_clients_delete(const struct cli_opts *opts);
 
 #endif

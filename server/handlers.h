@@ -14,4 +14,16 @@ handler_fn handle_health_ready;
 handler_fn handle_admin_version;
 handler_fn handle_admin_keys;
 
+handler_fn handle_register_create;
+handler_fn handle_register_get;
+handler_fn handle_register_update;
+handler_fn handle_register_delete;
+
+handler_fn handle_admin_clients_create;
+handler_fn handle_admin_clients_list;
+handler_fn handle_admin_clients_get;
+handler_fn handle_admin_clients_update;
+handler_fn handle_admin_clients_patch;
+handler_fn handle_admin_clients_delete;
+
 #endif

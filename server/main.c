@@ -179,7 +179,10 @@ out:
 static const char *
 command_name(int argc, char **argv, int *first)
 {
-	static const char *const two_words[] = {"config check", "keys list", "keys rotate"};
+	static const char *const two_words[] = {
+	        "config check", "keys list",   "keys rotate",    "clients create",
+	        "clients list", "clients get", "clients update", "clients delete",
+	};
 	static char name[32];
 	size_t i;
 
@@ -241,7 +244,7 @@ main(int argc, char **argv)
 			cli_usage(cmd);
 			return 0;
 		}
-		if (opts.nargs > 0) {
+		if (opts.nargs > 0 && strncmp(cmd, "clients ", 8) != 0) {
 			fprintf(stderr, "oidcd: %s: unexpected argument '%s'\n", cmd, opts.args[0]);
 			return 2;
 		}

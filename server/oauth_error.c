@@ -34,6 +34,7 @@ static const struct oauth_error_row rows[] = {
         [OAUTH_NOT_FOUND] = {"not_found",               404, "The requested resource does not exist."  },
         [OAUTH_METHOD_NOT_ALLOWED] = {"method_not_allowed",      405,
                                    "The method is not allowed for this resource."                            },
+        [OAUTH_CONFLICT] = {"invalid_request",         409, "The resource exists already."            },
         [OAUTH_REQUEST_TOO_LARGE] = {"request_too_large",       413, "The request body is too large."          },
         [OAUTH_UNSUPPORTED_MEDIA_TYPE] = {"invalid_request",         415,
                                    "The request body has an unsupported content type."                       },
@@ -54,11 +55,26 @@ oauth_error_status(enum oauth_error e)
 	return rows[e].status;
 }
 
+/* RFC 6749 §5.2: error_description is limited to %x20-21 / %x23-5B / %x5D-7E. */
+static char *
+sanitize(struct arena *arena, const char *s)
+{
+	char *out = arena_strdup(arena, s), *p;
+
+	for (p = out; *p != '\0'; p++) {
+		if (*p == '"')
+			*p = '\'';
+		else if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e || *p == '\\')
+			*p = '?';
+	}
+	return out;
+}
+
 enum status
 oauth_error(struct response *res, struct arena *arena, enum oauth_error e, const char *description)
 {
 	json_t *body = json_pack("{s:s, s:s}", "error", rows[e].code, "error_description",
-	                         description != NULL ? description : rows[e].text);
+	                         description != NULL ? sanitize(arena, description) : rows[e].text);
 
 	response_json(res, arena, rows[e].status, body);
 	/* Hydra sends error bodies without a charset (hydra-behaviour §0.1). */

@@ -27,6 +27,7 @@ enum oauth_error {
 	OAUTH_INVALID_CLIENT_METADATA, /* RFC 7591 §3.2.2, 400 */
 	OAUTH_NOT_FOUND,               /* 404 */
 	OAUTH_METHOD_NOT_ALLOWED,      /* 405 */
+	OAUTH_CONFLICT,                /* 409 */
 	OAUTH_REQUEST_TOO_LARGE,       /* 413 */
 	OAUTH_UNSUPPORTED_MEDIA_TYPE,  /* 415 */
 	OAUTH_SERVER_ERROR,            /* 500 */
@@ -40,7 +41,9 @@ int oauth_error_status(enum oauth_error e);
 
 /*
  * Fills res with the JSON error body; description may be NULL (a default
- * text is used). Always returns ST_OK: a protocol error is a response.
+ * text is used). Bytes outside printable ASCII in the description are
+ * replaced, so text derived from input can never make the body invalid.
+ * Always returns ST_OK: a protocol error is a response.
  */
 enum status oauth_error(struct response *res, struct arena *arena, enum oauth_error e,
                         const char *description);

@@ -3,6 +3,7 @@
  */
 #include "server/request.h"
 
+#include <string.h>
 #include <strings.h>
 
 const char *
@@ -26,4 +27,37 @@ const char *
 request_form(const struct request *req, const char *name)
 {
 	return form_get(&req->form, name);
+}
+
+const char *
+request_bearer(const struct request *req)
+{
+	const char *h = request_header(req, "Authorization");
+	const char *t;
+
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+		return NULL;
+	t = h + 7;
+	while (*t == ' ')
+		t++;
+	/* RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
+	if (*t == '\0' || strpbrk(t, " \t,\"") != NULL)
+		return NULL;
+	return t;
+}
+
+enum status
+request_json(const struct request *req, json_t **out, struct err *err)
+{
+	json_error_t jerr;
+	json_t *j;
+
+	if (req->body_len == 0)
+		return ERR_SET(err, ST_INVALID, "the body is empty; a JSON object is expected");
+	j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+	if (j == NULL)
+		return ERR_SET(err, ST_INVALID, "the body is not valid JSON (line %d, column %d)",
+		               jerr.line, jerr.column);
+	*out = j;
+	return ST_OK;
 }

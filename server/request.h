@@ -9,6 +9,7 @@
 #ifndef SERVER_REQUEST_H
 #define SERVER_REQUEST_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -63,6 +64,19 @@ const char *request_header(const struct request *req, const char *name);
 const char *request_query(const struct request *req, const char *name);
 /* Form body parameter, or NULL. */
 const char *request_form(const struct request *req, const char *name);
+
+/*
+ * The token of an "Authorization: Bearer <token>" header (RFC 6750 §2.1;
+ * scheme case-insensitive), or NULL when absent or malformed.
+ */
+const char *request_bearer(const struct request *req);
+
+/*
+ * Parses the body as JSON (RFC 8259) into *out (new reference): duplicate
+ * member names and invalid UTF-8 are refused, nesting is bounded by
+ * jansson. ST_INVALID with a printable reason in err otherwise.
+ */
+enum status request_json(const struct request *req, json_t **out, struct err *err);
 
 /* Request-scoped logging: adds the request id and __func__. */
 #define log_req(lvl, req, ...) log_msg((lvl), (req)->id, __func__, __VA_ARGS__)

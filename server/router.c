@@ -7,7 +7,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "crypto/secret.h"
 #include "server/oauth_error.h"
+#include "server/secrets.h"
 
 /*
  * Matches path against pattern segment by segment. "{...}" segments capture
@@ -78,6 +80,25 @@ is_form_body(const struct request *req)
 	       (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
+/* admin.token (when set) compared through keyed hashes, in constant time. */
+static bool
+is_admin_authorized(const struct app *app, const struct request *req)
+{
+	unsigned char want[DIGEST_SHA256_BYTES];
+	const char *token;
+	bool ok;
+
+	if (app == NULL || app->cfg->admin_token == NULL || app->cfg->admin_token[0] == '\0')
+		return true;
+	token = request_bearer(req);
+	if (token == NULL)
+		return false;
+	secrets_token_hash(app->cfg, app->cfg->admin_token, want);
+	ok = secrets_token_matches(app->cfg, token, want);
+	secret_wipe(want, sizeof want);
+	return ok;
+}
+
 const struct route *
 router_find_path(const struct route *table, size_t count, const char *path)
 {
@@ -135,6 +156,12 @@ router_dispatch(const struct app *app, const struct route *table, size_t count, 
 		return;
 	}
 
+	if ((route->flags & ROUTE_ADMIN_AUTH) && !is_admin_authorized(app, req)) {
+		oauth_error(res, req->arena, OAUTH_INVALID_TOKEN,
+		            "the admin API needs Authorization: Bearer <admin.token>");
+		response_header(res, "WWW-Authenticate", "Bearer realm=\"oidcd-admin\"");
+		return;
+	}
 	err_clear(&req->err);
 	st = route->handler(app, req, res);
 	if (st != ST_OK) {

@@ -22,8 +22,9 @@
 typedef enum status handler_fn(const struct app *app, struct request *req, struct response *res);
 
 enum route_flags {
-	ROUTE_FORM_BODY = 1u << 0, /* body must be application/x-www-form-urlencoded (415) */
-	ROUTE_CACHEABLE = 1u << 1, /* documentation only: the handler sets max-age itself */
+	ROUTE_FORM_BODY = 1u << 0,  /* body must be application/x-www-form-urlencoded (415) */
+	ROUTE_CACHEABLE = 1u << 1,  /* documentation only: the handler sets max-age itself */
+	ROUTE_ADMIN_AUTH = 1u << 2, /* admin.token, when configured, is required (Bearer) */
 };
 
 struct route {

@@ -1,0 +1,539 @@
+/*
+ * server/clients.c — the client service. See clients.h.
+ *
+ * Invariants:
+ * - A secret or registration token exists in the clear only in the one
+ *   response that hands it out; storage keeps keyed hashes (secrets.h).
+ * - Every write is one statement (store.h): a replace racing a delete
+ *   leaves the replaced client or none.
+ * - The stored document never holds id, secret, token or timestamps; they
+ *   are added by render().
+ */
+#include "server/clients.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "crypto/jwk.h"
+#include "crypto/random.h"
+#include "crypto/secret.h"
+#include "server/fetch.h"
+#include "server/secrets.h"
+
+/* Hydra's default scope for clients that ask for none (hydra-behaviour §1.1). */
+#define DEFAULT_SCOPE       "offline_access offline openid"
+#define REG_TOKEN_PREFIX    "oidcd_rat_"
+#define MAX_CLIENT_ID_BYTES 255
+
+/* Members only an operator may set; left out of the registrant view. */
+static const char *const admin_only[] = {
+        "metadata",
+        "owner",
+        "audience",
+        "allowed_cors_origins",
+        "skip_consent",
+        "skip_logout_consent",
+        "access_token_strategy",
+        "authorization_code_grant_access_token_lifespan",
+        "authorization_code_grant_id_token_lifespan",
+        "authorization_code_grant_refresh_token_lifespan",
+        "client_credentials_grant_access_token_lifespan",
+        "implicit_grant_access_token_lifespan",
+        "implicit_grant_id_token_lifespan",
+        "jwt_bearer_grant_access_token_lifespan",
+        "refresh_token_grant_id_token_lifespan",
+        "refresh_token_grant_access_token_lifespan",
+        "refresh_token_grant_refresh_token_lifespan",
+        "device_authorization_grant_id_token_lifespan",
+        "device_authorization_grant_access_token_lifespan",
+        "device_authorization_grant_refresh_token_lifespan",
+};
+#define NADMIN_ONLY (sizeof admin_only / sizeof admin_only[0])
+
+/* Members a client may echo back that are not metadata (RFC 7592 §2.2). */
+static const char *const echoed[] = {
+        "registration_access_token",
+        "registration_client_uri",
+        "client_id_issued_at",
+        "client_secret_expires_at",
+        "created_at",
+        "updated_at",
+};
+
+void
+clients_record_clear(struct client_record *r)
+{
+	json_decref(r->doc);
+	r->doc = NULL;
+}
+
+const char *
+clients_registration_uri(const struct app *app, const char *id, struct arena *arena)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *esc = arena_alloc(arena, strlen(id) * 3 + 1), *p = esc;
+	const char *s;
+
+	/* RFC 3986 §2.3: unreserved characters stay, everything else is escaped. */
+	for (s = id; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '.' || c == '_' || c == '~') {
+			*p++ = (char)c;
+		} else {
+			*p++ = '%';
+			*p++ = hex[c >> 4];
+			*p++ = hex[c & 15];
+		}
+	}
+	*p = '\0';
+	return arena_printf(arena, "%s/oauth2/register/%s", app->issuer, esc);
+}
+
+static enum status
+fetch_adapter(void *cls, const char *url, struct arena *arena, char **body, size_t *len,
+              struct err *err)
+{
+	const struct app *app = cls;
+	struct fetch_opts fo;
+
+	memset(&fo, 0, sizeof fo);
+	fo.ca_file = app->cfg->http_client_ca_file;
+	return fetch_https(&fo, url, arena, body, len, err);
+}
+
+static void
+validate_opts(const struct app *app, enum client_policy policy, struct client_validate_opts *o)
+{
+	const char *alg = jws_alg_name(keyring_signing_alg(app->keyring, clock_now(&app->clock)));
+
+	memset(o, 0, sizeof *o);
+	o->policy = policy;
+	o->allowed_grant_types = (const char *const *)app->cfg->registration_allowed_grant_types;
+	o->allowed_grant_types_count = app->cfg->registration_allowed_grant_types_count;
+	o->allowed_scopes = (const char *const *)app->cfg->registration_allowed_scopes;
+	o->allowed_scopes_count = app->cfg->registration_allowed_scopes_count;
+	o->verify_algs = JWS_ALG_ALL;
+	o->signing_alg = alg != NULL ? alg : config_alg_name(app->cfg->keys_algorithm);
+	o->default_scope = DEFAULT_SCOPE;
+	o->fetch = fetch_adapter;
+	o->fetch_cls = (void *)(uintptr_t)app;
+}
+
+static enum status
+problem_set(struct client_problem *p, enum oauth_error e, const char *description)
+{
+	p->error = e;
+	snprintf(p->description, sizeof p->description, "%s", description);
+	return ST_INVALID;
+}
+
+static const char *
+rfc3339(struct arena *arena, int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char buf[32];
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return arena_strdup(arena, buf);
+}
+
+/* Defaults of the operator-only members, as Hydra renders them. */
+static json_t *
+admin_default(const char *key)
+{
+	if (strcmp(key, "metadata") == 0)
+		return json_object();
+	if (strcmp(key, "owner") == 0)
+		return json_string("");
+	if (strcmp(key, "audience") == 0 || strcmp(key, "allowed_cors_origins") == 0)
+		return json_array();
+	if (strcmp(key, "skip_consent") == 0)
+		return json_false();
+	if (strcmp(key, "access_token_strategy") == 0)
+		return NULL; /* omitempty */
+	return json_null();  /* skip_logout_consent and the lifespans */
+}
+
+static json_t *
+render(const struct app *app, const struct store_client *row, const json_t *doc,
+       enum client_view view, struct arena *arena)
+{
+	json_t *out = json_deep_copy(doc);
+	size_t i;
+
+	if (out == NULL || !json_is_object(out)) {
+		json_decref(out);
+		out = json_object();
+	}
+	for (i = 0; i < NADMIN_ONLY; i++) {
+		if (view == CLIENT_VIEW_REGISTRANT) {
+			json_object_del(out, admin_only[i]);
+		} else if (json_object_get(out, admin_only[i]) == NULL) {
+			json_t *d = admin_default(admin_only[i]);
+
+			if (d != NULL)
+				json_object_set_new(out, admin_only[i], d);
+		}
+	}
+	json_object_set_new(out, "client_id", json_string(row->id));
+	json_object_set_new(out, "client_id_issued_at", json_integer(row->created_at));
+	/* RFC 7591 §3.2.1: 0 = the secret does not expire. */
+	json_object_set_new(out, "client_secret_expires_at", json_integer(0));
+	json_object_set_new(out, "created_at", json_string(rfc3339(arena, row->created_at)));
+	json_object_set_new(out, "updated_at", json_string(rfc3339(arena, row->updated_at)));
+	if (row->reg_token_hash != NULL)
+		json_object_set_new(out, "registration_client_uri",
+		                    json_string(clients_registration_uri(app, row->id, arena)));
+	return out;
+}
+
+json_t *
+clients_render(const struct app *app, const struct client_record *r, enum client_view view,
+               struct arena *arena)
+{
+	return render(app, &r->row, r->doc, view, arena);
+}
+
+static bool
+is_public(const json_t *doc)
+{
+	const char *m = json_string_value(json_object_get(doc, "token_endpoint_auth_method"));
+
+	/* private_key_jwt clients authenticate with keys, not a shared secret. */
+	return m != NULL && (strcmp(m, "none") == 0 || strcmp(m, "private_key_jwt") == 0);
+}
+
+/* A fresh 256-bit secret, its stored hash, in the arena. */
+static enum status
+new_secret(const struct app *app, struct arena *arena, char **secret, char **hash, struct err *err)
+{
+	enum status st = random_token("", arena, secret, err);
+
+	if (st != ST_OK)
+		return st;
+	return secrets_client_secret_hash(app->cfg, *secret, true, arena, hash, err);
+}
+
+static enum status
+new_reg_token(const struct app *app, struct arena *arena, char **token, unsigned char **hash,
+              struct err *err)
+{
+	enum status st = random_token(REG_TOKEN_PREFIX, arena, token, err);
+
+	if (st != ST_OK)
+		return st;
+	*hash = arena_alloc(arena, DIGEST_SHA256_BYTES);
+	secrets_token_hash(app->cfg, *token, *hash);
+	return ST_OK;
+}
+
+static bool
+is_valid_client_id(const char *id)
+{
+	size_t n = strlen(id), i;
+
+	if (n == 0 || n > MAX_CLIENT_ID_BYTES)
+		return false;
+	/* RFC 6749 §A.1: client_id = *VSCHAR; we also refuse spaces and
+	 * characters that make ids awkward in URLs and logs. */
+	for (i = 0; i < n; i++)
+		if ((unsigned char)id[i] <= 0x20 || (unsigned char)id[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+enum status
+clients_create(const struct app *app, enum client_policy policy, const json_t *in,
+               struct arena *arena, json_t **out, struct client_problem *problem, struct err *err)
+{
+	struct client_validate_opts o;
+	struct store_client row;
+	json_t *body = NULL, *doc = NULL, *view = NULL;
+	const char *chosen_id = NULL, *chosen_secret = NULL;
+	char uuid[37], *secret = NULL, *secret_hash = NULL, *token = NULL, *text = NULL;
+	unsigned char *token_hash = NULL;
+	int64_t now = clock_now(&app->clock);
+	enum status st;
+
+	if (!json_is_object(in))
+		return problem_set(problem, OAUTH_INVALID_CLIENT_METADATA,
+		                   "the body must be a JSON object");
+	body = json_deep_copy(in);
+	if (policy == CLIENT_POLICY_ADMIN) {
+		json_t *id = json_object_get(body, "client_id");
+		json_t *sec = json_object_get(body, "client_secret");
+
+		if (id != NULL && !json_is_null(id) &&
+		    (!json_is_string(id) || !is_valid_client_id(json_string_value(id)))) {
+			st = problem_set(problem, OAUTH_INVALID_CLIENT_METADATA,
+			                 "client_id: must be 1-255 printable ASCII characters");
+			goto out;
+		}
+		if (sec != NULL && !json_is_null(sec) && !json_is_string(sec)) {
+			st = problem_set(problem, OAUTH_INVALID_CLIENT_METADATA,
+			                 "client_secret: must be a string");
+			goto out;
+		}
+		chosen_id = id != NULL && json_string_length(id) > 0
+		                    ? arena_strdup(arena, json_string_value(id))
+		                    : NULL;
+		if (sec != NULL && json_string_length(sec) > 0) {
+			if (json_string_length(sec) < 6) {
+				st = problem_set(problem, OAUTH_INVALID_CLIENT_METADATA,
+				                 "client_secret: must be at least 6 characters");
+				goto out;
+			}
+			chosen_secret = json_string_value(sec);
+		}
+		json_object_del(body, "client_id");
+	}
+	validate_opts(app, policy, &o);
+	st = client_validate(&o, body, arena, &doc, problem, err);
+	if (st != ST_OK)
+		goto out;
+
+	if (chosen_id == NULL) {
+		st = random_uuid(uuid, err);
+		if (st != ST_OK)
+			goto out;
+		chosen_id = arena_strdup(arena, uuid);
+	}
+	if (!is_public(doc)) {
+		if (chosen_secret != NULL) {
+			secret = arena_strdup(arena, chosen_secret);
+			st = secrets_client_secret_hash(app->cfg, secret, false, arena,
+			                                &secret_hash, err);
+		} else {
+			st = new_secret(app, arena, &secret, &secret_hash, err);
+		}
+		if (st != ST_OK)
+			goto out;
+	}
+	st = new_reg_token(app, arena, &token, &token_hash, err);
+	if (st != ST_OK)
+		goto out;
+
+	text = json_dumps(doc, JSON_COMPACT);
+	memset(&row, 0, sizeof row);
+	row.id = chosen_id;
+	row.secret_hash = secret_hash;
+	row.reg_token_hash = token_hash;
+	row.metadata = text;
+	row.created_at = row.updated_at = now;
+	st = store_client_insert(app->store, &row, err);
+	if (st == ST_CONFLICT) {
+		st = problem_set(problem, OAUTH_CONFLICT,
+		                 "client_id: a client with this id exists already");
+		goto out;
+	}
+	if (st != ST_OK)
+		goto out;
+
+	view = render(app, &row, doc,
+	              policy == CLIENT_POLICY_ADMIN ? CLIENT_VIEW_ADMIN : CLIENT_VIEW_REGISTRANT,
+	              arena);
+	/* RFC 7591 §3.2.1: the secret and the token are shown once, here. */
+	if (secret != NULL)
+		json_object_set_new(view, "client_secret", json_string(secret));
+	json_object_set_new(view, "registration_access_token", json_string(token));
+	*out = view;
+	st = ST_OK;
+out:
+	free(text);
+	json_decref(doc);
+	json_decref(body);
+	return st;
+}
+
+enum status
+clients_load(const struct app *app, const char *id, struct arena *arena, struct client_record *out,
+             struct err *err)
+{
+	json_error_t jerr;
+	enum status st;
+
+	memset(out, 0, sizeof *out);
+	st = store_client_get(app->store, id, arena, &out->row, err);
+	if (st != ST_OK)
+		return st;
+	out->doc = json_loads(out->row.metadata, 0, &jerr);
+	if (out->doc == NULL)
+		return ERR_SET(err, ST_IO, "client %s: stored metadata is not JSON: %s", id,
+		               jerr.text);
+	return ST_OK;
+}
+
+bool
+clients_reg_token_matches(const struct app *app, const struct client_record *r, const char *token)
+{
+	return r->row.reg_token_hash != NULL &&
+	       secrets_token_matches(app->cfg, token, r->row.reg_token_hash);
+}
+
+/*
+ * Removes from body what a client may send back unchanged: the echoed
+ * response members, and (registrant) operator-only members whose value is
+ * what the client already has, so GET-then-PUT round trips work.
+ */
+static void
+strip_echoes(json_t *body, const json_t *admin_view, enum client_policy policy)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof echoed / sizeof echoed[0]; i++)
+		json_object_del(body, echoed[i]);
+	if (policy != CLIENT_POLICY_REGISTRANT)
+		return;
+	for (i = 0; i < NADMIN_ONLY; i++) {
+		json_t *sent = json_object_get(body, admin_only[i]);
+		json_t *have = json_object_get(admin_view, admin_only[i]);
+
+		if (sent != NULL &&
+		    (json_equal(sent, have) || (json_is_null(sent) && have == NULL)))
+			json_object_del(body, admin_only[i]);
+	}
+}
+
+enum status
+clients_replace(const struct app *app, enum client_policy policy,
+                const struct client_record *current, const json_t *in, struct arena *arena,
+                json_t **out, struct client_problem *problem, struct err *err)
+{
+	struct client_validate_opts o;
+	struct store_client_update u;
+	struct store_client row = current->row;
+	json_t *body = NULL, *doc = NULL, *admin_view = NULL, *view = NULL, *v;
+	char *text = NULL, *secret = NULL, *secret_hash = NULL, *token = NULL;
+	unsigned char *token_hash = NULL;
+	bool secret_ok = false;
+	size_t i;
+	enum status st;
+
+	if (!json_is_object(in))
+		return problem_set(problem, OAUTH_INVALID_CLIENT_METADATA,
+		                   "the body must be a JSON object");
+	body = json_deep_copy(in);
+	admin_view = render(app, &current->row, current->doc, CLIENT_VIEW_ADMIN, arena);
+	strip_echoes(body, admin_view, policy);
+
+	/* RFC 7592 §2.2: client_id must be the client's own. */
+	v = json_object_get(body, "client_id");
+	if (v != NULL && !json_is_null(v) &&
+	    (!json_is_string(v) || strcmp(json_string_value(v), current->row.id) != 0)) {
+		st = problem_set(problem, OAUTH_INVALID_CLIENT_METADATA,
+		                 "client_id: does not match the client being updated");
+		goto out;
+	}
+	json_object_del(body, "client_id");
+
+	v = json_object_get(body, "client_secret");
+	if (v != NULL && !json_is_null(v) && !json_is_string(v)) {
+		st = problem_set(problem, OAUTH_INVALID_CLIENT_METADATA,
+		                 "client_secret: must be a string");
+		goto out;
+	}
+	if (v != NULL && json_string_length(v) > 0) {
+		if (policy == CLIENT_POLICY_REGISTRANT) {
+			/* RFC 7592 §2.2: a client may send its current secret back, not choose one.
+			 */
+			st = secrets_client_secret_verify(app->cfg, json_string_value(v),
+			                                  current->row.secret_hash, &secret_ok,
+			                                  err);
+			if (st != ST_OK && st != ST_INVALID)
+				goto out;
+			if (!secret_ok) {
+				st = problem_set(
+				        problem, OAUTH_ACCESS_DENIED,
+				        "client_secret: a client may not choose its secret");
+				goto out;
+			}
+		} else if (json_string_length(v) < 6) {
+			st = problem_set(problem, OAUTH_INVALID_CLIENT_METADATA,
+			                 "client_secret: must be at least 6 characters");
+			goto out;
+		} else {
+			secret = arena_strdup(arena, json_string_value(v));
+			st = secrets_client_secret_hash(app->cfg, secret, false, arena,
+			                                &secret_hash, err);
+			if (st != ST_OK)
+				goto out;
+		}
+	}
+	json_object_del(body, "client_secret");
+
+	validate_opts(app, policy, &o);
+	st = client_validate(&o, body, arena, &doc, problem, err);
+	if (st != ST_OK)
+		goto out;
+	if (policy == CLIENT_POLICY_REGISTRANT) {
+		/* The registrant replaces its metadata, not what the operator set. */
+		for (i = 0; i < NADMIN_ONLY; i++) {
+			json_t *have = json_object_get(current->doc, admin_only[i]);
+
+			json_object_del(doc, admin_only[i]);
+			if (have != NULL)
+				json_object_set(doc, admin_only[i], have);
+		}
+	}
+
+	memset(&u, 0, sizeof u);
+	if (is_public(doc)) {
+		u.clear_secret = true;
+		secret = NULL;
+	} else if (secret_hash != NULL) {
+		u.secret_hash = secret_hash;
+	} else if (current->row.secret_hash == NULL) {
+		/* Became confidential: it needs a secret, shown once in this answer. */
+		st = new_secret(app, arena, &secret, &secret_hash, err);
+		if (st != ST_OK)
+			goto out;
+		u.secret_hash = secret_hash;
+	}
+	if (policy == CLIENT_POLICY_REGISTRANT) {
+		/* RFC 7592 §2.2 allows rotation; we always rotate (as Hydra does). */
+		st = new_reg_token(app, arena, &token, &token_hash, err);
+		if (st != ST_OK)
+			goto out;
+		u.reg_token_hash = token_hash;
+		u.expect_reg_token_hash = current->row.reg_token_hash;
+	}
+	text = json_dumps(doc, JSON_COMPACT);
+	u.metadata = text;
+	u.updated_at = clock_now(&app->clock);
+	st = store_client_update(app->store, current->row.id, &u, err);
+	if (st != ST_OK)
+		goto out;
+
+	row.updated_at = u.updated_at;
+	if (token_hash != NULL)
+		row.reg_token_hash = token_hash;
+	view = render(app, &row, doc,
+	              policy == CLIENT_POLICY_ADMIN ? CLIENT_VIEW_ADMIN : CLIENT_VIEW_REGISTRANT,
+	              arena);
+	if (secret != NULL && secret_hash != NULL && policy == CLIENT_POLICY_ADMIN)
+		json_object_set_new(view, "client_secret", json_string(secret));
+	else if (secret != NULL && current->row.secret_hash == NULL)
+		json_object_set_new(view, "client_secret", json_string(secret));
+	if (token != NULL)
+		json_object_set_new(view, "registration_access_token", json_string(token));
+	*out = view;
+	st = ST_OK;
+out:
+	free(text);
+	json_decref(doc);
+	json_decref(body);
+	json_decref(admin_view);
+	return st;
+}
+
+enum status
+clients_delete(const struct app *app, const char *id, const unsigned char *expect_reg_token_hash,
+               struct err *err)
+{
+	return store_client_delete(app->store, id, expect_reg_token_hash, err);
+}

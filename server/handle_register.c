@@ -1,0 +1,193 @@
+/*
+ * server/handle_register.c — dynamic client registration:
+ *   POST /oauth2/register             RFC 7591 §3, OIDC DCR 1.0 §3 (createOidcDynamicClient)
+ *   GET|PUT|DELETE /oauth2/register/{id}  RFC 7592 (get/set/deleteOidcDynamicClient)
+ *
+ * All four answer 404 unless registration.enabled. Management needs the
+ * registration access token as a Bearer token; every failure (unknown id,
+ * wrong, missing or rotated token) gives the same 401, so ids cannot be
+ * probed (RFC 7592 §2: "MUST NOT ... reveal" the client's existence).
+ */
+#include <string.h>
+
+#include "crypto/digest.h"
+#include "server/clients.h"
+#include "server/handlers.h"
+#include "server/oauth_error.h"
+#include "server/secrets.h"
+
+static bool
+is_enabled(const struct app *app, struct request *req, struct response *res)
+{
+	if (app->cfg->registration_enabled)
+		return true;
+	oauth_error(res, req->arena, OAUTH_NOT_FOUND,
+	            "dynamic client registration is not enabled (registration.enabled)");
+	return false;
+}
+
+static enum status
+unauthorized(struct request *req, struct response *res, const char *description)
+{
+	oauth_error(res, req->arena, OAUTH_INVALID_TOKEN, description);
+	response_header(res, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+	return ST_OK;
+}
+
+static enum status
+reject(struct request *req, struct response *res, const struct client_problem *p)
+{
+	return oauth_error(res, req->arena, p->error, p->description);
+}
+
+/* RFC 7591 §3: the optional initial access token, compared through keyed hashes. */
+static bool
+has_initial_access(const struct app *app, const struct request *req)
+{
+	const char *want = app->cfg->registration_initial_access_token;
+	unsigned char hash[DIGEST_SHA256_BYTES];
+	const char *token;
+
+	if (want == NULL || want[0] == '\0')
+		return true;
+	token = request_bearer(req);
+	if (token == NULL)
+		return false;
+	secrets_token_hash(app->cfg, want, hash);
+	return secrets_token_matches(app->cfg, token, hash);
+}
+
+enum status
+handle_register_create(const struct app *app, struct request *req, struct response *res)
+{
+	struct client_problem problem;
+	struct err perr;
+	json_t *in = NULL, *out = NULL;
+	enum status st;
+
+	if (!is_enabled(app, req, res))
+		return ST_OK;
+	if (!has_initial_access(app, req))
+		return unauthorized(req, res, "a valid initial access token is required");
+	if (request_json(req, &in, &perr) != ST_OK)
+		return oauth_error(res, req->arena, OAUTH_INVALID_CLIENT_METADATA, perr.msg);
+	st = clients_create(app, CLIENT_POLICY_REGISTRANT, in, req->arena, &out, &problem,
+	                    &req->err);
+	json_decref(in);
+	if (st == ST_INVALID)
+		return reject(req, res, &problem);
+	if (st != ST_OK)
+		return st;
+	req->client_id =
+	        arena_strdup(req->arena, json_string_value(json_object_get(out, "client_id")));
+	response_header(res, "Location",
+	                arena_strdup(req->arena, json_string_value(json_object_get(
+	                                                 out, "registration_client_uri"))));
+	response_json(res, req->arena, 201, out);
+	return ST_OK;
+}
+
+/*
+ * Loads the client named in the path and checks its registration access
+ * token. On false, res holds the 401 (or *st a server failure).
+ */
+static bool
+authenticate(const struct app *app, struct request *req, struct response *res,
+             struct client_record *rec, enum status *st)
+{
+	static const unsigned char nothing[DIGEST_SHA256_BYTES];
+	const char *token = request_bearer(req);
+	const char *desc = "the client does not exist or the registration access token is invalid";
+
+	*st = ST_OK;
+	if (req->nparams != 1) {
+		unauthorized(req, res, desc);
+		return false;
+	}
+	*st = clients_load(app, req->params[0], req->arena, rec, &req->err);
+	if (*st == ST_NOT_FOUND) {
+		*st = ST_OK;
+		/* Same work as for a real client, so timing tells nothing. */
+		(void)secrets_token_matches(app->cfg, token != NULL ? token : "", nothing);
+		unauthorized(req, res, desc);
+		return false;
+	}
+	if (*st != ST_OK)
+		return false;
+	if (token == NULL || !clients_reg_token_matches(app, rec, token)) {
+		clients_record_clear(rec);
+		unauthorized(req, res, desc);
+		return false;
+	}
+	req->client_id = rec->row.id;
+	return true;
+}
+
+enum status
+handle_register_get(const struct app *app, struct request *req, struct response *res)
+{
+	struct client_record rec;
+	json_t *out;
+	enum status st;
+
+	if (!is_enabled(app, req, res))
+		return ST_OK;
+	if (!authenticate(app, req, res, &rec, &st))
+		return st;
+	out = clients_render(app, &rec, CLIENT_VIEW_REGISTRANT, req->arena);
+	clients_record_clear(&rec);
+	response_json(res, req->arena, 200, out);
+	return ST_OK;
+}
+
+enum status
+handle_register_update(const struct app *app, struct request *req, struct response *res)
+{
+	struct client_record rec;
+	struct client_problem problem;
+	struct err perr;
+	json_t *in = NULL, *out = NULL;
+	enum status st;
+
+	if (!is_enabled(app, req, res))
+		return ST_OK;
+	if (!authenticate(app, req, res, &rec, &st))
+		return st;
+	if (request_json(req, &in, &perr) != ST_OK) {
+		clients_record_clear(&rec);
+		return oauth_error(res, req->arena, OAUTH_INVALID_CLIENT_METADATA, perr.msg);
+	}
+	st = clients_replace(app, CLIENT_POLICY_REGISTRANT, &rec, in, req->arena, &out, &problem,
+	                     &req->err);
+	json_decref(in);
+	clients_record_clear(&rec);
+	if (st == ST_INVALID)
+		return reject(req, res, &problem);
+	if (st == ST_NOT_FOUND) /* deleted, or its token rotated, meanwhile */
+		return unauthorized(req, res, "the registration access token is no longer valid");
+	if (st != ST_OK)
+		return st;
+	response_json(res, req->arena, 200, out);
+	return ST_OK;
+}
+
+enum status
+handle_register_delete(const struct app *app, struct request *req, struct response *res)
+{
+	struct client_record rec;
+	enum status st;
+
+	if (!is_enabled(app, req, res))
+		return ST_OK;
+	if (!authenticate(app, req, res, &rec, &st))
+		return st;
+	st = clients_delete(app, rec.row.id, rec.row.reg_token_hash, &req->err);
+	clients_record_clear(&rec);
+	if (st == ST_NOT_FOUND)
+		return unauthorized(req, res, "the registration access token is no longer valid");
+	if (st != ST_OK)
+		return st;
+	/* RFC 7592 §2.3: 204 No Content. */
+	res->status = 204;
+	return ST_OK;
+}
