@@ -165,4 +165,49 @@ enum status store_client_list(struct store *s, const char *after_id, size_t limi
 /* Number of clients (for X-Total-Count). */
 enum status store_client_count(struct store *s, int64_t *count_out, struct err *err);
 
+/* ---- durable writes, batched (group commit) ---- */
+
+/*
+ * With synchronous=FULL every COMMIT costs an fsync. Requests that write
+ * therefore hand their write to one writer thread, which runs every queued
+ * write in one transaction (each in its own SAVEPOINT, so a failing write
+ * undoes only itself), commits once, and then reports to each submitter.
+ * Each request is answered only after its write is durable, and N
+ * concurrent writes share one fsync.
+ *
+ * fn runs on the writer thread (or inline, see store_write_submit) and may
+ * call any store_* function: they use that thread's connection, inside the
+ * open transaction. It must not block on anything but the database.
+ */
+typedef enum status store_write_fn(struct store *s, void *arg, struct err *err);
+/* Called once per write after its batch committed (st = fn's status) or failed (ST_IO). */
+typedef void store_write_done_fn(void *cls, enum status st, const struct err *err);
+
+struct store_write {
+	store_write_fn *fn;
+	void *arg;
+	store_write_done_fn *done;
+	void *done_cls;
+	/* private to storage/ */
+	enum status st;
+	struct err err;
+	struct store_write *next;
+};
+
+/* Starts the writer thread (a server does; CLI commands and tests need not). */
+enum status store_writer_start(struct store *s, struct err *err);
+/* Runs what is queued, then stops the writer thread. Called by store_close too. */
+void store_writer_stop(struct store *s);
+
+/*
+ * Queues w (which must stay valid until its done runs). With the writer
+ * running this returns at once and done runs later on the writer thread.
+ * Without it, fn runs on the calling thread in its own transaction and done
+ * runs before this returns.
+ */
+void store_write_submit(struct store *s, struct store_write *w);
+
+/* Submits fn and waits for its outcome: fn's status, or ST_IO when the commit failed. */
+enum status store_write_sync(struct store *s, store_write_fn *fn, void *arg, struct err *err);
+
 #endif
