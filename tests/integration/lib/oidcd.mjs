@@ -8,10 +8,11 @@
 // wait for the start-up line (generous for ASan builds); it is never a timing assertion.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm, readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -98,10 +99,11 @@ function isStartLine(line) {
 
 /**
  * Runs `oidcd <args...>` to completion. Resolves {code, signal, stdout, stderr}.
- * A child that outlives the timeout is killed and the promise rejects.
+ * A child that outlives the timeout is killed and the promise rejects. `input`
+ * (string/Buffer) is written to its standard input (else stdin is /dev/null).
  */
-export function runOidcd(args, { env = {}, cwd, timeoutMs = CLI_TIMEOUT_MS } = {}) {
-	return runProcess(OIDCD_BIN, args, { env, cwd, timeoutMs });
+export function runOidcd(args, { env = {}, cwd, timeoutMs = CLI_TIMEOUT_MS, input } = {}) {
+	return runProcess(OIDCD_BIN, args, { env, cwd, timeoutMs, input });
 }
 
 /** Runs `jwstool <args...>`; same result shape as runOidcd. */
@@ -109,9 +111,14 @@ export function runJwstool(args, { env = {}, timeoutMs = CLI_TIMEOUT_MS } = {}) 
 	return runProcess(JWSTOOL_BIN, args, { env, timeoutMs });
 }
 
-function runProcess(bin, args, { env, cwd, timeoutMs }) {
+function runProcess(bin, args, { env, cwd, timeoutMs, input }) {
 	return new Promise((resolve, reject) => {
-		const child = spawn(bin, args, { env: childEnv(env), cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+		const stdin = input === undefined ? 'ignore' : 'pipe';
+		const child = spawn(bin, args, { env: childEnv(env), cwd, stdio: [stdin, 'pipe', 'pipe'] });
+		if (input !== undefined) {
+			child.stdin.on('error', () => {}); // the child may exit without reading it all
+			child.stdin.end(input);
+		}
 		let stdout = '';
 		let stderr = '';
 		child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
@@ -256,14 +263,15 @@ export async function startOidcd(t, opts = {}) {
 
 /**
  * One HTTP request over a fresh connection (no keep-alive, so nothing lingers when the
- * server stops). body may be a string/Buffer, or an array of chunks to send chunked.
+ * server stops) unless `agent` is given (an http.Agent, e.g. keep-alive with maxSockets).
+ * body may be a string/Buffer, or an array of chunks to send chunked.
  * Resolves {status, headers (lower-case names), text, json (or undefined)}.
  */
-export function request(url, { method = 'GET', headers = {}, body } = {}) {
+export function request(url, { method = 'GET', headers = {}, body, agent = false } = {}) {
 	return new Promise((resolve, reject) => {
 		const u = new URL(url);
 		const req = http.request(
-			{ host: u.hostname, port: u.port, path: u.pathname + u.search, method, headers, agent: false },
+			{ host: u.hostname, port: u.port, path: u.pathname + u.search, method, headers, agent },
 			(res) => {
 				const chunks = [];
 				res.on('data', (c) => chunks.push(c));
@@ -365,4 +373,59 @@ export function assertJsonError(res, status, what = '') {
 /** Reads a file as a Buffer (for byte-identity checks). */
 export function readBytes(p) {
 	return readFile(p);
+}
+
+/**
+ * A request with a JSON body (`json`, serialised unless it is already a string/Buffer)
+ * and, when `token` is given, `Authorization: Bearer <token>`. Other options as request().
+ */
+export function sendJson(url, method, json, { token, headers = {}, agent } = {}) {
+	const h = { ...headers };
+	if (token !== undefined) h.authorization = `Bearer ${token}`;
+	let body;
+	if (json !== undefined) {
+		body = typeof json === 'string' || Buffer.isBuffer(json) ? json : JSON.stringify(json);
+		h['content-type'] = h['content-type'] || 'application/json';
+	}
+	return request(url, { method, headers: h, body, agent });
+}
+
+/**
+ * Makes a self-signed certificate for 127.0.0.1 (subjectAltName IP:127.0.0.1) with the
+ * openssl CLI in `dir`. Resolves {certPath, keyPath, cert, key} (PEM text).
+ */
+export async function selfSignedCert(dir) {
+	const certPath = path.join(dir, 'cert.pem');
+	const keyPath = path.join(dir, 'key.pem');
+	await new Promise((resolve, reject) => {
+		execFile(
+			'openssl',
+			['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+				'-keyout', keyPath, '-out', certPath, '-days', '2', '-subj', '/CN=127.0.0.1',
+				'-addext', 'subjectAltName=IP:127.0.0.1'],
+			(err, _out, stderr) => (err ? reject(new Error(`openssl: ${err.message}\n${stderr}`)) : resolve()),
+		);
+	});
+	return { certPath, keyPath, cert: await readFile(certPath, 'utf8'), key: await readFile(keyPath, 'utf8') };
+}
+
+/**
+ * Starts an https server on 127.0.0.1 (port 0) with {cert, key} and `handler(req, res)`;
+ * closed after the test. Resolves {server, port, url (https://127.0.0.1:<port>)}.
+ */
+export async function startHttpsServer(t, { cert, key }, handler) {
+	const server = https.createServer({ cert, key }, handler);
+	await new Promise((resolve, reject) => {
+		server.once('error', reject);
+		server.listen(0, '127.0.0.1', resolve);
+	});
+	t.after(
+		() =>
+			new Promise((resolve) => {
+				server.closeAllConnections?.();
+				server.close(() => resolve());
+			}),
+	);
+	const { port } = server.address();
+	return { server, port, url: `https://127.0.0.1:${port}` };
 }
