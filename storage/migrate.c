@@ -138,7 +138,10 @@ migrate_next(struct conn *c, bool *is_done_out, struct err *err)
 	}
 	st = store_tx_commit(c, err);
 out:
-	store_tx_rollback(c); /* no-op after a commit */
+	/* Not after a commit: nested (store_tx_* in store_internal.h), a
+	 * rollback would undo the enclosing level. Up to date: nothing to keep. */
+	if (st != ST_OK || is_done)
+		store_tx_rollback(c);
 	if (st == ST_OK)
 		*is_done_out = is_done;
 	return st;

@@ -5,6 +5,8 @@
  * API (store.h): store_open, store_close, store_path, store_ping; for the
  * other storage files (store_internal.h): store_conn_acquire/release,
  * store_stmt, store_stmt_done, store_stmt_run, store_tx_*, store_fail.
+ * The group-commit writer is in writer.c; its fields of struct store are
+ * set up and torn down here.
  *
  * Invariants:
  * - A file is checked before SQLite may write to it: a non-empty file must
@@ -21,6 +23,8 @@
  * - Statements are prepared on first use per connection (a table may not
  *   exist before store_migrate) and kept; SQLite re-prepares them itself
  *   when a migration changes the schema.
+ * - store_tx_* nest through savepoints: only the outermost level issues
+ *   BEGIN IMMEDIATE / COMMIT / ROLLBACK (sqlite.org/lang_savepoint.html).
  *
  * To add a statement: see store_internal.h.
  */
@@ -32,6 +36,7 @@
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -51,6 +56,10 @@ static const char *const stmt_sql[STMT_COUNT] = {
         [STMT_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
         [STMT_COMMIT] = "COMMIT",
         [STMT_ROLLBACK] = "ROLLBACK",
+        /* writer.c: one savepoint per write of a batch */
+        [STMT_WRITE_SAVEPOINT] = "SAVEPOINT store_write",
+        [STMT_WRITE_RELEASE] = "RELEASE store_write",
+        [STMT_WRITE_ROLLBACK_TO] = "ROLLBACK TO store_write",
         /* keys.c */
         [STMT_KEY_INSERT] =
                 "INSERT INTO keys (kid, alg, created_at, usable_from, sealed, public_jwk)"
@@ -385,12 +394,16 @@ store_new(const char *path, const struct store_options *opts)
 	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
 	pthread_mutex_init(&s->memory_lock, &attr);
 	pthread_mutexattr_destroy(&attr);
+	pthread_mutex_init(&s->write_lock, NULL);
+	pthread_cond_init(&s->write_cond, NULL);
 	return s;
 }
 
 static void
 store_free(struct store *s)
 {
+	pthread_cond_destroy(&s->write_cond);
+	pthread_mutex_destroy(&s->write_lock);
 	pthread_mutex_destroy(&s->memory_lock);
 	pthread_mutex_destroy(&s->lock);
 	free(s->path);
@@ -463,6 +476,8 @@ store_close(struct store *s)
 
 	if (s == NULL)
 		return;
+	/* First: the writer drains its queue through its own connection. */
+	store_writer_stop(s);
 	if (s->is_memory) {
 		conn_free(s->memory_conn);
 		store_free(s);
@@ -555,24 +570,62 @@ out:
 	return st;
 }
 
+/* Runs "<verb> store_tx_<depth>" (a savepoint name cannot be a parameter). */
+static int
+tx_savepoint_exec(struct conn *c, const char *verb, unsigned depth)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof sql, "%s store_tx_%u", verb, depth);
+	return sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+}
+
 enum status
 store_tx_begin(struct conn *c, struct err *err)
 {
-	return store_stmt_run(c, STMT_BEGIN_IMMEDIATE, err);
+	if (sqlite3_get_autocommit(c->db)) {
+		c->tx_depth = 0; /* whatever was nested died with its transaction */
+		return store_stmt_run(c, STMT_BEGIN_IMMEDIATE, err);
+	}
+	if (tx_savepoint_exec(c, "SAVEPOINT", c->tx_depth + 1) != SQLITE_OK)
+		return STORE_FAIL(c, err);
+	c->tx_depth++;
+	return ST_OK;
 }
 
 enum status
 store_tx_commit(struct conn *c, struct err *err)
 {
-	return store_stmt_run(c, STMT_COMMIT, err);
+	if (c->tx_depth == 0)
+		return store_stmt_run(c, STMT_COMMIT, err);
+	if (sqlite3_get_autocommit(c->db)) {
+		c->tx_depth = 0;
+		return ERR_SET(err, ST_IO, "%s: the enclosing transaction was rolled back",
+		               c->store->path);
+	}
+	/* On failure the savepoint stays open, for store_tx_rollback. */
+	if (tx_savepoint_exec(c, "RELEASE", c->tx_depth) != SQLITE_OK)
+		return STORE_FAIL(c, err);
+	c->tx_depth--;
+	return ST_OK;
 }
 
 void
 store_tx_rollback(struct conn *c)
 {
 	/* Some errors (SQLITE_FULL, SQLITE_IOERR, ...) already rolled back. */
-	if (!sqlite3_get_autocommit(c->db))
+	if (sqlite3_get_autocommit(c->db)) {
+		c->tx_depth = 0;
+		return;
+	}
+	if (c->tx_depth == 0) {
 		store_stmt_run(c, STMT_ROLLBACK, NULL);
+		return;
+	}
+	/* ROLLBACK TO keeps the savepoint open; RELEASE ends it. */
+	tx_savepoint_exec(c, "ROLLBACK TO", c->tx_depth);
+	tx_savepoint_exec(c, "RELEASE", c->tx_depth);
+	c->tx_depth--;
 }
 
 enum status

@@ -109,9 +109,11 @@ enum status store_key_generation(struct store *s, int64_t *gen_out, struct err *
  */
 struct store_client {
 	const char *id;
-	const char *secret_hash; /* NULL for public clients; "hmac:<b64url>" or a "$scrypt$" string */
-	const unsigned char *reg_token_hash; /* HMAC-SHA-256 (32 bytes) or NULL: no RFC 7592 access */
-	const char *metadata;		     /* JSON text */
+	/* NULL for public clients; "hmac:<b64url>" or a "$scrypt$" string */
+	const char *secret_hash;
+	/* HMAC-SHA-256 (32 bytes) or NULL: no RFC 7592 access */
+	const unsigned char *reg_token_hash;
+	const char *metadata; /* JSON text */
 	int64_t created_at;
 	int64_t updated_at;
 };
@@ -121,7 +123,7 @@ enum status store_client_insert(struct store *s, const struct store_client *c, s
 
 /* Looks a client up by id; strings in the arena. ST_NOT_FOUND when absent. */
 enum status store_client_get(struct store *s, const char *id, struct arena *arena,
-			     struct store_client *out, struct err *err);
+                             struct store_client *out, struct err *err);
 
 /*
  * Replaces metadata and updated_at of an existing client in one statement.
@@ -142,7 +144,7 @@ struct store_client_update {
 	const unsigned char *expect_reg_token_hash;
 };
 enum status store_client_update(struct store *s, const char *id,
-				const struct store_client_update *u, struct err *err);
+                                const struct store_client_update *u, struct err *err);
 
 /*
  * Deletes a client and, through foreign keys, everything issued to it.
@@ -150,7 +152,7 @@ enum status store_client_update(struct store *s, const char *id,
  * ST_NOT_FOUND when absent.
  */
 enum status store_client_delete(struct store *s, const char *id,
-				const unsigned char *expect_reg_token_hash, struct err *err);
+                                const unsigned char *expect_reg_token_hash, struct err *err);
 
 /*
  * One page of clients ordered by id, starting after after_id (NULL = from
@@ -159,8 +161,8 @@ enum status store_client_delete(struct store *s, const char *id,
  * Array and strings in the arena; *out is NULL when the page is empty.
  */
 enum status store_client_list(struct store *s, const char *after_id, size_t limit,
-			      struct arena *arena, struct store_client **out, size_t *count_out,
-			      bool *more_out, struct err *err);
+                              struct arena *arena, struct store_client **out, size_t *count_out,
+                              bool *more_out, struct err *err);
 
 /* Number of clients (for X-Total-Count). */
 enum status store_client_count(struct store *s, int64_t *count_out, struct err *err);
@@ -178,6 +180,14 @@ enum status store_client_count(struct store *s, int64_t *count_out, struct err *
  * fn runs on the writer thread (or inline, see store_write_submit) and may
  * call any store_* function: they use that thread's connection, inside the
  * open transaction. It must not block on anything but the database.
+ *
+ * The writer takes the whole queue at once, up to 512 writes per batch (the
+ * rest waits for the next round), and adds no delay: writes that arrive
+ * while a batch commits form the next one. done runs on the writer thread,
+ * in submission order, after the COMMIT returned and outside any
+ * transaction; like fn it must not block. Neither fn nor done may call
+ * store_writer_stop; both may submit (from the writer thread a write runs
+ * inline: inside fn it joins the batch as a nested savepoint).
  */
 typedef enum status store_write_fn(struct store *s, void *arg, struct err *err);
 /* Called once per write after its batch committed (st = fn's status) or failed (ST_IO). */
@@ -194,10 +204,25 @@ struct store_write {
 	struct store_write *next;
 };
 
-/* Starts the writer thread (a server does; CLI commands and tests need not). */
+/*
+ * Starts the writer thread (a server does; CLI commands and tests need not).
+ * The thread blocks every asynchronous signal. ST_INVALID when it already runs, ST_IO
+ * when it cannot be created.
+ */
 enum status store_writer_start(struct store *s, struct err *err);
-/* Runs what is queued, then stops the writer thread. Called by store_close too. */
+/*
+ * Runs what is queued (every done is called), then stops and joins the
+ * writer thread; a no-op when none runs. Called by store_close too. Later
+ * submissions run inline; store_writer_start may start a new writer.
+ */
 void store_writer_stop(struct store *s);
+/*
+ * Counters since store_open, for tests and metrics: writes run by the
+ * writer thread, and batches (transactions, each with one COMMIT and so one
+ * fsync under synchronous=FULL) it ran them in; writes / batches is the
+ * mean batch size. Inline writes are not counted. Either pointer may be NULL.
+ */
+void store_writer_stats(struct store *s, uint64_t *writes_out, uint64_t *batches_out);
 
 /*
  * Queues w (which must stay valid until its done runs). With the writer

@@ -29,6 +29,7 @@
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "common/err.h"
 #include "storage/store.h"
@@ -40,6 +41,10 @@ enum store_stmt {
 	STMT_BEGIN_IMMEDIATE,
 	STMT_COMMIT,
 	STMT_ROLLBACK,
+	/* writer.c */
+	STMT_WRITE_SAVEPOINT,
+	STMT_WRITE_RELEASE,
+	STMT_WRITE_ROLLBACK_TO,
 	/* keys.c */
 	STMT_KEY_INSERT,
 	STMT_KEY_LIST,
@@ -68,6 +73,9 @@ struct conn {
 	struct store *store;      /* for the thread-exit destructor */
 	struct conn *prev, *next; /* in store.conns, while is_listed */
 	bool is_listed;
+	/* Savepoints opened by store_tx_begin inside an outer transaction and
+	 * not yet released: the innermost is named "store_tx_<tx_depth>". */
+	unsigned tx_depth;
 };
 
 struct store {
@@ -85,6 +93,17 @@ struct store {
 	 * use it. */
 	struct conn *memory_conn;
 	pthread_mutex_t memory_lock;
+
+	/* Group commit (writer.c). write_lock guards every field below; it is
+	 * never held while SQL or a done callback runs. */
+	pthread_mutex_t write_lock;
+	pthread_cond_t write_cond;                   /* queue not empty, or stop */
+	struct store_write *write_head, *write_tail; /* FIFO through w->next */
+	pthread_t writer_tid;                        /* valid while writer_started */
+	bool writer_started;                         /* from start until stop has joined */
+	bool writer_stop;                            /* stop asked: drain, then exit */
+	bool writer_accepting; /* the thread still takes writes: submit queues */
+	uint64_t writer_writes, writer_batches;
 };
 
 /*
@@ -110,6 +129,15 @@ enum status store_stmt_run(struct conn *c, enum store_stmt id, struct err *err);
  * lock up front, so busy_timeout applies (a deferred transaction that reads
  * and then writes can fail with SQLITE_BUSY at once). rollback is for
  * cleanup paths: it cannot report failure and leaves *err alone.
+ *
+ * They nest: when c is already inside a transaction (a store_write fn runs
+ * inside the writer's batch, or one store function calls another), begin
+ * opens a savepoint "store_tx_<depth>", commit releases it and rollback
+ * undoes it (ROLLBACK TO + RELEASE), so only the outermost level commits.
+ * Call rollback on failure paths only: after a nested commit it would undo
+ * the enclosing level. After an outer commit, or once SQLite has rolled the
+ * whole transaction back itself (SQLITE_FULL, SQLITE_IOERR, ...), it is a
+ * no-op.
  */
 enum status store_tx_begin(struct conn *c, struct err *err);
 enum status store_tx_commit(struct conn *c, struct err *err);

@@ -1,0 +1,342 @@
+/*
+ * storage/writer.c — group commit: one writer thread per store runs every
+ * queued write in one transaction, so N concurrent durable writes share one
+ * COMMIT, and so one fsync under synchronous=FULL.
+ *
+ * API (store.h): store_writer_start, store_writer_stop, store_writer_stats,
+ * store_write_submit, store_write_sync.
+ *
+ * Invariants:
+ * - The queue (store.write_head/write_tail, linked through w->next) and
+ *   the writer's state are guarded by store.write_lock, which is never held
+ *   while SQL or a done callback runs.
+ * - A batch is BEGIN IMMEDIATE; per write SAVEPOINT, fn, on failure
+ *   ROLLBACK TO, RELEASE; then COMMIT (sqlite.org/lang_savepoint.html). A
+ *   write's done runs only after the COMMIT returned, so what it reports as
+ *   ST_OK is durable. When BEGIN, a savepoint or COMMIT fails, or the
+ *   transaction ends underneath us, nothing of the batch is kept and every
+ *   write whose fn had succeeded gets ST_IO.
+ * - Every queued write gets exactly one done, in submission order: stop
+ *   drains the queue before the thread exits, and a write that finds no
+ *   thread to take it runs inline.
+ * - The writer holds its connection from BEGIN to COMMIT; for ":memory:"
+ *   that is store.memory_lock, so no other thread's statement lands inside
+ *   the batch. It lets go before the done callbacks run.
+ *
+ * To change batching: STORE_WRITE_BATCH_MAX below; no timer is involved.
+ */
+#include <assert.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "storage/store.h"
+#include "storage/store_internal.h"
+
+/* Bounds one transaction, so the first writes of a long queue are not held up. */
+#define STORE_WRITE_BATCH_MAX 512
+
+/* Caller holds s->write_lock. Unlinks up to max writes from the queue head. */
+static struct store_write *
+queue_take(struct store *s, size_t max)
+{
+	struct store_write *batch = s->write_head, *last = batch;
+	size_t n;
+
+	for (n = 1; n < max && last->next != NULL; n++)
+		last = last->next;
+	s->write_head = last->next;
+	if (s->write_head == NULL)
+		s->write_tail = NULL;
+	last->next = NULL;
+	return batch;
+}
+
+/*
+ * Runs one write of the batch inside its own savepoint; w->st is fn's
+ * status. false when the batch cannot go on (*batch_err says why).
+ */
+static bool
+batch_run_write(struct store *s, struct conn *c, struct store_write *w, struct err *batch_err)
+{
+	if (store_stmt_run(c, STMT_WRITE_SAVEPOINT, batch_err) != ST_OK)
+		return false;
+	c->tx_depth = 0; /* fn's store_tx_* nest inside this savepoint */
+	w->st = w->fn(s, w->arg, &w->err);
+	/* Savepoints fn left open end with ours (RELEASE and ROLLBACK TO end
+	 * every savepoint opened after the one they name). */
+	c->tx_depth = 0;
+	if (sqlite3_get_autocommit(c->db)) {
+		/* SQLITE_FULL, SQLITE_IOERR and the like end the whole transaction. */
+		if (w->st != ST_OK)
+			*batch_err = w->err;
+		else
+			ERR_SET(batch_err, ST_IO, "%s: the write transaction ended inside a write",
+			        s->path);
+		return false;
+	}
+	if (w->st != ST_OK && store_stmt_run(c, STMT_WRITE_ROLLBACK_TO, batch_err) != ST_OK)
+		return false;
+	return store_stmt_run(c, STMT_WRITE_RELEASE, batch_err) == ST_OK;
+}
+
+/*
+ * One batch: one transaction, one savepoint per write, one COMMIT; then
+ * every done, in order. batch is a NULL-terminated list.
+ */
+static void
+batch_run(struct store *s, struct store_write *batch)
+{
+	struct store_write *w, *next;
+	struct err batch_err = {0};
+	struct conn *c = NULL;
+	bool is_ok = false;
+	uint64_t n = 0;
+
+	for (w = batch; w != NULL; w = w->next) {
+		w->st = ST_OK; /* also for the writes a failure keeps from running */
+		err_clear(&w->err);
+		n++;
+	}
+	if (store_conn_acquire(s, &c, &batch_err) != ST_OK) {
+		c = NULL;
+		goto report;
+	}
+	/* Not store_tx_begin: the batch must be the outermost transaction. */
+	if (store_stmt_run(c, STMT_BEGIN_IMMEDIATE, &batch_err) != ST_OK)
+		goto report;
+	for (w = batch; w != NULL; w = w->next)
+		if (!batch_run_write(s, c, w, &batch_err))
+			goto report;
+	is_ok = store_stmt_run(c, STMT_COMMIT, &batch_err) == ST_OK;
+report:
+	if (c != NULL) {
+		if (!is_ok)
+			store_tx_rollback(c); /* a no-op when SQLite rolled back already */
+		store_conn_release(s, c);
+	}
+	/* Nothing of a failed batch is kept; a write's own failure says more. */
+	for (w = batch; w != NULL && !is_ok; w = w->next) {
+		if (w->st == ST_OK) {
+			w->st = ST_IO;
+			w->err = batch_err;
+			w->err.st = ST_IO;
+		}
+	}
+	pthread_mutex_lock(&s->write_lock);
+	s->writer_writes += n;
+	s->writer_batches++;
+	pthread_mutex_unlock(&s->write_lock);
+	/* done may free w: read next first. */
+	for (w = batch; w != NULL; w = next) {
+		next = w->next;
+		w->done(w->done_cls, w->st, &w->err);
+	}
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct store *s = arg;
+	struct store_write *batch;
+
+	for (;;) {
+		pthread_mutex_lock(&s->write_lock);
+		while (s->write_head == NULL && !s->writer_stop)
+			pthread_cond_wait(&s->write_cond, &s->write_lock);
+		if (s->write_head == NULL) {
+			/* Stop asked and nothing left: from now on submit runs inline. */
+			s->writer_accepting = false;
+			pthread_mutex_unlock(&s->write_lock);
+			break;
+		}
+		batch = queue_take(s, STORE_WRITE_BATCH_MAX);
+		pthread_mutex_unlock(&s->write_lock);
+		batch_run(s, batch);
+	}
+	/* The thread's connection closes in the store's key destructor. */
+	return NULL;
+}
+
+enum status
+store_writer_start(struct store *s, struct err *err)
+{
+	sigset_t all, old;
+	enum status st;
+	int rc;
+
+	pthread_mutex_lock(&s->write_lock);
+	if (s->writer_started) {
+		st = ERR_SET(err, ST_INVALID, "%s: the writer thread already runs", s->path);
+		goto out;
+	}
+	/* Signals go to the threads that expect them, never to the writer;
+	 * faults stay deliverable (blocked, they would kill without a report). */
+	sigfillset(&all);
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGFPE);
+	sigdelset(&all, SIGILL);
+	sigdelset(&all, SIGTRAP);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&s->writer_tid, NULL, writer_main, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		st = ERR_SET(err, ST_IO, "%s: cannot start the writer thread: %s", s->path,
+		             strerror(rc));
+		goto out;
+	}
+	s->writer_started = true;
+	s->writer_stop = false;
+	s->writer_accepting = true;
+	st = ST_OK;
+out:
+	pthread_mutex_unlock(&s->write_lock);
+	return st;
+}
+
+void
+store_writer_stop(struct store *s)
+{
+	pthread_t tid;
+
+	pthread_mutex_lock(&s->write_lock);
+	if (!s->writer_started || s->writer_stop) {
+		pthread_mutex_unlock(&s->write_lock); /* none, or already stopping */
+		return;
+	}
+	tid = s->writer_tid;
+	assert(!pthread_equal(tid, pthread_self())); /* not from fn or done */
+	s->writer_stop = true;
+	pthread_cond_broadcast(&s->write_cond);
+	pthread_mutex_unlock(&s->write_lock);
+
+	pthread_join(tid, NULL);
+
+	pthread_mutex_lock(&s->write_lock);
+	assert(s->write_head == NULL && !s->writer_accepting);
+	s->writer_started = false;
+	s->writer_stop = false;
+	pthread_mutex_unlock(&s->write_lock);
+}
+
+void
+store_writer_stats(struct store *s, uint64_t *writes_out, uint64_t *batches_out)
+{
+	pthread_mutex_lock(&s->write_lock);
+	if (writes_out != NULL)
+		*writes_out = s->writer_writes;
+	if (batches_out != NULL)
+		*batches_out = s->writer_batches;
+	pthread_mutex_unlock(&s->write_lock);
+}
+
+/*
+ * Without a writer: fn in its own transaction on the calling thread (a
+ * savepoint when that thread is inside one already), then done.
+ */
+static void
+write_inline(struct store *s, struct store_write *w)
+{
+	struct conn *c = NULL;
+
+	err_clear(&w->err);
+	w->st = store_conn_acquire(s, &c, &w->err);
+	if (w->st != ST_OK) {
+		c = NULL;
+		goto out;
+	}
+	w->st = store_tx_begin(c, &w->err);
+	if (w->st != ST_OK)
+		goto io;
+	w->st = w->fn(s, w->arg, &w->err);
+	if (w->st != ST_OK) {
+		store_tx_rollback(c);
+		goto out;
+	}
+	w->st = store_tx_commit(c, &w->err);
+	if (w->st != ST_OK) {
+		store_tx_rollback(c);
+		goto io;
+	}
+	goto out;
+io:
+	/* BEGIN or COMMIT failed: the contract's ST_IO, with SQLite's words. */
+	w->st = ST_IO;
+	w->err.st = ST_IO;
+out:
+	store_conn_release(s, c);
+	w->done(w->done_cls, w->st, &w->err);
+}
+
+void
+store_write_submit(struct store *s, struct store_write *w)
+{
+	bool is_queued = false;
+
+	assert(w->fn != NULL && w->done != NULL);
+	w->next = NULL;
+	pthread_mutex_lock(&s->write_lock);
+	/* On the writer thread itself (fn or done submitting) queueing could
+	 * wait forever: run inline there. */
+	if (s->writer_accepting && !pthread_equal(s->writer_tid, pthread_self())) {
+		if (s->write_tail != NULL)
+			s->write_tail->next = w;
+		else
+			s->write_head = w;
+		s->write_tail = w;
+		pthread_cond_signal(&s->write_cond);
+		is_queued = true;
+	}
+	pthread_mutex_unlock(&s->write_lock);
+	if (!is_queued)
+		write_inline(s, w);
+}
+
+/* What store_write_sync waits on; lives on the submitter's stack. */
+struct write_wait {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool is_done;
+	enum status st;
+	struct err err;
+};
+
+static void
+write_wait_done(void *cls, enum status st, const struct err *err)
+{
+	struct write_wait *wait = cls;
+
+	pthread_mutex_lock(&wait->lock);
+	wait->st = st;
+	wait->err = *err;
+	wait->is_done = true;
+	pthread_cond_signal(&wait->cond);
+	/* After this unlock the waiter may return and free *wait. */
+	pthread_mutex_unlock(&wait->lock);
+}
+
+enum status
+store_write_sync(struct store *s, store_write_fn *fn, void *arg, struct err *err)
+{
+	struct write_wait wait = {.is_done = false};
+	struct store_write w = {.fn = fn, .arg = arg, .done = write_wait_done, .done_cls = &wait};
+
+	pthread_mutex_init(&wait.lock, NULL);
+	pthread_cond_init(&wait.cond, NULL);
+	store_write_submit(s, &w);
+	pthread_mutex_lock(&wait.lock);
+	while (!wait.is_done)
+		pthread_cond_wait(&wait.cond, &wait.lock);
+	pthread_mutex_unlock(&wait.lock);
+	pthread_cond_destroy(&wait.cond);
+	pthread_mutex_destroy(&wait.lock);
+	if (wait.st != ST_OK && err != NULL)
+		*err = wait.err;
+	return wait.st;
+}
