@@ -36,7 +36,8 @@ struct usage {
 	"  --database PATH      SQLite database file (key: database)\n"                            \
 	"  --set KEY=VALUE      set any configuration key (highest precedence)\n"
 
-/* clang-format off: AlignArrayOfStructures makes prose tables unreadable */
+/* AlignArrayOfStructures makes this prose table unreadable. */
+/* clang-format off */
 static const struct usage usages[] = {
 	{"serve",
 	 "oidcd serve [--config FILE] [--dev] [--listen HOST:PORT] [--admin-listen HOST:PORT|off]",

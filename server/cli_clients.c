@@ -202,7 +202,7 @@ cli_clients_get(const struct cli_opts *opts)
 	if (rc == 0) {
 		st = clients_load(&e.app, id, e.arena, &rec, &err);
 		if (st == ST_NOT_FOUND) {
-			fprintf(stderr, "oidcd: no client with id %s\n", id);
+			fprintf(stderr, "oidcd: not_found: no client with id %s\n", id);
 			rc = 1;
 		} else if (st != ST_OK) {
 			rc = failed(&err);
@@ -235,7 +235,7 @@ cli_clients_update(const struct cli_opts *opts)
 		goto out;
 	st = clients_load(&e.app, id, e.arena, &rec, &err);
 	if (st == ST_NOT_FOUND) {
-		fprintf(stderr, "oidcd: no client with id %s\n", id);
+		fprintf(stderr, "oidcd: not_found: no client with id %s\n", id);
 		rc = 1;
 		goto out;
 	}
@@ -277,7 +277,7 @@ cli_clients_delete(const struct cli_opts *opts)
 	if (rc == 0) {
 		st = clients_delete(&e.app, id, NULL, &err);
 		if (st == ST_NOT_FOUND) {
-			fprintf(stderr, "oidcd: no client with id %s\n", id);
+			fprintf(stderr, "oidcd: not_found: no client with id %s\n", id);
 			rc = 1;
 		} else if (st != ST_OK) {
 			rc = failed(&err);

@@ -199,6 +199,18 @@ clients_render(const struct app *app, const struct client_record *r, enum client
 	return render(app, &r->row, r->doc, view, arena);
 }
 
+/* Serialises (and releases) a view: a suspended request must hold no heap objects. */
+static const char *
+to_arena(struct arena *arena, json_t *view)
+{
+	char *text = json_dumps(view, JSON_COMPACT);
+	const char *out = arena_strdup(arena, text != NULL ? text : "{}");
+
+	free(text);
+	json_decref(view);
+	return out;
+}
+
 static bool
 is_public(const json_t *doc)
 {
@@ -248,11 +260,11 @@ is_valid_client_id(const char *id)
 }
 
 enum status
-clients_create(const struct app *app, enum client_policy policy, const json_t *in,
-               struct arena *arena, json_t **out, struct client_problem *problem, struct err *err)
+clients_prepare_create(const struct app *app, enum client_policy policy, const json_t *in,
+                       struct arena *arena, struct client_change *change,
+                       struct client_problem *problem, struct err *err)
 {
 	struct client_validate_opts o;
-	struct store_client row;
 	json_t *body = NULL, *doc = NULL, *view = NULL;
 	const char *chosen_id = NULL, *chosen_secret = NULL;
 	char uuid[37], *secret = NULL, *secret_hash = NULL, *token = NULL, *text = NULL;
@@ -319,29 +331,22 @@ clients_create(const struct app *app, enum client_policy policy, const json_t *i
 		goto out;
 
 	text = json_dumps(doc, JSON_COMPACT);
-	memset(&row, 0, sizeof row);
-	row.id = chosen_id;
-	row.secret_hash = secret_hash;
-	row.reg_token_hash = token_hash;
-	row.metadata = text;
-	row.created_at = row.updated_at = now;
-	st = store_client_insert(app->store, &row, err);
-	if (st == ST_CONFLICT) {
-		st = problem_set(problem, OAUTH_CONFLICT,
-		                 "client_id: a client with this id exists already");
-		goto out;
-	}
-	if (st != ST_OK)
-		goto out;
+	memset(change, 0, sizeof *change);
+	change->kind = CLIENT_CHANGE_INSERT;
+	change->row.id = chosen_id;
+	change->row.secret_hash = secret_hash;
+	change->row.reg_token_hash = token_hash;
+	change->row.metadata = arena_strdup(arena, text);
+	change->row.created_at = change->row.updated_at = now;
 
-	view = render(app, &row, doc,
+	view = render(app, &change->row, doc,
 	              policy == CLIENT_POLICY_ADMIN ? CLIENT_VIEW_ADMIN : CLIENT_VIEW_REGISTRANT,
 	              arena);
 	/* RFC 7591 §3.2.1: the secret and the token are shown once, here. */
 	if (secret != NULL)
 		json_object_set_new(view, "client_secret", json_string(secret));
 	json_object_set_new(view, "registration_access_token", json_string(token));
-	*out = view;
+	change->view = to_arena(arena, view);
 	st = ST_OK;
 out:
 	free(text);
@@ -400,9 +405,10 @@ strip_echoes(json_t *body, const json_t *admin_view, enum client_policy policy)
 }
 
 enum status
-clients_replace(const struct app *app, enum client_policy policy,
-                const struct client_record *current, const json_t *in, struct arena *arena,
-                json_t **out, struct client_problem *problem, struct err *err)
+clients_prepare_replace(const struct app *app, enum client_policy policy,
+                        const struct client_record *current, const json_t *in, struct arena *arena,
+                        struct client_change *change, struct client_problem *problem,
+                        struct err *err)
 {
 	struct client_validate_opts o;
 	struct store_client_update u;
@@ -503,11 +509,12 @@ clients_replace(const struct app *app, enum client_policy policy,
 		u.expect_reg_token_hash = current->row.reg_token_hash;
 	}
 	text = json_dumps(doc, JSON_COMPACT);
-	u.metadata = text;
+	u.metadata = arena_strdup(arena, text);
 	u.updated_at = clock_now(&app->clock);
-	st = store_client_update(app->store, current->row.id, &u, err);
-	if (st != ST_OK)
-		goto out;
+	memset(change, 0, sizeof *change);
+	change->kind = CLIENT_CHANGE_UPDATE;
+	change->id = current->row.id;
+	change->update = u;
 
 	row.updated_at = u.updated_at;
 	if (token_hash != NULL)
@@ -521,7 +528,7 @@ clients_replace(const struct app *app, enum client_policy policy,
 		json_object_set_new(view, "client_secret", json_string(secret));
 	if (token != NULL)
 		json_object_set_new(view, "registration_access_token", json_string(token));
-	*out = view;
+	change->view = to_arena(arena, view);
 	st = ST_OK;
 out:
 	free(text);
@@ -531,9 +538,85 @@ out:
 	return st;
 }
 
+void
+clients_prepare_delete(const char *id, const unsigned char *expect_reg_token_hash,
+                       struct client_change *change)
+{
+	memset(change, 0, sizeof *change);
+	change->kind = CLIENT_CHANGE_DELETE;
+	change->id = id;
+	change->expect_reg_token_hash = expect_reg_token_hash;
+}
+
+enum status
+clients_apply(struct store *s, void *arg, struct err *err)
+{
+	const struct client_change *c = arg;
+
+	switch (c->kind) {
+	case CLIENT_CHANGE_INSERT:
+		return store_client_insert(s, &c->row, err);
+	case CLIENT_CHANGE_UPDATE:
+		return store_client_update(s, c->id, &c->update, err);
+	case CLIENT_CHANGE_DELETE:
+		return store_client_delete(s, c->id, c->expect_reg_token_hash, err);
+	}
+	return ERR_SET(err, ST_INVALID, "unknown client change");
+}
+
+enum status
+clients_outcome(const struct client_change *c, enum status write_st, struct client_problem *problem)
+{
+	if (write_st == ST_CONFLICT && c->kind == CLIENT_CHANGE_INSERT)
+		return problem_set(problem, OAUTH_CONFLICT,
+		                   "client_id: a client with this id exists already");
+	return write_st;
+}
+
+/* The synchronous forms, for the CLI: prepare, write durably, report. */
+static enum status
+write_now(const struct app *app, struct client_change *c, json_t **out,
+          struct client_problem *problem, struct err *err)
+{
+	enum status st = store_write_sync(app->store, clients_apply, c, err);
+
+	st = clients_outcome(c, st, problem);
+	if (st == ST_OK && out != NULL)
+		*out = json_loads(c->view, 0, NULL);
+	return st;
+}
+
+enum status
+clients_create(const struct app *app, enum client_policy policy, const json_t *in,
+               struct arena *arena, json_t **out, struct client_problem *problem, struct err *err)
+{
+	struct client_change c;
+	enum status st = clients_prepare_create(app, policy, in, arena, &c, problem, err);
+
+	if (st != ST_OK)
+		return st;
+	return write_now(app, &c, out, problem, err);
+}
+
+enum status
+clients_replace(const struct app *app, enum client_policy policy,
+                const struct client_record *current, const json_t *in, struct arena *arena,
+                json_t **out, struct client_problem *problem, struct err *err)
+{
+	struct client_change c;
+	enum status st = clients_prepare_replace(app, policy, current, in, arena, &c, problem, err);
+
+	if (st != ST_OK)
+		return st;
+	return write_now(app, &c, out, problem, err);
+}
+
 enum status
 clients_delete(const struct app *app, const char *id, const unsigned char *expect_reg_token_hash,
                struct err *err)
 {
-	return store_client_delete(app->store, id, expect_reg_token_hash, err);
+	struct client_change c;
+
+	clients_prepare_delete(id, expect_reg_token_hash, &c);
+	return write_now(app, &c, NULL, NULL, err);
 }

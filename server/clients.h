@@ -52,6 +52,50 @@ enum status clients_create(const struct app *app, enum client_policy policy, con
                            struct arena *arena, json_t **out, struct client_problem *problem,
                            struct err *err);
 
+/*
+ * A prepared change: everything decided and rendered, nothing written yet.
+ * Handlers hand clients_apply(change) to the storage writer
+ * (request_write) and answer with change->view once it is durable; the CLI
+ * uses the synchronous clients_create/replace/delete.
+ */
+enum client_change_kind {
+	CLIENT_CHANGE_INSERT = 0,
+	CLIENT_CHANGE_UPDATE,
+	CLIENT_CHANGE_DELETE,
+};
+
+struct client_change {
+	enum client_change_kind kind;
+	struct store_client row;                    /* INSERT */
+	const char *id;                             /* UPDATE, DELETE */
+	struct store_client_update update;          /* UPDATE */
+	const unsigned char *expect_reg_token_hash; /* DELETE */
+	const char *view; /* the answer once written: JSON text in the arena */
+};
+
+/* As clients_create / clients_replace / clients_delete, without writing. */
+enum status clients_prepare_create(const struct app *app, enum client_policy policy,
+                                   const json_t *in, struct arena *arena,
+                                   struct client_change *change, struct client_problem *problem,
+                                   struct err *err);
+enum status clients_prepare_replace(const struct app *app, enum client_policy policy,
+                                    const struct client_record *current, const json_t *in,
+                                    struct arena *arena, struct client_change *change,
+                                    struct client_problem *problem, struct err *err);
+void clients_prepare_delete(const char *id, const unsigned char *expect_reg_token_hash,
+                            struct client_change *change);
+
+/* The store_write_fn that performs a prepared change (arg: struct client_change). */
+enum status clients_apply(struct store *s, void *arg, struct err *err);
+
+/*
+ * Maps the write's status to the outcome: ST_OK (view ready), ST_INVALID
+ * with *problem (a duplicate admin-chosen client_id), ST_NOT_FOUND (the
+ * client vanished or its token changed meanwhile), or the server failure.
+ */
+enum status clients_outcome(const struct client_change *c, enum status write_st,
+                            struct client_problem *problem);
+
 /* Loads a client. ST_NOT_FOUND when absent. */
 enum status clients_load(const struct app *app, const char *id, struct arena *arena,
                          struct client_record *out, struct err *err);

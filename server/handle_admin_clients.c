@@ -32,28 +32,57 @@ not_found(struct request *req, struct response *res)
 	return oauth_error(res, req->arena, OAUTH_NOT_FOUND, "the client does not exist");
 }
 
+/* The second half of every write: the change is durable (or failed). */
+static enum status
+written(struct request *req, struct response *res, int status)
+{
+	const struct client_change *c = req->write_state;
+	struct client_problem problem;
+	enum status st = clients_outcome(c, req->write_status, &problem);
+
+	if (st == ST_INVALID)
+		return reject(req, res, &problem);
+	if (st == ST_NOT_FOUND)
+		return not_found(req, res);
+	if (st != ST_OK) {
+		req->err = req->write_err;
+		return st;
+	}
+	if (c->kind == CLIENT_CHANGE_DELETE) {
+		res->status = 204;
+		return ST_OK;
+	}
+	if (c->kind == CLIENT_CHANGE_INSERT)
+		response_header(res, "Location",
+		                arena_printf(req->arena, "/admin/clients/%s", c->row.id));
+	response_raw(res, req->arena, status, "application/json; charset=utf-8", c->view,
+	             strlen(c->view));
+	return ST_OK;
+}
+
 enum status
 handle_admin_clients_create(const struct app *app, struct request *req, struct response *res)
 {
+	struct client_change *change;
 	struct client_problem problem;
 	struct err perr;
-	json_t *in = NULL, *out = NULL;
+	json_t *in = NULL;
 	enum status st;
 
+	if (req->is_write_done)
+		return written(req, res, 201);
 	if (request_json(req, &in, &perr) != ST_OK)
 		return oauth_error(res, req->arena, OAUTH_INVALID_REQUEST, perr.msg);
-	st = clients_create(app, CLIENT_POLICY_ADMIN, in, req->arena, &out, &problem, &req->err);
+	change = arena_alloc(req->arena, sizeof *change);
+	st = clients_prepare_create(app, CLIENT_POLICY_ADMIN, in, req->arena, change, &problem,
+	                            &req->err);
 	json_decref(in);
 	if (st == ST_INVALID)
 		return reject(req, res, &problem);
 	if (st != ST_OK)
 		return st;
-	req->client_id =
-	        arena_strdup(req->arena, json_string_value(json_object_get(out, "client_id")));
-	response_header(res, "Location",
-	                arena_printf(req->arena, "/admin/clients/%s", req->client_id));
-	response_json(res, req->arena, 201, out);
-	return ST_OK;
+	req->client_id = change->row.id;
+	return request_write(app, req, res, clients_apply, change, change);
 }
 
 /* page_token is the base64url of the last id of the previous page (opaque to clients). */
@@ -165,20 +194,17 @@ static enum status
 replace(const struct app *app, struct request *req, struct response *res,
         const struct client_record *rec, const json_t *in)
 {
+	struct client_change *change = arena_alloc(req->arena, sizeof *change);
 	struct client_problem problem;
-	json_t *out = NULL;
 	enum status st;
 
-	st = clients_replace(app, CLIENT_POLICY_ADMIN, rec, in, req->arena, &out, &problem,
-	                     &req->err);
+	st = clients_prepare_replace(app, CLIENT_POLICY_ADMIN, rec, in, req->arena, change,
+	                             &problem, &req->err);
 	if (st == ST_INVALID)
 		return reject(req, res, &problem);
-	if (st == ST_NOT_FOUND)
-		return not_found(req, res);
 	if (st != ST_OK)
 		return st;
-	response_json(res, req->arena, 200, out);
-	return ST_OK;
+	return request_write(app, req, res, clients_apply, change, change);
 }
 
 enum status
@@ -189,6 +215,8 @@ handle_admin_clients_update(const struct app *app, struct request *req, struct r
 	json_t *in = NULL;
 	enum status st;
 
+	if (req->is_write_done)
+		return written(req, res, 200);
 	if (request_json(req, &in, &perr) != ST_OK)
 		return oauth_error(res, req->arena, OAUTH_INVALID_REQUEST, perr.msg);
 	st = load(app, req, &rec);
@@ -209,6 +237,8 @@ handle_admin_clients_patch(const struct app *app, struct request *req, struct re
 	json_t *patch = NULL, *view = NULL, *patched = NULL;
 	enum status st;
 
+	if (req->is_write_done)
+		return written(req, res, 200);
 	if (request_json(req, &patch, &perr) != ST_OK)
 		return oauth_error(res, req->arena, OAUTH_INVALID_REQUEST, perr.msg);
 	st = load(app, req, &rec);
@@ -236,14 +266,12 @@ out:
 enum status
 handle_admin_clients_delete(const struct app *app, struct request *req, struct response *res)
 {
-	enum status st;
+	struct client_change *change;
 
+	if (req->is_write_done)
+		return written(req, res, 204);
 	req->client_id = req->params[0];
-	st = clients_delete(app, req->params[0], NULL, &req->err);
-	if (st == ST_NOT_FOUND)
-		return not_found(req, res);
-	if (st != ST_OK)
-		return st;
-	res->status = 204;
-	return ST_OK;
+	change = arena_alloc(req->arena, sizeof *change);
+	clients_prepare_delete(req->params[0], NULL, change);
+	return request_write(app, req, res, clients_apply, change, change);
 }

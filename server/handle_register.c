@@ -57,34 +57,66 @@ has_initial_access(const struct app *app, const struct request *req)
 	return secrets_token_matches(app->cfg, token, hash);
 }
 
+/*
+ * The second half of every write: the change is durable (or failed).
+ * Answers with the prepared view, the problem, or the uniform 401.
+ */
+static enum status
+written(const struct app *app, struct request *req, struct response *res, int status)
+{
+	const struct client_change *c = req->write_state;
+	struct client_problem problem;
+	enum status st = clients_outcome(c, req->write_status, &problem);
+
+	if (st == ST_INVALID)
+		return reject(req, res, &problem);
+	if (st == ST_NOT_FOUND) /* deleted, or its token rotated, meanwhile */
+		return unauthorized(req, res, "the registration access token is no longer valid");
+	if (st != ST_OK) {
+		req->err = req->write_err;
+		return st;
+	}
+	if (c->kind == CLIENT_CHANGE_DELETE) {
+		/* RFC 7592 §2.3: 204 No Content. */
+		res->status = 204;
+		return ST_OK;
+	}
+	if (c->kind == CLIENT_CHANGE_INSERT)
+		/* RFC 7591 names no Location; Hydra sends one: the management URI. */
+		response_header(res, "Location",
+		                clients_registration_uri(app, c->row.id, req->arena));
+	response_raw(res, req->arena, status, "application/json; charset=utf-8", c->view,
+	             strlen(c->view));
+	return ST_OK;
+}
+
 enum status
 handle_register_create(const struct app *app, struct request *req, struct response *res)
 {
+	struct client_change *change;
 	struct client_problem problem;
 	struct err perr;
-	json_t *in = NULL, *out = NULL;
+	json_t *in = NULL;
 	enum status st;
 
 	if (!is_enabled(app, req, res))
 		return ST_OK;
+	if (req->is_write_done)
+		return written(app, req, res, 201);
 	if (!has_initial_access(app, req))
 		return unauthorized(req, res, "a valid initial access token is required");
 	if (request_json(req, &in, &perr) != ST_OK)
 		return oauth_error(res, req->arena, OAUTH_INVALID_CLIENT_METADATA, perr.msg);
-	st = clients_create(app, CLIENT_POLICY_REGISTRANT, in, req->arena, &out, &problem,
-	                    &req->err);
+	change = arena_alloc(req->arena, sizeof *change);
+	st = clients_prepare_create(app, CLIENT_POLICY_REGISTRANT, in, req->arena, change, &problem,
+	                            &req->err);
 	json_decref(in);
 	if (st == ST_INVALID)
 		return reject(req, res, &problem);
 	if (st != ST_OK)
 		return st;
-	req->client_id =
-	        arena_strdup(req->arena, json_string_value(json_object_get(out, "client_id")));
-	response_header(res, "Location",
-	                arena_strdup(req->arena, json_string_value(json_object_get(
-	                                                 out, "registration_client_uri"))));
-	response_json(res, req->arena, 201, out);
-	return ST_OK;
+	req->client_id = change->row.id;
+	return request_write(app, req, res, clients_apply, change, change);
 }
 
 /*
@@ -144,50 +176,49 @@ enum status
 handle_register_update(const struct app *app, struct request *req, struct response *res)
 {
 	struct client_record rec;
+	struct client_change *change;
 	struct client_problem problem;
 	struct err perr;
-	json_t *in = NULL, *out = NULL;
+	json_t *in = NULL;
 	enum status st;
 
 	if (!is_enabled(app, req, res))
 		return ST_OK;
+	if (req->is_write_done)
+		return written(app, req, res, 200);
 	if (!authenticate(app, req, res, &rec, &st))
 		return st;
 	if (request_json(req, &in, &perr) != ST_OK) {
 		clients_record_clear(&rec);
 		return oauth_error(res, req->arena, OAUTH_INVALID_CLIENT_METADATA, perr.msg);
 	}
-	st = clients_replace(app, CLIENT_POLICY_REGISTRANT, &rec, in, req->arena, &out, &problem,
-	                     &req->err);
+	change = arena_alloc(req->arena, sizeof *change);
+	st = clients_prepare_replace(app, CLIENT_POLICY_REGISTRANT, &rec, in, req->arena, change,
+	                             &problem, &req->err);
 	json_decref(in);
 	clients_record_clear(&rec);
 	if (st == ST_INVALID)
 		return reject(req, res, &problem);
-	if (st == ST_NOT_FOUND) /* deleted, or its token rotated, meanwhile */
-		return unauthorized(req, res, "the registration access token is no longer valid");
 	if (st != ST_OK)
 		return st;
-	response_json(res, req->arena, 200, out);
-	return ST_OK;
+	return request_write(app, req, res, clients_apply, change, change);
 }
 
 enum status
 handle_register_delete(const struct app *app, struct request *req, struct response *res)
 {
 	struct client_record rec;
+	struct client_change *change;
 	enum status st;
 
 	if (!is_enabled(app, req, res))
 		return ST_OK;
+	if (req->is_write_done)
+		return written(app, req, res, 204);
 	if (!authenticate(app, req, res, &rec, &st))
 		return st;
-	st = clients_delete(app, rec.row.id, rec.row.reg_token_hash, &req->err);
+	change = arena_alloc(req->arena, sizeof *change);
+	clients_prepare_delete(rec.row.id, rec.row.reg_token_hash, change);
 	clients_record_clear(&rec);
-	if (st == ST_NOT_FOUND)
-		return unauthorized(req, res, "the registration access token is no longer valid");
-	if (st != ST_OK)
-		return st;
-	/* RFC 7592 §2.3: 204 No Content. */
-	res->status = 204;
-	return ST_OK;
+	return request_write(app, req, res, clients_apply, change, change);
 }

@@ -56,8 +56,17 @@ struct http_server {
 	atomic_int in_flight; /* requests begun and not yet completed */
 };
 
+enum write_state {
+	WRITE_NONE = 0,
+	WRITE_PENDING,   /* submitted; the connection is being suspended */
+	WRITE_SUSPENDED, /* suspended; the writer resumes it */
+	WRITE_DONE,      /* the write finished; dispatch again */
+};
+
 struct ctx {
-	struct request req;
+	struct request req; /* first member: submit_write() finds ctx from it */
+	struct MHD_Connection *conn;
+	atomic_int write_state;
 	struct listener *l;
 	const char *raw_uri;
 	struct buf body;
@@ -420,13 +429,68 @@ reply_error(struct ctx *c, struct MHD_Connection *conn, enum oauth_error e, cons
 	queue(c, conn, &res);
 }
 
+/* Routes the request and queues the answer, or suspends for a durable write. */
 static void
-finish(struct ctx *c, struct MHD_Connection *conn)
+dispatch(struct ctx *c, struct MHD_Connection *conn)
 {
 	const struct app *app = c->l->srv->app;
 	struct request *req = &c->req;
-	const char *q = strchr(c->raw_uri, '?');
 	struct response res;
+
+	if (c->l->is_admin)
+		router_dispatch(app, routes_admin, routes_admin_count, req, &res);
+	else
+		router_dispatch(app, routes_public, routes_public_count, req, &res);
+	if (!res.is_deferred) {
+		queue(c, conn, &res);
+		return;
+	}
+	/*
+	 * The writer may finish before or after we suspend: suspend first, then
+	 * publish SUSPENDED; if the writer got there first (DONE), resume
+	 * ourselves. Either way MHD calls on_request again and dispatch() runs
+	 * the handler's second half.
+	 */
+	MHD_suspend_connection(conn);
+	{
+		int expected = WRITE_PENDING;
+
+		if (!atomic_compare_exchange_strong(&c->write_state, &expected, WRITE_SUSPENDED))
+			MHD_resume_connection(conn);
+	}
+}
+
+/* Storage writer thread: the write is durable (or failed). */
+static void
+on_write_done(void *cls, enum status st, const struct err *err)
+{
+	struct ctx *c = cls;
+
+	c->req.write_status = st;
+	if (st != ST_OK && err != NULL)
+		c->req.write_err = *err;
+	c->req.is_write_done = true;
+	if (atomic_exchange(&c->write_state, WRITE_DONE) == WRITE_SUSPENDED)
+		MHD_resume_connection(c->conn);
+}
+
+/* request->submit: hands the write to the storage writer. */
+static void
+submit_write(struct request *req)
+{
+	struct ctx *c = (struct ctx *)(void *)req; /* req is the first member of ctx */
+
+	atomic_store(&c->write_state, WRITE_PENDING);
+	req->write.done = on_write_done;
+	req->write.done_cls = c;
+	store_write_submit(c->l->srv->app->store, &req->write);
+}
+
+static void
+finish(struct ctx *c, struct MHD_Connection *conn)
+{
+	struct request *req = &c->req;
+	const char *q = strchr(c->raw_uri, '?');
 	struct err err;
 
 	req->body =
@@ -443,11 +507,9 @@ finish(struct ctx *c, struct MHD_Connection *conn)
 		reply_error(c, conn, OAUTH_INVALID_REQUEST, err.msg);
 		return;
 	}
-	if (c->l->is_admin)
-		router_dispatch(app, routes_admin, routes_admin_count, req, &res);
-	else
-		router_dispatch(app, routes_public, routes_public_count, req, &res);
-	queue(c, conn, &res);
+	c->conn = conn;
+	req->submit = submit_write;
+	dispatch(c, conn);
 }
 
 static enum MHD_Result
@@ -493,6 +555,12 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 	}
 	if (c->responded)
 		return MHD_YES;
+	if (atomic_load(&c->write_state) == WRITE_DONE) {
+		/* Resumed after a durable write: the handler's second half. */
+		atomic_store(&c->write_state, WRITE_NONE);
+		dispatch(c, conn);
+		return MHD_YES;
+	}
 	if (c->too_large) {
 		reply_error(c, conn, OAUTH_REQUEST_TOO_LARGE, NULL);
 		return MHD_YES;
@@ -532,7 +600,8 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	arena_free(c->req.arena);
 }
 
-static void on_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+        __attribute__((format(printf, 2, 0)));
 
 static void
 on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -552,8 +621,8 @@ static enum status
 start_listener(struct listener *l, struct err *err)
 {
 	const struct config *cfg = l->srv->cfg;
-	unsigned flags =
-	        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+	                 MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
 	unsigned threads = cfg->threads > 0 ? cfg->threads : 1;
 
 	/* The logger must be the first option, or early messages bypass it. */

@@ -117,6 +117,11 @@ serve(const struct cli_opts *opts)
 	if (rc != 0)
 		goto out;
 	rc = 1;
+	/* Writes from requests share transactions and fsyncs (store.h). */
+	if (store_writer_start(store, &err) != ST_OK) {
+		fprintf(stderr, "oidcd: %s\n", err.msg);
+		goto out;
+	}
 	kr = keys_keyring_new(&cfg);
 	if (keys_load(store, kr, &generation, &err) != ST_OK ||
 	    keys_bootstrap(&cfg, store, kr, clock_now(NULL), &generated, &err) != ST_OK) {
@@ -208,12 +213,17 @@ main(int argc, char **argv)
 		const char *name;
 		int (*run)(const struct cli_opts *opts);
 	} commands[] = {
-	        {"serve",        serve           },
-	        {"config check", cli_config_check},
-	        {"migrate",      cli_migrate     },
-	        {"keys list",    cli_keys_list   },
-	        {"keys rotate",  cli_keys_rotate },
-	        {"health",       cli_health      },
+	        {"serve",          serve             },
+	        {"config check",   cli_config_check  },
+	        {"migrate",        cli_migrate       },
+	        {"keys list",      cli_keys_list     },
+	        {"keys rotate",    cli_keys_rotate   },
+	        {"health",         cli_health        },
+	        {"clients create", cli_clients_create},
+	        {"clients list",   cli_clients_list  },
+	        {"clients get",    cli_clients_get   },
+	        {"clients update", cli_clients_update},
+	        {"clients delete", cli_clients_delete},
 	};
 	struct cli_opts opts;
 	const char *cmd;

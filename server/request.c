@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "server/app.h"
+
 const char *
 request_header(const struct request *req, const char *name)
 {
@@ -59,5 +61,38 @@ request_json(const struct request *req, json_t **out, struct err *err)
 		return ERR_SET(err, ST_INVALID, "the body is not valid JSON (line %d, column %d)",
 		               jerr.line, jerr.column);
 	*out = j;
+	return ST_OK;
+}
+
+static void
+write_done_inline(void *cls, enum status st, const struct err *err)
+{
+	struct request *req = cls;
+
+	req->write_status = st;
+	if (err != NULL && st != ST_OK)
+		req->write_err = *err;
+	req->is_write_done = true;
+}
+
+enum status
+request_write(const struct app *app, struct request *req, struct response *res, store_write_fn *fn,
+              void *arg, void *state)
+{
+	req->write_state = state;
+	req->write.fn = fn;
+	req->write.arg = arg;
+	req->is_write_done = false;
+	err_clear(&req->write_err);
+	res->is_deferred = true;
+	if (req->submit != NULL) {
+		req->submit(req);
+		return ST_OK;
+	}
+	/* No HTTP layer (handler tests, tools): run it now; the router then
+	 * calls the handler again. */
+	req->write.done = write_done_inline;
+	req->write.done_cls = req;
+	store_write_submit(app->store, &req->write);
 	return ST_OK;
 }

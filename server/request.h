@@ -9,6 +9,8 @@
 #ifndef SERVER_REQUEST_H
 #define SERVER_REQUEST_H
 
+struct app;
+
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -17,6 +19,8 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "server/form.h"
+#include "server/response.h"
+#include "storage/store.h"
 
 enum http_method {
 	HTTP_GET = 1u << 0,
@@ -56,6 +60,21 @@ struct request {
 	size_t nparams;
 	const char *client_id; /* set by handlers once known, for the access log */
 	struct err err;        /* filled when a handler returns a status other than ST_OK */
+
+	/*
+	 * A durable write handed to the storage writer (request_write). The
+	 * handler runs twice: first it prepares and submits the write; after the
+	 * write committed (or failed) it runs again with is_write_done set and
+	 * builds the response from write_state and write_status.
+	 */
+	bool is_write_done;
+	enum status write_status;
+	struct err write_err;
+	void *write_state; /* the handler's own, in the arena */
+	struct store_write write;
+	/* Set by http.c: submits req->write and suspends the connection until
+	 * it is done. NULL (handler tests): the write runs inline. */
+	void (*submit)(struct request *req);
 };
 
 /* Header value by case-insensitive name, or NULL. */
@@ -77,6 +96,14 @@ const char *request_bearer(const struct request *req);
  * jansson. ST_INVALID with a printable reason in err otherwise.
  */
 enum status request_json(const struct request *req, json_t **out, struct err *err);
+
+/*
+ * Hands fn(arg) to the storage writer and marks res as deferred; state is
+ * kept in req->write_state for the handler's second run. Returns ST_OK: the
+ * handler returns it at once.
+ */
+enum status request_write(const struct app *app, struct request *req, struct response *res,
+                          store_write_fn *fn, void *arg, void *state);
 
 /* Request-scoped logging: adds the request id and __func__. */
 #define log_req(lvl, req, ...) log_msg((lvl), (req)->id, __func__, __VA_ARGS__)

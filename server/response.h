@@ -10,6 +10,7 @@
 #define SERVER_RESPONSE_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,7 @@ struct response {
 	int64_t cache_max_age_secs; /* < 0: no-store (default); >= 0: public, max-age */
 	struct response_header headers[RESPONSE_MAX_HEADERS];
 	size_t nheaders;
+	bool is_deferred; /* a durable write is pending (request_write) */
 };
 
 /* Resets res to an empty 200 with Cache-Control: no-store. */

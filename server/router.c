@@ -164,6 +164,12 @@ router_dispatch(const struct app *app, const struct route *table, size_t count, 
 	}
 	err_clear(&req->err);
 	st = route->handler(app, req, res);
+	/* A write that already finished (no writer thread) continues at once;
+	 * otherwise http.c suspends the connection and dispatches again. */
+	while (st == ST_OK && res->is_deferred && req->is_write_done) {
+		response_init(res);
+		st = route->handler(app, req, res);
+	}
 	if (st != ST_OK) {
 		/* The client learns nothing more than "server error" (STYLE B3.6). */
 		log_event(LOG_ERROR, req->id, req->err.func, req->err.msg,

@@ -9,7 +9,7 @@
 #include "server/router.h"
 
 #define GET_HEAD (HTTP_GET | HTTP_HEAD)
-#define ADMIN	 ROUTE_ADMIN_AUTH
+#define ADMIN    ROUTE_ADMIN_AUTH
 
 /* clang-format off */
 const struct route routes_public[] = {
