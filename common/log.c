@@ -5,8 +5,11 @@
 #define _POSIX_C_SOURCE 200809L
 #include "common/log.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -108,23 +111,150 @@ put_field(struct buf *b, const char *key, const char *str, long long num)
 		buf_printf(b, "%lld", num);
 }
 
+/*
+ * Buffered output. Lines at info and debug (the access log) are appended to
+ * one process-wide buffer and written in large chunks: by the line that
+ * fills it, by the flusher thread every LOG_FLUSH_MS, and by log_flush().
+ * Warnings and errors flush the buffer and go out at once, in order.
+ * Without log_start_flusher() every line is written immediately.
+ */
+#define LOG_BUFFER_BYTES (64 * 1024)
+#define LOG_FLUSH_MS     200
+
+static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t out_cond = PTHREAD_COND_INITIALIZER;
+static char out_buf[LOG_BUFFER_BYTES];
+static size_t out_len;
+static bool is_buffered;
+static bool is_stopping;
+static pthread_t flusher;
+
+static void
+write_all(const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(STDERR_FILENO, p, n);
+
+		if (w <= 0)
+			return; /* nowhere left to report a failed log write */
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+/* Caller holds out_lock. */
+static void
+flush_locked(void)
+{
+	write_all(out_buf, out_len);
+	out_len = 0;
+}
+
+static void
+emit(enum log_level level, const char *line, size_t n)
+{
+	pthread_mutex_lock(&out_lock);
+	if (!is_buffered || level >= LOG_WARN || n > sizeof out_buf) {
+		flush_locked();
+		write_all(line, n);
+	} else {
+		if (out_len + n > sizeof out_buf)
+			flush_locked();
+		memcpy(out_buf + out_len, line, n);
+		out_len += n;
+	}
+	pthread_mutex_unlock(&out_lock);
+}
+
+static void *
+flusher_main(void *arg)
+{
+	struct timespec ts;
+
+	(void)arg;
+	pthread_mutex_lock(&out_lock);
+	while (!is_stopping) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += LOG_FLUSH_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&out_cond, &out_lock, &ts);
+		flush_locked();
+	}
+	pthread_mutex_unlock(&out_lock);
+	return NULL;
+}
+
+bool
+log_start_flusher(void)
+{
+	sigset_t all, old;
+	int rc;
+
+	/* The flusher takes no signals: they belong to the server's threads. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(&flusher, NULL, flusher_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0)
+		return false;
+	pthread_mutex_lock(&out_lock);
+	is_buffered = true;
+	pthread_mutex_unlock(&out_lock);
+	return true;
+}
+
+void
+log_flush(void)
+{
+	bool was_buffered;
+
+	pthread_mutex_lock(&out_lock);
+	flush_locked();
+	was_buffered = is_buffered;
+	is_buffered = false;
+	is_stopping = true;
+	pthread_cond_signal(&out_cond);
+	pthread_mutex_unlock(&out_lock);
+	if (was_buffered)
+		pthread_join(flusher, NULL);
+	pthread_mutex_lock(&out_lock);
+	is_stopping = false;
+	pthread_mutex_unlock(&out_lock);
+}
+
+/* "2026-11-26T15:38:30.827Z", formatting the date part once per second and thread. */
+static void
+timestamp(char out[32])
+{
+	static _Thread_local time_t cached_sec = -1;
+	static _Thread_local char cached[24];
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (now.tv_sec != cached_sec) {
+		struct tm tm;
+
+		gmtime_r(&now.tv_sec, &tm);
+		strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
+		cached_sec = now.tv_sec;
+	}
+	snprintf(out, 32, "%.19s.%03dZ", cached, (int)(now.tv_nsec / 1000000));
+}
+
 void
 log_event(enum log_level level, const char *req_id, const char *func, const char *msg,
           const struct log_field *fields, size_t nfields)
 {
 	struct buf b = {0};
-	char ts[64];
-	struct timespec now;
-	struct tm tm;
+	char ts[32];
 	size_t i;
 
 	if (!log_enabled(level))
 		return;
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-	         now.tv_nsec / 1000000);
+	timestamp(ts);
 	if (fmt_kind == LOG_FORMAT_JSON) {
 		buf_printf(&b, "{\"time\":\"%s\",\"level\":\"%s\"", ts, log_level_str(level));
 	} else {
@@ -140,10 +270,8 @@ log_event(enum log_level level, const char *req_id, const char *func, const char
 	if (fmt_kind == LOG_FORMAT_JSON)
 		buf_putc(&b, '}');
 	buf_putc(&b, '\n');
-	/* One write(2) per line keeps lines whole across threads. */
-	if (write(STDERR_FILENO, b.data, b.len) < 0) {
-		/* Nowhere left to report a failed log write. */
-	}
+	/* Lines stay whole across threads: each is appended or written under one lock. */
+	emit(level, b.data, b.len);
 	buf_free(&b);
 }
 

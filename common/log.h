@@ -5,8 +5,8 @@
  * (`{"level":"info","fn":"main","msg":"...","key":"value"}`). Only server/
  * and main() log (STYLE B9); the macros add __func__ themselves. Never pass
  * a secret, a token, a password or an Authorization/Cookie header here.
- * Thread-safe: each event is formatted into one buffer and written with one
- * write(2).
+ * Thread-safe: each event is formatted into one buffer and appended (or
+ * written) under one lock, so lines never interleave.
  */
 #ifndef COMMON_LOG_H
 #define COMMON_LOG_H
@@ -40,6 +40,15 @@ struct log_field {
 void log_setup(enum log_level min_level, enum log_format format);
 bool log_enabled(enum log_level level);
 const char *log_level_str(enum log_level level);
+
+/*
+ * Buffers info/debug lines (the access log) and writes them in chunks from a
+ * flusher thread every 200 ms; warnings and errors still go out at once.
+ * For the server; false when the thread cannot start (lines stay unbuffered).
+ */
+bool log_start_flusher(void);
+/* Writes out everything buffered and stops the flusher (at exit). */
+void log_flush(void);
 
 /* Writes one event. req_id may be NULL. */
 void log_event(enum log_level level, const char *req_id, const char *func, const char *msg,

@@ -26,10 +26,10 @@ char *b64url_encode_arena(struct arena *arena, const void *in, size_t n);
  * always suffices). ST_INVALID on any non-canonical input or when out is too small.
  */
 enum status b64url_decode(const char *in, size_t in_len, unsigned char *out, size_t out_cap,
-			  size_t *out_len, struct err *err);
+                          size_t *out_len, struct err *err);
 
 /* Decodes into a new arena buffer (NUL-terminated for convenience, not counted). */
 enum status b64url_decode_arena(struct arena *arena, const char *in, size_t in_len,
-				unsigned char **out, size_t *out_len, struct err *err);
+                                unsigned char **out, size_t *out_len, struct err *err);
 
 #endif

@@ -11,7 +11,7 @@
 
 void digest_sha256(const void *data, size_t n, unsigned char out[DIGEST_SHA256_BYTES]);
 void digest_hmac_sha256(const void *key, size_t key_len, const void *data, size_t n,
-			unsigned char out[DIGEST_SHA256_BYTES]);
+                        unsigned char out[DIGEST_SHA256_BYTES]);
 /* Lowercase hex of a SHA-256 of data: out needs 65 bytes. For log correlation. */
 void digest_sha256_hex(const void *data, size_t n, char out[2 * DIGEST_SHA256_BYTES + 1]);
 

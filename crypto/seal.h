@@ -16,7 +16,7 @@
 
 /* Encrypts with secret; *out is heap-allocated (free()). */
 enum status seal_encrypt(const char *secret, const char *aad, const unsigned char *plain,
-			 size_t plain_len, unsigned char **out, size_t *out_len, struct err *err);
+                         size_t plain_len, unsigned char **out, size_t *out_len, struct err *err);
 
 /*
  * Decrypts with the first of secrets[0..n) that authenticates. *out is
@@ -24,8 +24,8 @@ enum status seal_encrypt(const char *secret, const char *aad, const unsigned cha
  * no secret opens it, ST_INVALID when the blob is malformed.
  */
 enum status seal_decrypt(const char *const *secrets, size_t nsecrets, const char *aad,
-			 const unsigned char *in, size_t in_len, unsigned char **out,
-			 size_t *out_len, struct err *err);
+                         const unsigned char *in, size_t in_len, unsigned char **out,
+                         size_t *out_len, struct err *err);
 
 /* Wipes and frees a plaintext from seal_decrypt; NULL is a no-op. */
 void seal_free_plain(unsigned char *p, size_t len);

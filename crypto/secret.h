@@ -29,6 +29,6 @@ enum status secret_scrypt_hash(const char *password, size_t len, char **out, str
  * the stored string is malformed (or its parameters are out of range).
  */
 enum status secret_scrypt_verify(const char *password, size_t len, const char *stored, bool *ok,
-				 struct err *err);
+                                 struct err *err);
 
 #endif

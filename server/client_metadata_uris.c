@@ -85,7 +85,7 @@ check_uri(struct cm_ctx *c, enum oauth_error e, const char *label, const char *s
           struct uri *out)
 {
 	struct err perr;
-	struct uri u;
+	struct uri u = {0};
 	bool is_ok;
 
 	if (strlen(s) > CM_MAX_URI_LEN)
@@ -257,7 +257,7 @@ cm_check_redirect_uris(struct cm_ctx *c)
 {
 	unsigned rules = c->is_native ? U_NATIVE : U_WEB;
 	char label[64];
-	struct uri u;
+	struct uri u = {0};
 	size_t i;
 	enum status st;
 

@@ -63,7 +63,7 @@ form_parse(const char *s, size_t len, struct arena *arena, struct form *out, str
 	for (i = 0; i < len; i++)
 		if (s[i] == '&')
 			nseps++;
-	if (nseps > FORM_MAX_PARAMS * 2)
+	if (nseps > (size_t)FORM_MAX_PARAMS * 2)
 		return ERR_SET(err, ST_INVALID, "too many parameters");
 	params = arena_alloc(arena, nseps * sizeof *params);
 
@@ -73,7 +73,7 @@ form_parse(const char *s, size_t len, struct arena *arena, struct form *out, str
 		size_t pair_len = amp != NULL ? (size_t)(amp - pair) : len - pos;
 		const char *eq = memchr(pair, '=', pair_len);
 		size_t name_len = eq != NULL ? (size_t)(eq - pair) : pair_len;
-		char *name, *value;
+		char *name = NULL, *value = NULL;
 
 		pos += pair_len + 1;
 		if (pair_len == 0)

@@ -109,14 +109,14 @@ split_listen(const char *spec, char *host, size_t host_cap, char *port, size_t p
 		return ERR_SET(err, ST_INVALID, "%s: expected host:port", spec);
 	memcpy(host, spec, hlen);
 	host[hlen] = '\0';
-	strcpy(port, colon + 1);
+	memcpy(port, colon + 1, strlen(colon + 1) + 1);
 	return ST_OK;
 }
 
 static enum status
 bind_listener(const char *spec, struct listener *l, struct err *err)
 {
-	char host[64], port[16], name[INET6_ADDRSTRLEN];
+	char host[64], port[16], name[INET6_ADDRSTRLEN] = "";
 	struct addrinfo hints, *res = NULL;
 	struct sockaddr_storage ss;
 	socklen_t sslen = sizeof ss;
@@ -143,6 +143,7 @@ bind_listener(const char *spec, struct listener *l, struct err *err)
 		st = ERR_SET(err, ST_IO, "listen %s: %s", spec, strerror(errno));
 		goto out;
 	}
+	memset(&ss, 0, sizeof ss);
 	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) != 0) {
 		st = ERR_SET(err, ST_IO, "listen %s: getsockname: %s", spec, strerror(errno));
 		goto out;
@@ -386,11 +387,14 @@ queue(struct ctx *c, struct MHD_Connection *conn, const struct response *res)
 {
 	const struct config *cfg = c->l->srv->cfg;
 	struct MHD_Response *r;
+	void *body;
 	char cache[64];
 	size_t i;
 
-	r = MHD_create_response_from_buffer(res->body_len, (void *)(uintptr_t)res->body,
-	                                    MHD_RESPMEM_PERSISTENT);
+	/* The body lives in the request arena until on_completed: no copy. MHD's
+	 * API takes void * for a buffer it only reads (hence memcpy, not a cast). */
+	memcpy(&body, &res->body, sizeof body);
+	r = MHD_create_response_from_buffer(res->body_len, body, MHD_RESPMEM_PERSISTENT);
 	if (r == NULL)
 		return;
 	if (res->content_type != NULL)

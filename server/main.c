@@ -166,12 +166,16 @@ serve(const struct cli_opts *opts)
 	                               LOG_STR("database", cfg.database),
 	                               LOG_NUM("threads", cfg.threads)},
 	          6);
+	/* Unbuffered, the access log costs one write(2) per request. */
+	log_start_flusher();
 	wait_for_signal(&app, store, &set, &generation);
 	http_shutdown(srv, SHUTDOWN_GRACE_MS);
 	srv = NULL;
 	LOG_INFO("stopped");
+	log_flush();
 	rc = 0;
 out:
+	log_flush();
 	http_shutdown(srv, 0);
 	keyring_free(kr);
 	store_close(store);

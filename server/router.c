@@ -57,17 +57,16 @@ allow_header(struct arena *arena, unsigned methods)
                 {HTTP_PATCH,   "PATCH"  },
 	        {HTTP_OPTIONS, "OPTIONS"},
 	};
-	char *out = arena_alloc(arena, 64);
-	size_t i;
+	char out[64] = "";
+	size_t i, n = 0;
 
 	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
 		if ((methods & names[i].bit) == 0)
 			continue;
-		if (out[0] != '\0')
-			strcat(out, ", ");
-		strcat(out, names[i].name);
+		n += (size_t)snprintf(out + n, sizeof out - n, "%s%s", n > 0 ? ", " : "",
+		                      names[i].name);
 	}
-	return out;
+	return arena_strdup(arena, out);
 }
 
 static bool

@@ -574,7 +574,7 @@ test_client_list_pages_250_clients_in_id_order(void **state)
 		assert_int_equal(n, pages < 3 ? 100 : 50);
 		assert_int_equal(more, pages < 3);
 		for (k = 0; k < n; k++) {
-			int num = atoi(rows[k].id + strlen("client-"));
+			int num = (int)strtol(rows[k].id + strlen("client-"), NULL, 10);
 
 			assert_in_range(num, 0, total - 1);
 			assert_false(seen[num]);

@@ -64,8 +64,8 @@ sign(int argc, char **argv)
 	}
 	kr = keyring_new(&secret, 1, 3600);
 	if (keys_load(s, kr, NULL, &err) != ST_OK ||
-	    keyring_sign(kr, clock_now(NULL), typ, payload, strlen(payload), arena, &token,
-			 &err) != ST_OK) {
+	    keyring_sign(kr, clock_now(NULL), typ, payload, strlen(payload), arena, &token, &err) !=
+	            ST_OK) {
 		fprintf(stderr, "jwstool: %s\n", err.msg);
 		goto out;
 	}
@@ -103,7 +103,8 @@ verify(int argc, char **argv)
 		fprintf(stderr, "jwstool: %s: %s\n", file, jerr.text);
 		goto out;
 	}
-	if (jwk_import_public(doc, &key, &err) != ST_OK || jws_parse(token, arena, &jws, &err) != ST_OK ||
+	if (jwk_import_public(doc, &key, &err) != ST_OK ||
+	    jws_parse(token, arena, &jws, &err) != ST_OK ||
 	    jws_verify(&jws, key, jws_alg_from_name(alg), &err) != ST_OK) {
 		printf("invalid: %s\n", err.msg);
 		goto out;
