@@ -21,14 +21,30 @@ struct chunk {
 	_Alignas(ARENA_ALIGN) unsigned char data[];
 };
 
+/*
+ * The arena and its first chunk are one allocation: most requests never
+ * need a second one.
+ */
 struct arena {
 	struct chunk *head;
+	struct chunk *first; /* inside the arena's own allocation */
 };
+
+/* Where the first chunk starts in the arena's allocation (malloc aligns to 16). */
+#define ARENA_FIRST_OFFSET ((sizeof(struct arena) + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1))
 
 struct arena *
 arena_new(void)
 {
-	return xcalloc(1, sizeof(struct arena));
+	char *block = xmalloc(ARENA_FIRST_OFFSET + sizeof(struct chunk) + ARENA_CHUNK_BYTES);
+	struct arena *a = (struct arena *)(void *)block;
+
+	a->first = (struct chunk *)(void *)(block + ARENA_FIRST_OFFSET);
+	a->first->next = NULL;
+	a->first->used = 0;
+	a->first->cap = ARENA_CHUNK_BYTES;
+	a->head = a->first;
+	return a;
 }
 
 void
@@ -40,7 +56,8 @@ arena_free(struct arena *a)
 		return;
 	for (c = a->head; c != NULL; c = next) {
 		next = c->next;
-		free(c);
+		if (c != a->first)
+			free(c);
 	}
 	free(a);
 }

@@ -1,6 +1,14 @@
 /*
  * common/log.c — see log.h. Values are escaped for the chosen format so a
  * hostile path or header cannot forge a log line.
+ *
+ * Hot path (the access log, one line per request): the line is formatted
+ * into a stack buffer without printf, then appended to the calling thread's
+ * own buffer under that buffer's (uncontended) lock. A flusher thread
+ * writes every thread's buffer out every LOG_FLUSH_MS; a full buffer is
+ * written by its own thread. Warnings and errors first flush every buffer,
+ * then go out at once. Without log_start_flusher() lines are written
+ * immediately (CLI, tests).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "common/log.h"
@@ -9,11 +17,16 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "common/buf.h"
+#include "common/xalloc.h"
+
+#define LOG_LINE_BYTES   2048 /* longer lines are cut, still terminated */
+#define LOG_THREAD_BYTES (32 * 1024)
+#define LOG_FLUSH_MS     200
 
 static enum log_level min_level = LOG_INFO;
 static enum log_format fmt_kind = LOG_FORMAT_TEXT;
@@ -47,87 +60,166 @@ log_level_str(enum log_level level)
 	return "info";
 }
 
+/* ---- formatting into a bounded line ---- */
+
+struct line {
+	char data[LOG_LINE_BYTES];
+	size_t len; /* never more than LOG_LINE_BYTES - 2: room for "}\n" */
+};
+
+static void
+put(struct line *l, const char *s, size_t n)
+{
+	size_t room = LOG_LINE_BYTES - 2 - l->len;
+
+	if (n > room)
+		n = room;
+	memcpy(l->data + l->len, s, n);
+	l->len += n;
+}
+
+static void
+puts_(struct line *l, const char *s)
+{
+	put(l, s, strlen(s));
+}
+
+static void
+put_num(struct line *l, long long v)
+{
+	char tmp[24], *p = tmp + sizeof tmp;
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	put(l, p, (size_t)(tmp + sizeof tmp - p));
+}
+
 /* JSON string escaping; also used for text values inside quotes. */
 static void
-put_escaped(struct buf *b, const char *s)
+put_escaped(struct line *l, const char *s)
 {
+	static const char hex[] = "0123456789abcdef";
+	const char *run = s;
+
 	for (; *s != '\0'; s++) {
 		unsigned char c = (unsigned char)*s;
+		char esc[6];
 
+		if (c != '"' && c != '\\' && c >= 0x20 && c != 0x7f)
+			continue;
+		put(l, run, (size_t)(s - run));
+		run = s + 1;
 		if (c == '"' || c == '\\') {
-			buf_putc(b, '\\');
-			buf_putc(b, (char)c);
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			put(l, esc, 2);
 		} else if (c == '\n') {
-			buf_puts(b, "\\n");
-		} else if (c < 0x20 || c == 0x7f) {
-			buf_printf(b, "\\u%04x", c);
+			put(l, "\\n", 2);
 		} else {
-			buf_putc(b, (char)c);
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			put(l, esc, 6);
 		}
 	}
+	put(l, run, (size_t)(s - run));
 }
 
 static void
-put_text_value(struct buf *b, const char *s)
+put_text_value(struct line *l, const char *s)
 {
 	const char *p;
-	bool bare = *s != '\0';
+	bool is_bare = *s != '\0';
 
-	for (p = s; *p != '\0'; p++)
+	for (p = s; *p != '\0' && is_bare; p++)
 		if (*p == ' ' || *p == '"' || *p == '=' || *p == '\\' || (unsigned char)*p < 0x21 ||
 		    (unsigned char)*p == 0x7f)
-			bare = false;
-	if (bare) {
-		buf_puts(b, s);
+			is_bare = false;
+	if (is_bare) {
+		puts_(l, s);
 		return;
 	}
-	buf_putc(b, '"');
-	put_escaped(b, s);
-	buf_putc(b, '"');
+	put(l, "\"", 1);
+	put_escaped(l, s);
+	put(l, "\"", 1);
 }
 
 static void
-put_field(struct buf *b, const char *key, const char *str, long long num)
+put_field(struct line *l, const char *key, const char *str, long long num)
 {
 	if (fmt_kind == LOG_FORMAT_JSON) {
-		buf_puts(b, ",\"");
-		put_escaped(b, key);
-		buf_puts(b, "\":");
+		put(l, ",\"", 2);
+		put_escaped(l, key);
+		put(l, "\":", 2);
 		if (str != NULL) {
-			buf_putc(b, '"');
-			put_escaped(b, str);
-			buf_putc(b, '"');
+			put(l, "\"", 1);
+			put_escaped(l, str);
+			put(l, "\"", 1);
 		} else {
-			buf_printf(b, "%lld", num);
+			put_num(l, num);
 		}
 		return;
 	}
-	buf_putc(b, ' ');
-	buf_puts(b, key);
-	buf_putc(b, '=');
+	put(l, " ", 1);
+	puts_(l, key);
+	put(l, "=", 1);
 	if (str != NULL)
-		put_text_value(b, str);
+		put_text_value(l, str);
 	else
-		buf_printf(b, "%lld", num);
+		put_num(l, num);
 }
 
-/*
- * Buffered output. Lines at info and debug (the access log) are appended to
- * one process-wide buffer and written in large chunks: by the line that
- * fills it, by the flusher thread every LOG_FLUSH_MS, and by log_flush().
- * Warnings and errors flush the buffer and go out at once, in order.
- * Without log_start_flusher() every line is written immediately.
- */
-#define LOG_BUFFER_BYTES (64 * 1024)
-#define LOG_FLUSH_MS     200
+/* "2026-11-26T15:38:30.827Z", the date part formatted once per second and thread. */
+static void
+put_timestamp(struct line *l)
+{
+	static _Thread_local time_t cached_sec = -1;
+	static _Thread_local char cached[24];
+	struct timespec now;
+	char ms[5];
+	int v;
 
-static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t out_cond = PTHREAD_COND_INITIALIZER;
-static char out_buf[LOG_BUFFER_BYTES];
-static size_t out_len;
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (now.tv_sec != cached_sec) {
+		struct tm tm;
+
+		gmtime_r(&now.tv_sec, &tm);
+		strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
+		cached_sec = now.tv_sec;
+	}
+	v = (int)(now.tv_nsec / 1000000);
+	ms[0] = '.';
+	ms[1] = (char)('0' + v / 100);
+	ms[2] = (char)('0' + v / 10 % 10);
+	ms[3] = (char)('0' + v % 10);
+	ms[4] = 'Z';
+	puts_(l, cached);
+	put(l, ms, 5);
+}
+
+/* ---- output ---- */
+
+struct tbuf {
+	pthread_mutex_t lock;
+	char data[LOG_THREAD_BYTES];
+	size_t len;
+	struct tbuf *next;
+	bool is_dead; /* its thread exited: the flusher frees it */
+};
+
+static pthread_mutex_t list_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t list_cond = PTHREAD_COND_INITIALIZER;
+static struct tbuf *tbufs;
 static bool is_buffered;
 static bool is_stopping;
 static pthread_t flusher;
+static pthread_key_t tbuf_key;
+static pthread_once_t tbuf_once = PTHREAD_ONCE_INIT;
 
 static void
 write_all(const char *p, size_t n)
@@ -142,28 +234,94 @@ write_all(const char *p, size_t n)
 	}
 }
 
-/* Caller holds out_lock. */
+/* Caller holds t->lock. */
 static void
-flush_locked(void)
+tbuf_flush(struct tbuf *t)
 {
-	write_all(out_buf, out_len);
-	out_len = 0;
+	write_all(t->data, t->len);
+	t->len = 0;
+}
+
+static void
+tbuf_thread_exit(void *arg)
+{
+	struct tbuf *t = arg;
+
+	pthread_mutex_lock(&t->lock);
+	tbuf_flush(t);
+	t->is_dead = true;
+	pthread_mutex_unlock(&t->lock);
+}
+
+static void
+tbuf_key_create(void)
+{
+	pthread_key_create(&tbuf_key, tbuf_thread_exit);
+}
+
+static struct tbuf *
+tbuf_mine(void)
+{
+	struct tbuf *t;
+
+	pthread_once(&tbuf_once, tbuf_key_create);
+	t = pthread_getspecific(tbuf_key);
+	if (t != NULL)
+		return t;
+	t = xcalloc(1, sizeof *t);
+	pthread_mutex_init(&t->lock, NULL);
+	pthread_mutex_lock(&list_lock);
+	t->next = tbufs;
+	tbufs = t;
+	pthread_mutex_unlock(&list_lock);
+	pthread_setspecific(tbuf_key, t);
+	return t;
+}
+
+/* Writes out every thread's buffer; frees those of exited threads. Caller holds list_lock. */
+static void
+flush_all_locked(void)
+{
+	struct tbuf **pp = &tbufs;
+
+	while (*pp != NULL) {
+		struct tbuf *t = *pp;
+		bool is_dead;
+
+		pthread_mutex_lock(&t->lock);
+		tbuf_flush(t);
+		is_dead = t->is_dead;
+		pthread_mutex_unlock(&t->lock);
+		if (is_dead) {
+			*pp = t->next;
+			pthread_mutex_destroy(&t->lock);
+			free(t);
+		} else {
+			pp = &t->next;
+		}
+	}
 }
 
 static void
 emit(enum log_level level, const char *line, size_t n)
 {
-	pthread_mutex_lock(&out_lock);
-	if (!is_buffered || level >= LOG_WARN || n > sizeof out_buf) {
-		flush_locked();
+	struct tbuf *t;
+
+	if (!__atomic_load_n(&is_buffered, __ATOMIC_ACQUIRE) || level >= LOG_WARN) {
+		/* Order: what was buffered before this line goes out first. */
+		pthread_mutex_lock(&list_lock);
+		flush_all_locked();
 		write_all(line, n);
-	} else {
-		if (out_len + n > sizeof out_buf)
-			flush_locked();
-		memcpy(out_buf + out_len, line, n);
-		out_len += n;
+		pthread_mutex_unlock(&list_lock);
+		return;
 	}
-	pthread_mutex_unlock(&out_lock);
+	t = tbuf_mine();
+	pthread_mutex_lock(&t->lock);
+	if (t->len + n > sizeof t->data)
+		tbuf_flush(t);
+	memcpy(t->data + t->len, line, n);
+	t->len += n;
+	pthread_mutex_unlock(&t->lock);
 }
 
 static void *
@@ -172,7 +330,7 @@ flusher_main(void *arg)
 	struct timespec ts;
 
 	(void)arg;
-	pthread_mutex_lock(&out_lock);
+	pthread_mutex_lock(&list_lock);
 	while (!is_stopping) {
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += LOG_FLUSH_MS * 1000000L;
@@ -180,10 +338,10 @@ flusher_main(void *arg)
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000L;
 		}
-		pthread_cond_timedwait(&out_cond, &out_lock, &ts);
-		flush_locked();
+		pthread_cond_timedwait(&list_cond, &list_lock, &ts);
+		flush_all_locked();
 	}
-	pthread_mutex_unlock(&out_lock);
+	pthread_mutex_unlock(&list_lock);
 	return NULL;
 }
 
@@ -200,79 +358,67 @@ log_start_flusher(void)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0)
 		return false;
-	pthread_mutex_lock(&out_lock);
-	is_buffered = true;
-	pthread_mutex_unlock(&out_lock);
+	__atomic_store_n(&is_buffered, true, __ATOMIC_RELEASE);
 	return true;
 }
 
 void
 log_flush(void)
 {
-	bool was_buffered;
+	bool was_buffered = __atomic_exchange_n(&is_buffered, false, __ATOMIC_ACQ_REL);
 
-	pthread_mutex_lock(&out_lock);
-	flush_locked();
-	was_buffered = is_buffered;
-	is_buffered = false;
+	pthread_mutex_lock(&list_lock);
 	is_stopping = true;
-	pthread_cond_signal(&out_cond);
-	pthread_mutex_unlock(&out_lock);
+	pthread_cond_signal(&list_cond);
+	flush_all_locked();
+	pthread_mutex_unlock(&list_lock);
 	if (was_buffered)
 		pthread_join(flusher, NULL);
-	pthread_mutex_lock(&out_lock);
+	pthread_mutex_lock(&list_lock);
+	flush_all_locked();
 	is_stopping = false;
-	pthread_mutex_unlock(&out_lock);
-}
-
-/* "2026-11-26T15:38:30.827Z", formatting the date part once per second and thread. */
-static void
-timestamp(char out[32])
-{
-	static _Thread_local time_t cached_sec = -1;
-	static _Thread_local char cached[24];
-	struct timespec now;
-
-	clock_gettime(CLOCK_REALTIME, &now);
-	if (now.tv_sec != cached_sec) {
-		struct tm tm;
-
-		gmtime_r(&now.tv_sec, &tm);
-		strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
-		cached_sec = now.tv_sec;
-	}
-	snprintf(out, 32, "%.19s.%03dZ", cached, (int)(now.tv_nsec / 1000000));
+	pthread_mutex_unlock(&list_lock);
 }
 
 void
 log_event(enum log_level level, const char *req_id, const char *func, const char *msg,
           const struct log_field *fields, size_t nfields)
 {
-	struct buf b = {0};
-	char ts[32];
+	struct line l;
 	size_t i;
 
 	if (!log_enabled(level))
 		return;
-	timestamp(ts);
+	l.len = 0;
 	if (fmt_kind == LOG_FORMAT_JSON) {
-		buf_printf(&b, "{\"time\":\"%s\",\"level\":\"%s\"", ts, log_level_str(level));
+		puts_(&l, "{\"time\":\"");
+		put_timestamp(&l);
+		puts_(&l, "\",\"level\":\"");
+		puts_(&l, log_level_str(level));
+		put(&l, "\"", 1);
 	} else {
-		buf_printf(&b, "time=%s level=%s", ts, log_level_str(level));
+		puts_(&l, "time=");
+		put_timestamp(&l);
+		puts_(&l, " level=");
+		puts_(&l, log_level_str(level));
 	}
 	if (req_id != NULL)
-		put_field(&b, "req", req_id, 0);
+		put_field(&l, "req", req_id, 0);
 	if (func != NULL)
-		put_field(&b, "fn", func, 0);
-	put_field(&b, "msg", msg != NULL ? msg : "", 0);
+		put_field(&l, "fn", func, 0);
+	put_field(&l, "msg", msg != NULL ? msg : "", 0);
 	for (i = 0; i < nfields; i++)
-		put_field(&b, fields[i].key, fields[i].str, fields[i].num);
-	if (fmt_kind == LOG_FORMAT_JSON)
-		buf_putc(&b, '}');
-	buf_putc(&b, '\n');
-	/* Lines stay whole across threads: each is appended or written under one lock. */
-	emit(level, b.data, b.len);
-	buf_free(&b);
+		put_field(&l, fields[i].key, fields[i].str, fields[i].num);
+	/* A cut line may end inside a JSON string: close it so the line parses. */
+	if (fmt_kind == LOG_FORMAT_JSON) {
+		if (l.len == LOG_LINE_BYTES - 2) {
+			l.len -= 2;
+			put(&l, "\"", 1);
+		}
+		l.data[l.len++] = '}';
+	}
+	l.data[l.len++] = '\n';
+	emit(level, l.data, l.len);
 }
 
 void

@@ -54,6 +54,7 @@ struct http_server {
 	struct listener adm;
 	bool has_admin;
 	atomic_int in_flight; /* requests begun and not yet completed */
+	char cache_public[48]; /* "public, max-age=<http.cache_max_age>", built once */
 };
 
 enum write_state {
@@ -178,6 +179,8 @@ http_bind(const struct config *cfg, struct http_server **out, struct err *err)
 	enum status st;
 
 	srv->cfg = cfg;
+	snprintf(srv->cache_public, sizeof srv->cache_public, "public, max-age=%lld",
+	         (long long)cfg->http_cache_max_age_secs);
 	srv->pub.fd = srv->adm.fd = -1;
 	srv->pub.srv = srv->adm.srv = srv;
 	srv->adm.is_admin = true;
@@ -256,8 +259,16 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	c->raw_uri = arena_strdup(arena, uri != NULL ? uri : "/");
 	c->start_ms = clock_mono_ms();
 	c->status = 0;
-	snprintf(c->req.id, sizeof c->req.id, "%08x%08x", request_id_prefix,
-	         (unsigned)(n & 0xffffffffu));
+	/* 16 hex digits: a per-process random prefix and a counter (no printf on the hot path). */
+	{
+		static const char hex[] = "0123456789abcdef";
+		uint64_t id = (uint64_t)request_id_prefix << 32 | (n & 0xffffffffu);
+		int k;
+
+		for (k = 15; k >= 0; k--, id >>= 4)
+			c->req.id[k] = hex[id & 15];
+		c->req.id[16] = '\0';
+	}
 	c->req.is_admin = l->is_admin;
 	return c;
 }
@@ -399,7 +410,9 @@ queue(struct ctx *c, struct MHD_Connection *conn, const struct response *res)
 		return;
 	if (res->content_type != NULL)
 		MHD_add_response_header(r, "Content-Type", res->content_type);
-	if (res->cache_max_age_secs >= 0) {
+	if (res->cache_max_age_secs == cfg->http_cache_max_age_secs) {
+		MHD_add_response_header(r, "Cache-Control", c->l->srv->cache_public);
+	} else if (res->cache_max_age_secs >= 0) {
 		snprintf(cache, sizeof cache, "public, max-age=%lld",
 		         (long long)res->cache_max_age_secs);
 		MHD_add_response_header(r, "Cache-Control", cache);
@@ -412,7 +425,6 @@ queue(struct ctx *c, struct MHD_Connection *conn, const struct response *res)
 	MHD_add_response_header(r, "X-Frame-Options", "DENY");
 	for (i = 0; i < res->nheaders; i++)
 		MHD_add_response_header(r, res->headers[i].name, res->headers[i].value);
-	(void)cfg;
 	if (MHD_queue_response(conn, (unsigned)res->status, r) != MHD_YES) {
 		MHD_destroy_response(r);
 		return;
