@@ -53,7 +53,7 @@ struct http_server {
 	struct listener pub;
 	struct listener adm;
 	bool has_admin;
-	atomic_int in_flight; /* requests begun and not yet completed */
+	atomic_int in_flight;  /* requests begun and not yet completed */
 	char cache_public[48]; /* "public, max-age=<http.cache_max_age>", built once */
 };
 
