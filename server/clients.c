@@ -192,6 +192,99 @@ render(const struct app *app, const struct store_client *row, const json_t *doc,
 	return out;
 }
 
+/*
+ * Operator-only members left at their defaults are not stored: the admin
+ * view adds the defaults back, and a stored document without them lets the
+ * registrant view be produced without parsing it (render_registrant_text).
+ */
+static void
+drop_admin_defaults(json_t *doc)
+{
+	size_t i;
+
+	for (i = 0; i < NADMIN_ONLY; i++) {
+		json_t *v = json_object_get(doc, admin_only[i]);
+		json_t *d;
+
+		if (v == NULL)
+			continue;
+		d = admin_default(admin_only[i]);
+		if (d == NULL ? json_is_null(v) || json_string_length(v) == 0 : json_equal(v, d))
+			json_object_del(doc, admin_only[i]);
+		json_decref(d);
+	}
+}
+
+/* True when s needs no JSON escaping. */
+static bool
+is_plain(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s == '"' || *s == '\\' || (unsigned char)*s < 0x20)
+			return false;
+	return true;
+}
+
+/*
+ * The registrant view straight from the stored text: the document plus the
+ * row's members, spliced before its closing brace. NULL when the document
+ * holds an operator-only member (then the JSON path renders it).
+ */
+static const char *
+render_registrant_text(const struct app *app, const struct store_client *row, struct arena *arena)
+{
+	const char *doc = row->metadata;
+	size_t n = strlen(doc), i;
+	char pattern[80];
+
+	if (n < 2 || doc[0] != '{' || doc[n - 1] != '}' || !is_plain(row->id))
+		return NULL;
+	for (i = 0; i < NADMIN_ONLY; i++) {
+		snprintf(pattern, sizeof pattern, "\"%s\":", admin_only[i]);
+		if (strstr(doc, pattern) != NULL)
+			return NULL;
+	}
+	return arena_printf(
+	        arena,
+	        "%.*s%s\"client_id\":\"%s\",\"client_id_issued_at\":%lld,"
+	        "\"client_secret_expires_at\":0,\"created_at\":\"%s\",\"updated_at\":\"%s\"%s%s%s}",
+	        (int)(n - 1), doc, n > 2 ? "," : "", row->id, (long long)row->created_at,
+	        rfc3339(arena, row->created_at), rfc3339(arena, row->updated_at),
+	        row->reg_token_hash != NULL ? ",\"registration_client_uri\":\"" : "",
+	        row->reg_token_hash != NULL ? clients_registration_uri(app, row->id, arena) : "",
+	        row->reg_token_hash != NULL ? "\"" : "");
+}
+
+const char *
+clients_registrant_view(const struct app *app, const struct store_client *row, struct arena *arena)
+{
+	const char *text = render_registrant_text(app, row, arena);
+	json_t *doc, *view;
+	char *dumped;
+
+	if (text != NULL)
+		return text;
+	doc = json_loads(row->metadata, 0, NULL);
+	if (doc == NULL)
+		return NULL;
+	view = render(app, row, doc, CLIENT_VIEW_REGISTRANT, arena);
+	json_decref(doc);
+	dumped = json_dumps(view, JSON_COMPACT);
+	json_decref(view);
+	text = dumped != NULL ? arena_strdup(arena, dumped) : NULL;
+	free(dumped);
+	return text;
+}
+
+/* Adds members (text such as "\"a\":1") before the closing brace of a JSON object text. */
+static const char *
+splice(struct arena *arena, const char *object, const char *members)
+{
+	size_t n = strlen(object);
+
+	return arena_printf(arena, "%.*s%s%s}", (int)(n - 1), object, n > 2 ? "," : "", members);
+}
+
 json_t *
 clients_render(const struct app *app, const struct client_record *r, enum client_view view,
                struct arena *arena)
@@ -330,6 +423,7 @@ clients_prepare_create(const struct app *app, enum client_policy policy, const j
 	if (st != ST_OK)
 		goto out;
 
+	drop_admin_defaults(doc);
 	text = json_dumps(doc, JSON_COMPACT);
 	memset(change, 0, sizeof *change);
 	change->kind = CLIENT_CHANGE_INSERT;
@@ -339,20 +433,33 @@ clients_prepare_create(const struct app *app, enum client_policy policy, const j
 	change->row.metadata = arena_strdup(arena, text);
 	change->row.created_at = change->row.updated_at = now;
 
-	view = render(app, &change->row, doc,
-	              policy == CLIENT_POLICY_ADMIN ? CLIENT_VIEW_ADMIN : CLIENT_VIEW_REGISTRANT,
-	              arena);
-	/* RFC 7591 §3.2.1: the secret and the token are shown once, here. */
+	if (policy == CLIENT_POLICY_REGISTRANT) {
+		change->view = clients_registrant_view(app, &change->row, arena);
+	} else {
+		view = render(app, &change->row, doc, CLIENT_VIEW_ADMIN, arena);
+		change->view = to_arena(arena, view);
+	}
+	/* RFC 7591 §3.2.1: the secret and the token are shown once, here
+	 * (both are base64url: nothing to escape). */
 	if (secret != NULL)
-		json_object_set_new(view, "client_secret", json_string(secret));
-	json_object_set_new(view, "registration_access_token", json_string(token));
-	change->view = to_arena(arena, view);
+		change->view = splice(arena, change->view,
+		                      arena_printf(arena, "\"client_secret\":\"%s\"", secret));
+	change->view = splice(arena, change->view,
+	                      arena_printf(arena, "\"registration_access_token\":\"%s\"", token));
 	st = ST_OK;
 out:
 	free(text);
 	json_decref(doc);
 	json_decref(body);
 	return st;
+}
+
+enum status
+clients_load_row(const struct app *app, const char *id, struct arena *arena,
+                 struct client_record *out, struct err *err)
+{
+	memset(out, 0, sizeof *out);
+	return store_client_get(app->store, id, arena, &out->row, err);
 }
 
 enum status
@@ -508,6 +615,7 @@ clients_prepare_replace(const struct app *app, enum client_policy policy,
 		u.reg_token_hash = token_hash;
 		u.expect_reg_token_hash = current->row.reg_token_hash;
 	}
+	drop_admin_defaults(doc);
 	text = json_dumps(doc, JSON_COMPACT);
 	u.metadata = arena_strdup(arena, text);
 	u.updated_at = clock_now(&app->clock);

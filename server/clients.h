@@ -96,9 +96,21 @@ enum status clients_apply(struct store *s, void *arg, struct err *err);
 enum status clients_outcome(const struct client_change *c, enum status write_st,
                             struct client_problem *problem);
 
+/* Loads a client's row only (doc stays NULL). ST_NOT_FOUND when absent. */
+enum status clients_load_row(const struct app *app, const char *id, struct arena *arena,
+                             struct client_record *out, struct err *err);
+
 /* Loads a client. ST_NOT_FOUND when absent. */
 enum status clients_load(const struct app *app, const char *id, struct arena *arena,
                          struct client_record *out, struct err *err);
+
+/*
+ * The registrant view of a row as JSON text in the arena, without parsing
+ * the stored document when it holds no operator-only member (the common
+ * case). NULL when the stored document is corrupt.
+ */
+const char *clients_registrant_view(const struct app *app, const struct store_client *row,
+                                    struct arena *arena);
 
 /* Renders a loaded client (new reference); never includes a secret or token. */
 json_t *clients_render(const struct app *app, const struct client_record *r, enum client_view view,
