@@ -4,7 +4,8 @@
  *
  * API (store.h): store_open, store_close, store_path, store_ping; for the
  * other storage files (store_internal.h): store_conn_acquire/release,
- * store_stmt, store_stmt_done, store_stmt_run, store_tx_*, store_fail.
+ * store_stmt, store_stmt_done, store_stmt_run, store_tx_*, store_fail and
+ * the store_bind_* / store_column_* row helpers.
  * The group-commit writer is in writer.c; its fields of struct store are
  * set up and torn down here.
  *
@@ -42,11 +43,27 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/arena.h"
 #include "common/err.h"
 #include "common/xalloc.h"
 #include "storage/store_internal.h"
 
 #define STORE_BUSY_TIMEOUT_MS_DEFAULT 5000
+
+/*
+ * Column lists shared by a table's statements, in the order its *_from_row
+ * reads them (users.c, sessions.c, grants.c).
+ */
+#define STORE_USER_COLUMNS "id, username, password_hash, claims, created_at, updated_at"
+#define STORE_SESSION_COLUMNS                                                                      \
+	"id_hash, sid, user_id, auth_time, amr, acr, created_at, expires_at, ended_at"
+#define STORE_CONSENT_COLUMNS "user_id, client_id, scopes, granted_at, expires_at"
+#define STORE_CODE_COLUMNS                                                                         \
+	"code_hash, client_id, user_id, sid, redirect_uri, scope, nonce, code_challenge,"          \
+	" code_challenge_method, auth_time, acr, amr, claims, created_at, expires_at"
+#define STORE_TOKEN_COLUMNS                                                                        \
+	"token_hash, kind, grant_id, client_id, user_id, sid, scope, auth_time, acr, amr, claims," \
+	" created_at, expires_at, revoked_at"
 
 /* Indexed by enum store_stmt; every id has its SQL (checked in store_stmt). */
 static const char *const stmt_sql[STMT_COUNT] = {
@@ -89,6 +106,87 @@ static const char *const stmt_sql[STMT_COUNT] = {
                              " updated_at FROM clients WHERE (?1 IS NULL OR id > ?1)"
                              " ORDER BY id LIMIT ?2 + 1",
         [STMT_CLIENT_COUNT] = "SELECT count(*) FROM clients",
+        /* users.c; username compares with its column's COLLATE NOCASE */
+        [STMT_USER_INSERT] = "INSERT INTO users (" STORE_USER_COLUMNS ")"
+                             " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        [STMT_USER_GET] = "SELECT " STORE_USER_COLUMNS " FROM users WHERE id = ?1",
+        [STMT_USER_GET_BY_USERNAME] =
+                "SELECT " STORE_USER_COLUMNS " FROM users WHERE username = ?1",
+        /* NULL keeps a value. */
+        [STMT_USER_UPDATE] = "UPDATE users SET username = coalesce(?2, username),"
+                             " password_hash = coalesce(?3, password_hash),"
+                             " claims = coalesce(?4, claims), updated_at = ?5 WHERE id = ?1",
+        [STMT_USER_DELETE] = "DELETE FROM users WHERE id = ?1",
+        /* Keyset pagination as for clients. */
+        [STMT_USER_LIST] = "SELECT " STORE_USER_COLUMNS " FROM users"
+                           " WHERE (?1 IS NULL OR username > ?1) ORDER BY username LIMIT ?2 + 1",
+        [STMT_USER_COUNT] = "SELECT count(*) FROM users",
+        /* sessions.c; active: ended_at IS NULL AND expires_at > now */
+        [STMT_SESSION_INSERT] = "INSERT INTO sessions (" STORE_SESSION_COLUMNS ")"
+                                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        [STMT_SESSION_GET_ACTIVE] = "SELECT " STORE_SESSION_COLUMNS " FROM sessions"
+                                    " WHERE id_hash = ?1 AND ended_at IS NULL AND expires_at > ?2",
+        [STMT_SESSION_GET_BY_SID] = "SELECT " STORE_SESSION_COLUMNS " FROM sessions WHERE sid = ?1",
+        [STMT_SESSION_END] = "UPDATE sessions SET ended_at = ?2"
+                             " WHERE id_hash = ?1 AND ended_at IS NULL AND expires_at > ?2"
+                             " RETURNING " STORE_SESSION_COLUMNS,
+        [STMT_SESSION_END_USER] = "UPDATE sessions SET ended_at = ?2"
+                                  " WHERE user_id = ?1 AND ended_at IS NULL AND expires_at > ?2"
+                                  " RETURNING sid",
+        /* grants.c: consents */
+        [STMT_CONSENT_UPSERT] =
+                "INSERT INTO consents (" STORE_CONSENT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5)"
+                " ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = excluded.scopes,"
+                " granted_at = excluded.granted_at, expires_at = excluded.expires_at",
+        [STMT_CONSENT_GET] = "SELECT " STORE_CONSENT_COLUMNS " FROM consents"
+                             " WHERE user_id = ?1 AND client_id = ?2"
+                             " AND (expires_at IS NULL OR expires_at > ?3)",
+        [STMT_CONSENT_DELETE] = "DELETE FROM consents WHERE user_id = ?1 AND client_id = ?2",
+        /* grants.c: codes. Consumed by one statement (RFC 6749 §4.1.2). */
+        [STMT_CODE_INSERT] = "INSERT INTO auth_codes (" STORE_CODE_COLUMNS ") VALUES (?1, ?2, ?3,"
+                             " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        [STMT_CODE_CONSUME] = "DELETE FROM auth_codes WHERE code_hash = ?1 AND expires_at > ?2"
+                              " RETURNING " STORE_CODE_COLUMNS,
+        /* A hash seen again (only when a code was re-inserted) takes the new grant. */
+        [STMT_CODE_MARK_USED] =
+                "INSERT INTO used_codes (code_hash, grant_id, expires_at) VALUES (?1, ?2, ?3)"
+                " ON CONFLICT (code_hash) DO UPDATE SET grant_id = excluded.grant_id,"
+                " expires_at = excluded.expires_at",
+        [STMT_CODE_USED_GET] =
+                "SELECT grant_id FROM used_codes WHERE code_hash = ?1 AND expires_at > ?2",
+        /* grants.c: tokens; active: revoked_at IS NULL AND expires_at > now */
+        [STMT_TOKEN_INSERT] = "INSERT INTO tokens (" STORE_TOKEN_COLUMNS ") VALUES (?1, ?2, ?3,"
+                              " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        [STMT_TOKEN_GET_ACTIVE] = "SELECT " STORE_TOKEN_COLUMNS " FROM tokens WHERE token_hash = ?1"
+                                  " AND revoked_at IS NULL AND expires_at > ?2",
+        [STMT_TOKEN_REVOKE] =
+                "UPDATE tokens SET revoked_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL",
+        [STMT_TOKEN_REVOKE_GRANT] =
+                "UPDATE tokens SET revoked_at = ?2 WHERE grant_id = ?1 AND revoked_at IS NULL",
+        [STMT_TOKEN_REVOKE_SID] =
+                "UPDATE tokens SET revoked_at = ?2 WHERE sid = ?1 AND revoked_at IS NULL",
+        /* throttle.c */
+        [STMT_THROTTLE_GET] = "SELECT failures, window_start, locked_until, expires_at"
+                              " FROM login_attempts WHERE key = ?1",
+        [STMT_THROTTLE_PUT] =
+                "INSERT INTO login_attempts (key, failures, window_start, locked_until,"
+                " expires_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (key) DO UPDATE SET"
+                " failures = excluded.failures, window_start = excluded.window_start,"
+                " locked_until = excluded.locked_until, expires_at = excluded.expires_at",
+        [STMT_THROTTLE_CLEAR] = "DELETE FROM login_attempts WHERE key = ?1",
+        /* sweep.c: ?1 = now, ?2 = batch limit; each walks its expires_at index. */
+        [STMT_SWEEP_SESSIONS] = "DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions"
+                                " WHERE expires_at <= ?1 LIMIT ?2)",
+        [STMT_SWEEP_AUTH_CODES] = "DELETE FROM auth_codes WHERE rowid IN (SELECT rowid FROM"
+                                  " auth_codes WHERE expires_at <= ?1 LIMIT ?2)",
+        [STMT_SWEEP_USED_CODES] = "DELETE FROM used_codes WHERE rowid IN (SELECT rowid FROM"
+                                  " used_codes WHERE expires_at <= ?1 LIMIT ?2)",
+        [STMT_SWEEP_TOKENS] = "DELETE FROM tokens WHERE rowid IN (SELECT rowid FROM tokens"
+                              " WHERE expires_at <= ?1 LIMIT ?2)",
+        [STMT_SWEEP_CONSENTS] = "DELETE FROM consents WHERE rowid IN (SELECT rowid FROM consents"
+                                " WHERE expires_at <= ?1 LIMIT ?2)",
+        [STMT_SWEEP_LOGIN_ATTEMPTS] = "DELETE FROM login_attempts WHERE rowid IN (SELECT rowid"
+                                      " FROM login_attempts WHERE expires_at <= ?1 LIMIT ?2)",
 };
 
 enum status
@@ -568,6 +666,57 @@ store_stmt_run(struct conn *c, enum store_stmt id, struct err *err)
 out:
 	store_stmt_done(stmt);
 	return st;
+}
+
+int
+store_bind_text_or_null(sqlite3_stmt *stmt, int idx, const char *text)
+{
+	if (text == NULL)
+		return sqlite3_bind_null(stmt, idx);
+	return sqlite3_bind_text(stmt, idx, text, -1, SQLITE_STATIC);
+}
+
+int
+store_bind_hash(sqlite3_stmt *stmt, int idx, const unsigned char *hash)
+{
+	assert(hash != NULL);
+	return sqlite3_bind_blob(stmt, idx, hash, STORE_HASH_LEN, SQLITE_STATIC);
+}
+
+int
+store_bind_time_or_null(sqlite3_stmt *stmt, int idx, int64_t t)
+{
+	if (t == 0)
+		return sqlite3_bind_null(stmt, idx);
+	return sqlite3_bind_int64(stmt, idx, t);
+}
+
+const char *
+store_column_text_dup(sqlite3_stmt *stmt, int col, struct arena *arena)
+{
+	/* sqlite3_column_bytes after sqlite3_column_text: the documented order. */
+	const unsigned char *text = sqlite3_column_text(stmt, col);
+	size_t len = (size_t)sqlite3_column_bytes(stmt, col);
+
+	if (text == NULL)
+		return NULL;
+	return arena_strndup(arena, (const char *)text, len);
+}
+
+enum status
+store_column_hash_dup(sqlite3_stmt *stmt, int col, struct arena *arena, const unsigned char **out,
+                      struct err *err)
+{
+	/* The type first: it is undefined after a conversion. */
+	int type = sqlite3_column_type(stmt, col);
+	const void *hash = sqlite3_column_blob(stmt, col);
+	int len = sqlite3_column_bytes(stmt, col);
+
+	if (type != SQLITE_BLOB || len != STORE_HASH_LEN)
+		return ERR_SET(err, ST_IO, "%s: hash column is %d bytes, not %d",
+		               sqlite3_column_name(stmt, col), len, STORE_HASH_LEN);
+	*out = arena_memdup(arena, hash, STORE_HASH_LEN);
+	return ST_OK;
 }
 
 /* Runs "<verb> store_tx_<depth>" (a savepoint name cannot be a parameter). */

@@ -167,6 +167,299 @@ enum status store_client_list(struct store *s, const char *after_id, size_t limi
 /* Number of clients (for X-Total-Count). */
 enum status store_client_count(struct store *s, int64_t *count_out, struct err *err);
 
+/*
+ * Conventions of the sections below. Hashes (session ids, codes, tokens) are
+ * STORE_HASH_LEN bytes, computed by the caller (crypto/): storage never sees
+ * a cookie, code or token in the clear. In optional time fields 0 stands for
+ * NULL (none / never / not yet), so real times must be positive. Optional
+ * strings are NULL when absent. amr values are space-separated (RFC 8176
+ * method names), scopes space-separated; storage keeps both opaque.
+ */
+#define STORE_HASH_LEN 32
+
+/* ---- users (table users) ---- */
+
+/*
+ * An account of the built-in user store. username is unique without regard
+ * to ASCII case ("Alice" and "alice" are one user); lookups by username
+ * ignore ASCII case too, and the record keeps the spelling it was stored
+ * with. claims is a JSON object of the OIDC Core §5.1 standard claims as
+ * text (server/ owns its shape); storage keeps it opaque.
+ */
+struct store_user {
+	const char *id; /* opaque and stable (e.g. a UUIDv4 chosen by the caller) */
+	const char *username;
+	const char *password_hash; /* "$scrypt$..." (crypto/secret.h) */
+	const char *claims;        /* JSON object text */
+	int64_t created_at;
+	int64_t updated_at;
+};
+
+/* Inserts a user. ST_CONFLICT when the id or (ignoring ASCII case) the username exists. */
+enum status store_user_insert(struct store *s, const struct store_user *u, struct err *err);
+/* Looks a user up by id; strings in the arena. ST_NOT_FOUND when absent. */
+enum status store_user_get(struct store *s, const char *id, struct arena *arena,
+                           struct store_user *out, struct err *err);
+/* Looks a user up by username, ignoring ASCII case. ST_NOT_FOUND when absent. */
+enum status store_user_get_by_username(struct store *s, const char *username, struct arena *arena,
+                                       struct store_user *out, struct err *err);
+
+/* What store_user_update changes: each NULL field keeps the stored value. */
+struct store_user_update {
+	const char *username; /* ST_CONFLICT when another user has it */
+	const char *password_hash;
+	const char *claims;
+	int64_t updated_at; /* always set */
+};
+/* Updates one user in one statement. ST_NOT_FOUND when absent. */
+enum status store_user_update(struct store *s, const char *id, const struct store_user_update *u,
+                              struct err *err);
+/*
+ * Deletes a user and, through foreign keys, their sessions, consents,
+ * authorization codes and tokens. ST_NOT_FOUND when absent.
+ */
+enum status store_user_delete(struct store *s, const char *id, struct err *err);
+/*
+ * One page of users ordered by username (ignoring ASCII case), starting
+ * after after_username (NULL = from the start), at most limit rows
+ * (1..1000, else ST_INVALID); *more_out tells whether rows follow, and the
+ * last username of the page is the next after_username. Array and strings
+ * in the arena; *out is NULL when the page is empty.
+ */
+enum status store_user_list(struct store *s, const char *after_username, size_t limit,
+                            struct arena *arena, struct store_user **out, size_t *count_out,
+                            bool *more_out, struct err *err);
+/* Number of users (for X-Total-Count). */
+enum status store_user_count(struct store *s, int64_t *count_out, struct err *err);
+
+/* ---- login sessions (table sessions) ---- */
+
+/*
+ * A login session: the browser holds a random cookie value, the table its
+ * hash (id_hash: an HMAC of the cookie value). sid is the public session id
+ * put in ID tokens (OIDC Front/Back-Channel Logout) and used to revoke what
+ * the session produced. A session is active while ended_at is 0 and
+ * expires_at > now.
+ */
+struct store_session {
+	const unsigned char *id_hash; /* STORE_HASH_LEN bytes */
+	const char *sid;
+	const char *user_id;
+	int64_t auth_time;
+	const char *amr;
+	const char *acr;
+	int64_t created_at;
+	int64_t expires_at;
+	int64_t ended_at; /* 0 = not ended */
+};
+
+/*
+ * Inserts a session. ST_CONFLICT when id_hash or sid exists; ST_INVALID
+ * when the user does not exist.
+ */
+enum status store_session_insert(struct store *s, const struct store_session *sess,
+                                 struct err *err);
+/* The active session with this id_hash at now. ST_NOT_FOUND when absent, ended or expired. */
+enum status store_session_get_active(struct store *s, const unsigned char *id_hash, int64_t now,
+                                     struct arena *arena, struct store_session *out,
+                                     struct err *err);
+/* The session with this sid, whatever its state (the caller checks ended_at, expires_at). */
+enum status store_session_get_by_sid(struct store *s, const char *sid, struct arena *arena,
+                                     struct store_session *out, struct err *err);
+/*
+ * Ends the active session with this id_hash (ended_at = now) in one
+ * statement and returns it as it is now (out may be NULL, and arena with
+ * it). ST_NOT_FOUND when there is no active session with that hash.
+ */
+enum status store_session_end(struct store *s, const unsigned char *id_hash, int64_t now,
+                              struct arena *arena, struct store_session *out, struct err *err);
+/*
+ * Ends every active session of a user (ended_at = now) in one statement;
+ * *sids_out gets their sids (array and strings in the arena, NULL when
+ * none), for revoking their tokens. Either out-pointer may be NULL (arena
+ * too, when sids_out is).
+ */
+enum status store_session_end_user(struct store *s, const char *user_id, int64_t now,
+                                   struct arena *arena, const char ***sids_out, size_t *count_out,
+                                   struct err *err);
+
+/* ---- consents (table consents) ---- */
+
+/* The scopes a user granted a client; one row per (user, client). */
+struct store_consent {
+	const char *user_id;
+	const char *client_id;
+	const char *scopes; /* space-separated, sorted (the caller sorts and merges) */
+	int64_t granted_at;
+	int64_t expires_at; /* 0 = never */
+};
+
+/*
+ * Inserts or replaces the consent of (user_id, client_id) in one statement.
+ * ST_INVALID when the user or the client does not exist.
+ */
+enum status store_consent_upsert(struct store *s, const struct store_consent *c, struct err *err);
+/* The consent of (user_id, client_id) unless it expired at now. ST_NOT_FOUND otherwise. */
+enum status store_consent_get(struct store *s, const char *user_id, const char *client_id,
+                              int64_t now, struct arena *arena, struct store_consent *out,
+                              struct err *err);
+/* Forgets the consent of (user_id, client_id). ST_NOT_FOUND when there was none. */
+enum status store_consent_delete(struct store *s, const char *user_id, const char *client_id,
+                                 struct err *err);
+
+/* ---- authorization codes (tables auth_codes, used_codes) ---- */
+
+/* What an authorization code stands for (RFC 6749 §4.1.2, OIDC Core §3.1.2.5). */
+struct store_code {
+	const unsigned char *code_hash; /* STORE_HASH_LEN bytes */
+	const char *client_id;
+	const char *user_id;
+	const char *sid; /* the login session, or NULL */
+	const char *redirect_uri;
+	const char *scope;
+	const char *nonce;
+	const char *code_challenge;        /* RFC 7636, or NULL */
+	const char *code_challenge_method; /* "S256", or NULL */
+	int64_t auth_time;                 /* 0 = none */
+	const char *acr;
+	const char *amr;
+	const char *claims; /* the OIDC Core §5.5 claims request as JSON text, or NULL */
+	int64_t created_at;
+	int64_t expires_at;
+};
+
+/*
+ * Inserts a code. ST_CONFLICT when the hash exists; ST_INVALID when the
+ * client or the user does not exist.
+ */
+enum status store_code_insert(struct store *s, const struct store_code *code, struct err *err);
+/*
+ * Consumes a code: one DELETE ... RETURNING takes it when it has not
+ * expired at now, and in the same transaction used_codes remembers its hash
+ * with grant_id (the id the caller gives every token it issues from this
+ * code) until used_expires_at (at least the lifetime of those tokens).
+ * ST_NOT_FOUND when unknown, expired or already consumed: of concurrent
+ * consumers exactly one gets ST_OK (RFC 6749 §4.1.2: single use). Insert the
+ * tokens in the same store_write fn, so that a replay which finds the used
+ * code also finds the tokens to revoke.
+ */
+enum status store_code_consume(struct store *s, const unsigned char *code_hash, int64_t now,
+                               const char *grant_id, int64_t used_expires_at, struct arena *arena,
+                               struct store_code *out, struct err *err);
+/*
+ * For a code that was consumed already (a replay, RFC 6749 §4.1.2): the
+ * grant_id given to store_code_consume, in the arena, so the caller can
+ * revoke every token issued from the code. ST_NOT_FOUND when the code was
+ * never consumed or is remembered no longer at now.
+ */
+enum status store_code_used_grant(struct store *s, const unsigned char *code_hash, int64_t now,
+                                  struct arena *arena, const char **grant_id_out, struct err *err);
+
+/* ---- access and refresh tokens (table tokens) ---- */
+
+enum store_token_kind {
+	STORE_TOKEN_ACCESS,
+	STORE_TOKEN_REFRESH,
+};
+
+/*
+ * An issued token. grant_id is shared by every token of one authorization
+ * (one code and the refresh family it starts, or one client_credentials
+ * grant), so a grant is revoked as a whole. A token is active while
+ * revoked_at is 0 and expires_at > now.
+ */
+struct store_token {
+	const unsigned char *token_hash; /* STORE_HASH_LEN bytes */
+	enum store_token_kind kind;
+	const char *grant_id;
+	const char *client_id;
+	const char *user_id; /* NULL for client_credentials */
+	const char *sid;     /* the login session, or NULL */
+	const char *scope;
+	int64_t auth_time; /* 0 = none */
+	const char *acr;
+	const char *amr;
+	const char *claims; /* the claims request (JSON text, for /userinfo) or NULL */
+	int64_t created_at;
+	int64_t expires_at;
+	int64_t revoked_at; /* 0 = not revoked */
+};
+
+/*
+ * Inserts n >= 1 tokens (an access token and its optional refresh token)
+ * all or none, in one transaction. ST_CONFLICT when a hash exists;
+ * ST_INVALID when the client or the user does not exist.
+ */
+enum status store_token_insert(struct store *s, const struct store_token *tokens, size_t n,
+                               struct err *err);
+/* The active token with this hash at now. ST_NOT_FOUND when absent, revoked or expired. */
+enum status store_token_get_active(struct store *s, const unsigned char *token_hash, int64_t now,
+                                   struct arena *arena, struct store_token *out, struct err *err);
+/* Revokes one token (revoked_at = now). ST_NOT_FOUND when absent or revoked already. */
+enum status store_token_revoke(struct store *s, const unsigned char *token_hash, int64_t now,
+                               struct err *err);
+/*
+ * Revokes every token of a grant not revoked yet, in one statement;
+ * *count_out (may be NULL) gets how many. No such token is not an error.
+ */
+enum status store_token_revoke_grant(struct store *s, const char *grant_id, int64_t now,
+                                     int64_t *count_out, struct err *err);
+/* The same for every token issued in the login session sid. */
+enum status store_token_revoke_sid(struct store *s, const char *sid, int64_t now,
+                                   int64_t *count_out, struct err *err);
+
+/* ---- login throttling (table login_attempts) ---- */
+
+/*
+ * Failed logins per key ("user:<name>", "ip:<addr>"). Failures are counted
+ * from the first one of a window; past free_failures each further failure
+ * locks the key for base_lock_secs, doubling per failure up to
+ * max_lock_secs (e.g. 60, 5, 1, 900: five failures a minute, then 1 s,
+ * 2 s, 4 s, ...). The count starts over once window_secs have passed since
+ * both the window's start and the end of the last lock.
+ */
+struct store_throttle_policy {
+	int64_t window_secs;    /* >= 1 */
+	int64_t free_failures;  /* >= 0 */
+	int64_t base_lock_secs; /* >= 1 */
+	int64_t max_lock_secs;  /* >= base_lock_secs */
+};
+
+/* The state of a key; all 0 for a key without failures. Locked while locked_until > now. */
+struct store_throttle {
+	int64_t failures;
+	int64_t window_start;
+	int64_t locked_until;
+};
+
+/*
+ * Records one failure of key at now under policy, in one transaction, and
+ * returns the new state (out may be NULL). ST_INVALID for a policy outside
+ * the bounds above.
+ */
+enum status store_throttle_fail(struct store *s, const char *key, int64_t now,
+                                const struct store_throttle_policy *policy,
+                                struct store_throttle *out, struct err *err);
+/* The state of key at now: all 0 when it has none, or when its window and lock have passed. */
+enum status store_throttle_get(struct store *s, const char *key, int64_t now,
+                               struct store_throttle *out, struct err *err);
+/* Forgets key's failures (after a successful login). A key without failures is not an error. */
+enum status store_throttle_clear(struct store *s, const char *key, struct err *err);
+/* Pure: how long the failures-th failure of a window locks the key (0 up to free_failures). */
+int64_t store_throttle_lock_secs(const struct store_throttle_policy *policy, int64_t failures);
+
+/* ---- housekeeping ---- */
+
+/*
+ * Deletes expired rows, at most batch_limit (>= 1, else ST_INVALID) per
+ * table, in one transaction: sessions, authorization codes, used codes and
+ * tokens whose expires_at <= now (ended and revoked ones too, once
+ * expired), consents that expired, and throttle state whose window and
+ * lock have passed. *deleted_out gets the total; call again until it is 0.
+ */
+enum status store_sweep(struct store *s, int64_t now, int64_t batch_limit, int64_t *deleted_out,
+                        struct err *err);
+
 /* ---- durable writes, batched (group commit) ---- */
 
 /*

@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/arena.h"
 #include "common/err.h"
 #include "storage/store.h"
 
@@ -57,6 +58,44 @@ enum store_stmt {
 	STMT_CLIENT_DELETE,
 	STMT_CLIENT_LIST,
 	STMT_CLIENT_COUNT,
+	/* users.c */
+	STMT_USER_INSERT,
+	STMT_USER_GET,
+	STMT_USER_GET_BY_USERNAME,
+	STMT_USER_UPDATE,
+	STMT_USER_DELETE,
+	STMT_USER_LIST,
+	STMT_USER_COUNT,
+	/* sessions.c */
+	STMT_SESSION_INSERT,
+	STMT_SESSION_GET_ACTIVE,
+	STMT_SESSION_GET_BY_SID,
+	STMT_SESSION_END,
+	STMT_SESSION_END_USER,
+	/* grants.c */
+	STMT_CONSENT_UPSERT,
+	STMT_CONSENT_GET,
+	STMT_CONSENT_DELETE,
+	STMT_CODE_INSERT,
+	STMT_CODE_CONSUME,
+	STMT_CODE_MARK_USED,
+	STMT_CODE_USED_GET,
+	STMT_TOKEN_INSERT,
+	STMT_TOKEN_GET_ACTIVE,
+	STMT_TOKEN_REVOKE,
+	STMT_TOKEN_REVOKE_GRANT,
+	STMT_TOKEN_REVOKE_SID,
+	/* throttle.c */
+	STMT_THROTTLE_GET,
+	STMT_THROTTLE_PUT,
+	STMT_THROTTLE_CLEAR,
+	/* sweep.c: one per table, in the order store_sweep runs them */
+	STMT_SWEEP_SESSIONS,
+	STMT_SWEEP_AUTH_CODES,
+	STMT_SWEEP_USED_CODES,
+	STMT_SWEEP_TOKENS,
+	STMT_SWEEP_CONSENTS,
+	STMT_SWEEP_LOGIN_ATTEMPTS,
 
 	STMT_COUNT
 };
@@ -151,6 +190,26 @@ void store_tx_rollback(struct conn *c);
  */
 enum status store_fail(sqlite3 *db, struct err *err, const char *func, int line);
 #define STORE_FAIL(c, err) store_fail((c)->db, (err), __func__, __LINE__)
+
+/*
+ * Binding and reading helpers shared by the record files (store.c). The
+ * bind helpers return the sqlite3_bind_* code. Optional values follow
+ * store.h: a NULL string and a 0 time bind SQL NULL, and a NULL column
+ * reads back as NULL / 0 (sqlite3_column_int64 gives 0 for NULL).
+ */
+int store_bind_text_or_null(sqlite3_stmt *stmt, int idx, const char *text);
+/* Binds STORE_HASH_LEN bytes of hash (which must not be NULL). */
+int store_bind_hash(sqlite3_stmt *stmt, int idx, const unsigned char *hash);
+int store_bind_time_or_null(sqlite3_stmt *stmt, int idx, int64_t t);
+/* Copies text column col into the arena; NULL stays NULL. */
+const char *store_column_text_dup(sqlite3_stmt *stmt, int col, struct arena *arena);
+/*
+ * Copies hash column col (STORE_HASH_LEN bytes) into the arena. ST_IO when
+ * it is NULL or has another length (a database edited by hand: the schema
+ * checks the length).
+ */
+enum status store_column_hash_dup(sqlite3_stmt *stmt, int col, struct arena *arena,
+                                  const unsigned char **out, struct err *err);
 
 /* PRAGMA user_version on c (migrate.c). */
 enum status store_user_version(struct conn *c, int *version_out, struct err *err);
