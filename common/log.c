@@ -121,7 +121,10 @@ put_escaped(struct line *l, const char *s)
 		} else if (c == '\n') {
 			put(l, "\\n", 2);
 		} else {
-			memcpy(esc, "\\u00", 4);
+			esc[0] = '\\';
+			esc[1] = 'u';
+			esc[2] = '0';
+			esc[3] = '0';
 			esc[4] = hex[c >> 4];
 			esc[5] = hex[c & 15];
 			put(l, esc, 6);
@@ -421,16 +424,26 @@ log_event(enum log_level level, const char *req_id, const char *func, const char
 	emit(level, l.data, l.len);
 }
 
+static void log_vmsg(enum log_level level, const char *req_id, const char *func, const char *fmt,
+                     va_list ap) __attribute__((format(printf, 4, 0)));
+
+static void
+log_vmsg(enum log_level level, const char *req_id, const char *func, const char *fmt, va_list ap)
+{
+	char msg[1024];
+
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	log_event(level, req_id, func, msg, NULL, 0);
+}
+
 void
 log_msg(enum log_level level, const char *req_id, const char *func, const char *fmt, ...)
 {
-	char msg[1024];
 	va_list ap;
 
 	if (!log_enabled(level))
 		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	log_vmsg(level, req_id, func, fmt, ap);
 	va_end(ap);
-	log_event(level, req_id, func, msg, NULL, 0);
 }

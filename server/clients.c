@@ -92,20 +92,10 @@ clients_registration_uri(const struct app *app, const char *id, struct arena *ar
 	return arena_printf(arena, "%s/oauth2/register/%s", app->issuer, esc);
 }
 
-static enum status
-fetch_adapter(void *cls, const char *url, struct arena *arena, char **body, size_t *len,
-              struct err *err)
-{
-	const struct app *app = cls;
-	struct fetch_opts fo;
-
-	memset(&fo, 0, sizeof fo);
-	fo.ca_file = app->cfg->http_client_ca_file;
-	return fetch_https(&fo, url, arena, body, len, err);
-}
-
+/* fo (the caller's) carries http_client.ca_file to fetch_https_cb for sector_identifier_uri. */
 static void
-validate_opts(const struct app *app, enum client_policy policy, struct client_validate_opts *o)
+validate_opts(const struct app *app, enum client_policy policy, struct client_validate_opts *o,
+              struct fetch_opts *fo)
 {
 	const char *alg = jws_alg_name(keyring_signing_alg(app->keyring, clock_now(&app->clock)));
 
@@ -118,13 +108,17 @@ validate_opts(const struct app *app, enum client_policy policy, struct client_va
 	o->verify_algs = JWS_ALG_ALL;
 	o->signing_alg = alg != NULL ? alg : config_alg_name(app->cfg->keys_algorithm);
 	o->default_scope = DEFAULT_SCOPE;
-	o->fetch = fetch_adapter;
-	o->fetch_cls = (void *)(uintptr_t)app;
+	memset(fo, 0, sizeof *fo);
+	fo->ca_file = app->cfg->http_client_ca_file;
+	o->fetch = fetch_https_cb;
+	o->fetch_cls = fo;
 }
 
 static enum status
 problem_set(struct client_problem *p, enum oauth_error e, const char *description)
 {
+	if (p == NULL)
+		return ST_INVALID;
 	p->error = e;
 	snprintf(p->description, sizeof p->description, "%s", description);
 	return ST_INVALID;
@@ -358,6 +352,7 @@ clients_prepare_create(const struct app *app, enum client_policy policy, const j
                        struct client_problem *problem, struct err *err)
 {
 	struct client_validate_opts o;
+	struct fetch_opts fo;
 	json_t *body = NULL, *doc = NULL, *view = NULL;
 	const char *chosen_id = NULL, *chosen_secret = NULL;
 	char uuid[37], *secret = NULL, *secret_hash = NULL, *token = NULL, *text = NULL;
@@ -397,7 +392,7 @@ clients_prepare_create(const struct app *app, enum client_policy policy, const j
 		}
 		json_object_del(body, "client_id");
 	}
-	validate_opts(app, policy, &o);
+	validate_opts(app, policy, &o, &fo);
 	st = client_validate(&o, body, arena, &doc, problem, err);
 	if (st != ST_OK)
 		goto out;
@@ -518,6 +513,7 @@ clients_prepare_replace(const struct app *app, enum client_policy policy,
                         struct err *err)
 {
 	struct client_validate_opts o;
+	struct fetch_opts fo;
 	struct store_client_update u;
 	struct store_client row = current->row;
 	json_t *body = NULL, *doc = NULL, *admin_view = NULL, *view = NULL, *v;
@@ -579,7 +575,7 @@ clients_prepare_replace(const struct app *app, enum client_policy policy,
 	}
 	json_object_del(body, "client_secret");
 
-	validate_opts(app, policy, &o);
+	validate_opts(app, policy, &o, &fo);
 	st = client_validate(&o, body, arena, &doc, problem, err);
 	if (st != ST_OK)
 		goto out;
@@ -630,9 +626,10 @@ clients_prepare_replace(const struct app *app, enum client_policy policy,
 	view = render(app, &row, doc,
 	              policy == CLIENT_POLICY_ADMIN ? CLIENT_VIEW_ADMIN : CLIENT_VIEW_REGISTRANT,
 	              arena);
-	if (secret != NULL && secret_hash != NULL && policy == CLIENT_POLICY_ADMIN)
-		json_object_set_new(view, "client_secret", json_string(secret));
-	else if (secret != NULL && current->row.secret_hash == NULL)
+	/* A secret set by an admin, or generated because the client became
+	 * confidential, is shown once, here. */
+	if (secret != NULL && ((secret_hash != NULL && policy == CLIENT_POLICY_ADMIN) ||
+	                       current->row.secret_hash == NULL))
 		json_object_set_new(view, "client_secret", json_string(secret));
 	if (token != NULL)
 		json_object_set_new(view, "registration_access_token", json_string(token));
