@@ -11,9 +11,12 @@
  */
 #include "crypto/digest.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Reports an OpenSSL failure that leaves the process unable to hash, and aborts. */
 static void
@@ -23,31 +26,86 @@ die(const char *what)
 	abort();
 }
 
-void
-digest_sha256(const void *data, size_t n, unsigned char out[DIGEST_SHA256_BYTES])
+/*
+ * SHA-256 is fetched from the provider once, and every thread keeps one
+ * digest context: the hashes are on every token check's path, and an
+ * implicit fetch per call (EVP_Q_mac, EVP_sha256()) cost more than the
+ * hashing itself.
+ */
+static EVP_MD *sha256_md;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+static pthread_key_t ctx_key;
+
+static void
+ctx_free(void *ctx)
 {
+	EVP_MD_CTX_free(ctx);
+}
+
+static void
+md_init(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (sha256_md == NULL || pthread_key_create(&ctx_key, ctx_free) != 0)
+		die("EVP_MD_fetch(SHA256)");
+}
+
+static EVP_MD_CTX *
+thread_ctx(void)
+{
+	EVP_MD_CTX *ctx;
+
+	pthread_once(&md_once, md_init);
+	ctx = pthread_getspecific(ctx_key);
+	if (ctx == NULL) {
+		ctx = EVP_MD_CTX_new();
+		if (ctx == NULL || pthread_setspecific(ctx_key, ctx) != 0)
+			die("EVP_MD_CTX_new");
+	}
+	return ctx;
+}
+
+/* out = SHA-256(a || b) on the thread's context. */
+static void
+sha256_two(const void *a, size_t an, const void *b, size_t bn,
+           unsigned char out[DIGEST_SHA256_BYTES])
+{
+	EVP_MD_CTX *ctx = thread_ctx();
 	unsigned int len = 0;
 
-	if (EVP_Digest(data, n, out, &len, EVP_sha256(), NULL) != 1 || len != DIGEST_SHA256_BYTES)
+	if (EVP_DigestInit_ex2(ctx, sha256_md, NULL) != 1 || EVP_DigestUpdate(ctx, a, an) != 1 ||
+	    EVP_DigestUpdate(ctx, b, bn) != 1 || EVP_DigestFinal_ex(ctx, out, &len) != 1 ||
+	    len != DIGEST_SHA256_BYTES)
 		die("EVP_Digest(SHA-256)");
 }
 
 void
+digest_sha256(const void *data, size_t n, unsigned char out[DIGEST_SHA256_BYTES])
+{
+	sha256_two(data, n, "", 0, out);
+}
+
+/* RFC 2104 §2 with B = 64: H((K ^ opad) || H((K ^ ipad) || text)). */
+void
 digest_hmac_sha256(const void *key, size_t key_len, const void *data, size_t n,
                    unsigned char out[DIGEST_SHA256_BYTES])
 {
-	static const unsigned char empty[1];
-	size_t len = 0;
+	unsigned char k[64] = {0}, pad[64], inner[DIGEST_SHA256_BYTES];
+	size_t i;
 
-	/* EVP_MAC_init reads a NULL key as "keep the previous key": pass a real pointer. */
-	if (key == NULL || key_len == 0) {
-		key = empty;
-		key_len = 0;
-	}
-	if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, key_len, data, n, out,
-	              DIGEST_SHA256_BYTES, &len) == NULL ||
-	    len != DIGEST_SHA256_BYTES)
-		die("EVP_Q_mac(HMAC-SHA-256)");
+	if (key_len > sizeof k)
+		digest_sha256(key, key_len, k); /* RFC 2104 §2: long keys are hashed first */
+	else if (key_len > 0)
+		memcpy(k, key, key_len);
+	for (i = 0; i < sizeof pad; i++)
+		pad[i] = k[i] ^ 0x36;
+	sha256_two(pad, sizeof pad, data, n, inner);
+	for (i = 0; i < sizeof pad; i++)
+		pad[i] = k[i] ^ 0x5c;
+	sha256_two(pad, sizeof pad, inner, sizeof inner, out);
+	OPENSSL_cleanse(k, sizeof k);
+	OPENSSL_cleanse(pad, sizeof pad);
+	OPENSSL_cleanse(inner, sizeof inner);
 }
 
 void

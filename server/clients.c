@@ -238,15 +238,45 @@ render_registrant_text(const struct app *app, const struct store_client *row, st
 		if (strstr(doc, pattern) != NULL)
 			return NULL;
 	}
-	return arena_printf(
-	        arena,
-	        "%.*s%s\"client_id\":\"%s\",\"client_id_issued_at\":%lld,"
-	        "\"client_secret_expires_at\":0,\"created_at\":\"%s\",\"updated_at\":\"%s\"%s%s%s}",
-	        (int)(n - 1), doc, n > 2 ? "," : "", row->id, (long long)row->created_at,
-	        rfc3339(arena, row->created_at), rfc3339(arena, row->updated_at),
-	        row->reg_token_hash != NULL ? ",\"registration_client_uri\":\"" : "",
-	        row->reg_token_hash != NULL ? clients_registration_uri(app, row->id, arena) : "",
-	        row->reg_token_hash != NULL ? "\"" : "");
+	{
+		char num[24];
+		const char *parts[] = {
+		        ",\"client_id\":\"",
+		        row->id,
+		        "\",\"client_id_issued_at\":",
+		        num,
+		        ",\"client_secret_expires_at\":0,\"created_at\":\"",
+		        rfc3339(arena, row->created_at),
+		        "\",\"updated_at\":\"",
+		        rfc3339(arena, row->updated_at),
+		        "\"",
+		        row->reg_token_hash != NULL ? ",\"registration_client_uri\":\"" : "",
+		        row->reg_token_hash != NULL ? clients_registration_uri(app, row->id, arena)
+		                                    : "",
+		        row->reg_token_hash != NULL ? "\"" : "",
+		        "}",
+		};
+		size_t len = n - 1, k, off;
+		char *out;
+
+		snprintf(num, sizeof num, "%lld", (long long)row->created_at);
+		/* An empty stored object has no member to follow: drop the comma. */
+		if (n == 2)
+			parts[0] = "\"client_id\":\"";
+		for (k = 0; k < sizeof parts / sizeof parts[0]; k++)
+			len += strlen(parts[k]);
+		out = arena_alloc(arena, len + 1);
+		memcpy(out, doc, n - 1);
+		off = n - 1;
+		for (k = 0; k < sizeof parts / sizeof parts[0]; k++) {
+			size_t pl = strlen(parts[k]);
+
+			memcpy(out + off, parts[k], pl);
+			off += pl;
+		}
+		out[off] = '\0';
+		return out;
+	}
 }
 
 const char *
