@@ -177,6 +177,10 @@ static const struct key keys[] = {
 	 .def = "60s", .min = 1, .max = DAYS_3650},
 	{"http.cache_max_age",        KIND_DURATION,   FIELD(http_cache_max_age_secs),
 	 .def = "5m", .min = 0, .max = DAYS_3650},
+	{"sweep.interval",            KIND_DURATION,   FIELD(sweep_interval_secs),
+	 .def = "60s", .min = 1, .max = DAYS_3650},
+	{"sweep.batch",               KIND_UINT,       FIELD(sweep_batch),
+	 .def = "500", .min = 1, .max = 100000},
 };
 /* clang-format on */
 

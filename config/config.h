@@ -97,6 +97,9 @@ struct config {
 	int64_t keys_refresh_interval_secs;   /* 60s: how often the server re-reads keys */
 
 	int64_t http_cache_max_age_secs; /* 5m; must be < keys.publish_before_use */
+
+	int64_t sweep_interval_secs; /* 60s: how often expired rows are deleted */
+	int64_t sweep_batch;         /* 500: rows per table per sweep transaction */
 };
 
 /*

@@ -62,23 +62,80 @@ refresh(struct app *app, struct store *store, int64_t *generation)
 		LOG_INFO("published keys changed: discovery and JWKS rebuilt");
 }
 
-/* Waits for SIGTERM/SIGINT, refreshing keys on every interval. */
+struct sweep_round {
+	int64_t now;
+	int64_t batch;
+	int64_t deleted;
+};
+
+static enum status
+sweep_once(struct store *s, void *arg, struct err *err)
+{
+	struct sweep_round *r = arg;
+
+	return store_sweep(s, r->now, r->batch, &r->deleted, err);
+}
+
+/*
+ * Deletes expired codes, tokens, sessions, consents and throttle state in
+ * small batches, each its own write through the writer, so request writes
+ * interleave (Hydra's tables grow without bound: its users' top complaint).
+ */
+static void
+sweep(struct app *app)
+{
+	struct sweep_round r = {clock_now(&app->clock), app->cfg->sweep_batch, 0};
+	struct err err;
+	int64_t total = 0;
+	int rounds;
+
+	for (rounds = 0; rounds < 10000; rounds++) {
+		if (store_write_sync(app->store, sweep_once, &r, &err) != ST_OK) {
+			log_msg(LOG_ERROR, NULL, err.func, "sweep failed: %s", err.msg);
+			return;
+		}
+		total += r.deleted;
+		if (r.deleted == 0)
+			break;
+	}
+	if (total > 0)
+		LOG_INFO("sweeper deleted %lld expired rows", (long long)total);
+}
+
+/*
+ * Waits for SIGTERM/SIGINT; meanwhile refreshes keys every
+ * keys.refresh_interval and sweeps expired rows every sweep.interval.
+ */
 static void
 wait_for_signal(struct app *app, struct store *store, const sigset_t *set, int64_t *generation)
 {
+	double now = clock_mono_ms();
+	double next_refresh = now + (double)app->cfg->keys_refresh_interval_secs * 1000.0;
+	double next_sweep = now + (double)app->cfg->sweep_interval_secs * 1000.0;
 	struct timespec ts;
 	int sig;
 
-	ts.tv_sec = (time_t)app->cfg->keys_refresh_interval_secs;
-	ts.tv_nsec = 0;
 	for (;;) {
+		double wait_ms = (next_refresh < next_sweep ? next_refresh : next_sweep) - now;
+
+		if (wait_ms < 1)
+			wait_ms = 1;
+		ts.tv_sec = (time_t)(wait_ms / 1000.0);
+		ts.tv_nsec = (long)((wait_ms - (double)ts.tv_sec * 1000.0) * 1e6);
 		sig = sigtimedwait(set, NULL, &ts);
 		if (sig == SIGTERM || sig == SIGINT) {
 			LOG_INFO("received %s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 			return;
 		}
-		if (sig < 0)
+		now = clock_mono_ms();
+		if (now >= next_refresh) {
 			refresh(app, store, generation);
+			next_refresh = now + (double)app->cfg->keys_refresh_interval_secs * 1000.0;
+		}
+		if (now >= next_sweep) {
+			sweep(app);
+			next_sweep = now + (double)app->cfg->sweep_interval_secs * 1000.0;
+		}
 	}
 }
 
