@@ -32,39 +32,8 @@
 #include "storage/store.h"
 #include "storage/store_internal.h"
 
-#define STORE_CLIENT_TOKEN_HASH_LEN 32
+#define STORE_CLIENT_TOKEN_HASH_LEN STORE_HASH_LEN /* HMAC-SHA-256 */
 #define STORE_CLIENT_LIST_MAX       1000
-
-/* Binds a hash of STORE_CLIENT_TOKEN_HASH_LEN bytes, or NULL when hash is NULL. */
-static int
-bind_token_hash(sqlite3_stmt *stmt, int idx, const unsigned char *hash)
-{
-	if (hash == NULL)
-		return sqlite3_bind_null(stmt, idx);
-	return sqlite3_bind_blob(stmt, idx, hash, STORE_CLIENT_TOKEN_HASH_LEN, SQLITE_STATIC);
-}
-
-/* Binds text, or NULL when text is NULL. */
-static int
-bind_text_or_null(sqlite3_stmt *stmt, int idx, const char *text)
-{
-	if (text == NULL)
-		return sqlite3_bind_null(stmt, idx);
-	return sqlite3_bind_text(stmt, idx, text, -1, SQLITE_STATIC);
-}
-
-/* Copies text column col into the arena; NULL stays NULL. */
-static const char *
-column_text_dup(sqlite3_stmt *stmt, int col, struct arena *arena)
-{
-	/* sqlite3_column_bytes after sqlite3_column_text: the documented order. */
-	const unsigned char *text = sqlite3_column_text(stmt, col);
-	size_t len = (size_t)sqlite3_column_bytes(stmt, col);
-
-	if (text == NULL)
-		return NULL;
-	return arena_strndup(arena, (const char *)text, len);
-}
 
 /*
  * Copies the current row (columns id, secret_hash, reg_token_hash, metadata,
@@ -85,11 +54,11 @@ client_from_row(sqlite3_stmt *stmt, struct arena *arena, struct store_client *ou
 		               (const char *)sqlite3_column_text(stmt, 0), token_len,
 		               STORE_CLIENT_TOKEN_HASH_LEN);
 	/* id and metadata are NOT NULL columns of a STRICT table. */
-	out->id = column_text_dup(stmt, 0, arena);
-	out->secret_hash = column_text_dup(stmt, 1, arena);
+	out->id = store_column_text_dup(stmt, 0, arena);
+	out->secret_hash = store_column_text_dup(stmt, 1, arena);
 	out->reg_token_hash =
 	        has_token ? arena_memdup(arena, token, STORE_CLIENT_TOKEN_HASH_LEN) : NULL;
-	out->metadata = column_text_dup(stmt, 3, arena);
+	out->metadata = store_column_text_dup(stmt, 3, arena);
 	out->created_at = sqlite3_column_int64(stmt, 4);
 	out->updated_at = sqlite3_column_int64(stmt, 5);
 	return ST_OK;
@@ -111,8 +80,8 @@ store_client_insert(struct store *s, const struct store_client *c, struct err *e
 	if (st != ST_OK)
 		goto out;
 	if (sqlite3_bind_text(stmt, 1, c->id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    bind_text_or_null(stmt, 2, c->secret_hash) != SQLITE_OK ||
-	    bind_token_hash(stmt, 3, c->reg_token_hash) != SQLITE_OK ||
+	    store_bind_text_or_null(stmt, 2, c->secret_hash) != SQLITE_OK ||
+	    store_bind_hash_or_null(stmt, 3, c->reg_token_hash) != SQLITE_OK ||
 	    sqlite3_bind_text(stmt, 4, c->metadata, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_int64(stmt, 5, c->created_at) != SQLITE_OK ||
 	    sqlite3_bind_int64(stmt, 6, c->updated_at) != SQLITE_OK) {
@@ -187,11 +156,11 @@ store_client_update(struct store *s, const char *id, const struct store_client_u
 	if (sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_text(stmt, 2, u->metadata, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_int64(stmt, 3, u->updated_at) != SQLITE_OK ||
-	    bind_text_or_null(stmt, 4, u->secret_hash) != SQLITE_OK ||
+	    store_bind_text_or_null(stmt, 4, u->secret_hash) != SQLITE_OK ||
 	    sqlite3_bind_int(stmt, 5, u->clear_secret) != SQLITE_OK ||
-	    bind_token_hash(stmt, 6, u->reg_token_hash) != SQLITE_OK ||
+	    store_bind_hash_or_null(stmt, 6, u->reg_token_hash) != SQLITE_OK ||
 	    sqlite3_bind_int(stmt, 7, u->clear_reg_token) != SQLITE_OK ||
-	    bind_token_hash(stmt, 8, u->expect_reg_token_hash) != SQLITE_OK) {
+	    store_bind_hash_or_null(stmt, 8, u->expect_reg_token_hash) != SQLITE_OK) {
 		st = STORE_FAIL(conn, err);
 		goto out;
 	}
@@ -228,7 +197,7 @@ store_client_delete(struct store *s, const char *id, const unsigned char *expect
 	if (st != ST_OK)
 		goto out;
 	if (sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    bind_token_hash(stmt, 2, expect_reg_token_hash) != SQLITE_OK) {
+	    store_bind_hash_or_null(stmt, 2, expect_reg_token_hash) != SQLITE_OK) {
 		st = STORE_FAIL(conn, err);
 		goto out;
 	}
@@ -270,7 +239,7 @@ store_client_list(struct store *s, const char *after_id, size_t limit, struct ar
 	st = store_stmt(conn, STMT_CLIENT_LIST, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (bind_text_or_null(stmt, 1, after_id) != SQLITE_OK ||
+	if (store_bind_text_or_null(stmt, 1, after_id) != SQLITE_OK ||
 	    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)limit) != SQLITE_OK) {
 		st = STORE_FAIL(conn, err);
 		goto out;

@@ -64,25 +64,19 @@ out:
 static void
 key_from_row(sqlite3_stmt *stmt, struct arena *arena, struct store_key *key)
 {
-	/* sqlite3_column_bytes after the text/blob call: that is the
-	 * conversion order the SQLite documentation prescribes. */
-	const unsigned char *kid = sqlite3_column_text(stmt, 0);
-	size_t kid_len = (size_t)sqlite3_column_bytes(stmt, 0);
-	const unsigned char *alg = sqlite3_column_text(stmt, 1);
-	size_t alg_len = (size_t)sqlite3_column_bytes(stmt, 1);
+	/* sqlite3_column_bytes after the blob call: that is the conversion
+	 * order the SQLite documentation prescribes. */
 	const void *sealed = sqlite3_column_blob(stmt, 4);
 	size_t sealed_len = (size_t)sqlite3_column_bytes(stmt, 4);
-	const unsigned char *jwk = sqlite3_column_text(stmt, 5);
-	size_t jwk_len = (size_t)sqlite3_column_bytes(stmt, 5);
 
 	/* NOT NULL columns of a STRICT table: text is never NULL here. */
-	key->kid = arena_strndup(arena, (const char *)kid, kid_len);
-	key->alg = arena_strndup(arena, (const char *)alg, alg_len);
+	key->kid = store_column_text_dup(stmt, 0, arena);
+	key->alg = store_column_text_dup(stmt, 1, arena);
 	key->created_at = sqlite3_column_int64(stmt, 2);
 	key->usable_from = sqlite3_column_int64(stmt, 3);
 	key->sealed = arena_memdup(arena, sealed, sealed_len);
 	key->sealed_len = sealed_len;
-	key->public_jwk = arena_strndup(arena, (const char *)jwk, jwk_len);
+	key->public_jwk = store_column_text_dup(stmt, 5, arena);
 }
 
 enum status

@@ -684,6 +684,14 @@ store_bind_hash(sqlite3_stmt *stmt, int idx, const unsigned char *hash)
 }
 
 int
+store_bind_hash_or_null(sqlite3_stmt *stmt, int idx, const unsigned char *hash)
+{
+	if (hash == NULL)
+		return sqlite3_bind_null(stmt, idx);
+	return store_bind_hash(stmt, idx, hash);
+}
+
+int
 store_bind_time_or_null(sqlite3_stmt *stmt, int idx, int64_t t)
 {
 	if (t == 0)

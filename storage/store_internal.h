@@ -200,6 +200,8 @@ enum status store_fail(sqlite3 *db, struct err *err, const char *func, int line)
 int store_bind_text_or_null(sqlite3_stmt *stmt, int idx, const char *text);
 /* Binds STORE_HASH_LEN bytes of hash (which must not be NULL). */
 int store_bind_hash(sqlite3_stmt *stmt, int idx, const unsigned char *hash);
+/* The same, or SQL NULL when hash is NULL. */
+int store_bind_hash_or_null(sqlite3_stmt *stmt, int idx, const unsigned char *hash);
 int store_bind_time_or_null(sqlite3_stmt *stmt, int idx, int64_t t);
 /* Copies text column col into the arena; NULL stays NULL. */
 const char *store_column_text_dup(sqlite3_stmt *stmt, int col, struct arena *arena);
