@@ -24,73 +24,12 @@
 #include "common/err.h"
 #include "storage/store.h"
 #include "storage/store_internal.h"
+#include "storage/test_fixture.h"
 
 #define TOKEN_LEN          32
 #define THREADS            8
 #define INSERTS_PER_THREAD 25
 #define RACE_ROUNDS        200
-
-struct fixture {
-	struct store *s;
-	struct arena *arena;
-};
-
-/* A temporary directory holding one database file, for multi-connection tests. */
-struct tmpdb {
-	char dir[40];
-	char path[64];
-};
-
-static int
-setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof *f);
-	struct err err = {0};
-
-	if (f == NULL)
-		return -1;
-	if (store_open(":memory:", NULL, &f->s, &err) != ST_OK ||
-	    store_migrate(f->s, NULL, &err) != ST_OK) {
-		store_close(f->s);
-		free(f);
-		return -1;
-	}
-	f->arena = arena_new();
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	store_close(f->s);
-	arena_free(f->arena);
-	free(f);
-	return 0;
-}
-
-static void
-tmpdb_make(struct tmpdb *t)
-{
-	snprintf(t->dir, sizeof t->dir, "/tmp/oidcd-clients-test-XXXXXX");
-	assert_non_null(mkdtemp(t->dir));
-	snprintf(t->path, sizeof t->path, "%s/oidcd.db", t->dir);
-}
-
-static void
-tmpdb_remove(const struct tmpdb *t)
-{
-	char side[80];
-
-	unlink(t->path);
-	snprintf(side, sizeof side, "%s-wal", t->path);
-	unlink(side);
-	snprintf(side, sizeof side, "%s-shm", t->path);
-	unlink(side);
-	assert_int_equal(rmdir(t->dir), 0);
-}
 
 /* A recognisable 32-byte hash: every byte is b. */
 static void
@@ -752,8 +691,7 @@ test_clients_inserted_from_8_threads_all_land(void **state)
 	int i, j;
 
 	tmpdb_make(&t);
-	assert_int_equal(store_open(t.path, NULL, &s, &err), ST_OK);
-	assert_int_equal(store_migrate(s, NULL, &err), ST_OK);
+	s = tmpdb_open(&t, NULL);
 	for (i = 0; i < THREADS; i++) {
 		jobs[i] = (struct insert_job){.s = s, .index = i, .st = ST_IO};
 		assert_int_equal(pthread_create(&tids[i], NULL, insert_thread, &jobs[i]), 0);
@@ -838,8 +776,7 @@ test_client_update_racing_delete_leaves_updated_row_or_none(void **state)
 
 	assert_non_null(r);
 	tmpdb_make(&t);
-	assert_int_equal(store_open(t.path, NULL, &r->s, &err), ST_OK);
-	assert_int_equal(store_migrate(r->s, NULL, &err), ST_OK);
+	r->s = tmpdb_open(&t, NULL);
 	token_fill(r->old_token, 0x01);
 	token_fill(r->new_token, 0x02);
 	assert_int_equal(pthread_barrier_init(&r->start, NULL, 3), 0);
@@ -956,7 +893,7 @@ test_migrate_from_version_1_adds_clients_and_keeps_keys(void **state)
 	tmpdb_remove(&t);
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fixture_setup, fixture_teardown)
 
 int
 main(void)

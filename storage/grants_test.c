@@ -26,25 +26,14 @@
 #include "common/err.h"
 #include "storage/store.h"
 #include "storage/store_internal.h"
+#include "storage/test_fixture.h"
 
-#define T0             1700000000 /* created_at of every row */
-#define CODE_TTL       60
-#define TOKEN_TTL      3600
-#define RACE_THREADS   10
-#define RACE_ROUNDS    20
-#define USED_FOR       86400 /* how long a consumed code is remembered */
-#define SIDE_FILE_SUFX 3
-
-struct fixture {
-	struct store *s;
-	struct arena *arena;
-};
-
-/* A temporary directory holding one database file, for multi-connection tests. */
-struct tmpdb {
-	char dir[40];
-	char path[64];
-};
+#define T0           1700000000 /* created_at of every row */
+#define CODE_TTL     60
+#define TOKEN_TTL    3600
+#define RACE_THREADS 10
+#define RACE_ROUNDS  20
+#define USED_FOR     86400 /* how long a consumed code is remembered */
 
 static void
 user_add(struct store *s, const char *id)
@@ -82,67 +71,10 @@ seed(struct store *s)
 static int
 setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof *f);
-	struct err err = {0};
-
-	if (f == NULL)
+	if (fixture_setup(state) != 0)
 		return -1;
-	if (store_open(":memory:", NULL, &f->s, &err) != ST_OK ||
-	    store_migrate(f->s, NULL, &err) != ST_OK) {
-		store_close(f->s);
-		free(f);
-		return -1;
-	}
-	f->arena = arena_new();
-	*state = f;
-	seed(f->s);
+	seed(fixture_store(state));
 	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	store_close(f->s);
-	arena_free(f->arena);
-	free(f);
-	return 0;
-}
-
-static void
-tmpdb_make(struct tmpdb *t)
-{
-	snprintf(t->dir, sizeof t->dir, "/tmp/oidcd-grants-test-XXXXXX");
-	assert_non_null(mkdtemp(t->dir));
-	snprintf(t->path, sizeof t->path, "%s/oidcd.db", t->dir);
-}
-
-static void
-tmpdb_remove(const struct tmpdb *t)
-{
-	static const char *const suffixes[SIDE_FILE_SUFX] = {"-wal", "-shm", "-journal"};
-	char side[80];
-	int i;
-
-	unlink(t->path);
-	for (i = 0; i < SIDE_FILE_SUFX; i++) {
-		snprintf(side, sizeof side, "%s%s", t->path, suffixes[i]);
-		unlink(side);
-	}
-	assert_int_equal(rmdir(t->dir), 0);
-}
-
-static struct store *
-tmpdb_open(const struct tmpdb *t)
-{
-	struct store *s = NULL;
-	struct err err = {0};
-
-	assert_int_equal(store_open(t->path, NULL, &s, &err), ST_OK);
-	assert_int_equal(store_migrate(s, NULL, &err), ST_OK);
-	seed(s);
-	return s;
 }
 
 /* A recognisable hash: every byte is b. */
@@ -499,7 +431,8 @@ test_code_consumed_by_10_threads_at_once_succeeds_exactly_once(void **state)
 
 	assert_non_null(r);
 	tmpdb_make(&t);
-	r->s = tmpdb_open(&t);
+	r->s = tmpdb_open(&t, NULL);
+	seed(r->s);
 	assert_int_equal(pthread_barrier_init(&r->start, NULL, RACE_THREADS + 1), 0);
 	assert_int_equal(pthread_barrier_init(&r->done, NULL, RACE_THREADS + 1), 0);
 	for (i = 0; i < RACE_THREADS; i++) {
@@ -804,7 +737,8 @@ test_code_replay_after_group_commit_redeem_revokes_its_tokens(void **state)
 	int64_t n = -1;
 
 	tmpdb_make(&t);
-	s = tmpdb_open(&t);
+	s = tmpdb_open(&t, NULL);
+	seed(s);
 	assert_int_equal(store_writer_start(s, &err), ST_OK);
 	hash_fill(r.code_hash, 0x61);
 	hash_fill(r.access_hash, 0x62);
@@ -947,7 +881,7 @@ test_token_schema_refuses_unknown_kind_and_short_hash(void **state)
 	assert_int_equal(rc_hash, SQLITE_CONSTRAINT_CHECK);
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, fixture_teardown)
 
 int
 main(void)

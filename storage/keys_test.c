@@ -17,43 +17,9 @@
 #include "common/arena.h"
 #include "common/err.h"
 #include "storage/store.h"
-
-struct fixture {
-	struct store *s;
-	struct arena *arena;
-};
+#include "storage/test_fixture.h"
 
 static const unsigned char sealed_bytes[] = {0x00, 0xde, 0xad, 0x00, 0xbe, 0xef};
-
-static int
-setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof *f);
-	struct err err = {0};
-
-	if (f == NULL)
-		return -1;
-	if (store_open(":memory:", NULL, &f->s, &err) != ST_OK ||
-	    store_migrate(f->s, NULL, &err) != ST_OK) {
-		store_close(f->s);
-		free(f);
-		return -1;
-	}
-	f->arena = arena_new();
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	store_close(f->s);
-	arena_free(f->arena);
-	free(f);
-	return 0;
-}
 
 static struct store_key
 make_key(const char *kid, int64_t created_at, int64_t usable_from)
@@ -275,18 +241,16 @@ test_key_functions_before_migrate_fail_then_work_after(void **state)
 static void
 test_key_generation_sees_changes_from_another_process(void **state)
 {
-	char dir[] = "/tmp/oidcd-keys-test-XXXXXX";
-	char path[64], side[80];
+	struct tmpdb t;
 	struct store *a = NULL, *b = NULL;
 	struct err err = {0};
 	int64_t before;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof path, "%s/oidcd.db", dir);
-	assert_int_equal(store_open(path, NULL, &a, &err), ST_OK);
+	tmpdb_make(&t);
+	assert_int_equal(store_open(t.path, NULL, &a, &err), ST_OK);
 	assert_int_equal(store_migrate(a, NULL, &err), ST_OK);
-	assert_int_equal(store_open(path, NULL, &b, &err), ST_OK);
+	assert_int_equal(store_open(t.path, NULL, &b, &err), ST_OK);
 
 	before = generation(b);
 	insert_ok(a, "from-a", 1, 1);
@@ -297,35 +261,23 @@ test_key_generation_sees_changes_from_another_process(void **state)
 
 	store_close(a);
 	store_close(b);
-	unlink(path);
-	snprintf(side, sizeof side, "%s-wal", path);
-	unlink(side);
-	snprintf(side, sizeof side, "%s-shm", path);
-	unlink(side);
-	assert_int_equal(rmdir(dir), 0);
+	tmpdb_remove(&t);
 }
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fixture_setup, fixture_teardown)
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_setup_teardown(test_key_list_of_empty_table_is_empty, setup,
-	                                        teardown),
-	        cmocka_unit_test_setup_teardown(test_key_insert_then_list_returns_arena_copies,
-	                                        setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_key_list_orders_by_usable_from_then_created_at,
-	                                        setup, teardown),
-	        cmocka_unit_test_setup_teardown(
-	                test_key_insert_duplicate_kid_is_conflict_and_keeps_original, setup,
-	                teardown),
-	        cmocka_unit_test_setup_teardown(test_key_insert_empty_sealed_is_stored_empty, setup,
-	                                        teardown),
-	        cmocka_unit_test_setup_teardown(test_key_delete_removes_only_that_key, setup,
-	                                        teardown),
-	        cmocka_unit_test_setup_teardown(test_key_delete_absent_is_not_found, setup,
-	                                        teardown),
-	        cmocka_unit_test_setup_teardown(
-	                test_key_generation_changes_on_insert_and_delete_only, setup, teardown),
+	        T(test_key_list_of_empty_table_is_empty),
+	        T(test_key_insert_then_list_returns_arena_copies),
+	        T(test_key_list_orders_by_usable_from_then_created_at),
+	        T(test_key_insert_duplicate_kid_is_conflict_and_keeps_original),
+	        T(test_key_insert_empty_sealed_is_stored_empty),
+	        T(test_key_delete_removes_only_that_key),
+	        T(test_key_delete_absent_is_not_found),
+	        T(test_key_generation_changes_on_insert_and_delete_only),
 	        cmocka_unit_test(test_key_functions_before_migrate_fail_then_work_after),
 	        cmocka_unit_test(test_key_generation_sees_changes_from_another_process),
 	};

@@ -21,14 +21,10 @@
 #include "common/err.h"
 #include "storage/store.h"
 #include "storage/store_internal.h"
+#include "storage/test_fixture.h"
 
 #define T0  1700000000 /* created_at of every session */
 #define TTL 3600
-
-struct fixture {
-	struct store *s;
-	struct arena *arena;
-};
 
 static void
 user_add(struct store *s, const char *id)
@@ -47,32 +43,10 @@ user_add(struct store *s, const char *id)
 static int
 setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof *f);
-	struct err err = {0};
-
-	if (f == NULL)
+	if (fixture_setup(state) != 0)
 		return -1;
-	if (store_open(":memory:", NULL, &f->s, &err) != ST_OK ||
-	    store_migrate(f->s, NULL, &err) != ST_OK) {
-		store_close(f->s);
-		free(f);
-		return -1;
-	}
-	f->arena = arena_new();
-	*state = f;
-	user_add(f->s, "u1");
-	user_add(f->s, "u2");
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	store_close(f->s);
-	arena_free(f->arena);
-	free(f);
+	user_add(fixture_store(state), "u1");
+	user_add(fixture_store(state), "u2");
 	return 0;
 }
 
@@ -332,7 +306,7 @@ test_session_schema_refuses_hash_of_wrong_length(void **state)
 	assert_int_equal(rc, SQLITE_CONSTRAINT_CHECK);
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, fixture_teardown)
 
 int
 main(void)

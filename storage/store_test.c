@@ -26,51 +26,13 @@
 #include "common/err.h"
 #include "storage/store.h"
 #include "storage/store_internal.h"
+#include "storage/test_fixture.h"
 
 #define THREADS            4
 #define KEYS_PER_THREAD    8
 #define SIDE_FILE_SUFFIXES 3
 
 static const char *const side_suffixes[SIDE_FILE_SUFFIXES] = {"-wal", "-shm", "-journal"};
-
-struct fixture {
-	char dir[64];
-	char db[128];
-};
-
-static int
-setup_dir(void **state)
-{
-	struct fixture *f = calloc(1, sizeof *f);
-
-	if (f == NULL)
-		return -1;
-	snprintf(f->dir, sizeof f->dir, "/tmp/oidcd-store-test-XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
-		free(f);
-		return -1;
-	}
-	snprintf(f->db, sizeof f->db, "%s/oidcd.db", f->dir);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown_dir(void **state)
-{
-	struct fixture *f = *state;
-	char side[160];
-	int i;
-
-	unlink(f->db);
-	for (i = 0; i < SIDE_FILE_SUFFIXES; i++) {
-		snprintf(side, sizeof side, "%s%s", f->db, side_suffixes[i]);
-		unlink(side);
-	}
-	rmdir(f->dir);
-	free(f);
-	return 0;
-}
 
 static bool
 exists(const char *path)
@@ -275,17 +237,17 @@ test_migrate_memory_reaches_latest_and_is_idempotent(void **state)
 static void
 test_open_file_creates_database_in_wal_mode(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdb *f = *state;
 	unsigned char head[100];
 	struct store *s;
 
-	assert_false(exists(f->db));
-	s = open_migrated(f->db);
-	assert_string_equal(store_path(s), f->db);
+	assert_false(exists(f->path));
+	s = open_migrated(f->path);
+	assert_string_equal(store_path(s), f->path);
 	store_close(s);
 
 	/* sqlite.org/fileformat.html §1.3.1: magic; bytes 18 and 19 are 2 in WAL mode. */
-	assert_int_equal(read_file(f->db, head, sizeof head), sizeof head);
+	assert_int_equal(read_file(f->path, head, sizeof head), sizeof head);
 	assert_memory_equal(head, "SQLite format 3", 16);
 	assert_int_equal(head[18], 2);
 	assert_int_equal(head[19], 2);
@@ -294,15 +256,15 @@ test_open_file_creates_database_in_wal_mode(void **state)
 static void
 test_reopen_keeps_data_and_version(void **state)
 {
-	struct fixture *f = *state;
-	struct store *s = open_migrated(f->db);
+	struct tmpdb *f = *state;
+	struct store *s = open_migrated(f->path);
 	struct err err = {0};
 	int applied = -1, version = -1;
 
 	insert_key(s, "k1", 100);
 	store_close(s);
 
-	s = open_ok(f->db);
+	s = open_ok(f->path);
 	assert_int_equal(store_schema_version(s, &version, &err), ST_OK);
 	assert_int_equal(version, store_schema_latest());
 	assert_int_equal(store_migrate(s, &applied, &err), ST_OK);
@@ -314,13 +276,13 @@ test_reopen_keeps_data_and_version(void **state)
 static void
 test_open_refuses_newer_schema(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdb *f = *state;
 	struct store *s = NULL;
 	struct err err = {0};
 	char want[128];
 
-	make_db_with_user_version(f->db, store_schema_latest() + 1);
-	assert_int_equal(store_open(f->db, NULL, &s, &err), ST_UNSUPPORTED);
+	make_db_with_user_version(f->path, store_schema_latest() + 1);
+	assert_int_equal(store_open(f->path, NULL, &s, &err), ST_UNSUPPORTED);
 	assert_null(s);
 	snprintf(want, sizeof want,
 	         "database schema version %d is newer than this oidcd supports (%d); upgrade oidcd",
@@ -332,43 +294,43 @@ static void
 test_open_refuses_garbage_file_and_leaves_it_untouched(void **state)
 {
 	static const char text[] = "this is not a database, only text";
-	struct fixture *f = *state;
+	struct tmpdb *f = *state;
 	unsigned char garbage[4096];
 	size_t i;
 
 	for (i = 0; i < sizeof garbage; i++)
 		garbage[i] = (unsigned char)(i * 7 + 3);
 	memcpy(garbage, text, sizeof text);
-	write_file(f->db, garbage, sizeof garbage);
-	assert_refused_untouched(f->db, garbage, sizeof garbage);
+	write_file(f->path, garbage, sizeof garbage);
+	assert_refused_untouched(f->path, garbage, sizeof garbage);
 }
 
 static void
 test_open_refuses_magic_with_garbage_body_and_leaves_it_untouched(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdb *f = *state;
 	unsigned char bad[4096];
 
 	/* Passes our magic check, so SQLite itself must say SQLITE_NOTADB. */
 	memset(bad, 'x', sizeof bad);
 	memcpy(bad, "SQLite format 3", 16);
-	write_file(f->db, bad, sizeof bad);
-	assert_refused_untouched(f->db, bad, sizeof bad);
+	write_file(f->path, bad, sizeof bad);
+	assert_refused_untouched(f->path, bad, sizeof bad);
 }
 
 static void
 test_open_refuses_file_shorter_than_header(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdb *f = *state;
 
-	write_file(f->db, "SQLite", 6);
-	assert_refused_untouched(f->db, "SQLite", 6);
+	write_file(f->path, "SQLite", 6);
+	assert_refused_untouched(f->path, "SQLite", 6);
 }
 
 static void
 test_open_refuses_directory(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdb *f = *state;
 	struct store *s = NULL;
 	struct err err = {0};
 
@@ -380,13 +342,13 @@ test_open_refuses_directory(void **state)
 static void
 test_open_accepts_empty_file_as_new_database(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdb *f = *state;
 	struct store *s;
 	struct err err = {0};
 	int version = -1;
 
-	write_file(f->db, "", 0);
-	s = open_migrated(f->db);
+	write_file(f->path, "", 0);
+	s = open_migrated(f->path);
 	assert_int_equal(store_schema_version(s, &version, &err), ST_OK);
 	assert_int_equal(version, store_schema_latest());
 	insert_key(s, "k1", 1);
@@ -397,34 +359,34 @@ test_open_accepts_empty_file_as_new_database(void **state)
 static void
 test_open_read_only_missing_file_is_not_found_and_not_created(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdb *f = *state;
 	struct store_options opts = {.read_only = true};
 	struct store *s = NULL;
 	struct err err = {0};
 
-	assert_int_equal(store_open(f->db, &opts, &s, &err), ST_NOT_FOUND);
+	assert_int_equal(store_open(f->path, &opts, &s, &err), ST_NOT_FOUND);
 	assert_null(s);
-	assert_false(exists(f->db));
+	assert_false(exists(f->path));
 }
 
 static void
 test_read_only_store_reads_but_does_not_write(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdb *f = *state;
 	struct store_options opts = {.read_only = true};
 	struct store_key key = {.kid = "k2",
 	                        .alg = "RS256",
 	                        .sealed = (const unsigned char *)"x",
 	                        .sealed_len = 1,
 	                        .public_jwk = "{}"};
-	struct store *s = open_migrated(f->db);
+	struct store *s = open_migrated(f->path);
 	struct err err = {0};
 	int applied = -1;
 
 	insert_key(s, "k1", 1);
 	store_close(s);
 
-	assert_int_equal(store_open(f->db, &opts, &s, &err), ST_OK);
+	assert_int_equal(store_open(f->path, &opts, &s, &err), ST_OK);
 	assert_int_equal(store_migrate(s, &applied, &err), ST_OK);
 	assert_int_equal(applied, 0);
 	assert_int_equal(key_count(s), 1);
@@ -437,30 +399,30 @@ test_read_only_store_reads_but_does_not_write(void **state)
 static void
 test_read_only_store_refuses_pending_migrations(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdb *f = *state;
 	struct store_options opts = {.read_only = true};
 	struct store *s = NULL;
 	struct err err = {0};
 	struct stat sb;
 
-	write_file(f->db, "", 0);
-	assert_int_equal(store_open(f->db, &opts, &s, &err), ST_OK);
+	write_file(f->path, "", 0);
+	assert_int_equal(store_open(f->path, &opts, &s, &err), ST_OK);
 	assert_int_equal(store_migrate(s, NULL, &err), ST_UNSUPPORTED);
 	assert_non_null(strstr(err.msg, "read-only"));
 	store_close(s);
-	assert_int_equal(stat(f->db, &sb), 0);
+	assert_int_equal(stat(f->path, &sb), 0);
 	assert_int_equal(sb.st_size, 0);
 }
 
 static void
 test_migrate_refuses_schema_upgraded_after_open(void **state)
 {
-	struct fixture *f = *state;
-	struct store *s = open_ok(f->db);
+	struct tmpdb *f = *state;
+	struct store *s = open_ok(f->path);
 	struct err err = {0};
 
 	/* Another process, newer than us, migrated in between. */
-	make_db_with_user_version(f->db, store_schema_latest() + 1);
+	make_db_with_user_version(f->path, store_schema_latest() + 1);
 	assert_int_equal(store_migrate(s, NULL, &err), ST_UNSUPPORTED);
 	assert_non_null(strstr(err.msg, "is newer than this oidcd supports"));
 	store_close(s);
@@ -469,9 +431,9 @@ test_migrate_refuses_schema_upgraded_after_open(void **state)
 static void
 test_ping_answers_on_memory_and_file(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdb *f = *state;
 	struct store *m = open_ok(":memory:");
-	struct store *s = open_ok(f->db);
+	struct store *s = open_ok(f->path);
 	struct err err = {0};
 
 	assert_int_equal(store_ping(m, &err), ST_OK);
@@ -508,7 +470,7 @@ migrate_thread(void *arg)
 static void
 test_concurrent_migrations_apply_each_once(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdb *f = *state;
 	struct migrate_job jobs[2];
 	pthread_t tids[2];
 	pthread_barrier_t start;
@@ -519,7 +481,8 @@ test_concurrent_migrations_apply_each_once(void **state)
 	/* Two handles stand for two processes: separate connections to one file. */
 	assert_int_equal(pthread_barrier_init(&start, NULL, 2), 0);
 	for (i = 0; i < 2; i++) {
-		jobs[i] = (struct migrate_job){.s = open_ok(f->db), .start = &start, .applied = -1};
+		jobs[i] =
+		        (struct migrate_job){.s = open_ok(f->path), .start = &start, .applied = -1};
 		assert_int_equal(pthread_create(&tids[i], NULL, migrate_thread, &jobs[i]), 0);
 	}
 	for (i = 0; i < 2; i++)
@@ -575,8 +538,8 @@ insert_thread(void *arg)
 static void
 test_threads_get_own_connections_and_all_rows_land(void **state)
 {
-	struct fixture *f = *state;
-	struct store *s = open_migrated(f->db);
+	struct tmpdb *f = *state;
+	struct store *s = open_migrated(f->path);
 	struct insert_job jobs[THREADS];
 	pthread_t tids[THREADS];
 	pthread_barrier_t inserted, counted;
@@ -637,14 +600,14 @@ use_then_wait_thread(void *arg)
 static void
 test_close_before_thread_exit_closes_its_connection_once(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdb *f = *state;
 	struct idle_job job;
 	pthread_barrier_t used, closed;
 	pthread_t tid;
 
 	assert_int_equal(pthread_barrier_init(&used, NULL, 2), 0);
 	assert_int_equal(pthread_barrier_init(&closed, NULL, 2), 0);
-	job = (struct idle_job){.s = open_ok(f->db), .used = &used, .closed = &closed};
+	job = (struct idle_job){.s = open_ok(f->path), .used = &used, .closed = &closed};
 	assert_int_equal(pthread_create(&tid, NULL, use_then_wait_thread, &job), 0);
 	pthread_barrier_wait(&used);
 	assert_int_equal(conn_count(job.s), 2);
@@ -727,9 +690,9 @@ check_tx(struct store *s)
 static void
 test_tx_rollback_discards_and_commit_keeps(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdb *f = *state;
 	struct store *m = open_migrated(":memory:");
-	struct store *s = open_migrated(f->db);
+	struct store *s = open_migrated(f->path);
 
 	check_tx(m);
 	check_tx(s);
@@ -746,43 +709,43 @@ main(void)
 	        cmocka_unit_test(test_close_null_is_noop),
 	        cmocka_unit_test(test_memory_store_is_shared_by_threads),
 	        cmocka_unit_test_setup_teardown(test_open_file_creates_database_in_wal_mode,
-	                                        setup_dir, teardown_dir),
-	        cmocka_unit_test_setup_teardown(test_reopen_keeps_data_and_version, setup_dir,
-	                                        teardown_dir),
-	        cmocka_unit_test_setup_teardown(test_open_refuses_newer_schema, setup_dir,
-	                                        teardown_dir),
+	                                        tmpdb_setup, tmpdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_reopen_keeps_data_and_version, tmpdb_setup,
+	                                        tmpdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_open_refuses_newer_schema, tmpdb_setup,
+	                                        tmpdb_teardown),
 	        cmocka_unit_test_setup_teardown(
-	                test_open_refuses_garbage_file_and_leaves_it_untouched, setup_dir,
-	                teardown_dir),
+	                test_open_refuses_garbage_file_and_leaves_it_untouched, tmpdb_setup,
+	                tmpdb_teardown),
 	        cmocka_unit_test_setup_teardown(
 	                test_open_refuses_magic_with_garbage_body_and_leaves_it_untouched,
-	                setup_dir, teardown_dir),
+	                tmpdb_setup, tmpdb_teardown),
 	        cmocka_unit_test_setup_teardown(test_open_refuses_file_shorter_than_header,
-	                                        setup_dir, teardown_dir),
-	        cmocka_unit_test_setup_teardown(test_open_refuses_directory, setup_dir,
-	                                        teardown_dir),
+	                                        tmpdb_setup, tmpdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_open_refuses_directory, tmpdb_setup,
+	                                        tmpdb_teardown),
 	        cmocka_unit_test_setup_teardown(test_open_accepts_empty_file_as_new_database,
-	                                        setup_dir, teardown_dir),
+	                                        tmpdb_setup, tmpdb_teardown),
 	        cmocka_unit_test_setup_teardown(
-	                test_open_read_only_missing_file_is_not_found_and_not_created, setup_dir,
-	                teardown_dir),
+	                test_open_read_only_missing_file_is_not_found_and_not_created, tmpdb_setup,
+	                tmpdb_teardown),
 	        cmocka_unit_test_setup_teardown(test_read_only_store_reads_but_does_not_write,
-	                                        setup_dir, teardown_dir),
+	                                        tmpdb_setup, tmpdb_teardown),
 	        cmocka_unit_test_setup_teardown(test_read_only_store_refuses_pending_migrations,
-	                                        setup_dir, teardown_dir),
+	                                        tmpdb_setup, tmpdb_teardown),
 	        cmocka_unit_test_setup_teardown(test_migrate_refuses_schema_upgraded_after_open,
-	                                        setup_dir, teardown_dir),
-	        cmocka_unit_test_setup_teardown(test_ping_answers_on_memory_and_file, setup_dir,
-	                                        teardown_dir),
+	                                        tmpdb_setup, tmpdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_ping_answers_on_memory_and_file, tmpdb_setup,
+	                                        tmpdb_teardown),
 	        cmocka_unit_test_setup_teardown(test_concurrent_migrations_apply_each_once,
-	                                        setup_dir, teardown_dir),
+	                                        tmpdb_setup, tmpdb_teardown),
 	        cmocka_unit_test_setup_teardown(test_threads_get_own_connections_and_all_rows_land,
-	                                        setup_dir, teardown_dir),
+	                                        tmpdb_setup, tmpdb_teardown),
 	        cmocka_unit_test_setup_teardown(
-	                test_close_before_thread_exit_closes_its_connection_once, setup_dir,
-	                teardown_dir),
+	                test_close_before_thread_exit_closes_its_connection_once, tmpdb_setup,
+	                tmpdb_teardown),
 	        cmocka_unit_test_setup_teardown(test_tx_rollback_discards_and_commit_keeps,
-	                                        setup_dir, teardown_dir),
+	                                        tmpdb_setup, tmpdb_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

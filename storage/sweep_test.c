@@ -23,6 +23,7 @@
 #include "common/err.h"
 #include "storage/store.h"
 #include "storage/store_internal.h"
+#include "storage/test_fixture.h"
 
 #define T0  1700000000  /* created_at of every row */
 #define NOW (T0 + 1000) /* when the tests sweep */
@@ -52,23 +53,11 @@ seed(struct store *s, struct err *err)
 static int
 setup(void **state)
 {
-	struct store *s = NULL;
 	struct err err = {0};
 
-	if (store_open(":memory:", NULL, &s, &err) != ST_OK ||
-	    store_migrate(s, NULL, &err) != ST_OK || seed(s, &err) != ST_OK) {
-		store_close(s);
+	if (fixture_setup(state) != 0)
 		return -1;
-	}
-	*state = s;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	store_close(*state);
-	return 0;
+	return seed(fixture_store(state), &err) == ST_OK ? 0 : -1;
 }
 
 /* A hash unique to (table tag, i). */
@@ -198,7 +187,7 @@ test_sweep_deletes_what_expired_and_keeps_what_is_live(void **state)
 {
 	static const struct store_throttle_policy policy = {
 	        .window_secs = 60, .free_failures = 5, .base_lock_secs = 1, .max_lock_secs = 900};
-	struct store *s = *state;
+	struct store *s = fixture_store(state);
 	struct err err = {0};
 	int i;
 
@@ -240,7 +229,7 @@ test_sweep_deletes_what_expired_and_keeps_what_is_live(void **state)
 static void
 test_sweep_takes_at_most_batch_limit_rows_per_table(void **state)
 {
-	struct store *s = *state;
+	struct store *s = fixture_store(state);
 	int i;
 
 	for (i = 0; i < 25; i++) {
@@ -263,13 +252,13 @@ test_sweep_takes_at_most_batch_limit_rows_per_table(void **state)
 static void
 test_sweep_of_an_empty_store_deletes_nothing(void **state)
 {
-	assert_int_equal(sweep(*state, NOW, 1), 0);
+	assert_int_equal(sweep(fixture_store(state), NOW, 1), 0);
 }
 
 static void
 test_sweep_rejects_a_batch_limit_below_1(void **state)
 {
-	struct store *s = *state;
+	struct store *s = fixture_store(state);
 	struct err err = {0};
 	int64_t n = 42;
 
@@ -296,18 +285,15 @@ sweep_fn(struct store *s, void *arg, struct err *err)
 static void
 test_sweep_runs_as_a_group_commit_write(void **state)
 {
-	char dir[] = "/tmp/oidcd-sweep-test-XXXXXX";
+	struct tmpdb t;
 	struct sweep_arg a = {.deleted = -1};
 	struct store *s = NULL;
 	struct err err = {0};
-	char path[64], side[80];
 	int i;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof path, "%s/oidcd.db", dir);
-	assert_int_equal(store_open(path, NULL, &s, &err), ST_OK);
-	assert_int_equal(store_migrate(s, NULL, &err), ST_OK);
+	tmpdb_make(&t);
+	s = tmpdb_open(&t, NULL);
 	assert_int_equal(seed(s, &err), ST_OK);
 	for (i = 0; i < 7; i++)
 		token_add(s, i, NOW - 1, 0);
@@ -319,15 +305,10 @@ test_sweep_runs_as_a_group_commit_write(void **state)
 	assert_int_equal(count(s, "tokens"), 0);
 	store_close(s);
 
-	unlink(path);
-	snprintf(side, sizeof side, "%s-wal", path);
-	unlink(side);
-	snprintf(side, sizeof side, "%s-shm", path);
-	unlink(side);
-	assert_int_equal(rmdir(dir), 0);
+	tmpdb_remove(&t);
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, fixture_teardown)
 
 int
 main(void)

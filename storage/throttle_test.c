@@ -21,6 +21,7 @@
 #include "common/arena.h"
 #include "common/err.h"
 #include "storage/store.h"
+#include "storage/test_fixture.h"
 
 #define T0               1700000000
 #define THREADS          8
@@ -29,28 +30,6 @@
 /* Five failures a minute, then 1 s, 2 s, 4 s, ... up to 15 minutes. */
 static const struct store_throttle_policy policy = {
         .window_secs = 60, .free_failures = 5, .base_lock_secs = 1, .max_lock_secs = 900};
-
-static int
-setup(void **state)
-{
-	struct store *s = NULL;
-	struct err err = {0};
-
-	if (store_open(":memory:", NULL, &s, &err) != ST_OK ||
-	    store_migrate(s, NULL, &err) != ST_OK) {
-		store_close(s);
-		return -1;
-	}
-	*state = s;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	store_close(*state);
-	return 0;
-}
 
 static struct store_throttle
 fail_once(struct store *s, const char *key, int64_t now)
@@ -103,7 +82,7 @@ test_throttle_lock_secs_with_no_free_failures_locks_at_once(void **state)
 static void
 test_throttle_get_of_unknown_key_is_clean(void **state)
 {
-	struct store_throttle t = get(*state, "user:nobody", T0);
+	struct store_throttle t = get(fixture_store(state), "user:nobody", T0);
 
 	assert_int_equal(t.failures, 0);
 	assert_int_equal(t.window_start, 0);
@@ -113,7 +92,7 @@ test_throttle_get_of_unknown_key_is_clean(void **state)
 static void
 test_throttle_five_failures_in_a_window_then_growing_locks(void **state)
 {
-	struct store *s = *state;
+	struct store *s = fixture_store(state);
 	struct store_throttle t;
 	int i;
 
@@ -141,7 +120,7 @@ test_throttle_five_failures_in_a_window_then_growing_locks(void **state)
 static void
 test_throttle_new_window_after_the_window_passed(void **state)
 {
-	struct store *s = *state;
+	struct store *s = fixture_store(state);
 	struct store_throttle t;
 
 	fail_once(s, "user:bob", T0);
@@ -160,7 +139,7 @@ test_throttle_new_window_after_the_window_passed(void **state)
 static void
 test_throttle_keeps_counting_until_a_window_passed_after_the_lock(void **state)
 {
-	struct store *s = *state;
+	struct store *s = fixture_store(state);
 	struct store_throttle t;
 	int i;
 
@@ -184,7 +163,7 @@ test_throttle_keeps_counting_until_a_window_passed_after_the_lock(void **state)
 static void
 test_throttle_clear_forgets_and_keys_are_independent(void **state)
 {
-	struct store *s = *state;
+	struct store *s = fixture_store(state);
 	struct err err = {0};
 	int i;
 
@@ -219,7 +198,7 @@ test_throttle_fail_rejects_a_policy_out_of_bounds(void **state)
 	         .base_lock_secs = 1,
 	         .max_lock_secs = 9	                                                             },
 	};
-	struct store *s = *state;
+	struct store *s = fixture_store(state);
 	struct store_throttle t;
 	struct err err = {0};
 	size_t i;
@@ -256,19 +235,15 @@ fail_thread(void *arg)
 static void
 test_throttle_failures_from_8_threads_are_all_counted(void **state)
 {
-	char dir[] = "/tmp/oidcd-throttle-test-XXXXXX";
+	struct tmpdb t;
 	struct fail_job jobs[THREADS];
 	pthread_t tids[THREADS];
 	struct store *s = NULL;
-	struct err err = {0};
-	char path[64], side[80];
 	int i;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof path, "%s/oidcd.db", dir);
-	assert_int_equal(store_open(path, NULL, &s, &err), ST_OK);
-	assert_int_equal(store_migrate(s, NULL, &err), ST_OK);
+	tmpdb_make(&t);
+	s = tmpdb_open(&t, NULL);
 	for (i = 0; i < THREADS; i++) {
 		jobs[i] = (struct fail_job){.s = s, .st = ST_IO};
 		assert_int_equal(pthread_create(&tids[i], NULL, fail_thread, &jobs[i]), 0);
@@ -283,15 +258,10 @@ test_throttle_failures_from_8_threads_are_all_counted(void **state)
 	assert_int_equal(get(s, "user:target", T0).failures, THREADS * FAILS_PER_THREAD);
 	store_close(s);
 
-	unlink(path);
-	snprintf(side, sizeof side, "%s-wal", path);
-	unlink(side);
-	snprintf(side, sizeof side, "%s-shm", path);
-	unlink(side);
-	assert_int_equal(rmdir(dir), 0);
+	tmpdb_remove(&t);
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fixture_setup, fixture_teardown)
 
 int
 main(void)

@@ -22,41 +22,7 @@
 #include "common/err.h"
 #include "storage/store.h"
 #include "storage/store_internal.h"
-
-struct fixture {
-	struct store *s;
-	struct arena *arena;
-};
-
-static int
-setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof *f);
-	struct err err = {0};
-
-	if (f == NULL)
-		return -1;
-	if (store_open(":memory:", NULL, &f->s, &err) != ST_OK ||
-	    store_migrate(f->s, NULL, &err) != ST_OK) {
-		store_close(f->s);
-		free(f);
-		return -1;
-	}
-	f->arena = arena_new();
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	store_close(f->s);
-	arena_free(f->arena);
-	free(f);
-	return 0;
-}
+#include "storage/test_fixture.h"
 
 static struct store_user
 make_user(const char *id, const char *username)
@@ -416,22 +382,20 @@ static void
 test_migrate_from_version_2_adds_users_and_keeps_clients(void **state)
 {
 	struct fixture *f = *state; /* for its arena */
-	char dir[] = "/tmp/oidcd-users-test-XXXXXX";
+	struct tmpdb t;
 	struct store_client client;
 	struct store_user u;
 	struct store *s = NULL;
 	sqlite3 *db = NULL;
 	struct err err = {0};
 	int applied = -1, version = -1;
-	char path[64], side[80];
 
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof path, "%s/oidcd.db", dir);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	tmpdb_make(&t);
+	assert_int_equal(sqlite3_open(t.path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, migrations_1_2_sql, NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_close(db), SQLITE_OK);
 
-	assert_int_equal(store_open(path, NULL, &s, &err), ST_OK);
+	assert_int_equal(store_open(t.path, NULL, &s, &err), ST_OK);
 	assert_int_equal(store_user_count(s, &(int64_t){0}, &err), ST_IO); /* no table yet */
 	assert_true(store_schema_latest() >= 3);
 	assert_int_equal(store_migrate(s, &applied, &err), ST_OK);
@@ -444,15 +408,10 @@ test_migrate_from_version_2_adds_users_and_keeps_clients(void **state)
 	assert_int_equal(store_client_get(s, "old-client", f->arena, &client, &err), ST_OK);
 	store_close(s);
 
-	unlink(path);
-	snprintf(side, sizeof side, "%s-wal", path);
-	unlink(side);
-	snprintf(side, sizeof side, "%s-shm", path);
-	unlink(side);
-	assert_int_equal(rmdir(dir), 0);
+	tmpdb_remove(&t);
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fixture_setup, fixture_teardown)
 
 int
 main(void)

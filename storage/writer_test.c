@@ -34,52 +34,11 @@
 #include "common/err.h"
 #include "storage/store.h"
 #include "storage/store_internal.h"
+#include "storage/test_fixture.h"
 
-#define LOAD_THREADS       8
-#define LOAD_WRITES        500
-#define BATCH_MAX          512 /* STORE_WRITE_BATCH_MAX in writer.c */
-#define SIDE_FILE_SUFFIXES 3
-
-static const char *const side_suffixes[SIDE_FILE_SUFFIXES] = {"-wal", "-shm", "-journal"};
-
-struct fixture {
-	char dir[64];
-	char db[128];
-};
-
-static int
-setup_dir(void **state)
-{
-	struct fixture *f = calloc(1, sizeof *f);
-
-	if (f == NULL)
-		return -1;
-	snprintf(f->dir, sizeof f->dir, "/tmp/oidcd-writer-test-XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
-		free(f);
-		return -1;
-	}
-	snprintf(f->db, sizeof f->db, "%s/oidcd.db", f->dir);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown_dir(void **state)
-{
-	struct fixture *f = *state;
-	char side[160];
-	int i;
-
-	unlink(f->db);
-	for (i = 0; i < SIDE_FILE_SUFFIXES; i++) {
-		snprintf(side, sizeof side, "%s%s", f->db, side_suffixes[i]);
-		unlink(side);
-	}
-	rmdir(f->dir);
-	free(f);
-	return 0;
-}
+#define LOAD_THREADS 8
+#define LOAD_WRITES  500
+#define BATCH_MAX    512 /* STORE_WRITE_BATCH_MAX in writer.c */
 
 /* A migrated store with synchronous=FULL; busy_ms 0 = the default. */
 static struct store *
@@ -414,9 +373,9 @@ test_write_sync_round_trip_through_writer_memory(void **state)
 static void
 test_write_sync_round_trip_through_writer_file(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdb *f = *state;
 
-	check_round_trip(f->db);
+	check_round_trip(f->path);
 }
 
 /* ---- one batch, one failing write ---- */
@@ -467,9 +426,9 @@ test_failing_write_rolls_back_only_itself_in_its_batch_memory(void **state)
 static void
 test_failing_write_rolls_back_only_itself_in_its_batch_file(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdb *f = *state;
 
-	check_failing_write_rolls_back_only_itself(f->db);
+	check_failing_write_rolls_back_only_itself(f->path);
 }
 
 /* ---- done: once, in order, after the commit ---- */
@@ -477,15 +436,15 @@ test_failing_write_rolls_back_only_itself_in_its_batch_file(void **state)
 static void
 test_done_runs_once_per_write_in_order_after_commit(void **state)
 {
-	struct fixture *f = *state;
-	struct store *s = open_store(f->db, 0);
+	struct tmpdb *f = *state;
+	struct store *s = open_store(f->path, 0);
 	struct tracker t;
 	struct gate g;
 	uint64_t before;
 	size_t i;
 
 	start_writer(s);
-	tracker_init(&t, 20, "d", f->db);
+	tracker_init(&t, 20, "d", f->path);
 	gate_hold(s, &g);
 	before = batches_now(s);
 	tracker_submit_all(s, &t);
@@ -611,8 +570,8 @@ run_load(struct store *s, const char *label)
 static void
 test_threads_8x500_through_writer_all_land_file(void **state)
 {
-	struct fixture *f = *state;
-	struct store *s = open_store(f->db, 0);
+	struct tmpdb *f = *state;
+	struct store *s = open_store(f->path, 0);
 	uint64_t writes = 0;
 
 	start_writer(s);
@@ -625,9 +584,9 @@ test_threads_8x500_through_writer_all_land_file(void **state)
 static void
 test_threads_8x500_inline_all_land_file(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdb *f = *state;
 	/* Eight connections queue for the write lock: give them time. */
-	struct store *s = open_store(f->db, 60000);
+	struct store *s = open_store(f->path, 60000);
 	uint64_t writes = 1;
 
 	run_load(s, "file, synchronous=FULL, inline (one transaction each)");
@@ -689,8 +648,8 @@ inline_probe_done(void *cls, enum status st, const struct err *err)
 static void
 test_stop_drains_the_queue_then_submit_runs_inline(void **state)
 {
-	struct fixture *f = *state;
-	struct store *s = open_store(f->db, 0);
+	struct tmpdb *f = *state;
+	struct store *s = open_store(f->path, 0);
 	struct insert_arg after = {.id = "after-stop"};
 	struct inline_probe probe = {.calls = 0};
 	struct store_write w = {.fn = insert_client_fn,
@@ -737,8 +696,8 @@ test_stop_drains_the_queue_then_submit_runs_inline(void **state)
 static void
 test_close_with_writer_running_drains_it(void **state)
 {
-	struct fixture *f = *state;
-	struct store *s = open_store(f->db, 0);
+	struct tmpdb *f = *state;
+	struct store *s = open_store(f->path, 0);
 	struct tracker t;
 	size_t i;
 
@@ -751,7 +710,7 @@ test_close_with_writer_running_drains_it(void **state)
 		assert_int_equal(t.writes[i].st, ST_OK);
 	tracker_destroy(&t);
 
-	s = open_store(f->db, 0);
+	s = open_store(f->path, 0);
 	assert_int_equal(client_count(s), 50);
 	store_close(s);
 }
@@ -817,9 +776,9 @@ test_submit_without_writer_runs_inline_memory(void **state)
 static void
 test_submit_without_writer_runs_inline_file(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdb *f = *state;
 
-	check_submit_without_writer_runs_inline(f->db);
+	check_submit_without_writer_runs_inline(f->path);
 }
 
 /* ---- nested store_tx_* ---- */
@@ -909,24 +868,24 @@ test_nested_tx_inside_fn_through_writer_memory(void **state)
 static void
 test_nested_tx_inside_fn_through_writer_file(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdb *f = *state;
 
-	check_nested_tx_inside_fn(f->db, true);
+	check_nested_tx_inside_fn(f->path, true);
 }
 
 static void
 test_nested_tx_inside_fn_inline_file(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdb *f = *state;
 
-	check_nested_tx_inside_fn(f->db, false);
+	check_nested_tx_inside_fn(f->path, false);
 }
 
 static void
 test_tx_helpers_nest_through_savepoints(void **state)
 {
-	struct fixture *f = *state;
-	struct store *s = open_store(f->db, 0);
+	struct tmpdb *f = *state;
+	struct store *s = open_store(f->path, 0);
 	struct conn *c = NULL;
 	struct err err = {0};
 
@@ -950,7 +909,7 @@ test_tx_helpers_nest_through_savepoints(void **state)
 	assert_int_equal(c->tx_depth, 0);
 	assert_int_equal(store_tx_commit(c, &err), ST_OK);
 	assert_true(sqlite3_get_autocommit(c->db));
-	assert_true(is_committed(f->db, "x2"));
+	assert_true(is_committed(f->path, "x2"));
 	assert_false(has_client(s, "x3"));
 	/* After an outer commit, rollback is still a no-op. */
 	store_tx_rollback(c);
@@ -964,8 +923,8 @@ test_tx_helpers_nest_through_savepoints(void **state)
 static void
 test_begin_failure_fails_every_write_of_the_batch_with_io(void **state)
 {
-	struct fixture *f = *state;
-	struct store *s = open_store(f->db, 20); /* short busy_timeout */
+	struct tmpdb *f = *state;
+	struct store *s = open_store(f->path, 20); /* short busy_timeout */
 	sqlite3 *other = NULL;
 	struct err err = {0};
 	struct tracker t;
@@ -977,7 +936,7 @@ test_begin_failure_fails_every_write_of_the_batch_with_io(void **state)
 	tracker_init(&t, 3, "locked", NULL);
 	gate_hold(s, &g);
 	/* Another process holds the write lock past busy_timeout. */
-	assert_int_equal(sqlite3_open(f->db, &other), SQLITE_OK);
+	assert_int_equal(sqlite3_open(f->path, &other), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
 	before = batches_now(s);
 	tracker_submit_all(s, &t);
@@ -1067,38 +1026,38 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_write_sync_round_trip_through_writer_memory),
 	        cmocka_unit_test_setup_teardown(test_write_sync_round_trip_through_writer_file,
-	                                        setup_dir, teardown_dir),
+	                                        tmpdb_setup, tmpdb_teardown),
 	        cmocka_unit_test(test_failing_write_rolls_back_only_itself_in_its_batch_memory),
 	        cmocka_unit_test_setup_teardown(
-	                test_failing_write_rolls_back_only_itself_in_its_batch_file, setup_dir,
-	                teardown_dir),
+	                test_failing_write_rolls_back_only_itself_in_its_batch_file, tmpdb_setup,
+	                tmpdb_teardown),
 	        cmocka_unit_test_setup_teardown(test_done_runs_once_per_write_in_order_after_commit,
-	                                        setup_dir, teardown_dir),
+	                                        tmpdb_setup, tmpdb_teardown),
 	        cmocka_unit_test(test_batch_is_capped_at_512_writes),
 	        cmocka_unit_test_setup_teardown(test_stop_drains_the_queue_then_submit_runs_inline,
-	                                        setup_dir, teardown_dir),
-	        cmocka_unit_test_setup_teardown(test_close_with_writer_running_drains_it, setup_dir,
-	                                        teardown_dir),
+	                                        tmpdb_setup, tmpdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_close_with_writer_running_drains_it,
+	                                        tmpdb_setup, tmpdb_teardown),
 	        cmocka_unit_test(test_writer_start_twice_is_invalid),
 	        cmocka_unit_test(test_submit_without_writer_runs_inline_memory),
 	        cmocka_unit_test_setup_teardown(test_submit_without_writer_runs_inline_file,
-	                                        setup_dir, teardown_dir),
+	                                        tmpdb_setup, tmpdb_teardown),
 	        cmocka_unit_test(test_nested_tx_inside_fn_through_writer_memory),
 	        cmocka_unit_test_setup_teardown(test_nested_tx_inside_fn_through_writer_file,
-	                                        setup_dir, teardown_dir),
-	        cmocka_unit_test_setup_teardown(test_nested_tx_inside_fn_inline_file, setup_dir,
-	                                        teardown_dir),
-	        cmocka_unit_test_setup_teardown(test_tx_helpers_nest_through_savepoints, setup_dir,
-	                                        teardown_dir),
+	                                        tmpdb_setup, tmpdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_nested_tx_inside_fn_inline_file, tmpdb_setup,
+	                                        tmpdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_tx_helpers_nest_through_savepoints,
+	                                        tmpdb_setup, tmpdb_teardown),
 	        cmocka_unit_test_setup_teardown(
-	                test_begin_failure_fails_every_write_of_the_batch_with_io, setup_dir,
-	                teardown_dir),
+	                test_begin_failure_fails_every_write_of_the_batch_with_io, tmpdb_setup,
+	                tmpdb_teardown),
 	        cmocka_unit_test(test_submit_from_fn_or_done_on_writer_thread_runs_inline),
 	        cmocka_unit_test(test_threads_8x500_through_writer_all_land_memory),
 	        cmocka_unit_test_setup_teardown(test_threads_8x500_through_writer_all_land_file,
-	                                        setup_dir, teardown_dir),
-	        cmocka_unit_test_setup_teardown(test_threads_8x500_inline_all_land_file, setup_dir,
-	                                        teardown_dir),
+	                                        tmpdb_setup, tmpdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_threads_8x500_inline_all_land_file,
+	                                        tmpdb_setup, tmpdb_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
