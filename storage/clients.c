@@ -24,11 +24,9 @@
 #include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdlib.h>
 
 #include "common/arena.h"
 #include "common/err.h"
-#include "common/xalloc.h"
 #include "storage/store.h"
 #include "storage/store_internal.h"
 
@@ -41,8 +39,9 @@
  * when reg_token_hash has the wrong length (a database edited by hand).
  */
 static enum status
-client_from_row(sqlite3_stmt *stmt, struct arena *arena, struct store_client *out, struct err *err)
+client_from_row(sqlite3_stmt *stmt, struct arena *arena, void *row, struct err *err)
 {
+	struct store_client *out = row;
 	/* The type first: it is undefined after a conversion (STRICT makes
 	 * this column BLOB or NULL, so there is none). */
 	bool has_token = sqlite3_column_type(stmt, 2) != SQLITE_NULL;
@@ -224,11 +223,8 @@ store_client_list(struct store *s, const char *after_id, size_t limit, struct ar
 {
 	struct conn *conn = NULL;
 	sqlite3_stmt *stmt = NULL;
-	struct store_client *rows = NULL; /* grows on the heap, copied to the arena once */
-	size_t n = 0, cap = 0;
-	bool more = false;
+	void *rows = NULL;
 	enum status st;
-	int rc;
 
 	if (limit < 1 || limit > STORE_CLIENT_LIST_MAX)
 		return ERR_SET(err, ST_INVALID, "page size %zu is not in 1..%d", limit,
@@ -244,30 +240,11 @@ store_client_list(struct store *s, const char *after_id, size_t limit, struct ar
 		st = STORE_FAIL(conn, err);
 		goto out;
 	}
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		if (n == limit) {
-			more = true; /* the extra row: only its existence matters */
-			break;
-		}
-		if (n == cap) {
-			cap = cap == 0 ? 16 : 2 * cap;
-			rows = xrealloc(rows, cap * sizeof *rows);
-		}
-		st = client_from_row(stmt, arena, &rows[n], err);
-		if (st != ST_OK)
-			goto out;
-		n++;
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		st = STORE_FAIL(conn, err);
-		goto out;
-	}
-	*out = n > 0 ? arena_memdup(arena, rows, n * sizeof *rows) : NULL;
-	*count_out = n;
-	*more_out = more;
-	st = ST_OK;
+	st = store_rows_collect(conn, stmt, limit, sizeof **out, client_from_row, arena, &rows,
+	                        count_out, more_out, err);
+	if (st == ST_OK)
+		*out = rows;
 out:
-	free(rows);
 	store_stmt_done(stmt);
 	store_conn_release(s, conn);
 	return st;
@@ -276,24 +253,5 @@ out:
 enum status
 store_client_count(struct store *s, int64_t *count_out, struct err *err)
 {
-	struct conn *conn = NULL;
-	sqlite3_stmt *stmt = NULL;
-	enum status st;
-
-	st = store_conn_acquire(s, &conn, err);
-	if (st != ST_OK)
-		return st;
-	st = store_stmt(conn, STMT_CLIENT_COUNT, &stmt, err);
-	if (st != ST_OK)
-		goto out;
-	if (sqlite3_step(stmt) != SQLITE_ROW) {
-		st = STORE_FAIL(conn, err);
-		goto out;
-	}
-	*count_out = sqlite3_column_int64(stmt, 0);
-	st = ST_OK;
-out:
-	store_stmt_done(stmt);
-	store_conn_release(s, conn);
-	return st;
+	return store_count(s, STMT_CLIENT_COUNT, count_out, err);
 }

@@ -11,13 +11,10 @@
  * server that polls store_key_generation sees changes made by any process.
  */
 #include <assert.h>
-#include <limits.h>
-#include <stdlib.h>
-#include <string.h>
+#include <stddef.h>
 
 #include "common/arena.h"
 #include "common/err.h"
-#include "common/xalloc.h"
 #include "storage/store.h"
 #include "storage/store_internal.h"
 
@@ -60,10 +57,11 @@ out:
 	return st;
 }
 
-/* Copies the current row of STMT_KEY_LIST into *key, strings and blob in arena. */
-static void
-key_from_row(sqlite3_stmt *stmt, struct arena *arena, struct store_key *key)
+/* Copies the current row of STMT_KEY_LIST into *row, strings and blob in arena. */
+static enum status
+key_from_row(sqlite3_stmt *stmt, struct arena *arena, void *row, struct err *err)
 {
+	struct store_key *key = row;
 	/* sqlite3_column_bytes after the blob call: that is the conversion
 	 * order the SQLite documentation prescribes. */
 	const void *sealed = sqlite3_column_blob(stmt, 4);
@@ -77,6 +75,8 @@ key_from_row(sqlite3_stmt *stmt, struct arena *arena, struct store_key *key)
 	key->sealed = arena_memdup(arena, sealed, sealed_len);
 	key->sealed_len = sealed_len;
 	key->public_jwk = store_column_text_dup(stmt, 5, arena);
+	(void)err; /* nothing here can fail */
+	return ST_OK;
 }
 
 enum status
@@ -85,10 +85,8 @@ store_key_list(struct store *s, struct arena *arena, struct store_key **out, siz
 {
 	struct conn *c = NULL;
 	sqlite3_stmt *stmt = NULL;
-	struct store_key *keys = NULL; /* grows on the heap, copied to the arena once */
-	size_t n = 0, cap = 0;
+	void *keys = NULL;
 	enum status st;
-	int rc;
 
 	st = store_conn_acquire(s, &c, err);
 	if (st != ST_OK)
@@ -96,22 +94,11 @@ store_key_list(struct store *s, struct arena *arena, struct store_key **out, siz
 	st = store_stmt(c, STMT_KEY_LIST, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap == 0 ? 4 : 2 * cap;
-			keys = xrealloc(keys, cap * sizeof *keys);
-		}
-		key_from_row(stmt, arena, &keys[n++]);
-	}
-	if (rc != SQLITE_DONE) {
-		st = STORE_FAIL(c, err);
-		goto out;
-	}
-	*out = n > 0 ? arena_memdup(arena, keys, n * sizeof *keys) : NULL;
-	*count_out = n;
-	st = ST_OK;
+	st = store_rows_collect(c, stmt, 0, sizeof **out, key_from_row, arena, &keys, count_out,
+	                        NULL, err);
+	if (st == ST_OK)
+		*out = keys;
 out:
-	free(keys);
 	store_stmt_done(stmt);
 	store_conn_release(s, c);
 	return st;

@@ -727,6 +727,70 @@ store_column_hash_dup(sqlite3_stmt *stmt, int col, struct arena *arena, const un
 	return ST_OK;
 }
 
+enum status
+store_rows_collect(struct conn *c, sqlite3_stmt *stmt, size_t limit, size_t row_size,
+                   store_read_row_fn *read_row, struct arena *arena, void **rows_out,
+                   size_t *count_out, bool *more_out, struct err *err)
+{
+	unsigned char *rows = NULL; /* grows on the heap, copied to the arena once */
+	size_t n = 0, cap = 0;
+	bool more = false;
+	enum status st;
+	int rc;
+
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (limit > 0 && n == limit) {
+			more = true; /* the extra row: only its existence matters */
+			break;
+		}
+		if (n == cap) {
+			cap = cap == 0 ? 16 : 2 * cap;
+			rows = xrealloc(rows, cap * row_size);
+		}
+		st = read_row(stmt, arena, rows + n * row_size, err);
+		if (st != ST_OK)
+			goto out;
+		n++;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		st = STORE_FAIL(c, err);
+		goto out;
+	}
+	*rows_out = n > 0 ? arena_memdup(arena, rows, n * row_size) : NULL;
+	*count_out = n;
+	if (more_out != NULL)
+		*more_out = more;
+	st = ST_OK;
+out:
+	free(rows);
+	return st;
+}
+
+enum status
+store_count(struct store *s, enum store_stmt id, int64_t *count_out, struct err *err)
+{
+	struct conn *c = NULL;
+	sqlite3_stmt *stmt = NULL;
+	enum status st;
+
+	st = store_conn_acquire(s, &c, err);
+	if (st != ST_OK)
+		return st;
+	st = store_stmt(c, id, &stmt, err);
+	if (st != ST_OK)
+		goto out;
+	if (sqlite3_step(stmt) != SQLITE_ROW) {
+		st = STORE_FAIL(c, err);
+		goto out;
+	}
+	*count_out = sqlite3_column_int64(stmt, 0);
+	st = ST_OK;
+out:
+	store_stmt_done(stmt);
+	store_conn_release(s, c);
+	return st;
+}
+
 /* Runs "<verb> store_tx_<depth>" (a savepoint name cannot be a parameter). */
 static int
 tx_savepoint_exec(struct conn *c, const char *verb, unsigned depth)

@@ -213,6 +213,26 @@ const char *store_column_text_dup(sqlite3_stmt *stmt, int col, struct arena *are
 enum status store_column_hash_dup(sqlite3_stmt *stmt, int col, struct arena *arena,
                                   const unsigned char **out, struct err *err);
 
+/*
+ * Copies the current row of stmt into *row (a record struct of the caller's
+ * file), strings in the arena. ST_IO for a row it cannot read.
+ */
+typedef enum status store_read_row_fn(sqlite3_stmt *stmt, struct arena *arena, void *row,
+                                      struct err *err);
+
+/*
+ * Steps a bound statement, reading each row with read_row into an array of
+ * row_size records: up to limit rows (0: all), *more_out (may be NULL) set
+ * when one more row follows (keyset pagination asks for limit + 1). The
+ * array is in the arena, NULL when no row.
+ */
+enum status store_rows_collect(struct conn *c, sqlite3_stmt *stmt, size_t limit, size_t row_size,
+                               store_read_row_fn *read_row, struct arena *arena, void **rows_out,
+                               size_t *count_out, bool *more_out, struct err *err);
+
+/* Runs statement id, which yields one row of one integer (a count), into *count_out. */
+enum status store_count(struct store *s, enum store_stmt id, int64_t *count_out, struct err *err);
+
 /* PRAGMA user_version on c (migrate.c). */
 enum status store_user_version(struct conn *c, int *version_out, struct err *err);
 

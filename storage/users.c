@@ -21,20 +21,21 @@
 #include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdlib.h>
 
 #include "common/arena.h"
 #include "common/err.h"
-#include "common/xalloc.h"
 #include "storage/store.h"
 #include "storage/store_internal.h"
 
 #define STORE_USER_LIST_MAX 1000
 
 /* Copies the current row (STORE_USER_COLUMNS) into *out, strings in the arena. */
-static void
-user_from_row(sqlite3_stmt *stmt, struct arena *arena, struct store_user *out)
+static enum status
+user_from_row(sqlite3_stmt *stmt, struct arena *arena, void *row, struct err *err)
 {
+	struct store_user *out = row;
+
+	(void)err; /* nothing here can fail */
 	/* Every text column is NOT NULL in a STRICT table. */
 	out->id = store_column_text_dup(stmt, 0, arena);
 	out->username = store_column_text_dup(stmt, 1, arena);
@@ -42,6 +43,7 @@ user_from_row(sqlite3_stmt *stmt, struct arena *arena, struct store_user *out)
 	out->claims = store_column_text_dup(stmt, 3, arena);
 	out->created_at = sqlite3_column_int64(stmt, 4);
 	out->updated_at = sqlite3_column_int64(stmt, 5);
+	return ST_OK;
 }
 
 enum status
@@ -106,8 +108,7 @@ user_get_by(struct store *s, enum store_stmt id, const char *key, struct arena *
 	}
 	switch (sqlite3_step(stmt)) {
 	case SQLITE_ROW:
-		user_from_row(stmt, arena, out);
-		st = ST_OK;
+		st = user_from_row(stmt, arena, out, err);
 		break;
 	case SQLITE_DONE:
 		st = ERR_SET(err, ST_NOT_FOUND, "no user %s", key);
@@ -218,11 +219,8 @@ store_user_list(struct store *s, const char *after_username, size_t limit, struc
 {
 	struct conn *c = NULL;
 	sqlite3_stmt *stmt = NULL;
-	struct store_user *rows = NULL; /* grows on the heap, copied to the arena once */
-	size_t n = 0, cap = 0;
-	bool more = false;
+	void *rows = NULL;
 	enum status st;
-	int rc;
 
 	if (limit < 1 || limit > STORE_USER_LIST_MAX)
 		return ERR_SET(err, ST_INVALID, "page size %zu is not in 1..%d", limit,
@@ -238,28 +236,11 @@ store_user_list(struct store *s, const char *after_username, size_t limit, struc
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		if (n == limit) {
-			more = true; /* the extra row: only its existence matters */
-			break;
-		}
-		if (n == cap) {
-			cap = cap == 0 ? 16 : 2 * cap;
-			rows = xrealloc(rows, cap * sizeof *rows);
-		}
-		user_from_row(stmt, arena, &rows[n]);
-		n++;
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		st = STORE_FAIL(c, err);
-		goto out;
-	}
-	*out = n > 0 ? arena_memdup(arena, rows, n * sizeof *rows) : NULL;
-	*count_out = n;
-	*more_out = more;
-	st = ST_OK;
+	st = store_rows_collect(c, stmt, limit, sizeof **out, user_from_row, arena, &rows,
+	                        count_out, more_out, err);
+	if (st == ST_OK)
+		*out = rows;
 out:
-	free(rows);
 	store_stmt_done(stmt);
 	store_conn_release(s, c);
 	return st;
@@ -268,24 +249,5 @@ out:
 enum status
 store_user_count(struct store *s, int64_t *count_out, struct err *err)
 {
-	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
-	enum status st;
-
-	st = store_conn_acquire(s, &c, err);
-	if (st != ST_OK)
-		return st;
-	st = store_stmt(c, STMT_USER_COUNT, &stmt, err);
-	if (st != ST_OK)
-		goto out;
-	if (sqlite3_step(stmt) != SQLITE_ROW) {
-		st = STORE_FAIL(c, err);
-		goto out;
-	}
-	*count_out = sqlite3_column_int64(stmt, 0);
-	st = ST_OK;
-out:
-	store_stmt_done(stmt);
-	store_conn_release(s, c);
-	return st;
+	return store_count(s, STMT_USER_COUNT, count_out, err);
 }
