@@ -79,6 +79,29 @@ static const struct usage usages[] = {
 	{"clients delete",
 	 "oidcd clients delete ID",
 	 "Deletes a client and everything issued to it.\n\n" COMMON_FLAGS},
+	{"users add",
+	 "oidcd users add USERNAME [--file CLAIMS.json]",
+	 "Creates a user of the built-in store with the OIDC standard claims of FILE\n"
+	 "(name, email, ...) and prints it as JSON. The password is asked twice on the\n"
+	 "terminal, or read from the first line of standard input; never an argument.\n\n"
+	 COMMON_FLAGS},
+	{"users list",
+	 "oidcd users list",
+	 "Prints every user as a JSON array (never a password).\n\n" COMMON_FLAGS},
+	{"users get",
+	 "oidcd users get ID|USERNAME",
+	 "Prints one user as JSON.\n\n" COMMON_FLAGS},
+	{"users update",
+	 "oidcd users update ID [--file FILE]",
+	 "Replaces a user's claims (and optionally username) with the JSON document from\n"
+	 "FILE or standard input.\n\n" COMMON_FLAGS},
+	{"users passwd",
+	 "oidcd users passwd ID|USERNAME",
+	 "Sets a new password (asked twice on the terminal, or the first line of standard\n"
+	 "input) and ends the user's login sessions.\n\n" COMMON_FLAGS},
+	{"users delete",
+	 "oidcd users delete ID",
+	 "Deletes a user with their sessions, consents and tokens.\n\n" COMMON_FLAGS},
 	{"health",
 	 "oidcd health [--url URL]",
 	 "Exits 0 when URL (default http://127.0.0.1:4444/health/ready) answers 200.\n"

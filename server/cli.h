@@ -22,7 +22,7 @@ struct cli_opts {
 	bool is_dev;             /* --dev */
 	bool wants_help;         /* --help / -h */
 	const char *url;         /* --url (health) */
-	const char *file;        /* --file (clients create/update; "-" = stdin) */
+	const char *file;        /* --file (clients create/update, users add/update; "-" = stdin) */
 	struct config_override overrides[CLI_MAX_OVERRIDES];
 	size_t noverrides;
 	const char *args[8]; /* positional arguments after the command words */
@@ -66,5 +66,13 @@ int cli_clients_list(const struct cli_opts *opts);
 int cli_clients_get(const struct cli_opts *opts);
 int cli_clients_update(const struct cli_opts *opts);
 int cli_clients_delete(const struct cli_opts *opts);
+
+/* cli_users.c */
+int cli_users_add(const struct cli_opts *opts);
+int cli_users_list(const struct cli_opts *opts);
+int cli_users_get(const struct cli_opts *opts);
+int cli_users_update(const struct cli_opts *opts);
+int cli_users_passwd(const struct cli_opts *opts);
+int cli_users_delete(const struct cli_opts *opts);
 
 #endif

@@ -26,4 +26,10 @@ handler_fn handle_admin_clients_update;
 handler_fn handle_admin_clients_patch;
 handler_fn handle_admin_clients_delete;
 
+handler_fn handle_admin_users_create;
+handler_fn handle_admin_users_list;
+handler_fn handle_admin_users_get;
+handler_fn handle_admin_users_update;
+handler_fn handle_admin_users_delete;
+
 #endif

@@ -24,6 +24,7 @@
 #include "server/docs.h"
 #include "server/http.h"
 #include "server/keys.h"
+#include "server/users.h"
 #include "version.h"
 
 #define SHUTDOWN_GRACE_MS 10000
@@ -187,6 +188,10 @@ serve(const struct cli_opts *opts)
 	}
 	if (generated)
 		LOG_INFO("generated a %s signing key", config_alg_name(cfg.keys_algorithm));
+	if (cfg.is_dev && users_dev_bootstrap(&cfg, store, clock_now(NULL), &err) != ST_OK) {
+		fprintf(stderr, "oidcd: demo user: %s\n", err.msg);
+		goto out;
+	}
 	if (http_bind(&cfg, &srv, &err) != ST_OK) {
 		fprintf(stderr, "oidcd: %s\n", err.msg);
 		goto out;
@@ -246,8 +251,10 @@ static const char *
 command_name(int argc, char **argv, int *first)
 {
 	static const char *const two_words[] = {
-	        "config check", "keys list",   "keys rotate",    "clients create",
-	        "clients list", "clients get", "clients update", "clients delete",
+	        "config check", "keys list",    "keys rotate",    "clients create",
+	        "clients list", "clients get",  "clients update", "clients delete",
+	        "users add",    "users list",   "users get",      "users update",
+	        "users passwd", "users delete",
 	};
 	static char name[32];
 	size_t i;
@@ -285,6 +292,12 @@ main(int argc, char **argv)
 	        {"clients get",    cli_clients_get   },
 	        {"clients update", cli_clients_update},
 	        {"clients delete", cli_clients_delete},
+	        {"users add",      cli_users_add     },
+	        {"users list",     cli_users_list    },
+	        {"users get",      cli_users_get     },
+	        {"users update",   cli_users_update  },
+	        {"users passwd",   cli_users_passwd  },
+	        {"users delete",   cli_users_delete  },
 	};
 	struct cli_opts opts;
 	const char *cmd;
@@ -315,7 +328,8 @@ main(int argc, char **argv)
 			cli_usage(cmd);
 			return 0;
 		}
-		if (opts.nargs > 0 && strncmp(cmd, "clients ", 8) != 0) {
+		if (opts.nargs > 0 && strncmp(cmd, "clients ", 8) != 0 &&
+		    strncmp(cmd, "users ", 6) != 0) {
 			fprintf(stderr, "oidcd: %s: unexpected argument '%s'\n", cmd, opts.args[0]);
 			return 2;
 		}

@@ -39,6 +39,11 @@ const struct route routes_admin[] = {
 	{HTTP_PUT,    "/admin/clients/{id}",  handle_admin_clients_update, ADMIN},
 	{HTTP_PATCH,  "/admin/clients/{id}",  handle_admin_clients_patch,  ADMIN},
 	{HTTP_DELETE, "/admin/clients/{id}",  handle_admin_clients_delete, ADMIN},
+	{HTTP_POST,   "/admin/users",         handle_admin_users_create,   ADMIN},
+	{GET_HEAD,    "/admin/users",         handle_admin_users_list,     ADMIN},
+	{GET_HEAD,    "/admin/users/{id}",    handle_admin_users_get,      ADMIN},
+	{HTTP_PUT,    "/admin/users/{id}",    handle_admin_users_update,   ADMIN},
+	{HTTP_DELETE, "/admin/users/{id}",    handle_admin_users_delete,   ADMIN},
 };
 /* clang-format on */
 
