@@ -1,11 +1,12 @@
 /*
- * crypto/digest.c — SHA-256 (FIPS 180-4) and HMAC-SHA-256 (RFC 2104) over
- * OpenSSL's EVP interfaces: the hashes storage keeps instead of codes and
- * tokens, and a hex form for log correlation.
+ * crypto/digest.c — SHA-256 and SHA-512 (FIPS 180-4) and HMAC-SHA-256
+ * (RFC 2104) over OpenSSL's EVP interfaces: the hashes storage keeps instead
+ * of codes and tokens, a hex form for log correlation, and SHA-512 for ID
+ * token hash claims (server/id_token.c).
  *
- * API: digest_sha256, digest_hmac_sha256, digest_sha256_hex.
+ * API: digest_sha256, digest_sha512, digest_hmac_sha256, digest_sha256_hex.
  *
- * Invariant: these functions cannot fail for a caller. With SHA-256 fixed,
+ * Invariant: these functions cannot fail for a caller. With the digest fixed,
  * OpenSSL fails only when out of memory or when its default provider is
  * missing; both are treated like OOM elsewhere in oidcd (abort).
  */
@@ -33,6 +34,7 @@ die(const char *what)
  * hashing itself.
  */
 static EVP_MD *sha256_md;
+static EVP_MD *sha512_md;
 static pthread_once_t md_once = PTHREAD_ONCE_INIT;
 static pthread_key_t ctx_key;
 
@@ -46,8 +48,9 @@ static void
 md_init(void)
 {
 	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
-	if (sha256_md == NULL || pthread_key_create(&ctx_key, ctx_free) != 0)
-		die("EVP_MD_fetch(SHA256)");
+	sha512_md = EVP_MD_fetch(NULL, "SHA512", NULL);
+	if (sha256_md == NULL || sha512_md == NULL || pthread_key_create(&ctx_key, ctx_free) != 0)
+		die("EVP_MD_fetch(SHA256, SHA512)");
 }
 
 static EVP_MD_CTX *
@@ -83,6 +86,17 @@ void
 digest_sha256(const void *data, size_t n, unsigned char out[DIGEST_SHA256_BYTES])
 {
 	sha256_two(data, n, "", 0, out);
+}
+
+void
+digest_sha512(const void *data, size_t n, unsigned char out[DIGEST_SHA512_BYTES])
+{
+	EVP_MD_CTX *ctx = thread_ctx();
+	unsigned int len = 0;
+
+	if (EVP_DigestInit_ex2(ctx, sha512_md, NULL) != 1 || EVP_DigestUpdate(ctx, data, n) != 1 ||
+	    EVP_DigestFinal_ex(ctx, out, &len) != 1 || len != DIGEST_SHA512_BYTES)
+		die("EVP_Digest(SHA-512)");
 }
 
 /* RFC 2104 §2 with B = 64: H((K ^ opad) || H((K ^ ipad) || text)). */
