@@ -32,6 +32,14 @@ enum oauth_error {
 	OAUTH_UNSUPPORTED_MEDIA_TYPE,  /* 415 */
 	OAUTH_SERVER_ERROR,            /* 500 */
 	OAUTH_TEMPORARILY_UNAVAILABLE, /* 503 */
+	/* authorization endpoint errors, redirected to the client (RFC 6749 §4.1.2.1) */
+	OAUTH_UNSUPPORTED_RESPONSE_TYPE,  /* RFC 6749 §4.1.2.1, 400 */
+	OAUTH_REQUEST_NOT_SUPPORTED,      /* OIDC Core §3.1.2.6, 400 */
+	OAUTH_REQUEST_URI_NOT_SUPPORTED,  /* OIDC Core §3.1.2.6, 400 */
+	OAUTH_LOGIN_REQUIRED,             /* OIDC Core §3.1.2.6, 400 */
+	OAUTH_CONSENT_REQUIRED,           /* OIDC Core §3.1.2.6, 400 */
+	OAUTH_INTERACTION_REQUIRED,       /* OIDC Core §3.1.2.6, 400 */
+	OAUTH_ACCOUNT_SELECTION_REQUIRED, /* OIDC Core §3.1.2.6, 400 */
 };
 
 /* Error code string ("invalid_request", ...). */
