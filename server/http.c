@@ -74,10 +74,14 @@ struct ctx {
 	bool started;
 	bool responded;
 	bool too_large;
+	unsigned long long discarded_bytes; /* of a too-large body, read and dropped */
 	int status;
 	size_t bytes;
 	double start_ms;
 };
+
+/* Bodies over limits.body_bytes but under this are read to the end before the 413. */
+#define HTTP_DISCARD_MAX_BYTES (16ULL * 1024 * 1024)
 
 static atomic_uint_fast64_t request_counter;
 static unsigned request_id_prefix;
@@ -502,6 +506,15 @@ submit_write(struct request *req)
 	store_write_submit(c->l->srv->app->store, &req->write);
 }
 
+/* Bodies can carry passwords and secrets: wipe before freeing. */
+static void
+body_free(struct ctx *c)
+{
+	if (c->body.data != NULL)
+		explicit_bzero(c->body.data, c->body.len);
+	buf_free(&c->body);
+}
+
 static void
 finish(struct ctx *c, struct MHD_Connection *conn)
 {
@@ -509,10 +522,10 @@ finish(struct ctx *c, struct MHD_Connection *conn)
 	const char *q = strchr(c->raw_uri, '?');
 	struct err err;
 
-	req->body =
-	        c->body.data != NULL ? arena_memdup(req->arena, c->body.data, c->body.len + 1) : "";
+	/* The body stays in c->body (not copied into the arena, which is never
+	 * wiped) until on_completed wipes and frees it. */
+	req->body = c->body.data != NULL ? c->body.data : "";
 	req->body_len = c->body.len;
-	buf_free(&c->body);
 	if (q != NULL && form_parse(q + 1, strlen(q + 1), req->arena, &req->query, &err) != ST_OK) {
 		reply_error(c, conn, OAUTH_INVALID_REQUEST, err.msg);
 		return;
@@ -549,10 +562,13 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		begin(c, conn, method);
 		cl = request_header(&c->req, "Content-Length");
 		if (cl != NULL && strtoull(cl, NULL, 10) > limit) {
-			/* Known to be too large: answer before reading the body; MHD
-			 * then closes the connection instead of reading it. */
 			c->too_large = true;
-			reply_error(c, conn, OAUTH_REQUEST_TOO_LARGE, NULL);
+			/* A client still sending when the connection closes sees a
+			 * reset, not our 413: moderately large bodies are read and
+			 * discarded, then answered. Only huge ones are answered at
+			 * once (MHD then closes the connection without reading). */
+			if (strtoull(cl, NULL, 10) > HTTP_DISCARD_MAX_BYTES)
+				reply_error(c, conn, OAUTH_REQUEST_TOO_LARGE, NULL);
 		}
 		return MHD_YES;
 	}
@@ -562,12 +578,15 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		 * the final call. */
 		if (!c->too_large && c->body.len + *upload_data_size > limit) {
 			c->too_large = true;
-			buf_free(&c->body);
+			body_free(c);
 		}
 		if (!c->too_large)
 			buf_append(&c->body, upload_data, *upload_data_size);
+		else
+			c->discarded_bytes += *upload_data_size;
 		*upload_data_size = 0;
-		return MHD_YES;
+		/* An endless chunked body: stop reading, close the connection. */
+		return c->discarded_bytes > HTTP_DISCARD_MAX_BYTES ? MHD_NO : MHD_YES;
 	}
 	if (c->responded)
 		return MHD_YES;
@@ -612,7 +631,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	}
 	if (c->started)
 		atomic_fetch_sub(&c->l->srv->in_flight, 1);
-	buf_free(&c->body);
+	body_free(c);
 	arena_free(c->req.arena);
 }
 
