@@ -1,0 +1,106 @@
+/*
+ * server/claims.c — OIDC Core §5.4 scope values → §5.1 standard claims, and
+ * the §5.5 per-claim requests, over a user's claims object.
+ *
+ * API: claims_for_scopes, claims_scope_has.
+ *
+ * Invariant: the result holds only members named in claim_scopes below
+ * that the user has; "sub" is not in the table, so it is never copied.
+ * To release a new standard claim: a row in claim_scopes (and in
+ * server/users_validate.c, which decides what a user can store).
+ */
+#include "server/claims.h"
+
+#include <stddef.h>
+#include <string.h>
+
+/* OIDC Core §5.4: the claims each scope value requests. */
+static const struct {
+	const char *claim;
+	const char *scope;
+} claim_scopes[] = {
+        {"name",                  "profile"},
+        {"family_name",           "profile"},
+        {"given_name",            "profile"},
+        {"middle_name",           "profile"},
+        {"nickname",              "profile"},
+        {"preferred_username",    "profile"},
+        {"profile",               "profile"},
+        {"picture",               "profile"},
+        {"website",               "profile"},
+        {"gender",                "profile"},
+        {"birthdate",             "profile"},
+        {"zoneinfo",              "profile"},
+        {"locale",                "profile"},
+        {"updated_at",            "profile"},
+        {"email",                 "email"  },
+        {"email_verified",        "email"  },
+        {"address",               "address"},
+        {"phone_number",          "phone"  },
+        {"phone_number_verified", "phone"  },
+};
+
+#define NCLAIMS (sizeof claim_scopes / sizeof claim_scopes[0])
+
+bool
+claims_scope_has(const char *scope, const char *value)
+{
+	size_t n = strlen(value);
+	const char *p = scope;
+
+	if (scope == NULL || n == 0)
+		return false;
+	/* RFC 6749 §3.3: a list of space-delimited, case-sensitive strings. */
+	while (*p != '\0') {
+		size_t len = strcspn(p, " ");
+
+		if (len == n && memcmp(p, value, n) == 0)
+			return true;
+		p += len;
+		p += strspn(p, " ");
+	}
+	return false;
+}
+
+/* Copies user_claims[name] into out when the user has it (null means absent). */
+static void
+copy_claim(const json_t *user_claims, const char *name, json_t *out)
+{
+	json_t *v = json_object_get(user_claims, name);
+
+	if (v != NULL && !json_is_null(v))
+		json_object_set(out, name, v);
+}
+
+/*
+ * OIDC Core §5.5: a member of the claims request is null (default) or an
+ * object (essential / value / values); anything else is malformed and
+ * requests nothing.
+ */
+static bool
+is_requested(const json_t *requested_claims, const char *name)
+{
+	json_t *r = json_object_get(requested_claims, name);
+
+	return r != NULL && (json_is_null(r) || json_is_object(r));
+}
+
+enum status
+claims_for_scopes(const json_t *user_claims, const char *scope, const json_t *requested_claims,
+                  json_t **out)
+{
+	json_t *result = json_object();
+	size_t i;
+
+	if (!json_is_object(requested_claims))
+		requested_claims = NULL;
+	for (i = 0; i < NCLAIMS && json_is_object(user_claims); i++) {
+		const char *name = claim_scopes[i].claim;
+
+		if (claims_scope_has(scope, claim_scopes[i].scope) ||
+		    (requested_claims != NULL && is_requested(requested_claims, name)))
+			copy_claim(user_claims, name, result);
+	}
+	*out = result;
+	return ST_OK;
+}

@@ -1,0 +1,37 @@
+/*
+ * server/claims.h — which of a user's claims a client may see: the OIDC
+ * Core §5.4 scope values (profile, email, address, phone) mapped to the
+ * §5.1 standard claims, plus the claims a client asked for one by one with
+ * the §5.5 "claims" request parameter. Pure: no I/O, no storage.
+ *
+ * Used by /userinfo (the granted scopes of the access token) and by the ID
+ * token when no access token is issued (§5.4, last paragraph).
+ */
+#ifndef SERVER_CLAIMS_H
+#define SERVER_CLAIMS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "common/err.h"
+
+/*
+ * The claims of user_claims (borrowed; users_claims()' object: the stored
+ * §5.1 claims and updated_at) released by scope (space-separated; NULL =
+ * none) and by requested_claims (borrowed, may be NULL: the "userinfo" or
+ * "id_token" member of the §5.5 claims request, {"name": null | {...}}).
+ * Only standard claims the user has (non-null) are copied; "sub" is never
+ * included (the caller adds it), nor any member that is not a §5.1
+ * standard claim. Values/essential markers of requested claims do not
+ * change what is released (§5.5.1 leaves that to the OP). *out is a new
+ * object (new reference). Always ST_OK: a user_claims that is not an
+ * object, or a requested_claims that is not an object, releases nothing
+ * from it.
+ */
+enum status claims_for_scopes(const json_t *user_claims, const char *scope,
+                              const json_t *requested_claims, json_t **out);
+
+/* True when the space-separated scope (may be NULL) contains value exactly (RFC 6749 §3.3). */
+bool claims_scope_has(const char *scope, const char *value);
+
+#endif

@@ -1,0 +1,315 @@
+/*
+ * server/claims_test.c — OIDC Core §5.4 scope values release their claims
+ * and nothing else; §5.5 per-claim requests add single claims; claims the
+ * user lacks (or holds as null) are never emitted; sub never appears.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+/* cmocka needs the headers above first. */
+#include <cmocka.h>
+
+#include "server/claims.h"
+
+/* A user with every standard claim except middle_name and website. */
+static json_t *
+full_user(void)
+{
+	json_t *u = json_loads("{\"name\":\"Jane Doe\",\"given_name\":\"Jane\","
+	                       "\"family_name\":\"Doe\",\"nickname\":\"jd\","
+	                       "\"preferred_username\":\"jane\",\"profile\":\"https://e.com/jane\","
+	                       "\"picture\":\"https://e.com/jane.png\",\"gender\":\"female\","
+	                       "\"birthdate\":\"1990-01-01\",\"zoneinfo\":\"Europe/Paris\","
+	                       "\"locale\":\"fr-FR\",\"updated_at\":1700000000,"
+	                       "\"email\":\"jane@e.com\",\"email_verified\":true,"
+	                       "\"address\":{\"country\":\"FR\"},"
+	                       "\"phone_number\":\"+33 1 23 45 67 89\","
+	                       "\"phone_number_verified\":false}",
+	                       0, NULL);
+
+	assert_non_null(u);
+	return u;
+}
+
+/* Runs claims_for_scopes and returns the result (new reference). */
+static json_t *
+released(const json_t *user, const char *scope, const char *requested_json)
+{
+	json_t *requested = NULL, *out = NULL;
+
+	if (requested_json != NULL) {
+		requested = json_loads(requested_json, 0, NULL);
+		assert_non_null(requested);
+	}
+	assert_int_equal(claims_for_scopes(user, scope, requested, &out), ST_OK);
+	assert_non_null(out);
+	assert_true(json_is_object(out));
+	json_decref(requested);
+	return out;
+}
+
+/* Asserts out has exactly the members listed (NULL-terminated). */
+static void
+assert_members(const json_t *out, const char *const *names)
+{
+	size_t n = 0;
+
+	for (; names[n] != NULL; n++)
+		assert_non_null(json_object_get(out, names[n]));
+	assert_int_equal(json_object_size(out), n);
+}
+
+static void
+test_openid_alone_releases_nothing(void **state)
+{
+	json_t *user = full_user(), *out = released(user, "openid", NULL);
+
+	(void)state;
+	assert_int_equal(json_object_size(out), 0);
+	json_decref(out);
+	json_decref(user);
+}
+
+static void
+test_profile_releases_profile_claims_only(void **state)
+{
+	static const char *const want[] = {
+	        "name",    "given_name", "family_name", "nickname",  "preferred_username",
+	        "profile", "picture",    "gender",      "birthdate", "zoneinfo",
+	        "locale",  "updated_at", NULL,
+	};
+	json_t *user = full_user(), *out = released(user, "openid profile", NULL);
+
+	(void)state;
+	assert_members(out, want);
+	assert_string_equal(json_string_value(json_object_get(out, "name")), "Jane Doe");
+	assert_int_equal(json_integer_value(json_object_get(out, "updated_at")), 1700000000);
+	json_decref(out);
+	json_decref(user);
+}
+
+static void
+test_email_releases_email_and_verified(void **state)
+{
+	static const char *const want[] = {"email", "email_verified", NULL};
+	json_t *user = full_user(), *out = released(user, "email openid", NULL);
+
+	(void)state;
+	assert_members(out, want);
+	assert_true(json_is_true(json_object_get(out, "email_verified")));
+	json_decref(out);
+	json_decref(user);
+}
+
+static void
+test_address_releases_the_address_object(void **state)
+{
+	static const char *const want[] = {"address", NULL};
+	json_t *user = full_user(), *out = released(user, "openid address", NULL);
+
+	(void)state;
+	assert_members(out, want);
+	assert_string_equal(
+	        json_string_value(json_object_get(json_object_get(out, "address"), "country")),
+	        "FR");
+	json_decref(out);
+	json_decref(user);
+}
+
+static void
+test_phone_releases_number_and_verified_false(void **state)
+{
+	static const char *const want[] = {"phone_number", "phone_number_verified", NULL};
+	json_t *user = full_user(), *out = released(user, "openid phone", NULL);
+
+	(void)state;
+	assert_members(out, want);
+	/* false is a value the user has, not an absent claim. */
+	assert_true(json_is_false(json_object_get(out, "phone_number_verified")));
+	json_decref(out);
+	json_decref(user);
+}
+
+static void
+test_all_scopes_release_every_claim_the_user_has(void **state)
+{
+	json_t *user = full_user(),
+	       *out = released(user, "openid profile email address phone offline_access", NULL);
+
+	(void)state;
+	assert_true(json_equal(out, user));
+	assert_null(json_object_get(out, "middle_name"));
+	assert_null(json_object_get(out, "website"));
+	json_decref(out);
+	json_decref(user);
+}
+
+static void
+test_absent_and_null_claims_are_not_emitted(void **state)
+{
+	json_t *user = json_loads("{\"email\":\"a@b.c\",\"name\":null}", 0, NULL);
+	json_t *out = released(user, "openid profile email phone", NULL);
+
+	(void)state;
+	assert_int_equal(json_object_size(out), 1);
+	assert_string_equal(json_string_value(json_object_get(out, "email")), "a@b.c");
+	json_decref(out);
+	json_decref(user);
+}
+
+static void
+test_unknown_members_and_sub_are_never_copied(void **state)
+{
+	json_t *user = json_loads("{\"sub\":\"u1\",\"password_hash\":\"x\",\"id\":\"u1\","
+	                          "\"username\":\"jane\",\"email\":\"a@b.c\"}",
+	                          0, NULL);
+	json_t *out = released(user, "openid profile email address phone",
+	                       "{\"sub\":null,\"password_hash\":null,\"id\":{\"essential\":true}}");
+
+	(void)state;
+	assert_int_equal(json_object_size(out), 1);
+	assert_non_null(json_object_get(out, "email"));
+	json_decref(out);
+	json_decref(user);
+}
+
+static void
+test_scope_values_match_whole_words_only(void **state)
+{
+	json_t *user = full_user();
+	json_t *out = released(user, "openid profiles emails e-mail phone_number", NULL);
+
+	(void)state;
+	assert_int_equal(json_object_size(out), 0);
+	json_decref(out);
+	out = released(user, "  email   openid ", NULL);
+	assert_int_equal(json_object_size(out), 2);
+	json_decref(out);
+	json_decref(user);
+}
+
+static void
+test_null_scope_releases_nothing(void **state)
+{
+	json_t *user = full_user(), *out = released(user, NULL, NULL);
+
+	(void)state;
+	assert_int_equal(json_object_size(out), 0);
+	json_decref(out);
+	json_decref(user);
+}
+
+static void
+test_requested_claims_add_single_claims(void **state)
+{
+	static const char *const want[] = {"email", "email_verified", "given_name", "picture",
+	                                   NULL};
+	json_t *user = full_user();
+	/* OIDC Core §5.5: null = default request; an object may carry essential. */
+	json_t *out = released(user, "openid email",
+	                       "{\"given_name\":{\"essential\":true},\"picture\":null,"
+	                       "\"middle_name\":null}");
+
+	(void)state;
+	/* middle_name was requested but the user has none: not emitted. */
+	assert_members(out, want);
+	json_decref(out);
+	json_decref(user);
+}
+
+static void
+test_requested_claims_without_scope(void **state)
+{
+	static const char *const want[] = {"phone_number", NULL};
+	json_t *user = full_user(), *out = released(user, "openid", "{\"phone_number\":null}");
+
+	(void)state;
+	assert_members(out, want);
+	json_decref(out);
+	json_decref(user);
+}
+
+static void
+test_malformed_requests_release_nothing_extra(void **state)
+{
+	json_t *user = full_user(), *out;
+
+	(void)state;
+	/* A member that is neither null nor an object requests nothing. */
+	out = released(user, "openid", "{\"email\":true,\"name\":\"x\",\"locale\":[1]}");
+	assert_int_equal(json_object_size(out), 0);
+	json_decref(out);
+	/* A claims request that is not an object is ignored. */
+	out = released(user, "openid", "[\"email\"]");
+	assert_int_equal(json_object_size(out), 0);
+	json_decref(out);
+	json_decref(user);
+}
+
+static void
+test_user_claims_not_an_object_release_nothing(void **state)
+{
+	json_t *user = json_string("nope"), *out = released(user, "openid profile", NULL);
+
+	(void)state;
+	assert_int_equal(json_object_size(out), 0);
+	json_decref(out);
+	json_decref(user);
+	out = released(NULL, "openid profile", "{\"email\":null}");
+	assert_int_equal(json_object_size(out), 0);
+	json_decref(out);
+}
+
+static void
+test_result_is_independent_of_the_user_object(void **state)
+{
+	json_t *user = full_user(), *out = released(user, "openid profile", NULL);
+
+	(void)state;
+	json_object_set_new(out, "sub", json_string("u1"));
+	assert_null(json_object_get(user, "sub"));
+	json_decref(user);
+	/* out keeps its own references. */
+	assert_string_equal(json_string_value(json_object_get(out, "name")), "Jane Doe");
+	json_decref(out);
+}
+
+static void
+test_scope_has(void **state)
+{
+	(void)state;
+	assert_true(claims_scope_has("openid profile", "openid"));
+	assert_true(claims_scope_has("openid profile", "profile"));
+	assert_false(claims_scope_has("openid profile", "open"));
+	assert_false(claims_scope_has("openid profile", "Profile"));
+	assert_false(claims_scope_has("openid profile", ""));
+	assert_false(claims_scope_has(NULL, "openid"));
+	assert_false(claims_scope_has("", "openid"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_openid_alone_releases_nothing),
+	        cmocka_unit_test(test_profile_releases_profile_claims_only),
+	        cmocka_unit_test(test_email_releases_email_and_verified),
+	        cmocka_unit_test(test_address_releases_the_address_object),
+	        cmocka_unit_test(test_phone_releases_number_and_verified_false),
+	        cmocka_unit_test(test_all_scopes_release_every_claim_the_user_has),
+	        cmocka_unit_test(test_absent_and_null_claims_are_not_emitted),
+	        cmocka_unit_test(test_unknown_members_and_sub_are_never_copied),
+	        cmocka_unit_test(test_scope_values_match_whole_words_only),
+	        cmocka_unit_test(test_null_scope_releases_nothing),
+	        cmocka_unit_test(test_requested_claims_add_single_claims),
+	        cmocka_unit_test(test_requested_claims_without_scope),
+	        cmocka_unit_test(test_malformed_requests_release_nothing_extra),
+	        cmocka_unit_test(test_user_claims_not_an_object_release_nothing),
+	        cmocka_unit_test(test_result_is_independent_of_the_user_object),
+	        cmocka_unit_test(test_scope_has),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
