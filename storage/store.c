@@ -508,14 +508,29 @@ store_free(struct store *s)
 	free(s);
 }
 
+/*
+ * Process-wide SQLite settings, before SQLite initialises: memory
+ * statistics off, because keeping them takes one global mutex on every
+ * allocation, and every worker thread then contends for it.
+ */
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+
+static void
+sqlite_configure(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 enum status
 store_open(const char *path, const struct store_options *opts, struct store **out, struct err *err)
 {
-	struct store *s = store_new(path, opts);
+	struct store *s;
 	struct conn *c = NULL;
 	bool has_key = false;
 	enum status st;
 
+	pthread_once(&sqlite_once, sqlite_configure);
+	s = store_new(path, opts);
 	if (!s->is_memory) {
 		st = check_header(path, s->opts.read_only, err);
 		if (st != ST_OK)
