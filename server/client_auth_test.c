@@ -88,8 +88,13 @@ b64(struct arena *arena, const char *s)
 			g |= (unsigned char)s[i + 2];
 		out[k++] = alphabet[g >> 18 & 63];
 		out[k++] = alphabet[g >> 12 & 63];
-		out[k++] = i + 1 < n ? alphabet[g >> 6 & 63] : '=';
-		out[k++] = i + 2 < n ? alphabet[g & 63] : '=';
+		out[k] = '=';
+		out[k + 1] = '=';
+		if (i + 1 < n)
+			out[k] = alphabet[g >> 6 & 63];
+		if (i + 2 < n)
+			out[k + 1] = alphabet[g & 63];
+		k += 2;
 	}
 	out[k] = '\0';
 	return out;

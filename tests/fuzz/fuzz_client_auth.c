@@ -58,8 +58,12 @@ b64_encode(struct buf *b, const unsigned char *s, size_t n)
 			g |= s[i + 2];
 		buf_putc(b, alphabet[g >> 18 & 63]);
 		buf_putc(b, alphabet[g >> 12 & 63]);
-		buf_putc(b, i + 1 < n ? alphabet[g >> 6 & 63] : '=');
-		buf_putc(b, i + 2 < n ? alphabet[g & 63] : '=');
+		buf_putc(b, '=');
+		buf_putc(b, '=');
+		if (i + 1 < n)
+			b->data[b->len - 2] = alphabet[g >> 6 & 63];
+		if (i + 2 < n)
+			b->data[b->len - 1] = alphabet[g & 63];
 	}
 }
 
