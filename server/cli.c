@@ -502,3 +502,57 @@ cli_health(const struct cli_opts *opts)
 	printf("%s: %ld\n", url, code);
 	return code == 200 ? 0 : 1;
 }
+
+int
+cli_env_open(const struct cli_opts *opts, struct cli_env *e)
+{
+	struct err err;
+	int rc;
+
+	memset(e, 0, sizeof *e);
+	e->arena = arena_new();
+	if (!cli_load_config(opts, &e->cfg) || !cli_dev_secret(&e->cfg))
+		return 2;
+	rc = cli_open_store(&e->cfg, false, &e->store);
+	if (rc != 0)
+		return rc;
+	e->kr = keys_keyring_new(&e->cfg);
+	if (keys_load(e->store, e->kr, NULL, &err) != ST_OK) {
+		fprintf(stderr, "oidcd: %s\n", err.msg);
+		return 1;
+	}
+	e->app.cfg = &e->cfg;
+	e->app.issuer = e->cfg.issuer;
+	e->app.store = e->store;
+	e->app.keyring = e->kr;
+	return 0;
+}
+
+void
+cli_env_close(struct cli_env *e)
+{
+	keyring_free(e->kr);
+	store_close(e->store);
+	config_free(&e->cfg);
+	arena_free(e->arena);
+}
+
+int
+cli_print_json(json_t *j)
+{
+	char *text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+
+	json_decref(j);
+	if (text == NULL)
+		return 1;
+	printf("%s\n", text);
+	free(text);
+	return 0;
+}
+
+int
+cli_failed(const struct err *err)
+{
+	fprintf(stderr, "oidcd: %s\n", err->msg);
+	return 1;
+}

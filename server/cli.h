@@ -9,10 +9,12 @@
 #ifndef SERVER_CLI_H
 #define SERVER_CLI_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "config/config.h"
+#include "server/app.h"
 #include "storage/store.h"
 
 #define CLI_MAX_OVERRIDES 64
@@ -59,6 +61,27 @@ int cli_migrate(const struct cli_opts *opts);
 int cli_keys_list(const struct cli_opts *opts);
 int cli_keys_rotate(const struct cli_opts *opts);
 int cli_health(const struct cli_opts *opts);
+
+/*
+ * What the admin subcommands (clients, users) work on: the configuration,
+ * the store, the keyring and an app around them, as the server has. Opened
+ * by cli_env_open (returns the exit code on failure, after printing),
+ * released by cli_env_close (also after a failed open).
+ */
+struct cli_env {
+	struct config cfg;
+	struct store *store;
+	struct keyring *kr;
+	struct app app;
+	struct arena *arena;
+};
+
+int cli_env_open(const struct cli_opts *opts, struct cli_env *e);
+void cli_env_close(struct cli_env *e);
+/* Prints j (stolen) as indented JSON on stdout; 0, or 1 when it cannot be serialised. */
+int cli_print_json(json_t *j);
+/* Prints "oidcd: <message>" for a server-side failure; returns exit code 1. */
+int cli_failed(const struct err *err);
 
 /* cli_clients.c */
 int cli_clients_create(const struct cli_opts *opts);

@@ -16,61 +16,6 @@
 
 #define MAX_INPUT_BYTES (1024 * 1024)
 
-struct cli_env {
-	struct config cfg;
-	struct store *store;
-	struct keyring *kr;
-	struct app app;
-	struct arena *arena;
-};
-
-static int
-env_open(const struct cli_opts *opts, struct cli_env *e)
-{
-	struct err err;
-	int rc;
-
-	memset(e, 0, sizeof *e);
-	e->arena = arena_new();
-	if (!cli_load_config(opts, &e->cfg) || !cli_dev_secret(&e->cfg))
-		return 2;
-	rc = cli_open_store(&e->cfg, false, &e->store);
-	if (rc != 0)
-		return rc;
-	e->kr = keys_keyring_new(&e->cfg);
-	if (keys_load(e->store, e->kr, NULL, &err) != ST_OK) {
-		fprintf(stderr, "oidcd: %s\n", err.msg);
-		return 1;
-	}
-	e->app.cfg = &e->cfg;
-	e->app.issuer = e->cfg.issuer;
-	e->app.store = e->store;
-	e->app.keyring = e->kr;
-	return 0;
-}
-
-static void
-env_close(struct cli_env *e)
-{
-	keyring_free(e->kr);
-	store_close(e->store);
-	config_free(&e->cfg);
-	arena_free(e->arena);
-}
-
-static int
-print(json_t *j)
-{
-	char *text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
-
-	json_decref(j);
-	if (text == NULL)
-		return 1;
-	printf("%s\n", text);
-	free(text);
-	return 0;
-}
-
 /* The JSON document: --file FILE, else standard input. */
 static json_t *
 read_input(const struct cli_opts *opts)
@@ -92,13 +37,6 @@ static int
 rejected(const struct client_problem *p)
 {
 	fprintf(stderr, "oidcd: %s: %s\n", oauth_error_code(p->error), p->description);
-	return 1;
-}
-
-static int
-failed(const struct err *err)
-{
-	fprintf(stderr, "oidcd: %s\n", err->msg);
 	return 1;
 }
 
@@ -126,7 +64,7 @@ cli_clients_create(const struct cli_opts *opts)
 		fprintf(stderr, "oidcd: clients create: unexpected argument '%s'\n", opts->args[0]);
 		return 2;
 	}
-	rc = env_open(opts, &e);
+	rc = cli_env_open(opts, &e);
 	if (rc != 0)
 		goto out;
 	in = read_input(opts);
@@ -138,12 +76,12 @@ cli_clients_create(const struct cli_opts *opts)
 	if (st == ST_INVALID)
 		rc = rejected(&problem);
 	else if (st != ST_OK)
-		rc = failed(&err);
+		rc = cli_failed(&err);
 	else
-		rc = print(out);
+		rc = cli_print_json(out);
 out:
 	json_decref(in);
-	env_close(&e);
+	cli_env_close(&e);
 	return rc;
 }
 
@@ -159,11 +97,11 @@ cli_clients_list(const struct cli_opts *opts)
 	bool more = true;
 	int rc;
 
-	rc = env_open(opts, &e);
+	rc = cli_env_open(opts, &e);
 	while (rc == 0 && more) {
 		if (store_client_list(e.store, after, 500, e.arena, &rows, &n, &more, &err) !=
 		    ST_OK) {
-			rc = failed(&err);
+			rc = cli_failed(&err);
 			break;
 		}
 		for (i = 0; i < n; i++) {
@@ -179,10 +117,10 @@ cli_clients_list(const struct cli_opts *opts)
 			after = rows[n - 1].id;
 	}
 	if (rc == 0)
-		rc = print(list);
+		rc = cli_print_json(list);
 	else
 		json_decref(list);
-	env_close(&e);
+	cli_env_close(&e);
 	return rc;
 }
 
@@ -198,20 +136,21 @@ cli_clients_get(const struct cli_opts *opts)
 
 	if (id == NULL)
 		return 2;
-	rc = env_open(opts, &e);
+	rc = cli_env_open(opts, &e);
 	if (rc == 0) {
 		st = clients_load(&e.app, id, e.arena, &rec, &err);
 		if (st == ST_NOT_FOUND) {
 			fprintf(stderr, "oidcd: not_found: no client with id %s\n", id);
 			rc = 1;
 		} else if (st != ST_OK) {
-			rc = failed(&err);
+			rc = cli_failed(&err);
 		} else {
-			rc = print(clients_render(&e.app, &rec, CLIENT_VIEW_ADMIN, e.arena));
+			rc = cli_print_json(
+			        clients_render(&e.app, &rec, CLIENT_VIEW_ADMIN, e.arena));
 		}
 		clients_record_clear(&rec);
 	}
-	env_close(&e);
+	cli_env_close(&e);
 	return rc;
 }
 
@@ -230,7 +169,7 @@ cli_clients_update(const struct cli_opts *opts)
 	if (id == NULL)
 		return 2;
 	memset(&rec, 0, sizeof rec);
-	rc = env_open(opts, &e);
+	rc = cli_env_open(opts, &e);
 	if (rc != 0)
 		goto out;
 	st = clients_load(&e.app, id, e.arena, &rec, &err);
@@ -240,7 +179,7 @@ cli_clients_update(const struct cli_opts *opts)
 		goto out;
 	}
 	if (st != ST_OK) {
-		rc = failed(&err);
+		rc = cli_failed(&err);
 		goto out;
 	}
 	in = read_input(opts);
@@ -252,13 +191,13 @@ cli_clients_update(const struct cli_opts *opts)
 	if (st == ST_INVALID)
 		rc = rejected(&problem);
 	else if (st != ST_OK)
-		rc = failed(&err);
+		rc = cli_failed(&err);
 	else
-		rc = print(out);
+		rc = cli_print_json(out);
 out:
 	clients_record_clear(&rec);
 	json_decref(in);
-	env_close(&e);
+	cli_env_close(&e);
 	return rc;
 }
 
@@ -273,18 +212,18 @@ cli_clients_delete(const struct cli_opts *opts)
 
 	if (id == NULL)
 		return 2;
-	rc = env_open(opts, &e);
+	rc = cli_env_open(opts, &e);
 	if (rc == 0) {
 		st = clients_delete(&e.app, id, NULL, &err);
 		if (st == ST_NOT_FOUND) {
 			fprintf(stderr, "oidcd: not_found: no client with id %s\n", id);
 			rc = 1;
 		} else if (st != ST_OK) {
-			rc = failed(&err);
+			rc = cli_failed(&err);
 		} else {
 			printf("deleted client %s\n", id);
 		}
 	}
-	env_close(&e);
+	cli_env_close(&e);
 	return rc;
 }

@@ -26,63 +26,10 @@
 /* Room for the longest password, its line end and one byte to detect overlong input. */
 #define PASSWORD_BUF (USERS_PASSWORD_MAX + 3)
 
-struct cli_env {
-	struct config cfg;
-	struct store *store;
-	struct app app;
-	struct arena *arena;
-};
-
-static int
-env_open(const struct cli_opts *opts, struct cli_env *e)
-{
-	int rc;
-
-	memset(e, 0, sizeof *e);
-	e->arena = arena_new();
-	if (!cli_load_config(opts, &e->cfg) || !cli_dev_secret(&e->cfg))
-		return 2;
-	rc = cli_open_store(&e->cfg, false, &e->store);
-	if (rc != 0)
-		return rc;
-	e->app.cfg = &e->cfg;
-	e->app.issuer = e->cfg.issuer;
-	e->app.store = e->store;
-	return 0;
-}
-
-static void
-env_close(struct cli_env *e)
-{
-	store_close(e->store);
-	config_free(&e->cfg);
-	arena_free(e->arena);
-}
-
-static int
-print(json_t *j)
-{
-	char *text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
-
-	json_decref(j);
-	if (text == NULL)
-		return 1;
-	printf("%s\n", text);
-	free(text);
-	return 0;
-}
-
 static int
 rejected(const struct user_problem *p)
 {
 	fprintf(stderr, "oidcd: %s: %s\n", oauth_error_code(p->error), p->description);
-	return 1;
-}
-
-static int
-failed(const struct err *err)
-{
-	fprintf(stderr, "oidcd: %s\n", err->msg);
 	return 1;
 }
 
@@ -253,7 +200,7 @@ find_user(struct cli_env *e, const char *key, struct store_user *out)
 	if (st == ST_NOT_FOUND)
 		return unknown_user(key);
 	if (st != ST_OK)
-		return failed(&err);
+		return cli_failed(&err);
 	return 0;
 }
 
@@ -308,7 +255,7 @@ cli_users_add(const struct cli_opts *opts)
 		return 2;
 	}
 	memset(password, 0, sizeof password);
-	rc = env_open(opts, &e);
+	rc = cli_env_open(opts, &e);
 	if (rc != 0)
 		goto out;
 	doc = opts->file != NULL ? read_document(opts->file) : json_object();
@@ -335,14 +282,14 @@ cli_users_add(const struct cli_opts *opts)
 	if (st == ST_INVALID)
 		rc = rejected(&problem);
 	else if (st != ST_OK)
-		rc = failed(&err);
+		rc = cli_failed(&err);
 	else
-		rc = print(out);
+		rc = cli_print_json(out);
 out:
 	secret_wipe(password, sizeof password);
 	users_forget_password(doc);
 	json_decref(doc);
-	env_close(&e);
+	cli_env_close(&e);
 	return rc;
 }
 
@@ -363,16 +310,16 @@ cli_users_list(const struct cli_opts *opts)
 		json_decref(list);
 		return 2;
 	}
-	rc = env_open(opts, &e);
+	rc = cli_env_open(opts, &e);
 	while (rc == 0 && more) {
 		if (store_user_list(e.store, after, 500, e.arena, &rows, &n, &more, &err) !=
 		    ST_OK) {
-			rc = failed(&err);
+			rc = cli_failed(&err);
 			break;
 		}
 		for (i = 0; i < n && rc == 0; i++) {
 			if (users_render(&rows[i], &user, &err) != ST_OK)
-				rc = failed(&err);
+				rc = cli_failed(&err);
 			else
 				json_array_append_new(list, user);
 		}
@@ -380,10 +327,10 @@ cli_users_list(const struct cli_opts *opts)
 			after = rows[n - 1].username;
 	}
 	if (rc == 0)
-		rc = print(list);
+		rc = cli_print_json(list);
 	else
 		json_decref(list);
-	env_close(&e);
+	cli_env_close(&e);
 	return rc;
 }
 
@@ -399,12 +346,13 @@ cli_users_get(const struct cli_opts *opts)
 
 	if (key == NULL)
 		return 2;
-	rc = env_open(opts, &e);
+	rc = cli_env_open(opts, &e);
 	if (rc == 0)
 		rc = find_user(&e, key, &row);
 	if (rc == 0)
-		rc = users_render(&row, &user, &err) == ST_OK ? print(user) : failed(&err);
-	env_close(&e);
+		rc = users_render(&row, &user, &err) == ST_OK ? cli_print_json(user)
+		                                              : cli_failed(&err);
+	cli_env_close(&e);
 	return rc;
 }
 
@@ -422,7 +370,7 @@ cli_users_update(const struct cli_opts *opts)
 
 	if (id == NULL)
 		return 2;
-	rc = env_open(opts, &e);
+	rc = cli_env_open(opts, &e);
 	if (rc != 0)
 		goto out;
 	st = store_user_get(e.store, id, e.arena, &row, &err);
@@ -432,7 +380,7 @@ cli_users_update(const struct cli_opts *opts)
 		goto out;
 	}
 	if (st != ST_OK) {
-		rc = failed(&err);
+		rc = cli_failed(&err);
 		goto out;
 	}
 	in = read_document(opts->file);
@@ -450,13 +398,13 @@ cli_users_update(const struct cli_opts *opts)
 	if (st == ST_INVALID)
 		rc = rejected(&problem);
 	else if (st != ST_OK)
-		rc = failed(&err);
+		rc = cli_failed(&err);
 	else
-		rc = print(out);
+		rc = cli_print_json(out);
 out:
 	users_forget_password(in);
 	json_decref(in);
-	env_close(&e);
+	cli_env_close(&e);
 	return rc;
 }
 
@@ -476,7 +424,7 @@ cli_users_passwd(const struct cli_opts *opts)
 	if (key == NULL)
 		return 2;
 	memset(password, 0, sizeof password);
-	rc = env_open(opts, &e);
+	rc = cli_env_open(opts, &e);
 	if (rc == 0)
 		rc = find_user(&e, key, &row);
 	if (rc == 0)
@@ -488,13 +436,13 @@ cli_users_passwd(const struct cli_opts *opts)
 		else if (st == ST_NOT_FOUND)
 			rc = unknown_user(key);
 		else if (st != ST_OK)
-			rc = failed(&err);
+			rc = cli_failed(&err);
 		else
 			printf("password changed for user %s (%s); their login sessions ended\n",
 			       row.username, row.id);
 	}
 	secret_wipe(password, sizeof password);
-	env_close(&e);
+	cli_env_close(&e);
 	return rc;
 }
 
@@ -509,18 +457,18 @@ cli_users_delete(const struct cli_opts *opts)
 
 	if (id == NULL)
 		return 2;
-	rc = env_open(opts, &e);
+	rc = cli_env_open(opts, &e);
 	if (rc == 0) {
 		st = users_delete(&e.app, id, &err);
 		if (st == ST_NOT_FOUND) {
 			fprintf(stderr, "oidcd: not_found: no user with id %s\n", id);
 			rc = 1;
 		} else if (st != ST_OK) {
-			rc = failed(&err);
+			rc = cli_failed(&err);
 		} else {
 			printf("deleted user %s\n", id);
 		}
 	}
-	env_close(&e);
+	cli_env_close(&e);
 	return rc;
 }
