@@ -13,12 +13,10 @@
 
 #include "crypto/b64url.h"
 #include "crypto/secret.h"
+#include "server/admin_page.h"
 #include "server/handlers.h"
 #include "server/oauth_error.h"
 #include "server/users.h"
-
-#define PAGE_SIZE_DEFAULT 250
-#define PAGE_SIZE_MAX     500
 
 static enum status
 reject(struct request *req, struct response *res, const struct user_problem *p)
@@ -109,50 +107,21 @@ handle_admin_users_create(const struct app *app, struct request *req, struct res
 	return request_write(app, req, res, users_apply, change, change);
 }
 
-/* page_token is the base64url of the last username of the previous page (opaque to clients). */
-static enum status
-page_after(struct request *req, const char **after)
-{
-	const char *token = request_query(req, "page_token");
-	unsigned char *raw;
-	size_t len;
-
-	*after = NULL;
-	if (token == NULL || token[0] == '\0')
-		return ST_OK;
-	if (b64url_decode_arena(req->arena, token, strlen(token), &raw, &len, NULL) != ST_OK ||
-	    len == 0 || memchr(raw, '\0', len) != NULL)
-		return ST_INVALID;
-	*after = (const char *)raw;
-	return ST_OK;
-}
-
 enum status
 handle_admin_users_list(const struct app *app, struct request *req, struct response *res)
 {
-	const char *size_param = request_query(req, "page_size");
 	struct store_user *rows = NULL;
 	const char *after;
 	json_t *list, *user;
 	size_t n = 0, i;
-	long size = PAGE_SIZE_DEFAULT;
+	size_t size;
 	int64_t total = 0;
 	bool more = false;
 	enum status st;
 
-	if (size_param != NULL) {
-		char *end;
-
-		size = strtol(size_param, &end, 10);
-		if (*end != '\0' || size < 1 || size > PAGE_SIZE_MAX)
-			return oauth_error(res, req->arena, OAUTH_INVALID_REQUEST,
-			                   "page_size must be a number in 1..500");
-	}
-	if (page_after(req, &after) != ST_OK)
-		return oauth_error(res, req->arena, OAUTH_INVALID_REQUEST,
-		                   "page_token is malformed");
-	st = store_user_list(app->store, after, (size_t)size, req->arena, &rows, &n, &more,
-	                     &req->err);
+	if (!admin_page_params(req, res, &size, &after))
+		return ST_OK;
+	st = store_user_list(app->store, after, size, req->arena, &rows, &n, &more, &req->err);
 	if (st == ST_OK)
 		st = store_user_count(app->store, &total, &req->err);
 	if (st != ST_OK)
@@ -167,18 +136,8 @@ handle_admin_users_list(const struct app *app, struct request *req, struct respo
 		}
 		json_array_append_new(list, user);
 	}
-	response_header(res, "X-Total-Count", arena_printf(req->arena, "%lld", (long long)total));
-	if (more && n > 0) {
-		const char *last = rows[n - 1].username;
-		const char *token = b64url_encode_arena(req->arena, last, strlen(last));
-
-		/* RFC 8288 Link, as /admin/clients paginates. */
-		response_header(res, "Link",
-		                arena_printf(req->arena,
-		                             "</admin/users?page_size=%ld&page_token=%s>; "
-		                             "rel=\"next\"",
-		                             size, token));
-	}
+	admin_page_headers(req, res, "/admin/users", size, total, more,
+	                   n > 0 ? rows[n - 1].username : NULL);
 	response_json(res, req->arena, 200, list);
 	return ST_OK;
 }
