@@ -151,6 +151,8 @@ static const struct key keys[] = {
 	 .def = "10m", .min = 1, .max = DAYS_3650},
 	{"ttl.login_session",         KIND_DURATION,   FIELD(ttl_login_session_secs),
 	 .def = "720h", .min = 1, .max = DAYS_3650},
+	{"ttl.consent",               KIND_DURATION,   FIELD(ttl_consent_secs),
+	 .def = "720h", .min = 1, .max = DAYS_3650},
 	{"proxy.trusted",             KIND_CIDRS,      FIELD(proxy_trusted),
 	 .def = "", .count_offset = offsetof(struct config, proxy_trusted_count)},
 	{"registration.enabled",      KIND_BOOL,       FIELD(registration_enabled),
@@ -181,6 +183,10 @@ static const struct key keys[] = {
 	 .def = "60s", .min = 1, .max = DAYS_3650},
 	{"sweep.batch",               KIND_UINT,       FIELD(sweep_batch),
 	 .def = "500", .min = 1, .max = 100000},
+	{"ui.templates_dir",          KIND_PATH,       FIELD(ui_templates_dir),
+	 .def = NULL},
+	{"oauth2.pkce.enforced",      KIND_BOOL,       FIELD(oauth2_pkce_enforced),
+	 .def = "false"},
 };
 /* clang-format on */
 

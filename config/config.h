@@ -77,6 +77,7 @@ struct config {
 	int64_t ttl_id_token_secs;      /* 1h */
 	int64_t ttl_auth_code_secs;     /* 10m */
 	int64_t ttl_login_session_secs; /* 720h */
+	int64_t ttl_consent_secs;       /* 720h: how long a granted consent is remembered */
 
 	struct config_cidr *proxy_trusted;
 	size_t proxy_trusted_count;
@@ -100,6 +101,9 @@ struct config {
 
 	int64_t sweep_interval_secs; /* 60s: how often expired rows are deleted */
 	int64_t sweep_batch;         /* 500: rows per table per sweep transaction */
+
+	char *ui_templates_dir;    /* NULL = the built-in page templates only */
+	bool oauth2_pkce_enforced; /* PKCE for every client, not only public ones */
 };
 
 /*

@@ -17,6 +17,8 @@
 #include "storage/store.h"
 
 /* Documents that do not depend on the request, built once per key change. */
+struct page_templates;
+
 struct app_docs {
 	pthread_rwlock_t lock;
 	char *discovery; /* heap JSON text */
@@ -34,6 +36,7 @@ struct app {
 	struct clock clock;
 	struct app_docs *docs; /* mutable cache behind its own lock */
 	const char *version;
+	const struct page_templates *templates; /* NULL: the built-in pages */
 };
 
 #endif

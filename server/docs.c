@@ -48,6 +48,50 @@ endpoint_if_routed(json_t *doc, const struct app *app, const char *field, const 
 		json_object_set_new(doc, field, url(app, path));
 }
 
+/* OIDC Core §2 and §5.1: every claim an ID token or /userinfo may carry. */
+static json_t *
+claims_supported(void)
+{
+	static const char *const names[] = {
+	        "sub",
+	        "iss",
+	        "aud",
+	        "exp",
+	        "iat",
+	        "auth_time",
+	        "nonce",
+	        "acr",
+	        "amr",
+	        "azp",
+	        "sid",
+	        "at_hash",
+	        "name",
+	        "given_name",
+	        "family_name",
+	        "middle_name",
+	        "nickname",
+	        "preferred_username",
+	        "profile",
+	        "picture",
+	        "website",
+	        "email",
+	        "email_verified",
+	        "gender",
+	        "birthdate",
+	        "zoneinfo",
+	        "locale",
+	        "phone_number",
+	        "phone_number_verified",
+	        "address",
+	        "updated_at",
+	};
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		json_array_append_new(a, json_string(names[i]));
+	return a;
+}
+
 json_t *
 docs_discovery(const struct app *app)
 {
@@ -81,9 +125,24 @@ docs_discovery(const struct app *app)
 	endpoint_if_routed(doc, app, "end_session_endpoint", "/oauth2/sessions/logout");
 	endpoint_if_routed(doc, app, "credentials_endpoint_draft_00", "/credentials");
 
+	/* What the authorization and token endpoints do (OIDC Discovery §3). */
+	json_object_set_new(doc, "response_modes_supported",
+	                    json_pack("[ss]", "query", "form_post"));
+	json_object_set_new(doc, "grant_types_supported",
+	                    json_pack("[ss]", "authorization_code", "client_credentials"));
+	json_object_set_new(
+	        doc, "token_endpoint_auth_methods_supported",
+	        json_pack("[sss]", "client_secret_basic", "client_secret_post", "none"));
+	json_object_set_new(doc, "code_challenge_methods_supported", json_pack("[s]", "S256"));
+	json_object_set_new(doc, "scopes_supported",
+	                    json_pack("[sssssss]", "openid", "offline_access", "offline", "profile",
+	                              "email", "address", "phone"));
+	json_object_set_new(doc, "claims_supported", claims_supported());
+	json_object_set_new(doc, "userinfo_signing_alg_values_supported", json_pack("[s]", alg));
+	json_object_set_new(doc, "claims_parameter_supported", json_true());
+
 	/* Capabilities oidcd does not offer yet are stated as false, not omitted,
 	 * so RPs need not guess (OIDC Discovery §3 defaults agree). */
-	json_object_set_new(doc, "claims_parameter_supported", json_false());
 	json_object_set_new(doc, "request_parameter_supported", json_false());
 	json_object_set_new(doc, "request_uri_parameter_supported", json_false());
 	json_object_set_new(doc, "require_request_uri_registration", json_false());

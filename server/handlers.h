@@ -32,4 +32,13 @@ handler_fn handle_admin_users_get;
 handler_fn handle_admin_users_update;
 handler_fn handle_admin_users_delete;
 
+handler_fn handle_authorize;
+handler_fn handle_login_page;
+handler_fn handle_login;
+handler_fn handle_consent;
+handler_fn handle_ui_stylesheet;
+handler_fn handle_token;
+handler_fn handle_userinfo;
+handler_fn handle_cors_preflight;
+
 #endif

@@ -24,6 +24,7 @@
 #include "server/docs.h"
 #include "server/http.h"
 #include "server/keys.h"
+#include "server/page.h"
 #include "server/users.h"
 #include "version.h"
 
@@ -149,6 +150,7 @@ serve(const struct cli_opts *opts)
 	struct store *store = NULL;
 	struct keyring *kr = NULL;
 	struct http_server *srv = NULL;
+	struct page_templates *templates = NULL;
 	char *issuer = NULL;
 	struct err err;
 	int64_t generation = 0;
@@ -192,6 +194,11 @@ serve(const struct cli_opts *opts)
 		fprintf(stderr, "oidcd: demo user: %s\n", err.msg);
 		goto out;
 	}
+	if (page_templates_load(cfg.ui_templates_dir, &templates, &err) != ST_OK) {
+		fprintf(stderr, "oidcd: ui.templates_dir: %s\n", err.msg);
+		rc = 2;
+		goto out;
+	}
 	if (http_bind(&cfg, &srv, &err) != ST_OK) {
 		fprintf(stderr, "oidcd: %s\n", err.msg);
 		goto out;
@@ -204,6 +211,7 @@ serve(const struct cli_opts *opts)
 	app.keyring = kr;
 	app.docs = &docs;
 	app.version = OIDCD_VERSION;
+	app.templates = templates;
 	if (docs_refresh(&app, true, NULL, &err) != ST_OK) {
 		fprintf(stderr, "oidcd: %s\n", err.msg);
 		goto out;
@@ -241,6 +249,7 @@ out:
 	http_shutdown(srv, 0);
 	keyring_free(kr);
 	store_close(store);
+	page_templates_free(templates);
 	docs_free(&docs);
 	free(issuer);
 	config_free(&cfg);

@@ -10,6 +10,7 @@
 
 #define GET_HEAD (HTTP_GET | HTTP_HEAD)
 #define ADMIN    ROUTE_ADMIN_AUTH
+#define FORM     ROUTE_FORM_BODY
 
 /* clang-format off */
 const struct route routes_public[] = {
@@ -22,6 +23,15 @@ const struct route routes_public[] = {
 	{GET_HEAD,    "/oauth2/register/{id}",                   handle_register_get,    0},
 	{HTTP_PUT,    "/oauth2/register/{id}",                   handle_register_update, 0},
 	{HTTP_DELETE, "/oauth2/register/{id}",                   handle_register_delete, 0},
+	{GET_HEAD | HTTP_POST, "/oauth2/auth",                   handle_authorize,       FORM},
+	{HTTP_POST,   "/oauth2/token",                           handle_token,           FORM},
+	{HTTP_OPTIONS, "/oauth2/token",                          handle_cors_preflight,  0},
+	{GET_HEAD | HTTP_POST, "/userinfo",                      handle_userinfo,        FORM},
+	{HTTP_OPTIONS, "/userinfo",                              handle_cors_preflight,  0},
+	{GET_HEAD,    "/ui/login",                               handle_login_page,      0},
+	{HTTP_POST,   "/ui/login",                               handle_login,           FORM},
+	{HTTP_POST,   "/ui/consent",                             handle_consent,         FORM},
+	{GET_HEAD,    "/ui/style.css",                           handle_ui_stylesheet,   ROUTE_CACHEABLE},
 };
 
 /*

@@ -1,0 +1,127 @@
+/*
+ * server/authz.h — the authorization code flow with the built-in pages
+ * (OIDC Core §3.1.2, RFC 6749 §4.1, RFC 7636): one authorization request
+ * carried from /oauth2/auth through the login page (/ui/login) and the
+ * consent page (/ui/consent) to the redirect back to the client with a
+ * code.
+ *
+ * The request is carried, not stored: every page's form posts to
+ * "/ui/<page>?<the authorization request, form-encoded>", and each step
+ * parses and checks it again against the client as it is now. Its forms
+ * carry a CSRF token (page.h) bound to the browser's CSRF cookie and to the
+ * SHA-256 of that query string, so a token is good for one request only.
+ *
+ * Writes (new login session, consent, code, throttling state) are collected
+ * in a struct authz_pending together with the response prepared for when
+ * they are durable; authz_finish hands them to the storage writer
+ * (request_write), and authz_written answers once they committed.
+ */
+#ifndef SERVER_AUTHZ_H
+#define SERVER_AUTHZ_H
+
+#include <stdbool.h>
+
+#include "common/err.h"
+#include "server/app.h"
+#include "server/authorize_request.h"
+#include "server/clients.h"
+#include "server/cookie.h"
+#include "server/request.h"
+#include "server/response.h"
+#include "storage/store.h"
+
+#define AUTHZ_SESSION_COOKIE "oidcd_session"
+#define AUTHZ_LOGIN_PATH     "/ui/login"
+#define AUTHZ_CONSENT_PATH   "/ui/consent"
+
+/* One authorization request, checked against its client. */
+struct authz {
+	struct authorize_request r;
+	struct client_record client; /* authz_clear releases it */
+	const char *encoded;         /* the parameters, form-encoded again (the pages' query) */
+	const char *digest;          /* base64url SHA-256 of encoded */
+	struct cookie_jar cookies;
+	bool is_post; /* answering a POST: redirects are 303 See Other */
+};
+
+/* What one step writes, and the answer once it is durable. */
+struct authz_pending {
+	struct response res;
+	bool has_session;
+	struct store_session session;
+	unsigned char session_hash[STORE_HASH_LEN];
+	bool has_consent;
+	struct store_consent consent;
+	bool has_code;
+	struct store_code code;
+	unsigned char code_hash[STORE_HASH_LEN];
+	const char *throttle_fail[2]; /* keys to count a failed login against, or NULL */
+	const char *throttle_clear[2];
+	int64_t now;
+};
+
+/*
+ * Parses params as an authorization request and checks it against its
+ * client. ST_OK with *done false: az is ready (call authz_clear). ST_OK with
+ * *done true: res holds the answer (the error page, or the error redirected
+ * to the client) and az needs no clearing. Another status: server failure.
+ */
+enum status authz_start(const struct app *app, struct request *req, struct response *res,
+                        const struct form *params, bool is_post, struct authz *az, bool *done);
+
+void authz_clear(struct authz *az);
+
+/* The active login session of the browser (the oidcd_session cookie); ST_NOT_FOUND when none. */
+enum status authz_session(const struct app *app, struct request *req, const struct authz *az,
+                          struct store_session *out);
+
+/* Redirects error to the client (response_mode honoured, state echoed) into res. */
+enum status authz_redirect_error(const struct app *app, struct request *req, struct response *res,
+                                 const struct authz *az, enum oauth_error error,
+                                 const char *description);
+
+/* An HTML error page (never a redirect). */
+enum status authz_error_page(const struct app *app, struct request *req, struct response *res,
+                             int status, const char *title, const char *description);
+
+/* The login page for az into res; error (may be NULL) shown in its alert area. */
+enum status authz_login_page(const struct app *app, struct request *req, struct response *res,
+                             const struct authz *az, const char *error, const char *username,
+                             int status);
+
+/*
+ * The browser is signed in as sess (active, or new and queued in p): asks
+ * for consent unless it is remembered or the client skips it, else issues
+ * the code. Prepares p->res and the writes in p.
+ */
+enum status authz_continue(const struct app *app, struct request *req, const struct authz *az,
+                           const struct store_session *sess, struct authz_pending *p);
+
+/* Issues the code for sess into p (consent given or not needed). */
+enum status authz_issue_code(const struct app *app, struct request *req, const struct authz *az,
+                             const struct store_session *sess, struct authz_pending *p);
+
+/* A new pending step at now (in the request arena). */
+struct authz_pending *authz_pending_new(const struct app *app, struct request *req);
+
+/* Answers p: submits its writes (answer later) or copies p->res into res. */
+enum status authz_finish(const struct app *app, struct request *req, struct response *res,
+                         struct authz_pending *p);
+
+/* The second run of a handler whose pending step was written. */
+enum status authz_written(struct request *req, struct response *res);
+
+/* The store_write_fn of a pending step (arg: struct authz_pending). */
+enum status authz_apply(struct store *s, void *arg, struct err *err);
+
+/* The login throttling policy (per username and per client address). */
+const struct store_throttle_policy *authz_throttle_policy(void);
+
+/* The CSRF purpose of page ("login" or "consent") for az. In the arena. */
+const char *authz_csrf_purpose(struct request *req, const struct authz *az, const char *page,
+                               const char *sid);
+
+/* The browser's CSRF binding cookie value, or NULL. */
+const char *authz_csrf_binding(const struct app *app, const struct authz *az);
+
+#endif

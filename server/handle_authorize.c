@@ -1,0 +1,379 @@
+/*
+ * server/handle_authorize.c — the browser-facing half of the code flow:
+ *   GET|POST /oauth2/auth   the authorization endpoint (OIDC Core §3.1.2)
+ *   GET|POST /ui/login      the built-in login page and its form
+ *   POST /ui/consent        the built-in consent page's form
+ *   GET /ui/style.css       the pages' stylesheet
+ * The flow itself is authz.c's; these handlers decide which step comes next.
+ */
+#include <ctype.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/random.h"
+#include "crypto/secret.h"
+#include "server/authz.h"
+#include "server/handlers.h"
+#include "server/page.h"
+#include "server/secrets.h"
+
+#define GENERIC_LOGIN_ERROR "The username or password is incorrect."
+#define THROTTLED_ERROR     "Too many failed sign-ins. Wait a minute, then try again."
+
+/* OIDC Core §3.1.2.1: prompt, max_age and an ended session call for a (new) login. */
+static bool
+needs_login(const struct authz *az, const struct store_session *sess, enum status found,
+            int64_t now)
+{
+	if (found == ST_NOT_FOUND)
+		return true;
+	if (az->r.prompt & (AUTHORIZE_PROMPT_LOGIN | AUTHORIZE_PROMPT_SELECT_ACCOUNT))
+		return true;
+	return az->r.max_age_secs >= 0 && now - sess->auth_time > az->r.max_age_secs;
+}
+
+enum status
+handle_authorize(const struct app *app, struct request *req, struct response *res)
+{
+	const struct form *params = req->method == HTTP_POST ? &req->form : &req->query;
+	struct store_session sess;
+	struct authz_pending *p;
+	struct authz az;
+	bool done;
+	enum status st, found;
+
+	if (req->is_write_done)
+		return authz_written(req, res);
+	st = authz_start(app, req, res, params, req->method == HTTP_POST, &az, &done);
+	if (st != ST_OK || done)
+		return st;
+	found = authz_session(app, req, &az, &sess);
+	if (found != ST_OK && found != ST_NOT_FOUND) {
+		st = found;
+		goto out;
+	}
+	if (needs_login(&az, &sess, found, clock_now(&app->clock))) {
+		if (az.r.prompt & AUTHORIZE_PROMPT_NONE)
+			st = authz_redirect_error(app, req, res, &az, OAUTH_LOGIN_REQUIRED,
+			                          "the user is not signed in");
+		else
+			st = authz_login_page(app, req, res, &az, NULL, NULL, 200);
+		goto out;
+	}
+	p = authz_pending_new(app, req);
+	st = authz_continue(app, req, &az, &sess, p);
+	if (st == ST_OK)
+		st = authz_finish(app, req, res, p);
+out:
+	authz_clear(&az);
+	return st;
+}
+
+/* GET /ui/login?<request>: the login page again (a reload, or the back button). */
+enum status
+handle_login_page(const struct app *app, struct request *req, struct response *res)
+{
+	struct authz az;
+	bool done;
+	enum status st = authz_start(app, req, res, &req->query, false, &az, &done);
+
+	if (st != ST_OK || done)
+		return st;
+	st = authz_login_page(app, req, res, &az, NULL, NULL, 200);
+	authz_clear(&az);
+	return st;
+}
+
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+static char *dummy_hash;
+
+static void
+make_dummy_hash(void)
+{
+	struct err err;
+
+	if (secret_scrypt_hash("oidcd: no such user", 19, &dummy_hash, &err) != ST_OK)
+		dummy_hash = NULL;
+}
+
+/*
+ * Verifies password for user (NULL: unknown user, then against a dummy hash
+ * so both failures cost the same scrypt run). *ok false on any mismatch.
+ */
+static enum status
+verify_password(const struct store_user *user, const char *password, bool *ok, struct err *err)
+{
+	const char *stored;
+	enum status st;
+
+	pthread_once(&dummy_once, make_dummy_hash);
+	stored = user != NULL ? user->password_hash : dummy_hash;
+	*ok = false;
+	if (stored == NULL)
+		return ERR_SET(err, ST_CRYPTO, "no password hash to verify against");
+	st = secret_scrypt_verify(password, strlen(password), stored, ok, err);
+	if (user == NULL)
+		*ok = false;
+	return st;
+}
+
+static const char *
+throttle_key(struct request *req, const char *kind, const char *value)
+{
+	char *key = arena_printf(req->arena, "%s:%s", kind, value);
+
+	for (char *c = key; *c != '\0'; c++)
+		*c = (char)tolower((unsigned char)*c);
+	return key;
+}
+
+/* True when either key is locked at now. */
+static enum status
+is_throttled(const struct app *app, struct request *req, const char *const keys[2], int64_t now,
+             bool *locked)
+{
+	struct store_throttle t;
+	enum status st;
+
+	*locked = false;
+	for (int i = 0; i < 2; i++) {
+		st = store_throttle_get(app->store, keys[i], now, &t, &req->err);
+		if (st != ST_OK)
+			return st;
+		if (t.locked_until > now)
+			*locked = true;
+	}
+	return ST_OK;
+}
+
+/* A new login session for user, queued in p, with its cookie on p->res (call last). */
+static enum status
+new_session(const struct app *app, struct request *req, const struct store_user *user,
+            struct authz_pending *p, char **cookie_out)
+{
+	bool https = strncmp(app->issuer, "https://", 8) == 0;
+	char sid[37], *value;
+	enum status st;
+
+	st = random_token("", req->arena, &value, &req->err);
+	if (st == ST_OK)
+		st = random_uuid(sid, &req->err);
+	if (st != ST_OK)
+		return st;
+	secrets_token_hash(app->cfg, value, p->session_hash);
+	p->has_session = true;
+	p->session = (struct store_session){
+	        .id_hash = p->session_hash,
+	        .sid = arena_strdup(req->arena, sid),
+	        .user_id = user->id,
+	        .auth_time = p->now,
+	        .amr = "pwd",
+	        .acr = "", /* the built-in login asserts no ACR level */
+	        .created_at = p->now,
+	        .expires_at = p->now + app->cfg->ttl_login_session_secs,
+	};
+	return cookie_set(req->arena, AUTHZ_SESSION_COOKIE, value, app->cfg->ttl_login_session_secs,
+	                  https, true, COOKIE_SAME_SITE_LAX, cookie_out, &req->err);
+}
+
+/* Overwrites the password wherever the request holds it (the form and the raw body). */
+static void
+forget_password(struct request *req, const char *password)
+{
+	if (password != NULL)
+		/* The form's copy lives in the arena: writable memory. */
+		secret_wipe((char *)(uintptr_t)password, strlen(password));
+	if (req->body != NULL && req->body_len > 0)
+		secret_wipe((char *)(uintptr_t)req->body, req->body_len);
+}
+
+/* POST /ui/login?<request>: username, password, csrf. */
+enum status
+handle_login(const struct app *app, struct request *req, struct response *res)
+{
+	const char *username = request_form(req, "username");
+	const char *password = request_form(req, "password");
+	const char *keys[2];
+	struct store_user user;
+	struct authz_pending *p;
+	struct authz az;
+	char *cookie;
+	bool done, locked, ok;
+	enum status st, found;
+
+	if (req->is_write_done)
+		return authz_written(req, res);
+	st = authz_start(app, req, res, &req->query, true, &az, &done);
+	if (st != ST_OK || done) {
+		forget_password(req, password);
+		return st;
+	}
+	if (!page_csrf_check(app->cfg, authz_csrf_binding(app, &az),
+	                     authz_csrf_purpose(req, &az, "login", NULL),
+	                     request_form(req, "csrf"))) {
+		forget_password(req, password);
+		st = authz_login_page(app, req, res, &az,
+		                      "This form has expired. Please sign in again.", username,
+		                      400);
+		goto out;
+	}
+	if (username == NULL || username[0] == '\0' || password == NULL || password[0] == '\0' ||
+	    strlen(username) > 256) {
+		forget_password(req, password);
+		st = authz_login_page(app, req, res, &az, GENERIC_LOGIN_ERROR, NULL, 400);
+		goto out;
+	}
+	p = authz_pending_new(app, req);
+	keys[0] = throttle_key(req, "user", username);
+	keys[1] = throttle_key(req, "ip", req->client_ip != NULL ? req->client_ip : "unknown");
+	st = is_throttled(app, req, keys, p->now, &locked);
+	if (st != ST_OK) {
+		forget_password(req, password);
+		goto out;
+	}
+	if (locked) {
+		forget_password(req, password);
+		log_req(LOG_WARN, req, "login throttled for user %s from %s", keys[0], keys[1]);
+		st = authz_login_page(app, req, res, &az, THROTTLED_ERROR, username, 429);
+		if (st == ST_OK)
+			response_header(res, "Retry-After", "60");
+		goto out;
+	}
+	found = store_user_get_by_username(app->store, username, req->arena, &user, &req->err);
+	if (found != ST_OK && found != ST_NOT_FOUND) {
+		forget_password(req, password);
+		st = found;
+		goto out;
+	}
+	st = verify_password(found == ST_OK ? &user : NULL, password, &ok, &req->err);
+	forget_password(req, password);
+	if (st != ST_OK)
+		goto out;
+	if (!ok) {
+		/* Never the password; the username as typed, shown printable. */
+		log_req(LOG_WARN, req, "login failed for %s from %s", keys[0], keys[1]);
+		p->throttle_fail[0] = keys[0];
+		p->throttle_fail[1] = keys[1];
+		st = authz_login_page(app, req, &p->res, &az, GENERIC_LOGIN_ERROR, username, 200);
+		if (st == ST_OK)
+			st = authz_finish(app, req, res, p);
+		goto out;
+	}
+	log_req(LOG_INFO, req, "login of user %s", user.id);
+	p->throttle_clear[0] = keys[0];
+	p->throttle_clear[1] = keys[1];
+	st = new_session(app, req, &user, p, &cookie);
+	if (st != ST_OK)
+		goto out;
+	st = authz_continue(app, req, &az, &p->session, p);
+	if (st != ST_OK)
+		goto out;
+	response_header(&p->res, "Set-Cookie", cookie);
+	st = authz_finish(app, req, res, p);
+out:
+	authz_clear(&az);
+	return st;
+}
+
+/* The union of the stored and the requested scopes, space-separated. */
+static const char *
+merged_scopes(struct request *req, const char *stored, const struct authorize_request *r)
+{
+	const char *out = stored != NULL ? stored : "";
+
+	for (size_t i = 0; i < r->scopes_count; i++) {
+		size_t n = strlen(r->scopes[i]);
+		const char *s = out;
+		bool has = false;
+
+		while (*s != '\0' && !has) {
+			size_t w = strcspn(s, " ");
+
+			has = w == n && memcmp(s, r->scopes[i], n) == 0;
+			s += w;
+			s += strspn(s, " ");
+		}
+		if (!has)
+			out = out[0] == '\0' ? r->scopes[i]
+			                     : arena_printf(req->arena, "%s %s", out, r->scopes[i]);
+	}
+	return out;
+}
+
+/* POST /ui/consent?<request>: consent=allow|deny, csrf. */
+enum status
+handle_consent(const struct app *app, struct request *req, struct response *res)
+{
+	const char *answer = request_form(req, "consent");
+	struct store_consent old;
+	struct store_session sess;
+	struct authz_pending *p;
+	struct authz az;
+	bool done;
+	enum status st, found;
+
+	if (req->is_write_done)
+		return authz_written(req, res);
+	st = authz_start(app, req, res, &req->query, true, &az, &done);
+	if (st != ST_OK || done)
+		return st;
+	found = authz_session(app, req, &az, &sess);
+	if (found == ST_NOT_FOUND) {
+		st = authz_login_page(app, req, res, &az, "Your session has ended. Please sign in.",
+		                      NULL, 200);
+		goto out;
+	}
+	if (found != ST_OK) {
+		st = found;
+		goto out;
+	}
+	if (!page_csrf_check(app->cfg, authz_csrf_binding(app, &az),
+	                     authz_csrf_purpose(req, &az, "consent", sess.sid),
+	                     request_form(req, "csrf"))) {
+		st = authz_error_page(app, req, res, 403, "This form has expired",
+		                      "Go back to the application and start again.");
+		goto out;
+	}
+	if (answer != NULL && strcmp(answer, "deny") == 0) {
+		st = authz_redirect_error(app, req, res, &az, OAUTH_ACCESS_DENIED,
+		                          "the user denied the request");
+		goto out;
+	}
+	if (answer == NULL || strcmp(answer, "allow") != 0) {
+		st = authz_error_page(app, req, res, 400, "Unknown answer",
+		                      "Choose Allow or Deny on the consent page.");
+		goto out;
+	}
+	p = authz_pending_new(app, req);
+	st = store_consent_get(app->store, sess.user_id, az.client.row.id, p->now, req->arena, &old,
+	                       &req->err);
+	if (st != ST_OK && st != ST_NOT_FOUND)
+		goto out;
+	p->has_consent = true;
+	p->consent = (struct store_consent){
+	        .user_id = sess.user_id,
+	        .client_id = az.client.row.id,
+	        .scopes = merged_scopes(req, st == ST_OK ? old.scopes : NULL, &az.r),
+	        .granted_at = p->now,
+	        .expires_at = p->now + app->cfg->ttl_consent_secs,
+	};
+	st = authz_issue_code(app, req, &az, &sess, p);
+	if (st == ST_OK)
+		st = authz_finish(app, req, res, p);
+out:
+	authz_clear(&az);
+	return st;
+}
+
+enum status
+handle_ui_stylesheet(const struct app *app, struct request *req, struct response *res)
+{
+	size_t len;
+	const char *css = page_stylesheet(app->templates, &len);
+
+	response_raw(res, req->arena, 200, "text/css; charset=utf-8", css, len);
+	response_cache_public(res, app->cfg->http_cache_max_age_secs);
+	return ST_OK;
+}

@@ -1,0 +1,353 @@
+/*
+ * server/handle_token.c — POST /oauth2/token (RFC 6749 §3.2, §4.1.3, §4.4;
+ * OIDC Core §3.1.3; RFC 7636 §4.5-4.6).
+ *
+ * Grants: authorization_code and client_credentials. Tokens are opaque
+ * (prefix + 256 random bits) and stored only as keyed hashes. The code is
+ * consumed and the tokens inserted in ONE write on the storage writer, so
+ * of concurrent redemptions exactly one wins, and a replay that finds the
+ * used code also finds the tokens it must revoke (RFC 6749 §4.1.2). A
+ * redemption by the wrong client, with the wrong redirect_uri or PKCE
+ * verifier, is rolled back: the code stays good for its rightful holder.
+ */
+#include <string.h>
+
+#include "crypto/b64url.h"
+#include "crypto/digest.h"
+#include "crypto/random.h"
+#include "server/claims.h"
+#include "server/client_auth.h"
+#include "server/handlers.h"
+#include "server/id_token.h"
+#include "server/secrets.h"
+#include "server/tokens.h"
+#include "server/users.h"
+
+enum grant_kind {
+	GRANT_CODE = 1,
+	GRANT_CLIENT_CREDENTIALS,
+};
+
+/* One token request between its two runs (see request_write). */
+struct token_grant {
+	enum grant_kind kind;
+	struct arena *arena;
+	int64_t now;
+	const char *client_id;
+	json_t *client_doc; /* reference owned here until the second run */
+	/* authorization_code */
+	unsigned char code_hash[STORE_HASH_LEN];
+	const char *redirect_uri;
+	const char *verifier;
+	bool may_refresh; /* the client has the refresh_token grant */
+	char grant_id[37];
+	struct store_code code;
+	/* what is issued */
+	struct tokens_issue issue;
+	/* outcome of the write for the caller's mistakes */
+	bool is_refused;
+	const char *why;
+};
+
+static const char *
+doc_str(const json_t *doc, const char *name)
+{
+	return json_string_value(json_object_get(doc, name));
+}
+
+static bool
+doc_has_word(const json_t *doc, const char *array, const char *word)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(doc, array), i, v)
+	{
+		if (json_is_string(v) && strcmp(json_string_value(v), word) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* RFC 7636 §4.1 (syntax) and §4.6 (S256 only). */
+static bool
+verifier_matches(const char *verifier, const char *challenge)
+{
+	unsigned char hash[DIGEST_SHA256_BYTES];
+	char enc[64];
+	size_t n = strlen(verifier);
+
+	if (n < 43 || n > 128 ||
+	    strspn(verifier, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	                     "0123456789-._~") != n)
+		return false;
+	digest_sha256(verifier, n, hash);
+	b64url_encode(hash, sizeof hash, enc);
+	return strcmp(enc, challenge) == 0;
+}
+
+static enum status
+refuse(struct token_grant *g, const char *why)
+{
+	g->is_refused = true;
+	g->why = why;
+	return ST_INVALID; /* rolls this write back */
+}
+
+/* The write of an authorization_code redemption (runs on the storage writer). */
+static enum status
+code_apply(struct store *s, void *arg, struct err *err)
+{
+	struct token_grant *g = arg;
+	const char *used_grant;
+	enum status st;
+
+	st = store_code_consume(s, g->code_hash, g->now, g->grant_id, g->issue.used_expires_at,
+	                        g->arena, &g->code, err);
+	if (st == ST_NOT_FOUND) {
+		g->is_refused = true;
+		st = store_code_used_grant(s, g->code_hash, g->now, g->arena, &used_grant, err);
+		if (st == ST_NOT_FOUND) {
+			g->why = "the authorization code is invalid or expired";
+			return ST_OK;
+		}
+		if (st != ST_OK)
+			return st;
+		/* RFC 6749 §4.1.2: a replay revokes what the code produced (kept: commit). */
+		g->why = "the authorization code was already used; its tokens are revoked";
+		return store_token_revoke_grant(s, used_grant, g->now, NULL, err);
+	}
+	if (st != ST_OK)
+		return st;
+	if (strcmp(g->code.client_id, g->client_id) != 0)
+		return refuse(g, "the authorization code was issued to another client");
+	if (g->code.redirect_uri != NULL &&
+	    (g->redirect_uri == NULL || strcmp(g->code.redirect_uri, g->redirect_uri) != 0))
+		return refuse(g, "redirect_uri does not match the authorization request");
+	if (g->code.code_challenge != NULL) {
+		if (g->verifier == NULL)
+			return refuse(g, "code_verifier is required");
+		if (!verifier_matches(g->verifier, g->code.code_challenge))
+			return refuse(g, "code_verifier does not match the code_challenge");
+	} else if (g->verifier != NULL) {
+		return refuse(g, "code_verifier was sent but the authorization request had no "
+		                 "code_challenge");
+	}
+	tokens_from_code(&g->issue, &g->code, g->may_refresh);
+	return store_token_insert(s, g->issue.rows, g->issue.count, err);
+}
+
+static enum status
+cc_apply(struct store *s, void *arg, struct err *err)
+{
+	struct token_grant *g = arg;
+
+	return store_token_insert(s, g->issue.rows, g->issue.count, err);
+}
+
+/* The ID token of a code redemption (OIDC Core §3.1.3.6). */
+static enum status
+id_token(const struct app *app, struct request *req, const struct token_grant *g, char **out)
+{
+	const struct store_code *c = &g->code;
+	struct id_token_params p;
+	json_t *amr = NULL, *requested = NULL, *user_claims = NULL, *extra = NULL;
+	struct store_user user;
+	enum status st = ST_OK;
+
+	memset(&p, 0, sizeof p);
+	if (c->claims != NULL) {
+		json_t *all = json_loads(c->claims, 0, NULL);
+
+		requested = json_incref(json_object_get(all, "id_token"));
+		json_decref(all);
+	}
+	if (requested != NULL) {
+		/* OIDC Core §5.5: claims asked for one by one go in the ID token. */
+		st = store_user_get(app->store, c->user_id, req->arena, &user, &req->err);
+		if (st == ST_OK)
+			st = users_claims(&user, &user_claims, &req->err);
+		if (st == ST_OK)
+			st = claims_for_scopes(user_claims, NULL, requested, &extra);
+		if (st != ST_OK)
+			goto out;
+	}
+	amr = tokens_amr_array(c->amr);
+	p.issuer = app->issuer;
+	p.sub = c->user_id;
+	p.aud = g->client_id;
+	p.azp = g->client_id;
+	p.nonce = c->nonce;
+	p.auth_time = c->auth_time;
+	p.acr = c->acr != NULL && c->acr[0] != '\0' ? c->acr : NULL;
+	p.amr = amr;
+	p.sid = c->sid;
+	p.iat = g->now;
+	p.exp = g->now + app->cfg->ttl_id_token_secs;
+	p.access_token = g->issue.access_token;
+	p.extra = extra;
+	st = id_token_sign(app->keyring, g->now, &p, req->arena, out, &req->err);
+out:
+	json_decref(amr);
+	json_decref(requested);
+	json_decref(user_claims);
+	json_decref(extra);
+	return st;
+}
+
+/* RFC 6749 §5.1: the successful response, never cached. */
+static enum status
+token_response(const struct app *app, struct request *req, struct response *res,
+               const struct token_grant *g)
+{
+	const struct tokens_issue *t = &g->issue;
+	json_t *body = json_object();
+	char *idt = NULL;
+	enum status st;
+
+	json_object_set_new(body, "access_token", json_string(t->access_token));
+	json_object_set_new(body, "token_type", json_string("bearer"));
+	json_object_set_new(body, "expires_in", json_integer(app->cfg->ttl_access_token_secs));
+	json_object_set_new(body, "scope", json_string(t->scope != NULL ? t->scope : ""));
+	if (t->refresh_token != NULL && t->count > 1)
+		json_object_set_new(body, "refresh_token", json_string(t->refresh_token));
+	if (g->kind == GRANT_CODE && claims_scope_has(t->scope, "openid")) {
+		st = id_token(app, req, g, &idt);
+		if (st != ST_OK) {
+			json_decref(body);
+			return st;
+		}
+		json_object_set_new(body, "id_token", json_string(idt));
+	}
+	response_json(res, req->arena, 200, body);
+	response_header(res, "Pragma", "no-cache");
+	return ST_OK;
+}
+
+static enum status
+written(const struct app *app, struct request *req, struct response *res)
+{
+	struct token_grant *g = req->write_state;
+	enum status st;
+
+	if (g->is_refused) {
+		log_req(LOG_INFO, req, "token request refused: %s", g->why);
+		st = oauth_error(res, req->arena, OAUTH_INVALID_GRANT, g->why);
+	} else if (req->write_status != ST_OK) {
+		req->err = req->write_err;
+		st = req->write_status;
+	} else {
+		st = token_response(app, req, res, g);
+	}
+	json_decref(g->client_doc);
+	g->client_doc = NULL;
+	return st;
+}
+
+static enum status
+code_grant(const struct app *app, struct request *req, struct response *res, struct token_grant *g)
+{
+	const char *code = request_form(req, "code");
+	enum status st;
+
+	if (code == NULL || code[0] == '\0')
+		return oauth_error(res, req->arena, OAUTH_INVALID_REQUEST, "code is required");
+	secrets_token_hash(app->cfg, code, g->code_hash);
+	g->redirect_uri = request_form(req, "redirect_uri");
+	g->verifier = request_form(req, "code_verifier");
+	if (g->verifier != NULL && g->verifier[0] == '\0')
+		g->verifier = NULL;
+	g->may_refresh = doc_has_word(g->client_doc, "grant_types", "refresh_token");
+	st = random_uuid(g->grant_id, &req->err);
+	if (st == ST_OK)
+		st = tokens_new(app, req->arena, g->now, g->grant_id, g->client_id, &g->issue,
+		                &req->err);
+	if (st != ST_OK)
+		return st;
+	return request_write(app, req, res, code_apply, g, g);
+}
+
+/* RFC 6749 §4.4: scopes asked for, each one the client's; none asked: none granted. */
+static enum status
+cc_grant(const struct app *app, struct request *req, struct response *res, struct token_grant *g,
+         enum client_auth_method method)
+{
+	const char *scope = request_form(req, "scope");
+	const char *allowed = doc_str(g->client_doc, "scope");
+	const char *joined;
+	char grant_id[37];
+	enum status st;
+
+	if (method == CLIENT_AUTH_NONE)
+		return oauth_error(res, req->arena, OAUTH_UNAUTHORIZED_CLIENT,
+		                   "client_credentials needs a confidential client");
+	st = tokens_check_scope(req->arena, scope, allowed, &joined);
+	if (st == ST_INVALID)
+		return oauth_error(res, req->arena, OAUTH_INVALID_SCOPE,
+		                   "a requested scope is not allowed for this client");
+	if (st == ST_OK)
+		st = random_uuid(grant_id, &req->err);
+	if (st == ST_OK)
+		st = tokens_new(app, req->arena, g->now, arena_strdup(req->arena, grant_id),
+		                g->client_id, &g->issue, &req->err);
+	if (st != ST_OK)
+		return st;
+	tokens_for_client(&g->issue, joined);
+	return request_write(app, req, res, cc_apply, g, g);
+}
+
+enum status
+handle_token(const struct app *app, struct request *req, struct response *res)
+{
+	const char *grant_type = request_form(req, "grant_type");
+	struct client_credentials creds;
+	struct client_auth_error ae;
+	struct client_record client;
+	struct token_grant *g;
+	enum client_auth_method method;
+	enum grant_kind kind;
+	enum status st;
+
+	if (req->is_write_done)
+		return written(app, req, res);
+	if (grant_type == NULL || grant_type[0] == '\0')
+		return oauth_error(res, req->arena, OAUTH_INVALID_REQUEST,
+		                   "grant_type is required");
+	if (strcmp(grant_type, "authorization_code") == 0)
+		kind = GRANT_CODE;
+	else if (strcmp(grant_type, "client_credentials") == 0)
+		kind = GRANT_CLIENT_CREDENTIALS;
+	else
+		return oauth_error(res, req->arena, OAUTH_UNSUPPORTED_GRANT_TYPE,
+		                   "grant_type must be authorization_code or client_credentials");
+
+	st = client_auth_parse(req, req->arena, &creds, &ae);
+	if (st == ST_OK)
+		st = client_auth_check(app, &creds, req->arena, &client, &ae, &req->err);
+	method = creds.method;
+	client_auth_credentials_wipe(&creds);
+	if (st == ST_INVALID)
+		return client_auth_reply(res, req->arena, &ae);
+	if (st != ST_OK)
+		return st;
+	req->client_id = client.row.id;
+	if (!doc_has_word(client.doc, "grant_types", grant_type)) {
+		clients_record_clear(&client);
+		return oauth_error(res, req->arena, OAUTH_UNAUTHORIZED_CLIENT,
+		                   "the client is not allowed this grant_type");
+	}
+	g = arena_alloc(req->arena, sizeof *g);
+	memset(g, 0, sizeof *g);
+	g->kind = kind;
+	g->arena = req->arena;
+	g->now = clock_now(&app->clock);
+	g->client_id = client.row.id;
+	g->client_doc = client.doc; /* the reference moves to g */
+	client.doc = NULL;
+	st = kind == GRANT_CODE ? code_grant(app, req, res, g) : cc_grant(app, req, res, g, method);
+	if (!res->is_deferred) {
+		json_decref(g->client_doc);
+		g->client_doc = NULL;
+	}
+	return st;
+}

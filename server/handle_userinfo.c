@@ -1,0 +1,176 @@
+/*
+ * server/handle_userinfo.c — GET|POST /userinfo (OIDC Core §5.3) and the
+ * CORS preflight of the endpoints browsers call directly.
+ *
+ * The access token comes from the Authorization header or, for POST, the
+ * form body (RFC 6750 §2.1, §2.2), never both. Claims are released by the
+ * token's scopes (§5.4) and its claims request (§5.5), "sub" always; the
+ * answer is a signed JWT when the client registered
+ * userinfo_signed_response_alg (§5.3.2). Failures are RFC 6750 §3.1
+ * challenges.
+ */
+#include <string.h>
+
+#include "server/claims.h"
+#include "server/clients.h"
+#include "server/handlers.h"
+#include "server/id_token.h"
+#include "server/tokens.h"
+#include "server/users.h"
+
+static enum status
+challenge(struct request *req, struct response *res, enum oauth_error e, const char *description)
+{
+	oauth_error(res, req->arena, e, description);
+	response_header(res, "WWW-Authenticate",
+	                arena_printf(req->arena, "Bearer error=\"%s\", error_description=\"%s\"",
+	                             oauth_error_code(e), description));
+	return ST_OK;
+}
+
+/* The token of the request; NULL with res filled when there is none or two. */
+static const char *
+presented_token(struct request *req, struct response *res)
+{
+	const char *header = request_bearer(req);
+	const char *body = req->method == HTTP_POST ? request_form(req, "access_token") : NULL;
+
+	if (header != NULL && body != NULL) {
+		/* RFC 6750 §2: one method per request. */
+		oauth_error(res, req->arena, OAUTH_INVALID_REQUEST,
+		            "the access token was sent twice (header and body)");
+		return NULL;
+	}
+	if (header == NULL && body == NULL) {
+		challenge(req, res, OAUTH_INVALID_TOKEN, "no access token was sent");
+		return NULL;
+	}
+	return header != NULL ? header : body;
+}
+
+/* CORS (Fetch standard): the origin may read the answer when the client allows it. */
+static void
+allow_origin(struct request *req, struct response *res, const json_t *client_doc)
+{
+	const char *origin = request_header(req, "Origin");
+	const json_t *v;
+	size_t i;
+
+	if (origin == NULL)
+		return;
+	json_array_foreach(json_object_get(client_doc, "allowed_cors_origins"), i, v)
+	{
+		if (json_is_string(v) && strcmp(json_string_value(v), origin) == 0) {
+			response_header(res, "Access-Control-Allow-Origin", origin);
+			response_header(res, "Vary", "Origin");
+			return;
+		}
+	}
+}
+
+/* The requested claims of the token's claims request for /userinfo (§5.5), or NULL. */
+static json_t *
+requested_claims(const struct store_token *t)
+{
+	json_t *all, *member;
+
+	if (t->claims == NULL)
+		return NULL;
+	all = json_loads(t->claims, 0, NULL);
+	member = json_incref(json_object_get(all, "userinfo"));
+	json_decref(all);
+	return member;
+}
+
+static enum status
+answer(const struct app *app, struct request *req, struct response *res,
+       const struct store_token *t, const struct store_user *user, int64_t now)
+{
+	json_t *user_claims = NULL, *requested = requested_claims(t), *out = NULL;
+	struct client_record client;
+	const char *alg;
+	char *jwt;
+	enum status st;
+
+	memset(&client, 0, sizeof client);
+	st = users_claims(user, &user_claims, &req->err);
+	if (st == ST_OK)
+		st = claims_for_scopes(user_claims, t->scope, requested, &out);
+	if (st == ST_OK)
+		st = clients_load(app, t->client_id, req->arena, &client, &req->err);
+	if (st != ST_OK)
+		goto out;
+	json_object_set_new(out, "sub", json_string(user->id));
+	allow_origin(req, res, client.doc);
+	alg = json_string_value(json_object_get(client.doc, "userinfo_signed_response_alg"));
+	if (alg != NULL && strcmp(alg, "none") != 0) {
+		st = userinfo_jwt_sign(app->keyring, now, app->issuer, t->client_id, 0, out,
+		                       req->arena, &jwt, &req->err);
+		if (st == ST_OK)
+			response_raw(res, req->arena, 200, "application/jwt", jwt, strlen(jwt));
+	} else {
+		response_json(res, req->arena, 200, out);
+		out = NULL;
+	}
+out:
+	clients_record_clear(&client);
+	json_decref(user_claims);
+	json_decref(requested);
+	json_decref(out);
+	return st;
+}
+
+enum status
+handle_userinfo(const struct app *app, struct request *req, struct response *res)
+{
+	unsigned char hash[STORE_HASH_LEN];
+	const char *token = presented_token(req, res);
+	int64_t now = clock_now(&app->clock);
+	struct store_token t;
+	struct store_user user;
+	enum status st;
+
+	if (token == NULL)
+		return ST_OK;
+	tokens_hash(app, token, hash);
+	st = store_token_get_active(app->store, hash, now, req->arena, &t, &req->err);
+	if (st == ST_NOT_FOUND || (st == ST_OK && t.kind != STORE_TOKEN_ACCESS))
+		return challenge(req, res, OAUTH_INVALID_TOKEN,
+		                 "the access token is unknown, expired or revoked");
+	if (st != ST_OK)
+		return st;
+	req->client_id = t.client_id;
+	if (!claims_scope_has(t.scope, "openid"))
+		return challenge(req, res, OAUTH_INSUFFICIENT_SCOPE,
+		                 "the access token was not granted the openid scope");
+	if (t.user_id == NULL)
+		return challenge(req, res, OAUTH_INVALID_TOKEN, "the access token has no user");
+	st = store_user_get(app->store, t.user_id, req->arena, &user, &req->err);
+	if (st == ST_NOT_FOUND)
+		return challenge(req, res, OAUTH_INVALID_TOKEN, "the user no longer exists");
+	if (st != ST_OK)
+		return st;
+	return answer(app, req, res, &t, &user, now);
+}
+
+/*
+ * OPTIONS preflight (Fetch standard §3.2.2) for /userinfo and /oauth2/token.
+ * It grants nothing by itself: the actual answer carries
+ * Access-Control-Allow-Origin only for origins the token's client allows.
+ */
+enum status
+handle_cors_preflight(const struct app *app, struct request *req, struct response *res)
+{
+	const char *origin = request_header(req, "Origin");
+
+	(void)app;
+	res->status = 204;
+	if (origin == NULL)
+		return ST_OK;
+	response_header(res, "Access-Control-Allow-Origin", origin);
+	response_header(res, "Access-Control-Allow-Methods", "GET, POST");
+	response_header(res, "Access-Control-Allow-Headers", "Authorization, Content-Type");
+	response_header(res, "Access-Control-Max-Age", "600");
+	response_header(res, "Vary", "Origin");
+	return ST_OK;
+}

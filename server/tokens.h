@@ -1,0 +1,68 @@
+/*
+ * server/tokens.h — opaque access and refresh tokens (RFC 6749 §1.4, §1.5):
+ * "oidcd_at_" / "oidcd_rt_" + base64url(256 random bits), stored only as
+ * keyed hashes (secrets.h), and the rows that record them. Pure but for
+ * the random numbers: no storage, no handler state.
+ */
+#ifndef SERVER_TOKENS_H
+#define SERVER_TOKENS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/arena.h"
+#include "common/err.h"
+#include "server/app.h"
+#include "storage/store.h"
+
+#define TOKENS_ACCESS_PREFIX  "oidcd_at_"
+#define TOKENS_REFRESH_PREFIX "oidcd_rt_"
+
+/* The tokens of one grant, ready to insert (rows[0] access, rows[1] refresh). */
+struct tokens_issue {
+	const char *access_token; /* in the arena; handed out once, never stored */
+	const char *refresh_token;
+	const char *scope; /* granted */
+	unsigned char access_hash[STORE_HASH_LEN];
+	unsigned char refresh_hash[STORE_HASH_LEN];
+	struct store_token rows[2];
+	size_t count;            /* 1, or 2 with the refresh token */
+	int64_t used_expires_at; /* how long a consumed code is remembered */
+};
+
+/*
+ * New random tokens of grant_id for client_id at now, with lifetimes from
+ * the configuration; count is 1 until tokens_from_code or
+ * tokens_for_client says more. Strings in the arena.
+ */
+enum status tokens_new(const struct app *app, struct arena *arena, int64_t now,
+                       const char *grant_id, const char *client_id, struct tokens_issue *t,
+                       struct err *err);
+
+/*
+ * What a code grants (OIDC Core §3.1.3.3): its user, session, scope, auth
+ * time and claims request; a refresh token when the scope has offline_access
+ * or offline and may_refresh (the client has the refresh_token grant).
+ */
+void tokens_from_code(struct tokens_issue *t, const struct store_code *code, bool may_refresh);
+
+/* A client_credentials grant: no user, the access token only. */
+void tokens_for_client(struct tokens_issue *t, const char *scope);
+
+/*
+ * RFC 6749 §3.3: requested (space-separated, may be NULL) narrowed to
+ * allowed. ST_OK with *out the requested scopes joined by one space ("" for
+ * none), ST_INVALID when one is not in allowed or the syntax is wrong.
+ */
+enum status tokens_check_scope(struct arena *arena, const char *requested, const char *allowed,
+                               const char **out);
+
+/* The amr claim (RFC 8176) of a space-separated list; NULL for NULL or "". New reference. */
+json_t *tokens_amr_array(const char *amr);
+
+/* The stored hash of a presented token. */
+void tokens_hash(const struct app *app, const char *token, unsigned char out[STORE_HASH_LEN]);
+
+#endif
