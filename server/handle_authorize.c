@@ -31,7 +31,9 @@ needs_login(const struct authz *az, const struct store_session *sess, enum statu
 		return true;
 	if (az->r.prompt & (AUTHORIZE_PROMPT_LOGIN | AUTHORIZE_PROMPT_SELECT_ACCOUNT))
 		return true;
-	return az->r.max_age_secs >= 0 && now - sess->auth_time > az->r.max_age_secs;
+	/* max_age=0 is a fresh login every time (OIDC Core §3.1.2.1, like prompt=login). */
+	return az->r.max_age_secs == 0 ||
+	       (az->r.max_age_secs > 0 && now - sess->auth_time > az->r.max_age_secs);
 }
 
 enum status
