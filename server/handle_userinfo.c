@@ -82,27 +82,45 @@ requested_claims(const struct store_token *t)
 	return member;
 }
 
+/*
+ * The fast path of most requests: no CORS and plain JSON, told from the
+ * stored (compact) document without parsing it. Anything else parses it.
+ */
+static bool
+needs_client_doc(const struct request *req, const struct store_client *row)
+{
+	return request_header(req, "Origin") != NULL ||
+	       strstr(row->metadata, "\"userinfo_signed_response_alg\":\"none\"") == NULL;
+}
+
 static enum status
 answer(const struct app *app, struct request *req, struct response *res,
-       const struct store_token *t, const struct store_user *user, int64_t now)
+       const struct store_token *t, const struct store_user *user, struct client_record *client,
+       int64_t now)
 {
 	json_t *user_claims = NULL, *requested = requested_claims(t), *out = NULL;
-	struct client_record client;
-	const char *alg;
+	json_error_t jerr;
+	const char *alg = NULL;
 	char *jwt;
 	enum status st;
 
-	memset(&client, 0, sizeof client);
 	st = users_claims(user, &user_claims, &req->err);
 	if (st == ST_OK)
 		st = claims_for_scopes(user_claims, t->scope, requested, &out);
-	if (st == ST_OK)
-		st = clients_load(app, t->client_id, req->arena, &client, &req->err);
 	if (st != ST_OK)
 		goto out;
+	if (needs_client_doc(req, &client->row)) {
+		client->doc = json_loads(client->row.metadata, 0, &jerr);
+		if (client->doc == NULL) {
+			st = ERR_SET(&req->err, ST_IO, "client %s: stored metadata is not JSON",
+			             t->client_id);
+			goto out;
+		}
+		allow_origin(req, res, client->doc);
+		alg = json_string_value(
+		        json_object_get(client->doc, "userinfo_signed_response_alg"));
+	}
 	json_object_set_new(out, "sub", json_string(user->id));
-	allow_origin(req, res, client.doc);
-	alg = json_string_value(json_object_get(client.doc, "userinfo_signed_response_alg"));
 	if (alg != NULL && strcmp(alg, "none") != 0) {
 		st = userinfo_jwt_sign(app->keyring, now, app->issuer, t->client_id, 0, out,
 		                       req->arena, &jwt, &req->err);
@@ -113,7 +131,6 @@ answer(const struct app *app, struct request *req, struct response *res,
 		out = NULL;
 	}
 out:
-	clients_record_clear(&client);
 	json_decref(user_claims);
 	json_decref(requested);
 	json_decref(out);
@@ -126,31 +143,51 @@ handle_userinfo(const struct app *app, struct request *req, struct response *res
 	unsigned char hash[STORE_HASH_LEN];
 	const char *token = presented_token(req, res);
 	int64_t now = clock_now(&app->clock);
+	struct client_record client;
 	struct store_token t;
 	struct store_user user;
 	enum status st;
 
 	if (token == NULL)
 		return ST_OK;
+	memset(&client, 0, sizeof client);
 	tokens_hash(app, token, hash);
+	/* Token, user and client from one snapshot (and one set of read locks). */
+	st = store_read_begin(app->store, &req->err);
+	if (st != ST_OK)
+		return st;
 	st = store_token_get_active(app->store, hash, now, req->arena, &t, &req->err);
-	if (st == ST_NOT_FOUND || (st == ST_OK && t.kind != STORE_TOKEN_ACCESS))
-		return challenge(req, res, OAUTH_INVALID_TOKEN,
-		                 "the access token is unknown, expired or revoked");
+	if (st == ST_NOT_FOUND || (st == ST_OK && t.kind != STORE_TOKEN_ACCESS)) {
+		st = challenge(req, res, OAUTH_INVALID_TOKEN,
+		               "the access token is unknown, expired or revoked");
+		goto out;
+	}
 	if (st != ST_OK)
-		return st;
+		goto out;
 	req->client_id = t.client_id;
-	if (!claims_scope_has(t.scope, "openid"))
-		return challenge(req, res, OAUTH_INSUFFICIENT_SCOPE,
-		                 "the access token was not granted the openid scope");
-	if (t.user_id == NULL)
-		return challenge(req, res, OAUTH_INVALID_TOKEN, "the access token has no user");
+	if (!claims_scope_has(t.scope, "openid")) {
+		st = challenge(req, res, OAUTH_INSUFFICIENT_SCOPE,
+		               "the access token was not granted the openid scope");
+		goto out;
+	}
+	if (t.user_id == NULL) {
+		st = challenge(req, res, OAUTH_INVALID_TOKEN, "the access token has no user");
+		goto out;
+	}
 	st = store_user_get(app->store, t.user_id, req->arena, &user, &req->err);
+	if (st == ST_OK)
+		st = clients_load_row(app, t.client_id, req->arena, &client, &req->err);
+	store_read_end(app->store);
 	if (st == ST_NOT_FOUND)
-		return challenge(req, res, OAUTH_INVALID_TOKEN, "the user no longer exists");
-	if (st != ST_OK)
-		return st;
-	return answer(app, req, res, &t, &user, now);
+		return challenge(req, res, OAUTH_INVALID_TOKEN,
+		                 "the user or client no longer exists");
+	if (st == ST_OK)
+		st = answer(app, req, res, &t, &user, &client, now);
+	clients_record_clear(&client);
+	return st;
+out:
+	store_read_end(app->store);
+	return st;
 }
 
 /*

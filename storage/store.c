@@ -71,6 +71,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
         [STMT_PING] = "SELECT count(*) FROM sqlite_schema",
         [STMT_USER_VERSION] = "PRAGMA user_version",
         [STMT_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
+        [STMT_BEGIN_DEFERRED] = "BEGIN",
         [STMT_COMMIT] = "COMMIT",
         [STMT_ROLLBACK] = "ROLLBACK",
         /* writer.c: one savepoint per write of a batch */
@@ -814,6 +815,42 @@ tx_savepoint_exec(struct conn *c, const char *verb, unsigned depth)
 
 	snprintf(sql, sizeof sql, "%s store_tx_%u", verb, depth);
 	return sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+}
+
+enum status
+store_read_begin(struct store *s, struct err *err)
+{
+	struct conn *c;
+	enum status st;
+
+	/* The shared ":memory:" connection (tests) is not this thread's to hold. */
+	if (s->is_memory)
+		return ST_OK;
+	st = store_conn_acquire(s, &c, err);
+	if (st != ST_OK)
+		return st;
+	/* Inside a write (or another read) the enclosing transaction serves. */
+	if (sqlite3_get_autocommit(c->db)) {
+		st = store_stmt_run(c, STMT_BEGIN_DEFERRED, err);
+		c->is_read_tx = st == ST_OK;
+	}
+	store_conn_release(s, c);
+	return st;
+}
+
+void
+store_read_end(struct store *s)
+{
+	struct conn *c;
+	struct err err;
+
+	if (s->is_memory || store_conn_acquire(s, &c, &err) != ST_OK)
+		return;
+	/* A read transaction has nothing to lose: COMMIT only ends it. */
+	if (c->is_read_tx && !sqlite3_get_autocommit(c->db))
+		(void)store_stmt_run(c, STMT_COMMIT, &err);
+	c->is_read_tx = false;
+	store_conn_release(s, c);
 }
 
 enum status

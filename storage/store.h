@@ -68,6 +68,17 @@ enum status store_migrate(struct store *s, int *applied_out, struct err *err);
 /* Current PRAGMA user_version and the newest this binary knows. */
 enum status store_schema_version(struct store *s, int *current_out, struct err *err);
 int store_schema_latest(void);
+/*
+ * A read snapshot: the lookups the calling thread makes between
+ * store_read_begin and store_read_end share one read transaction, so they
+ * see one consistent state and pay SQLite's WAL read locks (fcntl calls)
+ * once instead of once per statement. Only lookups may run in between, on
+ * the same thread. Inside a store_write fn (or a snapshot already open)
+ * both are no-ops. store_read_end is safe after a failed begin.
+ */
+enum status store_read_begin(struct store *s, struct err *err);
+void store_read_end(struct store *s);
+
 /* Cheap readiness probe: the calling thread's connection reads the file. ST_IO if not. */
 enum status store_ping(struct store *s, struct err *err);
 

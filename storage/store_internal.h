@@ -40,6 +40,7 @@ enum store_stmt {
 	STMT_PING = 0,
 	STMT_USER_VERSION,
 	STMT_BEGIN_IMMEDIATE,
+	STMT_BEGIN_DEFERRED,
 	STMT_COMMIT,
 	STMT_ROLLBACK,
 	/* writer.c */
@@ -115,6 +116,8 @@ struct conn {
 	/* Savepoints opened by store_tx_begin inside an outer transaction and
 	 * not yet released: the innermost is named "store_tx_<tx_depth>". */
 	unsigned tx_depth;
+	/* store_read_begin opened the current (read) transaction. */
+	bool is_read_tx;
 };
 
 struct store {
