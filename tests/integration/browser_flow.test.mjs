@@ -99,6 +99,11 @@ describe('authorization code flow in Chromium with openid-client as the RP', () 
 	const rpConfig = (id, opts) => makeRpConfig(srv, id, opts);
 
 	const login = () => ({ username: alice.username, password: alice.password });
+	// A user of its own, for tests that must see a consent page whatever ran before.
+	const ownUser = async () => {
+		const u = await createUser(srv);
+		return { username: u.username, password: u.password };
+	};
 
 	// A fresh context: no session, no remembered anything in the browser.
 	async function fresh(t) {
@@ -186,20 +191,31 @@ describe('authorization code flow in Chromium with openid-client as the RP', () 
 		const { tokens } = await redeem(srv, rp.web, flow);
 		assert.ok(tokens.access_token);
 
-		// The form_post page itself: a form to the redirect_uri with a visible submit
-		// button (works without JavaScript); CSP lets the form post there.
-		const fp = flow.pages.find((p) => p.kind === 'form_post');
-		if (fp) {
-			assert.equal(String(fp.info.method).toLowerCase(), 'post');
-			assert.equal(fp.info.action, cb.url);
-			assert.ok(fp.info.submit, 'a submit button');
-			assertCsp(fp.headers, 'form_post page');
-		}
+	});
+
+	test('form_post without JavaScript: login, consent and the form_post page all work by pressing buttons', async (t) => {
+		const { page } = await newPage(browser, t.after.bind(t), { javaScriptEnabled: false });
+		const state = state128();
+		const flow = await authorize(page, cb, rp.web, { state, params: { response_mode: 'form_post' }, login: await ownUser(), consent: 'allow', clickFormPost: true });
+		assert.deepEqual(flow.pages.map((p) => p.kind), ['login', 'consent', 'form_post']);
+		const fp = flow.pages[2];
+		assert.equal(fp.status, 200);
+		assert.equal(String(fp.info.method).toLowerCase(), 'post');
+		assert.equal(fp.info.action, cb.url, 'the form posts to the redirect_uri');
+		assert.ok(fp.info.submit, 'a visible submit button');
+		assertCsp(fp.headers, 'form_post page');
+		assert.match(String(fp.headers['content-security-policy']), /form-action [^;]*http:\/\/127\.0\.0\.1:\d+/, 'CSP form-action allows the RP origin');
+		assert.equal(fp.headers['x-frame-options'], 'DENY');
+		assert.match(String(fp.headers['cache-control']), /no-store/);
+		assert.equal(flow.request.method, 'POST');
+		assert.equal(flow.request.contentType, 'application/x-www-form-urlencoded');
+		assert.equal(flow.request.form.get('state'), state);
+		await redeem(srv, rp.web, flow);
 	});
 
 	test('form_post error: consent deny is POSTed too (access_denied, state)', async (t) => {
 		const page = await fresh(t);
-		const flow = await authorize(page, cb, rp.web, { params: { response_mode: 'form_post' }, login: login(), consent: 'deny', scope: 'openid profile email address phone' });
+		const flow = await authorize(page, cb, rp.web, { params: { response_mode: 'form_post' }, login: await ownUser(), consent: 'deny', scope: 'openid profile email address phone' });
 		assert.equal(flow.kind, 'callback');
 		assert.equal(flow.request.method, 'POST');
 		assert.equal(flow.request.rawUrl, '/cb');
@@ -255,7 +271,7 @@ describe('authorization code flow in Chromium with openid-client as the RP', () 
 
 	test('consent deny → access_denied at the RP with the state, no code', async (t) => {
 		const page = await fresh(t);
-		const flow = await authorize(page, cb, rp.spa, { scope: 'openid phone', login: login(), consent: 'deny' });
+		const flow = await authorize(page, cb, rp.spa, { scope: 'openid phone', login: await ownUser(), consent: 'deny' });
 		assert.equal(flow.kind, 'callback');
 		const q = flow.request.query;
 		assert.equal(q.get('error'), 'access_denied');
@@ -398,7 +414,7 @@ describe('authorization code flow in Chromium with openid-client as the RP', () 
 
 	test('login and consent pages: CSP without unsafe-inline, X-Frame-Options DENY, CSRF field, one submit button, no-store', async (t) => {
 		const page = await fresh(t);
-		const flow = await authorize(page, cb, rp.spa, { scope: 'openid address', login: login(), consent: 'allow' });
+		const flow = await authorize(page, cb, rp.spa, { scope: 'openid address', login: await ownUser(), consent: 'allow' });
 		const loginPage = flow.pages.find((p) => p.kind === 'login');
 		const consentPage = flow.pages.find((p) => p.kind === 'consent');
 		assert.ok(loginPage && consentPage);
