@@ -1,0 +1,872 @@
+// oidf_basic.test.mjs — the OpenID Foundation's Basic OP certification plan
+// (oidcc-basic-certification-test-plan) and its Form Post twin
+// (oidcc-formpost-basic-certification-test-plan) re-created as integration tests: one named
+// test per module, asserting what ../shared/reference/oidf-op-conformance.md says the module
+// asserts (§0 common behaviour, §1 modules, §4 form-post deltas). Interactive parts run in
+// Debian's Chromium (playwright-core); the RP side is done by hand, the way the suite does it
+// (client_secret_basic with form-urlencoded id and secret, no PKCE unless the module sends it),
+// so every check is ours and visible here.
+//
+// Variant: discovery + static client (an admin-created confidential client per test, so tests
+// can run side by side), and a dynamically registered client for the three dynamic-only
+// modules. Where the suite only WARNs but issue 4 requires the behaviour (code reuse →
+// invalid_grant, the reused code's token revoked, scope claims only in /userinfo, ...), the test
+// fails: those places are marked "[W in the suite]". Modules that need features oidcd does not
+// have yet are test.skip with the reason; the Dynamic and logout plans are listed the same way.
+//
+// The two plans run side by side (each with a few modules at once) so that the two 30-second
+// waits of oidcc-codereuse-30seconds overlap with everything else.
+
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+
+import * as jose from 'jose';
+
+import {
+	createClient,
+	createUser,
+	drive,
+	halfHash,
+	launchBrowser,
+	newPage,
+	pkce,
+	shown,
+	sleep,
+	startCallbackServer,
+	suiteScope,
+	tokenRequest,
+	userinfo,
+	verifyIdToken,
+} from './lib/browser.mjs';
+import { getJson, request, selfSignedCert, sendJson, startHttpsServer, startOidcd, tempDir } from './lib/oidcd.mjs';
+
+const browser = await launchBrowser(after);
+
+const SECRET = 'oidf secret:+%/ 0123456789'; // needs form-urlencoding in Basic (RFC 6749 §2.3.1)
+const ALL_SCOPES = 'openid profile email address phone offline_access';
+const PROFILE_CLAIMS = ['name', 'given_name', 'family_name', 'middle_name', 'nickname', 'profile', 'picture', 'website', 'gender', 'birthdate', 'zoneinfo', 'locale', 'updated_at', 'preferred_username'];
+const SCOPE_CLAIMS = {
+	profile: PROFILE_CLAIMS,
+	email: ['email', 'email_verified'],
+	address: ['address'],
+	phone: ['phone_number', 'phone_number_verified'],
+};
+// Claims an ID token may carry whatever the scope (the suite's protocol set).
+const PROTOCOL_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'acr', 'amr', 'azp', 'at_hash', 'c_hash', 'nbf', 'jti', 'sid', 's_hash', 'txn', 'sub_jwk', 'cnf', 'updated_at']);
+const PROMPT_NONE_ERRORS = ['login_required', 'interaction_required', 'account_selection_required', 'consent_required'];
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+// ---- The suite's building blocks -------------------------------------------------------
+
+function alnum(n) {
+	let s = '';
+	for (const b of randomBytes(n)) s += ALNUM[b % ALNUM.length];
+	return s;
+}
+
+/** The suite's long state/nonce: 124 alphanumerics followed by -._~ */
+function suite128() {
+	return `${alnum(124)}-._~`;
+}
+
+/** The suite's code entropy estimate: Shannon bits per character × length. */
+function entropyBits(s) {
+	const freq = new Map();
+	for (const ch of s) freq.set(ch, (freq.get(ch) || 0) + 1);
+	let h = 0;
+	for (const n of freq.values()) {
+		const p = n / s.length;
+		h -= p * Math.log2(p);
+	}
+	return h * s.length;
+}
+
+// error / error_description / error_uri characters (RFC 6749 §4.1.2.1, §5.2).
+const ERROR_RE = /^[\x20\x21\x23-\x5b\x5d-\x7e]+$/;
+const DESCRIPTION_RE = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/; // TAB/CR/LF only WARN in the suite; none here
+const NQCHAR_URI_RE = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+
+/** §0 standard claim types for an ID token or a UserInfo object. */
+function checkClaimTypes(obj, what) {
+	for (const [k, v] of Object.entries(obj)) {
+		if (['email_verified', 'phone_number_verified'].includes(k)) {
+			assert.equal(typeof v, 'boolean', `${what}: ${k} is a boolean`);
+		} else if (k === 'address') {
+			assert.ok(v && typeof v === 'object' && !Array.isArray(v), `${what}: address is an object`);
+			for (const [ak, av] of Object.entries(v)) assert.equal(typeof av, 'string', `${what}: address.${ak} is a string`);
+		} else if (k === 'updated_at') {
+			assert.equal(typeof v, 'number', `${what}: updated_at is a number`);
+			assert.ok(v > 631152000 && v <= Date.now() / 1000 + 300, `${what}: updated_at after 1990 and not in the future`);
+		} else if (k === 'birthdate') {
+			assert.match(v, /^(\d{4}|0000)(-\d{2}-\d{2})?$/, `${what}: birthdate YYYY-MM-DD, 0000-MM-DD or YYYY`);
+			const y = Number(v.slice(0, 4));
+			assert.ok(y === 0 || y >= 1850, `${what}: birthdate year ≥ 1850`);
+		} else if (k === '_claim_names' || k === '_claim_sources') {
+			assert.ok(v && typeof v === 'object', `${what}: ${k} is an object`);
+		} else if (['name', 'given_name', 'family_name', 'middle_name', 'nickname', 'preferred_username', 'profile', 'picture', 'website', 'email', 'gender', 'zoneinfo', 'locale', 'phone_number'].includes(k)) {
+			assert.equal(typeof v, 'string', `${what}: ${k} is a string`);
+			assert.ok(v.trim() !== '' && v !== 'null', `${what}: ${k} is not blank or "null"`);
+		}
+	}
+}
+
+// One after another: a FIFO lock (the modules of a plan share one browser session, one
+// client and one callback server, as the suite's browser does between modules).
+function fifoLock() {
+	let tail = Promise.resolve();
+	return () => {
+		let release;
+		const mine = new Promise((resolve) => (release = resolve));
+		const prev = tail;
+		tail = tail.then(() => mine);
+		return prev.then(() => release);
+	};
+}
+
+async function staticClient(srv, cb, id, auth) {
+	await createClient(srv, {
+		client_id: id,
+		client_secret: SECRET,
+		client_name: `OIDF conformance ${id}`,
+		redirect_uris: [cb.url],
+		grant_types: ['authorization_code', 'refresh_token'],
+		response_types: ['code'],
+		scope: ALL_SCOPES,
+		token_endpoint_auth_method: auth,
+	});
+	return { id, secret: SECRET, auth };
+}
+
+// One plan: an oidcd, the user, discovery and JWKS checked once (§0 set-up 2–4, 6), the
+// static clients (client_secret_basic, and client_secret_post for its module), the RP
+// callback server and the browser session the modules share.
+function planContext(mode) {
+	const life = suiteScope();
+	const plan = { mode, srv: null, disc: null, user: null, seq: 0, lock: fifoLock() };
+	before(async () => {
+		plan.srv = await startOidcd(life, { args: ['--set', 'registration.enabled=true'] });
+		plan.user = await createUser(plan.srv, { username: `certuser-${mode}` });
+		const { body: disc, res } = await getJson(`${plan.srv.publicUrl}/.well-known/openid-configuration`);
+		assert.match(String(res.headers['content-type']), /^application\/json/);
+		for (const k of ['issuer', 'authorization_endpoint', 'token_endpoint']) {
+			assert.equal(typeof disc[k], 'string', `discovery ${k}`);
+			new URL(disc[k]); // parses
+		}
+		assert.equal(disc.issuer, plan.srv.issuer);
+		const { body: jwks } = await getJson(disc.jwks_uri);
+		assert.ok(Array.isArray(jwks.keys) && jwks.keys.length > 0, 'jwks keys');
+		const kids = new Set();
+		for (const k of jwks.keys) {
+			for (const priv of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth']) assert.ok(!(priv in k), `JWKS: no private/symmetric member ${priv}`);
+			assert.equal(typeof k.kid, 'string', 'every key has a kid');
+			assert.ok(k.kid.trim() !== '', 'kid not blank');
+			assert.ok(!kids.has(k.kid), `kids distinct: ${k.kid}`);
+			kids.add(k.kid);
+		}
+		// client_secret_basic: absent or listed.
+		if (disc.token_endpoint_auth_methods_supported) assert.ok(disc.token_endpoint_auth_methods_supported.includes('client_secret_basic'));
+		plan.disc = disc;
+		plan.cb = await startCallbackServer(life.after);
+		plan.clients = {
+			client_secret_basic: await staticClient(plan.srv, plan.cb, `oidf-${mode}`, 'client_secret_basic'),
+			client_secret_post: await staticClient(plan.srv, plan.cb, `oidf-${mode}-post`, 'client_secret_post'),
+		};
+		plan.page = (await newPage(browser, life.after)).page;
+	});
+	return plan;
+}
+
+/**
+ * Per module: the plan's session, client and callback server, taken in turn (lock);
+ * fresh: a new browser without the OP's cookies (the suite's "tester clears cookies");
+ * isolated: its own callback server, client and browser, run beside the others.
+ */
+async function setup(t, plan, { auth = 'client_secret_basic', fresh = false, isolated = false } = {}) {
+	const after = t.after.bind(t);
+	const h = { t, plan, srv: plan.srv, disc: plan.disc, user: plan.user, cb: plan.cb, page: plan.page, client: plan.clients[auth] };
+	if (isolated) {
+		h.cb = await startCallbackServer(after);
+		plan.seq += 1;
+		h.client = await staticClient(plan.srv, h.cb, `oidf-${plan.mode}-${plan.seq}`, auth);
+	}
+	if (fresh || isolated) h.page = (await newPage(browser, after)).page;
+	return h;
+}
+
+// §3.2: a client registered the way the suite registers one (dynamic variant).
+async function registerDynamic(h, extra = {}) {
+	const { publicKey } = await jose.generateKeyPair('RS256', { extractable: true });
+	const jwk = { ...(await jose.exportJWK(publicKey)), alg: 'RS256', use: 'sig' }; // no kid
+	const body = {
+		client_name: 'OIDF conformance (dynamic)',
+		grant_types: ['authorization_code'],
+		jwks: { keys: [jwk] },
+		token_endpoint_auth_method: 'client_secret_basic',
+		response_types: ['code'],
+		redirect_uris: [h.cb.url],
+		contacts: ['certification@oidf.example'],
+		...extra,
+	};
+	const res = await sendJson(h.disc.registration_endpoint, 'POST', body, { headers: { accept: 'application/json' } });
+	assert.equal(res.status, 201, `registration: ${res.text}`);
+	assert.match(String(res.headers['content-type']), /^application\/json/);
+	const c = res.json;
+	assert.ok(!('error' in c));
+	assert.equal(typeof c.client_id, 'string');
+	assert.equal('registration_client_uri' in c, 'registration_access_token' in c, 'registration_client_uri and registration_access_token: both or neither');
+	if (c.registration_access_token) assert.ok(c.registration_access_token.length > 0);
+	if (c.client_secret) assert.ok('client_secret_expires_at' in c, 'client_secret_expires_at with a client_secret');
+	h.t.after(async () => {
+		if (!c.registration_client_uri) return;
+		const del = await request(c.registration_client_uri, { method: 'DELETE', headers: { authorization: `Bearer ${c.registration_access_token}` } });
+		assert.equal(del.status, 204, `DELETE registration_client_uri: ${del.status} ${del.text}`); // [W in the suite]
+	});
+	h.client = { id: c.client_id, secret: c.client_secret, auth: 'client_secret_basic' };
+	return c;
+}
+
+/**
+ * The authorization request (§0): client_id, redirect_uri, scope, state, nonce,
+ * response_type in that order (+ response_mode=form_post in the form post plan), `params`
+ * added or overriding; null values drop a parameter. `order: 'reverse'` sends them in reverse
+ * alphabetical order. Drives it in the browser (login, consent allow unless told).
+ */
+async function authz(h, opts = {}) {
+	const state = opts.state === undefined ? alnum(10) : opts.state;
+	const nonce = opts.nonce === undefined ? alnum(10) : opts.nonce;
+	const p = {
+		client_id: h.client.id,
+		redirect_uri: h.cb.url,
+		scope: 'openid',
+		state,
+		nonce,
+		response_type: 'code',
+	};
+	if (h.plan.mode === 'form_post') p.response_mode = 'form_post';
+	Object.assign(p, opts.params || {});
+	let entries = Object.entries(p).filter(([, v]) => v !== null && v !== undefined);
+	if (opts.order === 'reverse') entries = entries.sort(([a], [b]) => (a < b ? 1 : a > b ? -1 : 0));
+	const url = new URL(h.disc.authorization_endpoint);
+	url.search = new URLSearchParams(entries).toString();
+	const login = opts.login === false ? undefined : { username: h.user.username, password: h.user.password };
+	const start = opts.post ? { post: h.disc.authorization_endpoint, params: Object.fromEntries(entries) } : url;
+	const r = await drive(h.page, start, h.cb, { login, consent: opts.consent === undefined ? 'allow' : opts.consent });
+	return { ...r, state: p.state ?? null, nonce: p.nonce ?? null, sent: Object.fromEntries(entries), url };
+}
+
+/**
+ * §0 callback checks: where the parameters come from (query, or a form_post body with
+ * exactly application/x-www-form-urlencoded and nothing in the URL), iss when present.
+ * Returns the parameters.
+ */
+function callbackParams(h, flow) {
+	assert.equal(flow.kind, 'callback', `a response at the redirect_uri, got a ${flow.kind} page: ${flow.info && flow.info.title} ${flow.info && flow.info.text ? flow.info.text.slice(0, 300) : ''}`);
+	const req = flow.request;
+	let params;
+	if (h.plan.mode === 'form_post') {
+		assert.equal(req.method, 'POST', 'form_post: a POST');
+		assert.equal(req.contentType, 'application/x-www-form-urlencoded', 'form_post: exactly application/x-www-form-urlencoded');
+		assert.ok(!req.query.has('code') && !req.query.has('error'), 'form_post: no code or error in the URL query');
+		params = req.form;
+	} else {
+		assert.equal(req.method, 'GET', 'query response mode: a GET');
+		params = req.query;
+	}
+	if (params.has('iss')) assert.equal(params.get('iss'), h.disc.issuer, 'iss parameter is the issuer');
+	return params;
+}
+
+/** A successful authorization response: no error, the state byte for byte, a code. */
+function successParams(h, flow) {
+	const params = callbackParams(h, flow);
+	assert.ok(!params.has('error'), `no error on the happy path: ${params}`);
+	if (flow.state !== null) assert.equal(params.get('state'), flow.state, 'state echoed exactly');
+	assert.ok(params.get('code'), 'a code');
+	return params;
+}
+
+/** §0 generic checks on an authorization error response; returns the error. */
+function errorParams(h, flow, allowed) {
+	const params = callbackParams(h, flow);
+	if (flow.state !== null) assert.equal(params.get('state'), flow.state, 'state echoed on errors');
+	assert.ok(params.get('error'), 'an error');
+	assert.match(params.get('error'), ERROR_RE);
+	if (allowed) assert.ok(allowed.includes(params.get('error')), `error ${params.get('error')} is one of ${allowed}`);
+	assert.ok(!params.has('code'), 'no code with an error');
+	for (const k of params.keys()) {
+		assert.ok(['error', 'error_description', 'error_uri', 'state', 'session_state', 'iss'].includes(k), `only the error parameters: ${k}`); // [W in the suite]
+	}
+	if (params.has('error_description')) assert.match(params.get('error_description'), DESCRIPTION_RE, 'error_description characters');
+	if (params.has('error_uri')) assert.match(params.get('error_uri'), NQCHAR_URI_RE);
+	return params.get('error');
+}
+
+/** The token request (§0): the client's authentication method, Accept: application/json. */
+function tokenCall(h, code, { extra = {}, auth = h.client.auth } = {}) {
+	const params = { grant_type: 'authorization_code', code, redirect_uri: h.cb.url, ...extra };
+	if (auth === 'client_secret_post') return tokenRequest(h.srv, { ...params, client_id: h.client.id, client_secret: h.client.secret });
+	return tokenRequest(h.srv, params, { basic: [h.client.id, h.client.secret] });
+}
+
+/** §0 token response checks; returns the body. */
+function tokenOk(res) {
+	assert.equal(res.status, 200, `token endpoint: ${res.status} ${res.text}`);
+	assert.ok(res.json && typeof res.json === 'object' && !Array.isArray(res.json), 'a JSON object');
+	const b = res.json;
+	assert.ok(!('error' in b));
+	assert.equal(typeof b.access_token, 'string');
+	assert.ok(b.access_token.length > 0);
+	assert.equal(typeof b.token_type, 'string');
+	assert.match(b.token_type, /^bearer$/i, 'token_type Bearer');
+	assert.ok('expires_in' in b, 'expires_in'); // [W in oidcc-server, INFO elsewhere]
+	assert.equal(typeof b.expires_in, 'number');
+	assert.ok(b.expires_in > 0 && b.expires_in <= 365 * 86400, 'expires_in positive and at most a year');
+	assert.equal(typeof b.id_token, 'string', 'an id_token');
+	assert.ok(entropyBits(b.access_token) > 96, 'access token entropy > 96 bits');
+	return b;
+}
+
+/** §0 token endpoint error checks. */
+function tokenError(res, error) {
+	assert.equal(res.status, 400, `token endpoint error status: ${res.status} ${res.text}`);
+	assert.match(String(res.headers['content-type']), /^application\/json/);
+	assert.equal(res.json && res.json.error, error);
+	assert.match(res.json.error, ERROR_RE);
+	if ('error_description' in res.json) assert.match(res.json.error_description, DESCRIPTION_RE);
+}
+
+/** §0 standard ID token checks. */
+async function idTokenOk(h, idToken, { nonce, accessToken, code } = {}) {
+	const { header, claims } = await verifyIdToken(h.srv, idToken, { clientId: h.client.id, nonce: nonce ?? undefined, accessToken, code, strict: false });
+	if ('acr' in claims) {
+		assert.equal(typeof claims.acr, 'string');
+		assert.ok(claims.acr.length > 0, 'acr not empty');
+	}
+	checkClaimTypes(claims, 'id_token');
+	return { header, claims };
+}
+
+/** §0 UserInfo checks (oidcc-userinfo-get); returns the claims. */
+function userinfoOk(res, what = 'userinfo') {
+	assert.equal(res.status, 200, `${what}: ${res.status} ${res.text}`);
+	assert.match(String(res.headers['content-type']), /^application\/json/, `${what} Content-Type`);
+	const u = res.json;
+	assert.ok(u && typeof u === 'object' && !Array.isArray(u), `${what}: a JSON object`);
+	assert.equal(typeof u.sub, 'string', `${what}: sub`);
+	checkClaimTypes(u, what);
+	if ('_claim_names' in u) {
+		assert.ok('_claim_sources' in u);
+		for (const src of Object.values(u._claim_names)) assert.ok(src in u._claim_sources);
+	}
+	return u;
+}
+
+/**
+ * The full common flow of §0: authorization, callback, token, ID token, userinfo GET 200.
+ * Returns everything for module-specific checks.
+ */
+async function happy(h, opts = {}) {
+	const flow = await authz(h, opts);
+	const params = successParams(h, flow);
+	const code = params.get('code');
+	const res = await tokenCall(h, code, { extra: opts.tokenExtra, auth: opts.auth });
+	const tokens = tokenOk(res);
+	const { header, claims } = await idTokenOk(h, tokens.id_token, { nonce: flow.nonce, accessToken: tokens.access_token, code });
+	const info = userinfoOk(await userinfo(h.srv, tokens.access_token));
+	assert.equal(info.sub, claims.sub, 'userinfo sub = id_token sub');
+	return { flow, params, code, tokens, header, claims, info };
+}
+
+// Scope modules (§1 #9–14): userinfo has every claim of the scopes (WARNING in the suite,
+// required here: the test user has them all), nothing of other scopes; the ID token carries
+// none of them because an access token was issued (issue 4; WARNING in the suite).
+function checkScopeClaims(r, scopes) {
+	const wanted = new Set(scopes.flatMap((s) => SCOPE_CLAIMS[s]));
+	for (const c of wanted) assert.ok(c in r.info, `userinfo has ${c}`); // [W in the suite]
+	for (const [scope, claims] of Object.entries(SCOPE_CLAIMS)) {
+		if (scopes.includes(scope)) continue;
+		for (const c of claims) if (!wanted.has(c)) assert.ok(!(c in r.info), `userinfo has no ${c} (scope ${scope} not requested)`); // [W]
+	}
+	for (const c of Object.keys(r.claims)) {
+		assert.ok(PROTOCOL_CLAIMS.has(c), `id_token: no claim outside the protocol set: ${c}`); // [W in the suite]
+	}
+}
+
+function scopeNotAdvertised(h, scope, t) {
+	const s = h.disc.scopes_supported;
+	if (!Array.isArray(s) || !s.includes(scope)) {
+		t.diagnostic(`discovery scopes_supported lacks "${scope}": the suite would SKIP this module; run anyway`);
+	}
+}
+
+// ---- The modules -----------------------------------------------------------------------
+//
+// [name, fn(h, t), options]; options.skip (reason) → test.skip, options.setup → setup().
+
+const BASIC_MODULES = [
+	// Registered first so that its 30 s wait overlaps with the other modules.
+	[
+		'oidcc-codereuse-30seconds',
+		async (h) => {
+			const r = await happy(h);
+			await sleep(30000); // the suite's wait; not a timing assertion
+			tokenError(await tokenCall(h, r.code), 'invalid_grant');
+			const after = await userinfo(h.srv, r.tokens.access_token);
+			assert.ok(after.status >= 400 && after.status < 500, `the first access token is revoked: ${after.status}`); // [W in the suite]
+		},
+		{ setup: { isolated: true } },
+	],
+	[
+		'oidcc-server',
+		async (h) => {
+			const r = await happy(h);
+			assert.ok(Buffer.byteLength(r.code) >= 16, 'code ≥ 16 bytes');
+			assert.ok(entropyBits(r.code) > 96, `code entropy ${entropyBits(r.code).toFixed(1)} > 96 bits`);
+			assert.ok(!('name' in r.claims), 'no name in the id_token'); // [W]
+			for (const c of Object.keys(r.claims)) assert.ok(PROTOCOL_CLAIMS.has(c), `id_token claim outside the protocol set with scope=openid: ${c}`); // [W]
+		},
+	],
+	[
+		'oidcc-response-type-missing',
+		async (h) => {
+			const flow = await authz(h, { params: { response_type: null }, login: false, consent: undefined });
+			// The suite also accepts an error page here; issue 4 says every error other than
+			// client_id/redirect_uri ones is sent to the redirect_uri.
+			errorParams(h, flow, ['unsupported_response_type', 'invalid_request']);
+		},
+	],
+	[
+		'oidcc-idtoken-signature',
+		async (h) => {
+			await registerDynamic(h);
+			const r = await happy(h);
+			assert.equal(typeof r.header.kid, 'string', 'the id_token has a kid');
+			assert.equal(r.header.alg, 'RS256', 'alg RS256 by default');
+		},
+	],
+	[
+		'oidcc-idtoken-unsigned',
+		async (h, t) => {
+			const algs = h.disc.id_token_signing_alg_values_supported || [];
+			if (!algs.includes('none')) {
+				t.skip('discovery id_token_signing_alg_values_supported lacks "none" (the suite SKIPs; oidcd never signs with none)');
+				return;
+			}
+			await registerDynamic(h, { id_token_signed_response_alg: 'none' });
+			const flow = await authz(h);
+			const tokens = tokenOk(await tokenCall(h, successParams(h, flow).get('code')));
+			assert.equal(jose.decodeProtectedHeader(tokens.id_token).alg, 'none');
+		},
+	],
+	[
+		'oidcc-userinfo-get',
+		async (h) => {
+			await happy(h);
+		},
+	],
+	[
+		'oidcc-userinfo-post-header',
+		async (h) => {
+			const r = await happy(h);
+			userinfoOk(await userinfo(h.srv, r.tokens.access_token, { method: 'POST' }), 'userinfo POST with Bearer');
+		},
+	],
+	[
+		'oidcc-userinfo-post-body',
+		async (h) => {
+			const r = await happy(h);
+			// Optional in the suite (non-2xx only WARNs); issue 4 supports it.
+			const u = userinfoOk(await userinfo(h.srv, r.tokens.access_token, { method: 'POST', inBody: true }), 'userinfo POST with access_token in the body');
+			assert.equal(u.sub, r.claims.sub);
+		},
+	],
+	[
+		'oidcc-ensure-request-without-nonce-succeeds-for-code-flow',
+		async (h) => {
+			const flow = await authz(h, { nonce: null });
+			const code = successParams(h, flow).get('code');
+			// The module stops at the code; the standard check (no nonce sent → none in the
+			// id_token) is cheap to add.
+			const tokens = tokenOk(await tokenCall(h, code));
+			const { claims } = await idTokenOk(h, tokens.id_token, { nonce: undefined, accessToken: tokens.access_token });
+			assert.ok(!('nonce' in claims));
+		},
+	],
+	...['profile', 'email', 'address', 'phone'].map((scope) => [
+		`oidcc-scope-${scope}`,
+		async (h, t) => {
+			scopeNotAdvertised(h, scope, t);
+			const r = await happy(h, { params: { scope: `openid ${scope}` } });
+			checkScopeClaims(r, [scope]);
+			if (scope === 'email') {
+				assert.ok(!('email' in r.claims) && !('name' in r.claims), 'no email or name in the id_token'); // [W]
+				assert.ok(!('name' in r.info), 'no name in userinfo'); // [W]
+			}
+		},
+	]),
+	[
+		'oidcc-scope-all',
+		async (h, t) => {
+			for (const s of ['profile', 'email', 'address', 'phone']) scopeNotAdvertised(h, s, t);
+			const r = await happy(h, { params: { scope: 'openid email phone address profile' } });
+			checkScopeClaims(r, ['profile', 'email', 'address', 'phone']);
+			assert.equal(r.info.email, h.user.claims.email);
+			assert.deepEqual(r.info.address, h.user.claims.address);
+		},
+	],
+	[
+		'oidcc-alternate-happy-flow',
+		async (h, t) => {
+			scopeNotAdvertised(h, 'email', t);
+			const r = await happy(h, { params: { scope: 'email openid' }, order: 'reverse' });
+			assert.ok(r.flow.url.search.startsWith('?state='), `reverse alphabetical order: ${r.flow.url.search.slice(0, 40)}`);
+			checkScopeClaims(r, ['email']);
+			assert.ok(!('email' in r.claims) && !('name' in r.claims)); // [W]
+		},
+	],
+	...['page', 'popup'].map((display) => [
+		`oidcc-display-${display}`,
+		async (h) => {
+			const r = await happy(h, { params: { display } });
+			assert.ok(shown(r.flow).includes('login'), 'a fresh login page');
+		},
+		{ setup: { fresh: true } },
+	]),
+	[
+		'oidcc-prompt-login',
+		async (h) => {
+			const one = await happy(h);
+			await sleep(1100); // the suite waits 1 s; auth_time has one-second resolution
+			const two = await happy(h, { params: { prompt: 'login' } });
+			assert.ok(shown(two.flow).includes('login'), 'the OP re-authenticates: a second login page');
+			if ('auth_time' in one.claims && 'auth_time' in two.claims) {
+				assert.ok(two.claims.auth_time > one.claims.auth_time, `auth_time strictly later: ${two.claims.auth_time} > ${one.claims.auth_time}`);
+			}
+		},
+	],
+	[
+		'oidcc-prompt-none-not-logged-in',
+		async (h) => {
+			const flow = await authz(h, { state: suite128(), params: { prompt: 'none' }, login: false, consent: undefined });
+			assert.deepEqual(shown(flow), [], 'no page');
+			errorParams(h, flow, PROMPT_NONE_ERRORS);
+		},
+		{ setup: { fresh: true } },
+	],
+	[
+		'oidcc-prompt-none-logged-in',
+		async (h) => {
+			const one = await happy(h);
+			const two = await happy(h, { params: { prompt: 'none' } });
+			assert.deepEqual(shown(two.flow), [], 'silently');
+			assert.equal(two.claims.sub, one.claims.sub);
+			if ('auth_time' in one.claims && 'auth_time' in two.claims) assert.equal(two.claims.auth_time, one.claims.auth_time);
+		},
+	],
+	[
+		'oidcc-max-age-1',
+		async (h) => {
+			const one = await happy(h);
+			await sleep(2000); // the suite's wait
+			const two = await happy(h, { params: { max_age: '1' } });
+			assert.ok(shown(two.flow).includes('login'), 'the OP re-authenticates');
+			assert.equal(typeof two.claims.auth_time, 'number', 'auth_time in the second id_token');
+			if ('auth_time' in one.claims) assert.ok(two.claims.auth_time > one.claims.auth_time, 'later than the first');
+			const now = Date.now() / 1000;
+			assert.ok(two.claims.auth_time >= now - 301 && two.claims.auth_time <= now + 300, 'auth_time recent (5 min + 1 s)');
+		},
+	],
+	[
+		'oidcc-max-age-10000',
+		async (h) => {
+			const one = await happy(h, { params: { max_age: '15000' } });
+			const two = await happy(h, { params: { max_age: '10000' } });
+			assert.ok(!shown(two.flow).includes('login'), 'no new login');
+			assert.equal(typeof one.claims.auth_time, 'number', 'auth_time in the first id_token');
+			assert.equal(typeof two.claims.auth_time, 'number', 'auth_time in the second id_token');
+			assert.equal(two.claims.auth_time, one.claims.auth_time);
+			assert.equal(two.claims.sub, one.claims.sub);
+		},
+	],
+	[
+		'oidcc-ensure-request-with-unknown-parameter-succeeds',
+		async (h) => {
+			await happy(h, { params: { extra: 'foobar' } });
+		},
+	],
+	[
+		'oidcc-id-token-hint',
+		async (h) => {
+			const one = await happy(h);
+			const two = await happy(h, { params: { prompt: 'none', id_token_hint: one.tokens.id_token } });
+			assert.deepEqual(shown(two.flow), [], 'silently');
+			assert.equal(two.claims.sub, one.claims.sub);
+			if ('auth_time' in one.claims && 'auth_time' in two.claims) assert.equal(two.claims.auth_time, one.claims.auth_time);
+		},
+	],
+	[
+		'oidcc-login-hint',
+		async (h) => {
+			const hint = `buffy@${new URL(h.disc.issuer).hostname}`;
+			const r = await happy(h, { params: { login_hint: hint } });
+			const loginPage = r.flow.pages.find((p) => p.kind === 'login');
+			assert.ok(loginPage, 'a fresh login page');
+			assert.equal(loginPage.info.username, hint, 'login_hint pre-fills the username (issue 4)');
+		},
+		{ setup: { fresh: true } },
+	],
+	[
+		'oidcc-ui-locales',
+		async (h) => {
+			await happy(h, { params: { ui_locales: 'se' } });
+		},
+		{ setup: { fresh: true } },
+	],
+	[
+		'oidcc-claims-locales',
+		async (h) => {
+			await happy(h, { params: { claims_locales: 'se' } });
+		},
+	],
+	[
+		'oidcc-ensure-request-with-acr-values-succeeds',
+		async (h, t) => {
+			const acr = Array.isArray(h.disc.acr_values_supported) && h.disc.acr_values_supported.length ? h.disc.acr_values_supported.join(' ') : '1 2';
+			const r = await happy(h, { params: { acr_values: acr } });
+			if (!('acr' in r.claims) || !acr.split(' ').includes(r.claims.acr)) t.diagnostic(`WARNING in the suite: acr ${r.claims.acr} is not one of "${acr}"`);
+		},
+	],
+	[
+		'oidcc-codereuse',
+		async (h) => {
+			const r = await happy(h);
+			// 200 only WARNs in the suite; issue 4: a replayed code → invalid_grant.
+			tokenError(await tokenCall(h, r.code), 'invalid_grant');
+		},
+	],
+	[
+		'oidcc-ensure-registered-redirect-uri',
+		async (h) => {
+			const flow = await authz(h, { params: { redirect_uri: `${h.cb.url}/${alnum(10)}` } });
+			assert.equal(flow.kind, 'page', `an error page, got ${flow.kind}`);
+			assert.equal(flow.status, 400, 'error page status');
+			assert.deepEqual(shown(flow), [], 'no login page first');
+			assert.equal(flow.requests.length, 0, 'no redirect to the registered or the bad URI');
+		},
+	],
+	[
+		'oidcc-ensure-post-request-succeeds',
+		async (h) => {
+			await happy(h, { post: true }); // the parameters travel in the body of a form POST from an RP page
+		},
+	],
+	[
+		'oidcc-server-client-secret-post',
+		async (h) => {
+			assert.ok(Array.isArray(h.disc.token_endpoint_auth_methods_supported), 'token_endpoint_auth_methods_supported present');
+			assert.ok(h.disc.token_endpoint_auth_methods_supported.includes('client_secret_post'), 'discovery lists client_secret_post');
+			await happy(h);
+		},
+		{ setup: { auth: 'client_secret_post' } },
+	],
+	[
+		'oidcc-request-uri-unsigned-supported-correctly-or-rejected-as-unsupported',
+		async (h, t) => {
+			// Dynamic client only. The suite serves the request object from an https URL
+			// registered in request_uris (with a fragment).
+			const dir = await tempDir(t);
+			const tls = await selfSignedCert(dir);
+			const fetched = [];
+			const state = alnum(10);
+			const nonce = alnum(10);
+			const server = await startHttpsServer(t, tls, (req, res) => {
+				fetched.push(req.url);
+				res.writeHead(200, { 'content-type': 'application/jwt' });
+				res.end(unsignedJwt({ iss: h.client.id, aud: h.disc.issuer, client_id: h.client.id, redirect_uri: h.cb.url, scope: 'openid', response_type: 'code', state, nonce }));
+			});
+			const requestUri = `${server.url}/requesturi/${alnum(64)}#${alnum(43)}`;
+			await registerDynamic(h, { request_uris: [requestUri] });
+			const flow = await authz(h, {
+				state: null,
+				nonce: null,
+				params: { request_uri: requestUri, scope: 'openid' },
+			});
+			const params = callbackParams(h, flow);
+			if (h.disc.request_uri_parameter_supported === false) {
+				assert.equal(params.get('error'), 'request_uri_not_supported', 'rejected as unsupported (the suite then SKIPs)');
+				assert.ok(!params.has('code'));
+				assert.equal(fetched.length, 0, 'the request_uri was not fetched');
+				t.diagnostic('the OIDF suite marks this module SKIPPED after request_uri_not_supported');
+			} else {
+				assert.ok(!params.has('error'), `supported: no error (${params})`);
+				assert.equal(params.get('state'), state, 'state from inside the request object');
+			}
+		},
+	],
+	[
+		'oidcc-unsigned-request-object-supported-correctly-or-rejected-as-unsupported',
+		async (h, t) => {
+			const state = alnum(10);
+			const nonce = alnum(10);
+			const jwt = unsignedJwt({ iss: h.client.id, aud: h.disc.issuer, client_id: h.client.id, redirect_uri: h.cb.url, scope: 'openid', response_type: 'code', state, nonce });
+			const flow = await authz(h, { state: null, nonce: null, params: { request: jwt } });
+			const params = callbackParams(h, flow);
+			if (h.disc.request_parameter_supported !== true) {
+				assert.equal(params.get('error'), 'request_not_supported', 'rejected as unsupported (the suite then SKIPs)');
+				assert.ok(!params.has('code'));
+				t.diagnostic('the OIDF suite marks this module SKIPPED after request_not_supported');
+			} else {
+				assert.ok(!params.has('error'));
+				assert.equal(params.get('state'), state, 'state from inside the request object');
+			}
+		},
+	],
+	[
+		'oidcc-claims-essential',
+		async (h) => {
+			const r = await happy(h, { params: { claims: JSON.stringify({ userinfo: { name: { essential: true } } }) } });
+			assert.equal(r.info.name, h.user.claims.name, 'userinfo has the requested name'); // [W in the suite]
+			assert.ok(!('name' in r.claims), 'the id_token has no name'); // [W]
+		},
+	],
+	[
+		'oidcc-ensure-request-object-with-redirect-uri',
+		async (h, t) => {
+			const algs = h.disc.request_object_signing_alg_values_supported;
+			if (Array.isArray(algs) && !algs.includes('none')) {
+				t.skip('request_object_signing_alg_values_supported lacks "none" (the suite SKIPs)');
+				return;
+			}
+			const jwt = unsignedJwt({ iss: h.client.id, aud: h.disc.issuer, client_id: h.client.id, redirect_uri: h.cb.url, scope: 'openid', response_type: 'code', state: alnum(10), nonce: alnum(10) });
+			const flow = await authz(h, { state: null, nonce: null, params: { request: jwt, redirect_uri: `${h.cb.url}_invalid` } });
+			if (flow.kind === 'page') {
+				assert.equal(flow.status, 400, 'the invalid-redirect error page');
+				assert.equal(flow.requests.length, 0, 'no redirect anywhere');
+			} else {
+				// Allowed: the request object's redirect_uri used and the flow completed.
+				const params = callbackParams(h, flow);
+				assert.notEqual(params.get('error'), 'request_not_supported', 'no request_not_supported redirect (only possible via a default URI)');
+				assert.ok(params.get('code'), 'the flow completed');
+			}
+		},
+	],
+	[
+		'oidcc-refresh-token',
+		null,
+		{ skip: 'the refresh_token grant (rotation, reuse detection, client binding) comes in issue 5; oidcd already issues refresh tokens, so the suite would run it and fail' },
+	],
+	[
+		'oidcc-ensure-request-with-valid-pkce-succeeds',
+		async (h) => {
+			const verifier = `${alnum(124)}-._~`;
+			const { challenge } = await pkce(verifier);
+			await happy(h, { params: { code_challenge: challenge, code_challenge_method: 'S256' }, tokenExtra: { code_verifier: verifier } });
+		},
+	],
+];
+
+function unsignedJwt(claims) {
+	const enc = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+	return `${enc({ alg: 'none' })}.${enc(claims)}.`;
+}
+
+// The Form Post plan's modules are the Basic ones with response_mode=form_post (§4); only how
+// the authorization response travels differs. By default the modules that cover each kind of
+// response run (a code, a redirected error, a silent code, the request-object rejections, the
+// error page, a POSTed request); OIDF_FORMPOST=all runs all of them (about twice the time).
+const FORM_POST_CORE = new Set([
+	'oidcc-server',
+	'oidcc-response-type-missing',
+	'oidcc-prompt-none-not-logged-in',
+	'oidcc-prompt-none-logged-in',
+	'oidcc-ensure-registered-redirect-uri',
+	'oidcc-ensure-post-request-succeeds',
+	'oidcc-request-uri-unsigned-supported-correctly-or-rejected-as-unsupported',
+	'oidcc-unsigned-request-object-supported-correctly-or-rejected-as-unsupported',
+	'oidcc-ensure-request-object-with-redirect-uri',
+]);
+const FORM_POST_ALL = process.env.OIDF_FORMPOST === 'all';
+
+function definePlan(name, mode) {
+	// All modules start at once and wait for the lock in order; only the isolated one runs beside.
+	describe(name, { concurrency: true }, () => {
+		const plan = planContext(mode);
+		for (const [module, fn, opts = {}] of BASIC_MODULES) {
+			if (opts.skip) {
+				test(module, { skip: opts.skip }, () => {});
+				continue;
+			}
+			if (mode === 'form_post' && !FORM_POST_ALL && !FORM_POST_CORE.has(module)) {
+				test(module, { skip: 'the Basic plan module with only the response delivery changed; run with OIDF_FORMPOST=all' }, () => {});
+				continue;
+			}
+			test(module, async (t) => {
+				const isolated = opts.setup && opts.setup.isolated;
+				const release = isolated ? () => {} : await plan.lock();
+				try {
+					const h = await setup(t, plan, opts.setup);
+					await fn(h, t);
+				} finally {
+					release();
+				}
+			});
+		}
+	});
+}
+
+// The two plans side by side (see the header).
+describe('OIDF OP certification', { concurrency: 2 }, () => {
+	definePlan('oidcc-basic-certification-test-plan', 'query');
+	definePlan('oidcc-formpost-basic-certification-test-plan', 'form_post');
+});
+
+// Plans that need what oidcd does not have yet; listed so the gap stays visible.
+describe('oidcc-dynamic-certification-test-plan', () => {
+	const reason = 'the Dynamic plan runs every module with private_key_jwt client authentication (issue 5)';
+	for (const m of [
+		'oidcc-idtoken-rs256',
+		'oidcc-idtoken-unsigned',
+		'oidcc-userinfo-rs256',
+		'oidcc-ensure-redirect-uri-in-authorization-request',
+		'oidcc-redirect-uri-query-OK',
+		'oidcc-redirect-uri-query-mismatch',
+		'oidcc-redirect-uri-query-added',
+		'oidcc-redirect-uri-regfrag',
+		'oidcc-discovery-endpoint-verification',
+		'oidcc-server',
+		'oidcc-registration-logo-uri',
+		'oidcc-registration-policy-uri',
+		'oidcc-registration-tos-uri',
+		'oidcc-registration-jwks-uri',
+		'oidcc-registration-sector-uri',
+		'oidcc-registration-sector-bad',
+		'oidcc-server-rotate-keys',
+		'oidcc-refresh-token-rp-key-rotation',
+		'oidcc-request-uri-unsigned',
+		'oidcc-request-uri-signed-rs256',
+		'oidcc-ensure-request-object-with-redirect-uri',
+		'oidcc-refresh-token',
+		'oidcc-ensure-client-assertion-with-iss-aud-succeeds',
+	]) {
+		test(m, { skip: reason }, () => {});
+	}
+});
+
+describe('oidcc-rp-initiated-logout-certification-test-plan', () => {
+	for (const m of [
+		'oidcc-rp-initiated-logout-discovery-endpoint-verification',
+		'oidcc-rp-initiated-logout',
+		'oidcc-rp-initiated-logout-bad-post-logout-redirect-uri',
+		'oidcc-rp-initiated-logout-modified-id-token-hint',
+		'oidcc-rp-initiated-logout-no-id-token-hint',
+		'oidcc-rp-initiated-logout-no-params',
+		'oidcc-rp-initiated-logout-no-post-logout-redirect-uri',
+		'oidcc-rp-initiated-logout-no-state',
+		'oidcc-rp-initiated-logout-only-state',
+		'oidcc-rp-initiated-logout-query-added-to-post-logout-redirect-uri',
+		'oidcc-rp-initiated-logout-bad-id-token-hint',
+	]) {
+		test(m, { skip: 'RP-initiated logout (end_session_endpoint) is not implemented yet' }, () => {});
+	}
+});
