@@ -40,6 +40,7 @@ struct fixture {
 	struct app_docs docs;
 	struct arena *arena;
 	char cookies[1024]; /* "name=value; ..." the browser would send */
+	const char *origin; /* Origin header of the next requests, or NULL */
 	const char *user_id;
 };
 
@@ -101,7 +102,11 @@ setup(void **state)
 	               "\"client_name\":\"Relying Party\",\"redirect_uris\":[\"" REDIRECT "\"],"
 	               "\"grant_types\":[\"authorization_code\",\"refresh_token\","
 	               "\"client_credentials\"],"
-	               "\"scope\":\"openid profile email offline_access\"}");
+	               "\"scope\":\"openid profile email offline_access\","
+	               "\"allowed_cors_origins\":[\"https://app.example.com\"]}");
+	make_client(f, "{\"client_id\":\"jwt\",\"client_secret\":\"" SECRET "\","
+	               "\"redirect_uris\":[\"" REDIRECT "\"],\"skip_consent\":true,"
+	               "\"userinfo_signed_response_alg\":\"ES256\",\"scope\":\"openid email\"}");
 	make_client(f, "{\"client_id\":\"spa\",\"token_endpoint_auth_method\":\"none\","
 	               "\"redirect_uris\":[\"" REDIRECT "\"],\"skip_consent\":true,"
 	               "\"scope\":\"openid email\"}");
@@ -155,7 +160,7 @@ send_req(struct fixture *f, const char *path, const char *query, const char *bod
 {
 	struct request req;
 	struct response res;
-	struct request_header *h = arena_alloc(f->arena, 2 * sizeof *h);
+	struct request_header *h = arena_alloc(f->arena, 3 * sizeof *h);
 	struct err err;
 
 	memset(&req, 0, sizeof req);
@@ -178,6 +183,8 @@ send_req(struct fixture *f, const char *path, const char *query, const char *bod
 		h[req.nheaders++] = (struct request_header){"Cookie", f->cookies};
 	if (authorization != NULL)
 		h[req.nheaders++] = (struct request_header){"Authorization", authorization};
+	if (f->origin != NULL)
+		h[req.nheaders++] = (struct request_header){"Origin", f->origin};
 	response_init(&res);
 	router_dispatch(&f->app, routes_public, routes_public_count, &req, &res);
 	keep_cookies(f, &res);
@@ -628,6 +635,67 @@ test_userinfo_challenges(void **state)
 	assert_true(body_has(&res, "\"insufficient_scope\""));
 }
 
+static const char *
+bearer_of(struct fixture *f, const struct response *res)
+{
+	json_t *body = json_of(res);
+	const char *b = arena_printf(f->arena, "Bearer %s",
+	                             json_string_value(json_object_get(body, "access_token")));
+
+	json_decref(body);
+	return b;
+}
+
+static void
+test_cors_only_for_the_clients_origins(void **state)
+{
+	struct fixture *f = *state;
+	const char *code = obtain_code(f, "rp", "openid");
+	struct response res;
+	const char *bearer;
+
+	f->origin = "https://app.example.com";
+	res = redeem(f, code, VERIFIER, BASIC_RP);
+	assert_int_equal(res.status, 200);
+	assert_string_equal(header(&res, "Access-Control-Allow-Origin"), "https://app.example.com");
+	bearer = bearer_of(f, &res);
+	res = send_req(f, "/userinfo", NULL, NULL, bearer);
+	assert_int_equal(res.status, 200);
+	assert_string_equal(header(&res, "Access-Control-Allow-Origin"), "https://app.example.com");
+	f->origin = "https://evil.example.com";
+	res = send_req(f, "/userinfo", NULL, NULL, bearer);
+	assert_int_equal(res.status, 200);
+	assert_null(header(&res, "Access-Control-Allow-Origin"));
+}
+
+static void
+test_signed_userinfo_for_clients_that_registered_it(void **state)
+{
+	struct fixture *f = *state;
+	const char *code = obtain_code(f, "jwt", "openid%20email");
+	struct response res =
+	        send_req(f, "/oauth2/token", NULL,
+	                 arena_printf(f->arena,
+	                              "grant_type=authorization_code&code=%s&redirect_uri=%s"
+	                              "&code_verifier=" VERIFIER,
+	                              code, REDIRECT_Q),
+	                 "Basic and0OnJwLXNlY3JldC0wMTIzNDU2Nzg5YWJjZGVm");
+	json_t *claims;
+
+	assert_int_equal(res.status, 200);
+	res = send_req(f, "/userinfo", NULL, NULL, bearer_of(f, &res));
+	assert_int_equal(res.status, 200);
+	assert_string_equal(res.content_type, "application/jwt");
+	claims = jwt_claims(arena_strndup(f->arena, res.body, res.body_len));
+	assert_string_equal(json_string_value(json_object_get(claims, "sub")), f->user_id);
+	assert_string_equal(json_string_value(json_object_get(claims, "aud")), "jwt");
+	assert_string_equal(json_string_value(json_object_get(claims, "iss")),
+	                    "https://id.example.com");
+	assert_string_equal(json_string_value(json_object_get(claims, "email")),
+	                    "alice@example.com");
+	json_decref(claims);
+}
+
 int
 main(void)
 {
@@ -659,6 +727,10 @@ main(void)
 	        cmocka_unit_test_setup_teardown(test_client_credentials, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_token_endpoint_errors, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_userinfo_challenges, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_cors_only_for_the_clients_origins, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_signed_userinfo_for_clients_that_registered_it,
+	                                        setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,6 +17,7 @@
 #include "crypto/random.h"
 #include "server/claims.h"
 #include "server/client_auth.h"
+#include "server/cors.h"
 #include "server/handlers.h"
 #include "server/id_token.h"
 #include "server/secrets.h"
@@ -239,6 +240,7 @@ written(const struct app *app, struct request *req, struct response *res)
 	} else {
 		st = token_response(app, req, res, g);
 	}
+	cors_allow_origin(req, res, g->client_doc);
 	json_decref(g->client_doc);
 	g->client_doc = NULL;
 	return st;

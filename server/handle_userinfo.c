@@ -13,6 +13,7 @@
 
 #include "server/claims.h"
 #include "server/clients.h"
+#include "server/cors.h"
 #include "server/handlers.h"
 #include "server/id_token.h"
 #include "server/tokens.h"
@@ -46,26 +47,6 @@ presented_token(struct request *req, struct response *res)
 		return NULL;
 	}
 	return header != NULL ? header : body;
-}
-
-/* CORS (Fetch standard): the origin may read the answer when the client allows it. */
-static void
-allow_origin(struct request *req, struct response *res, const json_t *client_doc)
-{
-	const char *origin = request_header(req, "Origin");
-	const json_t *v;
-	size_t i;
-
-	if (origin == NULL)
-		return;
-	json_array_foreach(json_object_get(client_doc, "allowed_cors_origins"), i, v)
-	{
-		if (json_is_string(v) && strcmp(json_string_value(v), origin) == 0) {
-			response_header(res, "Access-Control-Allow-Origin", origin);
-			response_header(res, "Vary", "Origin");
-			return;
-		}
-	}
 }
 
 /* The requested claims of the token's claims request for /userinfo (§5.5), or NULL. */
@@ -116,7 +97,7 @@ answer(const struct app *app, struct request *req, struct response *res,
 			             t->client_id);
 			goto out;
 		}
-		allow_origin(req, res, client->doc);
+		cors_allow_origin(req, res, client->doc);
 		alg = json_string_value(
 		        json_object_get(client->doc, "userinfo_signed_response_alg"));
 	}
