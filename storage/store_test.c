@@ -700,6 +700,42 @@ test_tx_rollback_discards_and_commit_keeps(void **state)
 	store_close(s);
 }
 
+/* A store_write fn that opens a read snapshot around its insert (a no-op inside the write). */
+static enum status
+insert_in_snapshot(struct store *s, void *arg, struct err *err)
+{
+	enum status st = store_read_begin(s, err);
+
+	(void)arg;
+	if (st == ST_OK)
+		insert_key(s, "in-write", 3);
+	store_read_end(s);
+	return st;
+}
+
+static void
+test_read_snapshot_sees_one_state_until_it_ends(void **state)
+{
+	struct tmpdb *f = *state;
+	struct store *a = tmpdb_open(f, NULL), *b = tmpdb_open(f, NULL);
+	struct err err;
+
+	insert_key(a, "k1", 1);
+	assert_int_equal(store_read_begin(a, &err), ST_OK);
+	assert_int_equal(key_count(a), 1);
+	/* Another handle (as another process would) commits meanwhile. */
+	insert_key(b, "k2", 2);
+	assert_int_equal(key_count(a), 1);
+	store_read_end(a);
+	assert_int_equal(key_count(a), 2);
+	/* Inside a write the snapshot calls change nothing: the insert commits. */
+	assert_int_equal(store_write_sync(a, insert_in_snapshot, NULL, &err), ST_OK);
+	assert_int_equal(key_count(b), 3);
+	store_read_end(a); /* unmatched: harmless */
+	store_close(b);
+	store_close(a);
+}
+
 int
 main(void)
 {
@@ -745,6 +781,8 @@ main(void)
 	                test_close_before_thread_exit_closes_its_connection_once, tmpdb_setup,
 	                tmpdb_teardown),
 	        cmocka_unit_test_setup_teardown(test_tx_rollback_discards_and_commit_keeps,
+	                                        tmpdb_setup, tmpdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_read_snapshot_sees_one_state_until_it_ends,
 	                                        tmpdb_setup, tmpdb_teardown),
 	};
 
