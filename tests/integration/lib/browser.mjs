@@ -58,7 +58,12 @@ export function sleep(ms) {
  * closing function), so the browser is closed when the suite or test ends.
  */
 export async function launchBrowser(hook) {
-	const browser = await chromium.launch({ executablePath: CHROMIUM_BIN, headless: true, args: CHROMIUM_ARGS });
+	let browser;
+	try {
+		browser = await chromium.launch({ executablePath: CHROMIUM_BIN, headless: true, args: CHROMIUM_ARGS });
+	} catch (e) {
+		throw new Error(`cannot start Chromium at ${CHROMIUM_BIN} (Debian package "chromium", see scripts/setup.sh; or set CHROMIUM_BIN): ${e.message}`);
+	}
 	if (hook) hook(() => browser.close());
 	return browser;
 }
