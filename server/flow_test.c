@@ -696,6 +696,39 @@ test_signed_userinfo_for_clients_that_registered_it(void **state)
 	json_decref(claims);
 }
 
+static void
+test_id_token_hint(void **state)
+{
+	struct fixture *f = *state;
+	const char *code = obtain_code(f, "rp", "openid");
+	struct response res = redeem(f, code, VERIFIER, BASIC_RP);
+	json_t *body = json_of(&res);
+	const char *hint =
+	        arena_strdup(f->arena, json_string_value(json_object_get(body, "id_token")));
+	char *forged;
+
+	json_decref(body);
+	res = send_req(f, "/oauth2/auth",
+	               auth_query(f, "rp", "openid",
+	                          arena_printf(f->arena, "&prompt=none&id_token_hint=%s", hint)),
+	               NULL, NULL);
+	assert_int_equal(res.status, 302);
+	assert_non_null(location_param(f, &res, "code"));
+	/* One signature byte changed: refused, never treated as a login. */
+	forged = arena_strdup(f->arena, hint);
+	forged[strlen(forged) - 2] = forged[strlen(forged) - 2] == 'A' ? 'B' : 'A';
+	res = send_req(f, "/oauth2/auth",
+	               auth_query(f, "rp", "openid",
+	                          arena_printf(f->arena, "&prompt=none&id_token_hint=%s", forged)),
+	               NULL, NULL);
+	assert_int_equal(res.status, 302);
+	assert_string_equal(location_param(f, &res, "error"), "invalid_request");
+	res = send_req(f, "/oauth2/auth",
+	               auth_query(f, "rp", "openid", "&prompt=none&id_token_hint=abc.def.ghi"),
+	               NULL, NULL);
+	assert_string_equal(location_param(f, &res, "error"), "invalid_request");
+}
+
 int
 main(void)
 {
@@ -729,6 +762,7 @@ main(void)
 	        cmocka_unit_test_setup_teardown(test_userinfo_challenges, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_cors_only_for_the_clients_origins, setup,
 	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_id_token_hint, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_signed_userinfo_for_clients_that_registered_it,
 	                                        setup, teardown),
 	};

@@ -16,6 +16,7 @@
 #include "crypto/secret.h"
 #include "server/authz.h"
 #include "server/handlers.h"
+#include "server/id_token.h"
 #include "server/page.h"
 #include "server/secrets.h"
 
@@ -36,6 +37,30 @@ needs_login(const struct authz *az, const struct store_session *sess, enum statu
 	       (az->r.max_age_secs > 0 && now - sess->auth_time > az->r.max_age_secs);
 }
 
+/*
+ * OIDC Core §3.1.2.1 id_token_hint: false when it is not an ID token we
+ * issued. A hint for another user than the session's makes the session
+ * count as absent (*found = ST_NOT_FOUND): that user must sign in.
+ */
+static bool
+hint_matches(const struct app *app, struct request *req, const struct authz *az,
+             const struct store_session *sess, enum status *found)
+{
+	json_t *claims;
+	struct err err;
+
+	if (id_token_verify_hint(app->keyring, app->issuer, az->r.id_token_hint, req->arena,
+	                         &claims, &err) != ST_OK) {
+		log_req(LOG_INFO, req, "id_token_hint refused: %s", err.msg);
+		return false;
+	}
+	if (*found == ST_OK &&
+	    strcmp(json_string_value(json_object_get(claims, "sub")), sess->user_id) != 0)
+		*found = ST_NOT_FOUND;
+	json_decref(claims);
+	return true;
+}
+
 enum status
 handle_authorize(const struct app *app, struct request *req, struct response *res)
 {
@@ -54,6 +79,11 @@ handle_authorize(const struct app *app, struct request *req, struct response *re
 	found = authz_session(app, req, &az, &sess);
 	if (found != ST_OK && found != ST_NOT_FOUND) {
 		st = found;
+		goto out;
+	}
+	if (az.r.id_token_hint != NULL && !hint_matches(app, req, &az, &sess, &found)) {
+		st = authz_redirect_error(app, req, res, &az, OAUTH_INVALID_REQUEST,
+		                          "id_token_hint is not an ID token of this issuer");
 		goto out;
 	}
 	if (needs_login(&az, &sess, found, clock_now(&app->clock))) {

@@ -291,3 +291,38 @@ out:
 	json_decref(doc);
 	return st;
 }
+
+enum status
+id_token_verify_hint(const struct keyring *kr, const char *issuer, const char *jwt,
+                     struct arena *arena, json_t **claims_out, struct err *err)
+{
+	struct jwk *key = NULL;
+	json_t *jwk = NULL, *claims = NULL;
+	struct jws jws;
+	const char *iss;
+	enum status st;
+
+	*claims_out = NULL;
+	st = jws_parse(jwt, arena, &jws, err);
+	if (st != ST_OK)
+		return ST_INVALID;
+	if (jws.kid == NULL || (jwk = keyring_public_jwk(kr, jws.kid)) == NULL)
+		return ERR_SET(err, ST_INVALID, "not signed by a key of this issuer");
+	st = jwk_import_public(jwk, &key, err);
+	json_decref(jwk);
+	if (st != ST_OK)
+		return ERR_SET(err, ST_INVALID, "not signed by a key of this issuer");
+	st = jws_verify(&jws, key, JWS_ALG_ALL, err);
+	jwk_free(key);
+	if (st != ST_OK)
+		return ERR_SET(err, ST_INVALID, "the signature does not verify");
+	claims = json_loadb((const char *)jws.payload, jws.payload_len, 0, NULL);
+	iss = json_string_value(json_object_get(claims, "iss"));
+	if (!json_is_object(claims) || iss == NULL || strcmp(iss, issuer) != 0 ||
+	    !json_is_string(json_object_get(claims, "sub"))) {
+		json_decref(claims);
+		return ERR_SET(err, ST_INVALID, "not an ID token of this issuer");
+	}
+	*claims_out = claims;
+	return ST_OK;
+}

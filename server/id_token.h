@@ -73,4 +73,14 @@ enum status userinfo_jwt_sign(struct keyring *kr, int64_t now, const char *issue
                               const char *client_id, unsigned alg, const json_t *claims,
                               struct arena *arena, char **jwt_out, struct err *err);
 
+/*
+ * Verifies a JWT this issuer signed, given back as an id_token_hint (OIDC
+ * Core §3.1.2.1, RP-Initiated Logout §2): the kid names one of our keys
+ * (published or retired), the signature verifies, iss is issuer and sub is
+ * a string. Expiry is not checked: an expired hint still identifies the
+ * user. *claims_out (new reference) on ST_OK; ST_INVALID with the reason.
+ */
+enum status id_token_verify_hint(const struct keyring *kr, const char *issuer, const char *jwt,
+                                 struct arena *arena, json_t **claims_out, struct err *err);
+
 #endif
