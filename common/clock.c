@@ -15,6 +15,17 @@ clock_now(const struct clock *c)
 	return (int64_t)time(NULL);
 }
 
+int64_t
+clock_now_ms(const struct clock *c)
+{
+	struct timespec ts;
+
+	if (c != NULL && c->fixed_secs != 0)
+		return c->fixed_secs * 1000;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 double
 clock_mono_ms(void)
 {

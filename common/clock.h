@@ -13,6 +13,8 @@ struct clock {
 
 /* Unix seconds. */
 int64_t clock_now(const struct clock *c);
+/* Unix milliseconds (fixed_secs * 1000 in tests). */
+int64_t clock_now_ms(const struct clock *c);
 /* Monotonic milliseconds, for measuring durations. */
 double clock_mono_ms(void);
 

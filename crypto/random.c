@@ -99,19 +99,12 @@ out:
 	return st;
 }
 
-enum status
-random_uuid(char out[37], struct err *err)
+static void
+uuid_format(const unsigned char b[16], char out[37])
 {
 	static const char hex[] = "0123456789abcdef";
-	unsigned char b[16];
 	size_t i, n = 0;
-	enum status st;
 
-	st = random_bytes(b, sizeof b, err);
-	if (st != ST_OK)
-		return st;
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 9562 variant */
 	for (i = 0; i < 16; i++) {
 		if (i == 4 || i == 6 || i == 8 || i == 10)
 			out[n++] = '-';
@@ -119,5 +112,36 @@ random_uuid(char out[37], struct err *err)
 		out[n++] = hex[b[i] & 15];
 	}
 	out[n] = '\0';
+}
+
+enum status
+random_uuid(char out[37], struct err *err)
+{
+	unsigned char b[16];
+	enum status st;
+
+	st = random_bytes(b, sizeof b, err);
+	if (st != ST_OK)
+		return st;
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 9562 variant */
+	uuid_format(b, out);
+	return ST_OK;
+}
+
+enum status
+random_uuid7(int64_t unix_ms, char out[37], struct err *err)
+{
+	unsigned char b[16];
+	enum status st;
+
+	st = random_bytes(b, sizeof b, err);
+	if (st != ST_OK)
+		return st;
+	for (int i = 0; i < 6; i++) /* 48-bit big-endian milliseconds */
+		b[i] = (unsigned char)((uint64_t)unix_ms >> (8 * (5 - i)));
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x70); /* version 7 */
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 9562 variant */
+	uuid_format(b, out);
 	return ST_OK;
 }

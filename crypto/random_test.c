@@ -160,6 +160,23 @@ test_uuid_is_version_4_canonical(void **state)
 	assert_non_null(strchr("89ab", a[19]));
 }
 
+static void
+test_uuid7_has_time_prefix_and_sorts_by_time(void **state)
+{
+	char a[37], b[37], c[37];
+
+	(void)state;
+	/* 0x0186a0a0b0c0 ms = 1,678,000,000,192: "0186a0a0-b0c0-7..." */
+	assert_int_equal(random_uuid7(0x0186a0a0b0c0LL, a, NULL), ST_OK);
+	assert_int_equal(strlen(a), 36);
+	assert_memory_equal(a, "0186a0a0-b0c0-7", 15);
+	assert_non_null(strchr("89ab", a[19]));
+	assert_int_equal(random_uuid7(0x0186a0a0b0c1LL, b, NULL), ST_OK);
+	assert_int_equal(random_uuid7(0x0186a0a0b0c1LL, c, NULL), ST_OK);
+	assert_true(strcmp(a, b) < 0);
+	assert_string_not_equal(b, c);
+}
+
 int
 main(void)
 {
@@ -173,6 +190,7 @@ main(void)
 	        cmocka_unit_test(test_hex_longer_than_one_chunk),
 	        cmocka_unit_test(test_hex_of_zero_bytes_is_empty_string),
 	        cmocka_unit_test(test_uuid_is_version_4_canonical),
+	        cmocka_unit_test(test_uuid7_has_time_prefix_and_sorts_by_time),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

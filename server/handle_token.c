@@ -260,7 +260,7 @@ code_grant(const struct app *app, struct request *req, struct response *res, str
 	if (g->verifier != NULL && g->verifier[0] == '\0')
 		g->verifier = NULL;
 	g->may_refresh = doc_has_word(g->client_doc, "grant_types", "refresh_token");
-	st = random_uuid(g->grant_id, &req->err);
+	st = random_uuid7(clock_now_ms(&app->clock), g->grant_id, &req->err);
 	if (st == ST_OK)
 		st = tokens_new(app, req->arena, g->now, g->grant_id, g->client_id, &g->issue,
 		                &req->err);
@@ -288,7 +288,7 @@ cc_grant(const struct app *app, struct request *req, struct response *res, struc
 		return oauth_error(res, req->arena, OAUTH_INVALID_SCOPE,
 		                   "a requested scope is not allowed for this client");
 	if (st == ST_OK)
-		st = random_uuid(grant_id, &req->err);
+		st = random_uuid7(clock_now_ms(&app->clock), grant_id, &req->err);
 	if (st == ST_OK)
 		st = tokens_new(app, req->arena, g->now, arena_strdup(req->arena, grant_id),
 		                g->client_id, &g->issue, &req->err);
