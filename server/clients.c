@@ -25,6 +25,7 @@
 #define DEFAULT_SCOPE       "offline_access offline openid"
 #define REG_TOKEN_PREFIX    "oidcd_rat_"
 #define MAX_CLIENT_ID_BYTES 255
+#define REG_PATH            "/oauth2/register/"
 
 /* Members only an operator may set; left out of the registrant view. */
 static const char *const admin_only[] = {
@@ -68,14 +69,21 @@ clients_record_clear(struct client_record *r)
 	r->doc = NULL;
 }
 
-const char *
-clients_registration_uri(const struct app *app, const char *id, struct arena *arena)
+/*
+ * Writes issuer "/oauth2/register/" id to p, the id percent-encoded (RFC
+ * 3986 §2.3: unreserved characters stay, everything else is escaped).
+ * p needs strlen(issuer) + 17 + 3 * strlen(id) bytes; returns the end.
+ */
+static char *
+put_registration_uri(char *p, const char *issuer, size_t issuer_len, const char *id)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	char *esc = arena_alloc(arena, strlen(id) * 3 + 1), *p = esc;
 	const char *s;
 
-	/* RFC 3986 §2.3: unreserved characters stay, everything else is escaped. */
+	memcpy(p, issuer, issuer_len);
+	p += issuer_len;
+	memcpy(p, REG_PATH, sizeof REG_PATH - 1);
+	p += sizeof REG_PATH - 1;
 	for (s = id; *s != '\0'; s++) {
 		unsigned char c = (unsigned char)*s;
 
@@ -88,8 +96,17 @@ clients_registration_uri(const struct app *app, const char *id, struct arena *ar
 			*p++ = hex[c & 15];
 		}
 	}
-	*p = '\0';
-	return arena_printf(arena, "%s/oauth2/register/%s", app->issuer, esc);
+	return p;
+}
+
+const char *
+clients_registration_uri(const struct app *app, const char *id, struct arena *arena)
+{
+	size_t issuer_len = strlen(app->issuer);
+	char *out = arena_alloc(arena, issuer_len + sizeof REG_PATH + strlen(id) * 3);
+
+	*put_registration_uri(out, app->issuer, issuer_len, id) = '\0';
+	return out;
 }
 
 /* fo (the caller's) carries http_client.ca_file to fetch_https_cb for sector_identifier_uri. */
@@ -124,15 +141,72 @@ problem_set(struct client_problem *p, enum oauth_error e, const char *descriptio
 	return ST_INVALID;
 }
 
+/* "YYYY-MM-DDTHH:MM:SSZ" and its NUL. */
+#define RFC3339_BYTES 21
+/* 9999-12-31T23:59:59Z: the last second with a four-digit year. */
+#define RFC3339_FAST_MAX INT64_C(253402300799)
+
+static void
+put_digits(char *p, unsigned v, int n)
+{
+	while (n-- > 0) {
+		p[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+/*
+ * t as an RFC 3339 UTC date-time (what strftime "%Y-%m-%dT%H:%M:%SZ" of
+ * gmtime_r gives) into out[32]; returns the length. Years 1970-9999 are
+ * converted here (civil-from-days, H. Hinnant, "chrono-Compatible Low-Level
+ * Date Algorithms"): every view renders two of these, and gmtime_r takes
+ * glibc's time zone lock on each call.
+ */
+static size_t
+rfc3339_put(int64_t t, char out[32])
+{
+	int64_t days, secs, doe, yoe, doy, mp;
+	unsigned year, month, day;
+
+	if (t < 0 || t > RFC3339_FAST_MAX) {
+		time_t tt = (time_t)t;
+		struct tm tm;
+
+		gmtime_r(&tt, &tm);
+		return strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
+	days = t / 86400;
+	secs = t % 86400;
+	days += 719468; /* from 1970-01-01 to 0000-03-01 */
+	doe = days % 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	day = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+	month = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+	year = (unsigned)(yoe + days / 146097 * 400 + (month <= 2));
+	put_digits(out, year, 4);
+	out[4] = '-';
+	put_digits(out + 5, month, 2);
+	out[7] = '-';
+	put_digits(out + 8, day, 2);
+	out[10] = 'T';
+	put_digits(out + 11, (unsigned)(secs / 3600), 2);
+	out[13] = ':';
+	put_digits(out + 14, (unsigned)(secs / 60 % 60), 2);
+	out[16] = ':';
+	put_digits(out + 17, (unsigned)(secs % 60), 2);
+	out[19] = 'Z';
+	out[20] = '\0';
+	return RFC3339_BYTES - 1;
+}
+
 static const char *
 rfc3339(struct arena *arena, int64_t t)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
 	char buf[32];
 
-	gmtime_r(&tt, &tm);
-	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	rfc3339_put(t, buf);
 	return arena_strdup(arena, buf);
 }
 
@@ -220,6 +294,62 @@ is_plain(const char *s)
 }
 
 /*
+ * True when the stored text holds "<name>": for an operator-only name
+ * anywhere, as strstr() of each would tell, in one pass: a match starts at
+ * a quote, and the name (which holds no quote) ends at the next one.
+ */
+static bool
+has_admin_member(const char *doc, size_t n)
+{
+	const char *end = doc + n, *q = memchr(doc, '"', n);
+
+	while (q != NULL) {
+		const char *close = memchr(q + 1, '"', (size_t)(end - q - 1));
+		size_t len, i;
+
+		if (close == NULL)
+			return false;
+		len = (size_t)(close - q - 1);
+		if (close + 1 < end && close[1] == ':')
+			for (i = 0; i < NADMIN_ONLY; i++)
+				if (admin_only[i][0] == q[1] &&
+				    strncmp(admin_only[i], q + 1, len) == 0 &&
+				    admin_only[i][len] == '\0')
+					return true;
+		q = close;
+	}
+	return false;
+}
+
+/* v in decimal at p; returns the end. */
+static char *
+put_int(char *p, int64_t v)
+{
+	char tmp[24], *t = tmp + sizeof tmp;
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	size_t len;
+
+	do {
+		*--t = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--t = '-';
+	len = (size_t)(tmp + sizeof tmp - t);
+	memcpy(p, t, len);
+	return p + len;
+}
+
+static char *
+put_str(char *p, const char *s, size_t len)
+{
+	memcpy(p, s, len);
+	return p + len;
+}
+
+#define PUT_LIT(p, lit) put_str((p), (lit), sizeof(lit) - 1)
+
+/*
  * The registrant view straight from the stored text: the document plus the
  * row's members, spliced before its closing brace. NULL when the document
  * holds an operator-only member (then the JSON path renders it).
@@ -228,55 +358,41 @@ static const char *
 render_registrant_text(const struct app *app, const struct store_client *row, struct arena *arena)
 {
 	const char *doc = row->metadata;
-	size_t n = strlen(doc), i;
-	char pattern[80];
+	size_t n = strlen(doc), id_len, issuer_len, cap;
+	char created[32], updated[32], *out, *p;
+	size_t created_len, updated_len;
 
-	if (n < 2 || doc[0] != '{' || doc[n - 1] != '}' || !is_plain(row->id))
+	if (n < 2 || doc[0] != '{' || doc[n - 1] != '}' || !is_plain(row->id) ||
+	    has_admin_member(doc, n))
 		return NULL;
-	for (i = 0; i < NADMIN_ONLY; i++) {
-		snprintf(pattern, sizeof pattern, "\"%s\":", admin_only[i]);
-		if (strstr(doc, pattern) != NULL)
-			return NULL;
+	id_len = strlen(row->id);
+	issuer_len = strlen(app->issuer);
+	created_len = rfc3339_put(row->created_at, created);
+	updated_len = rfc3339_put(row->updated_at, updated);
+	/* The document, the members' names and punctuation (under 200 bytes),
+	 * the id, a number, two dates and the registration URI. */
+	cap = n + 200 + id_len + 24 + created_len + updated_len + issuer_len + sizeof REG_PATH +
+	      3 * id_len;
+	out = arena_alloc(arena, cap);
+	p = put_str(out, doc, n - 1);
+	/* An empty stored object has no member to follow: no comma. */
+	p = n == 2 ? PUT_LIT(p, "\"client_id\":\"") : PUT_LIT(p, ",\"client_id\":\"");
+	p = put_str(p, row->id, id_len);
+	p = PUT_LIT(p, "\",\"client_id_issued_at\":");
+	p = put_int(p, row->created_at);
+	p = PUT_LIT(p, ",\"client_secret_expires_at\":0,\"created_at\":\"");
+	p = put_str(p, created, created_len);
+	p = PUT_LIT(p, "\",\"updated_at\":\"");
+	p = put_str(p, updated, updated_len);
+	p = PUT_LIT(p, "\"");
+	if (row->reg_token_hash != NULL) {
+		p = PUT_LIT(p, ",\"registration_client_uri\":\"");
+		p = put_registration_uri(p, app->issuer, issuer_len, row->id);
+		p = PUT_LIT(p, "\"");
 	}
-	{
-		char num[24];
-		const char *parts[] = {
-		        ",\"client_id\":\"",
-		        row->id,
-		        "\",\"client_id_issued_at\":",
-		        num,
-		        ",\"client_secret_expires_at\":0,\"created_at\":\"",
-		        rfc3339(arena, row->created_at),
-		        "\",\"updated_at\":\"",
-		        rfc3339(arena, row->updated_at),
-		        "\"",
-		        row->reg_token_hash != NULL ? ",\"registration_client_uri\":\"" : "",
-		        row->reg_token_hash != NULL ? clients_registration_uri(app, row->id, arena)
-		                                    : "",
-		        row->reg_token_hash != NULL ? "\"" : "",
-		        "}",
-		};
-		size_t len = n - 1, k, off;
-		char *out;
-
-		snprintf(num, sizeof num, "%lld", (long long)row->created_at);
-		/* An empty stored object has no member to follow: drop the comma. */
-		if (n == 2)
-			parts[0] = "\"client_id\":\"";
-		for (k = 0; k < sizeof parts / sizeof parts[0]; k++)
-			len += strlen(parts[k]);
-		out = arena_alloc(arena, len + 1);
-		memcpy(out, doc, n - 1);
-		off = n - 1;
-		for (k = 0; k < sizeof parts / sizeof parts[0]; k++) {
-			size_t pl = strlen(parts[k]);
-
-			memcpy(out + off, parts[k], pl);
-			off += pl;
-		}
-		out[off] = '\0';
-		return out;
-	}
+	p = PUT_LIT(p, "}");
+	*p = '\0';
+	return out;
 }
 
 const char *
