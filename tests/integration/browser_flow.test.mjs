@@ -55,6 +55,8 @@ describe('authorization code flow in Chromium with openid-client as the RP', () 
 
 	before(async () => {
 		srv = await startOidcd(life);
+		// Last: a clean exit 0 after all the flows (under ASan, a leak or an error fails here).
+		life.after(() => srv.stopOk());
 		cb = await startCallbackServer(life.after);
 		alice = await createUser(srv, { username: 'alice' });
 		const base = { redirect_uris: [cb.url], response_types: ['code'], scope: SCOPES };

@@ -146,6 +146,8 @@ function planContext(mode) {
 	const plan = { mode, srv: null, disc: null, user: null, seq: 0, lock: fifoLock() };
 	before(async () => {
 		plan.srv = await startOidcd(life, { args: ['--set', 'registration.enabled=true'] });
+		// Last: a clean exit 0 after all the modules (under ASan, a leak or an error fails here).
+		life.after(() => plan.srv.stopOk());
 		plan.user = await createUser(plan.srv, { username: `certuser-${mode}` });
 		const { body: disc, res } = await getJson(`${plan.srv.publicUrl}/.well-known/openid-configuration`);
 		assert.match(String(res.headers['content-type']), /^application\/json/);
