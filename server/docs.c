@@ -128,8 +128,9 @@ docs_discovery(const struct app *app)
 	/* What the authorization and token endpoints do (OIDC Discovery §3). */
 	json_object_set_new(doc, "response_modes_supported",
 	                    json_pack("[ss]", "query", "form_post"));
-	json_object_set_new(doc, "grant_types_supported",
-	                    json_pack("[ss]", "authorization_code", "client_credentials"));
+	json_object_set_new(
+	        doc, "grant_types_supported",
+	        json_pack("[sss]", "authorization_code", "refresh_token", "client_credentials"));
 	json_object_set_new(
 	        doc, "token_endpoint_auth_methods_supported",
 	        json_pack("[sss]", "client_secret_basic", "client_secret_post", "none"));

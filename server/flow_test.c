@@ -729,6 +729,70 @@ test_id_token_hint(void **state)
 	assert_string_equal(location_param(f, &res, "error"), "invalid_request");
 }
 
+static const char *
+member(struct fixture *f, const struct response *res, const char *name)
+{
+	json_t *body = json_of(res);
+	const char *v = json_string_value(json_object_get(body, name));
+	const char *copy = v != NULL ? arena_strdup(f->arena, v) : NULL;
+
+	json_decref(body);
+	return copy;
+}
+
+static struct response
+refresh(struct fixture *f, const char *rt, const char *scope)
+{
+	return send_req(f, "/oauth2/token", NULL,
+	                arena_printf(f->arena, "grant_type=refresh_token&refresh_token=%s%s%s", rt,
+	                             scope != NULL ? "&scope=" : "", scope != NULL ? scope : ""),
+	                BASIC_RP);
+}
+
+static void
+test_refresh_rotates_narrows_and_reuse_revokes_the_family(void **state)
+{
+	struct fixture *f = *state;
+	const char *code = obtain_code(f, "rp", "openid%20profile%20offline_access");
+	struct response res = redeem(f, code, VERIFIER, BASIC_RP);
+	const char *rt1 = member(f, &res, "refresh_token"), *at1 = member(f, &res, "access_token");
+	const char *rt2, *at2;
+	json_t *idt;
+
+	assert_non_null(rt1);
+	f->app.clock.fixed_secs = NOW + 60;
+	res = refresh(f, rt1, "openid%20profile");
+	assert_int_equal(res.status, 200);
+	assert_string_equal(member(f, &res, "scope"), "openid profile");
+	rt2 = member(f, &res, "refresh_token");
+	at2 = member(f, &res, "access_token");
+	assert_string_not_equal(rt1, rt2);
+	idt = jwt_claims(member(f, &res, "id_token"));
+	assert_int_equal(json_integer_value(json_object_get(idt, "iat")), NOW + 60);
+	assert_int_equal(json_integer_value(json_object_get(idt, "auth_time")), NOW);
+	assert_string_equal(json_string_value(json_object_get(idt, "sub")), f->user_id);
+	json_decref(idt);
+	/* Never wider than granted; a failed attempt does not use the token up. */
+	res = refresh(f, rt2, "openid%20email");
+	assert_int_equal(res.status, 400);
+	assert_true(body_has(&res, "\"invalid_scope\""));
+	/* The rotated token (rt1) again: reuse, the whole family dies. */
+	res = refresh(f, rt1, NULL);
+	assert_int_equal(res.status, 400);
+	assert_true(body_has(&res, "\"invalid_grant\""));
+	res = refresh(f, rt2, NULL);
+	assert_int_equal(res.status, 400);
+	res = send_req(f, "/userinfo", NULL, NULL, arena_printf(f->arena, "Bearer %s", at2));
+	assert_int_equal(res.status, 401);
+	res = send_req(f, "/userinfo", NULL, NULL, arena_printf(f->arena, "Bearer %s", at1));
+	assert_int_equal(res.status, 401);
+	/* Garbage and access tokens are not refresh tokens. */
+	res = refresh(f, "oidcd_rt_nothing", NULL);
+	assert_int_equal(res.status, 400);
+	res = refresh(f, at1, NULL);
+	assert_int_equal(res.status, 400);
+}
+
 int
 main(void)
 {
@@ -763,6 +827,8 @@ main(void)
 	        cmocka_unit_test_setup_teardown(test_cors_only_for_the_clients_origins, setup,
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_id_token_hint, setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_refresh_rotates_narrows_and_reuse_revokes_the_family, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_signed_userinfo_for_clients_that_registered_it,
 	                                        setup, teardown),
 	};

@@ -2,7 +2,8 @@
  * server/handle_token.c — POST /oauth2/token (RFC 6749 §3.2, §4.1.3, §4.4;
  * OIDC Core §3.1.3; RFC 7636 §4.5-4.6).
  *
- * Grants: authorization_code and client_credentials. Tokens are opaque
+ * Grants: authorization_code, refresh_token (rotated on every use) and
+ * client_credentials. Tokens are opaque
  * (prefix + 256 random bits) and stored only as keyed hashes. The code is
  * consumed and the tokens inserted in ONE write on the storage writer, so
  * of concurrent redemptions exactly one wins, and a replay that finds the
@@ -27,6 +28,7 @@
 enum grant_kind {
 	GRANT_CODE = 1,
 	GRANT_CLIENT_CREDENTIALS,
+	GRANT_REFRESH,
 };
 
 /* One token request between its two runs (see request_write). */
@@ -47,7 +49,10 @@ struct token_grant {
 	struct tokens_issue issue;
 	/* outcome of the write for the caller's mistakes */
 	bool is_refused;
+	enum oauth_error refusal; /* OAUTH_INVALID_GRANT unless said otherwise */
 	const char *why;
+	/* refresh_token */
+	const char *scope; /* requested (narrowing), or NULL */
 };
 
 static const char *
@@ -146,7 +151,65 @@ cc_apply(struct store *s, void *arg, struct err *err)
 	return store_token_insert(s, g->issue.rows, g->issue.count, err);
 }
 
-/* The ID token of a code redemption (OIDC Core §3.1.3.6). */
+/*
+ * The write of a refresh (RFC 6749 §6): the presented refresh token is
+ * consumed (rotated) in one statement; a used one presented again revokes
+ * its whole family, and that revocation is kept (RFC 6749 §10.4, OAuth 2.0
+ * Security BCP §4.14.2). Mistakes of the caller roll back.
+ */
+static enum status
+refresh_apply(struct store *s, void *arg, struct err *err)
+{
+	struct token_grant *g = arg;
+	struct store_token old;
+	const char *narrowed;
+	enum status st;
+
+	st = store_token_consume_refresh(s, g->code_hash, g->now, g->arena, &old, err);
+	if (st == ST_NOT_FOUND) {
+		g->is_refused = true;
+		st = store_token_get(s, g->code_hash, g->arena, &old, err);
+		if (st == ST_NOT_FOUND ||
+		    (st == ST_OK && (old.kind != STORE_TOKEN_REFRESH || old.revoked_at == 0))) {
+			g->why = "the refresh token is invalid or expired";
+			return ST_OK;
+		}
+		if (st != ST_OK)
+			return st;
+		g->why = "the refresh token was already used; its grant is revoked";
+		return store_token_revoke_grant(s, old.grant_id, g->now, NULL, err);
+	}
+	if (st != ST_OK)
+		return st;
+	if (strcmp(old.client_id, g->client_id) != 0)
+		return refuse(g, "the refresh token was issued to another client");
+	/* RFC 6749 §6: a narrower scope may be asked for, never a wider one. */
+	if (g->scope == NULL) {
+		narrowed = old.scope;
+	} else if (tokens_check_scope(g->arena, g->scope, old.scope, &narrowed) != ST_OK) {
+		g->refusal = OAUTH_INVALID_SCOPE;
+		return refuse(g, "scope exceeds what the refresh token was granted");
+	}
+	g->code = (struct store_code){
+	        .client_id = old.client_id,
+	        .user_id = old.user_id,
+	        .sid = old.sid,
+	        .scope = old.scope,
+	        .auth_time = old.auth_time,
+	        .acr = old.acr,
+	        .amr = old.amr,
+	        .claims = old.claims,
+	};
+	for (int i = 0; i < 2; i++)
+		g->issue.rows[i].grant_id = old.grant_id; /* the family */
+	tokens_from_code(&g->issue, &g->code, true);
+	g->issue.count = 2;
+	g->issue.scope = narrowed;
+	g->issue.rows[0].scope = narrowed;
+	return store_token_insert(s, g->issue.rows, g->issue.count, err);
+}
+
+/* The ID token of a code redemption (OIDC Core §3.1.3.6) or a refresh (§12.2). */
 static enum status
 id_token(const struct app *app, struct request *req, const struct token_grant *g, char **out)
 {
@@ -212,7 +275,7 @@ token_response(const struct app *app, struct request *req, struct response *res,
 	json_object_set_new(body, "scope", json_string(t->scope != NULL ? t->scope : ""));
 	if (t->refresh_token != NULL && t->count > 1)
 		json_object_set_new(body, "refresh_token", json_string(t->refresh_token));
-	if (g->kind == GRANT_CODE && claims_scope_has(t->scope, "openid")) {
+	if (g->kind != GRANT_CLIENT_CREDENTIALS && claims_scope_has(t->scope, "openid")) {
 		st = id_token(app, req, g, &idt);
 		if (st != ST_OK) {
 			json_decref(body);
@@ -233,7 +296,7 @@ written(const struct app *app, struct request *req, struct response *res)
 
 	if (g->is_refused) {
 		log_req(LOG_INFO, req, "token request refused: %s", g->why);
-		st = oauth_error(res, req->arena, OAUTH_INVALID_GRANT, g->why);
+		st = oauth_error(res, req->arena, g->refusal, g->why);
 	} else if (req->write_status != ST_OK) {
 		req->err = req->write_err;
 		st = req->write_status;
@@ -267,6 +330,24 @@ code_grant(const struct app *app, struct request *req, struct response *res, str
 	if (st != ST_OK)
 		return st;
 	return request_write(app, req, res, code_apply, g, g);
+}
+
+static enum status
+refresh_grant(const struct app *app, struct request *req, struct response *res,
+              struct token_grant *g)
+{
+	const char *token = request_form(req, "refresh_token");
+	enum status st;
+
+	if (token == NULL || token[0] == '\0')
+		return oauth_error(res, req->arena, OAUTH_INVALID_REQUEST,
+		                   "refresh_token is required");
+	tokens_hash(app, token, g->code_hash);
+	g->scope = request_form(req, "scope");
+	st = tokens_new(app, req->arena, g->now, NULL, g->client_id, &g->issue, &req->err);
+	if (st != ST_OK)
+		return st;
+	return request_write(app, req, res, refresh_apply, g, g);
 }
 
 /* RFC 6749 §4.4: scopes asked for, each one the client's; none asked: none granted. */
@@ -319,9 +400,12 @@ handle_token(const struct app *app, struct request *req, struct response *res)
 		kind = GRANT_CODE;
 	else if (strcmp(grant_type, "client_credentials") == 0)
 		kind = GRANT_CLIENT_CREDENTIALS;
+	else if (strcmp(grant_type, "refresh_token") == 0)
+		kind = GRANT_REFRESH;
 	else
 		return oauth_error(res, req->arena, OAUTH_UNSUPPORTED_GRANT_TYPE,
-		                   "grant_type must be authorization_code or client_credentials");
+		                   "grant_type must be authorization_code, refresh_token or "
+		                   "client_credentials");
 
 	st = client_auth_parse(req, req->arena, &creds, &ae);
 	if (st == ST_OK)
@@ -346,7 +430,13 @@ handle_token(const struct app *app, struct request *req, struct response *res)
 	g->client_id = client.row.id;
 	g->client_doc = client.doc; /* the reference moves to g */
 	client.doc = NULL;
-	st = kind == GRANT_CODE ? code_grant(app, req, res, g) : cc_grant(app, req, res, g, method);
+	g->refusal = OAUTH_INVALID_GRANT;
+	if (kind == GRANT_CODE)
+		st = code_grant(app, req, res, g);
+	else if (kind == GRANT_REFRESH)
+		st = refresh_grant(app, req, res, g);
+	else
+		st = cc_grant(app, req, res, g, method);
 	if (!res->is_deferred) {
 		json_decref(g->client_doc);
 		g->client_doc = NULL;

@@ -474,9 +474,10 @@ out:
 	return st;
 }
 
-enum status
-store_token_get_active(struct store *s, const unsigned char *token_hash, int64_t now,
-                       struct arena *arena, struct store_token *out, struct err *err)
+/* One token row by hash through statement id (?2 = now when the statement has it). */
+static enum status
+token_fetch(struct store *s, enum store_stmt id, const unsigned char *token_hash, int64_t now,
+            struct arena *arena, struct store_token *out, struct err *err)
 {
 	struct conn *c = NULL;
 	sqlite3_stmt *stmt = NULL;
@@ -485,11 +486,12 @@ store_token_get_active(struct store *s, const unsigned char *token_hash, int64_t
 	st = store_conn_acquire(s, &c, err);
 	if (st != ST_OK)
 		return st;
-	st = store_stmt(c, STMT_TOKEN_GET_ACTIVE, &stmt, err);
+	st = store_stmt(c, id, &stmt, err);
 	if (st != ST_OK)
 		goto out;
 	if (store_bind_hash(stmt, 1, token_hash) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 2, now) != SQLITE_OK) {
+	    (sqlite3_bind_parameter_count(stmt) >= 2 &&
+	     sqlite3_bind_int64(stmt, 2, now) != SQLITE_OK)) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
@@ -499,16 +501,40 @@ store_token_get_active(struct store *s, const unsigned char *token_hash, int64_t
 		break;
 	case SQLITE_DONE:
 		/* Unknown, expired and revoked look the same (RFC 6750 §3.1 invalid_token). */
-		st = ERR_SET(err, ST_NOT_FOUND, "no active token with that hash");
+		st = ERR_SET(err, ST_NOT_FOUND, "no such token");
 		break;
 	default:
 		st = STORE_FAIL(c, err);
 		break;
 	}
+	/* RETURNING: step to the end so the UPDATE completes before the reset. */
+	if (st == ST_OK && id == STMT_TOKEN_CONSUME_REFRESH && sqlite3_step(stmt) != SQLITE_DONE)
+		st = STORE_FAIL(c, err);
 out:
 	store_stmt_done(stmt);
 	store_conn_release(s, c);
 	return st;
+}
+
+enum status
+store_token_get_active(struct store *s, const unsigned char *token_hash, int64_t now,
+                       struct arena *arena, struct store_token *out, struct err *err)
+{
+	return token_fetch(s, STMT_TOKEN_GET_ACTIVE, token_hash, now, arena, out, err);
+}
+
+enum status
+store_token_get(struct store *s, const unsigned char *token_hash, struct arena *arena,
+                struct store_token *out, struct err *err)
+{
+	return token_fetch(s, STMT_TOKEN_GET, token_hash, 0, arena, out, err);
+}
+
+enum status
+store_token_consume_refresh(struct store *s, const unsigned char *token_hash, int64_t now,
+                            struct arena *arena, struct store_token *out, struct err *err)
+{
+	return token_fetch(s, STMT_TOKEN_CONSUME_REFRESH, token_hash, now, arena, out, err);
 }
 
 /*

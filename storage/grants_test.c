@@ -881,6 +881,41 @@ test_token_schema_refuses_unknown_kind_and_short_hash(void **state)
 	assert_int_equal(rc_hash, SQLITE_CONSTRAINT_CHECK);
 }
 
+static void
+test_refresh_consume_once_then_not_found_but_still_gettable(void **state)
+{
+	struct fixture *f = *state;
+	unsigned char ah[STORE_HASH_LEN], rh[STORE_HASH_LEN];
+	struct store_token out;
+	struct err err = {0};
+
+	token_pair_add(f->s, 0x51, 0x52, "grant-r", "sid-1");
+	hash_fill(ah, 0x51);
+	hash_fill(rh, 0x52);
+	/* An access token is not a refresh token. */
+	assert_int_equal(store_token_consume_refresh(f->s, ah, T0 + 1, f->arena, &out, &err),
+	                 ST_NOT_FOUND);
+	assert_int_equal(store_token_consume_refresh(f->s, rh, T0 + 1, f->arena, &out, &err),
+	                 ST_OK);
+	assert_int_equal(out.kind, STORE_TOKEN_REFRESH);
+	assert_string_equal(out.grant_id, "grant-r");
+	assert_string_equal(out.scope, "openid offline_access");
+	assert_int_equal(out.revoked_at, T0 + 1);
+	assert_int_equal(store_token_consume_refresh(f->s, rh, T0 + 2, f->arena, &out, &err),
+	                 ST_NOT_FOUND);
+	/* Reuse can be told from garbage: the used token is still there, revoked. */
+	assert_int_equal(store_token_get(f->s, rh, f->arena, &out, &err), ST_OK);
+	assert_int_equal(out.revoked_at, T0 + 1);
+	hash_fill(rh, 0x53);
+	assert_int_equal(store_token_get(f->s, rh, f->arena, &out, &err), ST_NOT_FOUND);
+	/* Expired refresh tokens are not consumed. */
+	token_pair_add(f->s, 0x54, 0x55, "grant-s", "sid-1");
+	hash_fill(rh, 0x55);
+	assert_int_equal(
+	        store_token_consume_refresh(f->s, rh, T0 + 10 * TOKEN_TTL, f->arena, &out, &err),
+	        ST_NOT_FOUND);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, fixture_teardown)
 
 int
@@ -909,6 +944,7 @@ main(void)
 	        T(test_client_delete_removes_its_codes_tokens_and_consents),
 	        T(test_user_delete_removes_their_sessions_consents_codes_and_tokens),
 	        T(test_token_schema_refuses_unknown_kind_and_short_hash),
+	        T(test_refresh_consume_once_then_not_found_but_still_gettable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

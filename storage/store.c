@@ -160,6 +160,10 @@ static const char *const stmt_sql[STMT_COUNT] = {
                               " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         [STMT_TOKEN_GET_ACTIVE] = "SELECT " STORE_TOKEN_COLUMNS " FROM tokens WHERE token_hash = ?1"
                                   " AND revoked_at IS NULL AND expires_at > ?2",
+        [STMT_TOKEN_GET] = "SELECT " STORE_TOKEN_COLUMNS " FROM tokens WHERE token_hash = ?1",
+        [STMT_TOKEN_CONSUME_REFRESH] =
+                "UPDATE tokens SET revoked_at = ?2 WHERE token_hash = ?1 AND kind = 'refresh'"
+                " AND revoked_at IS NULL AND expires_at > ?2 RETURNING " STORE_TOKEN_COLUMNS,
         [STMT_TOKEN_REVOKE] =
                 "UPDATE tokens SET revoked_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL",
         [STMT_TOKEN_REVOKE_GRANT] =

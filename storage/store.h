@@ -406,6 +406,19 @@ enum status store_token_insert(struct store *s, const struct store_token *tokens
 /* The active token with this hash at now. ST_NOT_FOUND when absent, revoked or expired. */
 enum status store_token_get_active(struct store *s, const unsigned char *token_hash, int64_t now,
                                    struct arena *arena, struct store_token *out, struct err *err);
+/* The token with this hash whatever its state (to tell reuse from garbage). ST_NOT_FOUND when
+ * absent. */
+enum status store_token_get(struct store *s, const unsigned char *token_hash, struct arena *arena,
+                            struct store_token *out, struct err *err);
+/*
+ * Rotation of a refresh token (RFC 6749 §6, §10.4): one UPDATE ... RETURNING
+ * revokes the active refresh token with this hash at now and returns it, so
+ * of concurrent presentations exactly one gets ST_OK. ST_NOT_FOUND when it
+ * is unknown, not a refresh token, expired or revoked (used) already.
+ */
+enum status store_token_consume_refresh(struct store *s, const unsigned char *token_hash,
+                                        int64_t now, struct arena *arena, struct store_token *out,
+                                        struct err *err);
 /* Revokes one token (revoked_at = now). ST_NOT_FOUND when absent or revoked already. */
 enum status store_token_revoke(struct store *s, const unsigned char *token_hash, int64_t now,
                                struct err *err);
