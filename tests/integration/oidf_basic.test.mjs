@@ -755,8 +755,46 @@ const BASIC_MODULES = [
 	],
 	[
 		'oidcc-refresh-token',
-		null,
-		{ skip: 'the refresh_token grant (rotation, reuse detection, client binding) comes in issue 5; oidcd already issues refresh tokens, so the suite would run it and fail' },
+		async (h) => {
+			assert.ok(h.disc.grant_types_supported.includes('refresh_token'), 'refresh_token advertised');
+			const scope = h.disc.scopes_supported.includes('offline_access') ? 'openid offline_access' : 'openid';
+			const params = { scope, ...(scope.includes('offline_access') ? { prompt: 'consent' } : {}) };
+			const one = await happy(h, { params });
+			const rt = one.tokens.refresh_token;
+			assert.equal(typeof rt, 'string', 'a refresh token is issued');
+			assert.match(rt, /^[\x20-\x7e]+$/, 'refresh token: VSCHAR only');
+			await sleep(1000); // the suite's wait
+			const basic = [h.client.id, h.client.secret];
+			const res = await tokenRequest(h.srv, { grant_type: 'refresh_token', refresh_token: rt, scope }, { basic });
+			assert.equal(res.status, 200, res.text);
+			assert.match(String(res.headers['content-type']), /^application\/json/);
+			assert.match(String(res.headers['cache-control']), /no-store/);
+			const b = res.json;
+			assert.match(b.token_type, /^bearer$/i);
+			assert.ok(entropyBits(b.access_token) > 96, 'access token entropy');
+			assert.equal(typeof b.expires_in, 'number');
+			if (b.refresh_token) {
+				assert.ok(b.refresh_token.length >= 16 && entropyBits(b.refresh_token) > 96, 'new refresh token entropy');
+			}
+			if (b.id_token) {
+				const { claims } = await idTokenOk(h, b.id_token, { accessToken: b.access_token });
+				for (const c of ['iss', 'sub', 'aud']) assert.deepEqual(claims[c], one.claims[c], c);
+				assert.notEqual(claims.iat, one.claims.iat, 'a new iat');
+				if ('auth_time' in one.claims) assert.equal(claims.auth_time, one.claims.auth_time);
+				assert.equal('azp' in claims, 'azp' in one.claims);
+				if ('azp' in claims) assert.equal(claims.azp, one.claims.azp);
+			}
+			userinfoOk(await userinfo(h.srv, b.access_token));
+			// client2's refresh token presented by client1: invalid_grant.
+			const h2 = await setup(h.t, h.plan, { isolated: true });
+			const two = await happy(h2, { params });
+			assert.equal(typeof two.tokens.refresh_token, 'string');
+			tokenError(await tokenRequest(h.srv, { grant_type: 'refresh_token', refresh_token: two.tokens.refresh_token }, { basic }), 'invalid_grant');
+			// Issue 5: the rotated token presented again revokes the family.
+			tokenError(await tokenRequest(h.srv, { grant_type: 'refresh_token', refresh_token: rt }, { basic }), 'invalid_grant');
+			tokenError(await tokenRequest(h.srv, { grant_type: 'refresh_token', refresh_token: b.refresh_token }, { basic }), 'invalid_grant');
+			assert.equal((await userinfo(h.srv, b.access_token)).status, 401, 'the family is revoked');
+		},
 	],
 	[
 		'oidcc-ensure-request-with-valid-pkce-succeeds',
