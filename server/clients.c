@@ -109,10 +109,24 @@ clients_registration_uri(const struct app *app, const char *id, struct arena *ar
 	return out;
 }
 
+/* registration.allowed_scopes joined by spaces, in the arena. */
+static const char *
+registrant_default_scope(const struct app *app, struct arena *arena)
+{
+	const struct config *cfg = app->cfg;
+	const char *joined = "";
+
+	for (size_t i = 0; i < cfg->registration_allowed_scopes_count; i++)
+		joined = i == 0 ? cfg->registration_allowed_scopes[i]
+		                : arena_printf(arena, "%s %s", joined,
+		                               cfg->registration_allowed_scopes[i]);
+	return joined;
+}
+
 /* fo (the caller's) carries http_client.ca_file to fetch_https_cb for sector_identifier_uri. */
 static void
-validate_opts(const struct app *app, enum client_policy policy, struct client_validate_opts *o,
-              struct fetch_opts *fo)
+validate_opts(const struct app *app, enum client_policy policy, struct arena *arena,
+              struct client_validate_opts *o, struct fetch_opts *fo)
 {
 	const char *alg = jws_alg_name(keyring_signing_alg(app->keyring, clock_now(&app->clock)));
 
@@ -124,7 +138,11 @@ validate_opts(const struct app *app, enum client_policy policy, struct client_va
 	o->allowed_scopes_count = app->cfg->registration_allowed_scopes_count;
 	o->verify_algs = JWS_ALG_ALL;
 	o->signing_alg = alg != NULL ? alg : config_alg_name(app->cfg->keys_algorithm);
-	o->default_scope = DEFAULT_SCOPE;
+	/* Hydra's default for operators; a registrant that names no scope gets
+	 * every scope registrants may have, so the usual OIDC scopes work (the
+	 * OIDF dynamic plans register without one, then ask for profile). */
+	o->default_scope = policy == CLIENT_POLICY_REGISTRANT ? registrant_default_scope(app, arena)
+	                                                      : DEFAULT_SCOPE;
 	memset(fo, 0, sizeof *fo);
 	fo->ca_file = app->cfg->http_client_ca_file;
 	o->fetch = fetch_https_cb;
@@ -538,7 +556,7 @@ clients_prepare_create(const struct app *app, enum client_policy policy, const j
 		}
 		json_object_del(body, "client_id");
 	}
-	validate_opts(app, policy, &o, &fo);
+	validate_opts(app, policy, arena, &o, &fo);
 	st = client_validate(&o, body, arena, &doc, problem, err);
 	if (st != ST_OK)
 		goto out;
@@ -721,7 +739,7 @@ clients_prepare_replace(const struct app *app, enum client_policy policy,
 	}
 	json_object_del(body, "client_secret");
 
-	validate_opts(app, policy, &o, &fo);
+	validate_opts(app, policy, arena, &o, &fo);
 	st = client_validate(&o, body, arena, &doc, problem, err);
 	if (st != ST_OK)
 		goto out;

@@ -117,6 +117,8 @@ test('POST /oauth2/register: 201, Location, UUIDv4 id, secret, token and explici
 	assert.deepEqual(c.grant_types, ['authorization_code']);
 	assert.deepEqual(c.response_types, ['code']);
 	assert.equal(c.token_endpoint_auth_method, 'client_secret_basic');
+	// No scope asked for: every scope registrants may have (registration.allowed_scopes).
+	assert.equal(c.scope, 'openid offline_access offline profile email address phone userinfo_credential_draft_00');
 	for (const k of ['metadata', 'owner', 'audience', 'skip_consent', 'access_token_strategy']) {
 		assert.ok(!(k in c), `operator-only ${k} is not in the registrant's view`);
 	}
