@@ -65,7 +65,7 @@ function prng(seed) {
 
 /**
  * Writes `raw` on a fresh connection and reads until the server closes it (every request
- * says Connection: close). Resolves {status (null when no status line came), text, error}.
+ * says Connection: close; the client side is never half-closed). Resolves {status (null when no status line came), text, error}.
  * A request still unanswered after REQUEST_TIMEOUT_MS resolves {status: 'timeout'}.
  */
 function sendRaw(port, raw) {
@@ -93,7 +93,8 @@ function sendRaw(port, raw) {
 		sock.on('close', () => finish());
 		// The server may answer (413, 431) and close before it has read everything we send.
 		sock.on('error', (e) => finish(e.code || e.message));
-		sock.end(raw);
+		// write, not end: a half-closed connection reads as a client that went away.
+		sock.write(raw);
 	});
 }
 
@@ -320,6 +321,62 @@ function generator(seed, ctx) {
 		[0.1, null, null, null],
 	];
 
+	// A well-formed token request with the client's own authentication method, made invalid
+	// by a random code or refresh token (none exists) or a grant the client may not use, plus
+	// at most one more fault: these get past parsing and client authentication.
+	const CLIENT_METHODS = { 'abuse-basic': 'basic', 'abuse-post': 'post', 'abuse-public': 'none' };
+	function nearValidToken(tags) {
+		const id = pick(ctx.clientIds);
+		const how = CLIENT_METHODS[id];
+		const pairs = [];
+		const headers = [[B('Content-Type'), B(FORM)]];
+		const grant = pick(['authorization_code', 'authorization_code', 'refresh_token', 'client_credentials']);
+		pairs.push(['grant_type', grant]);
+		if (grant === 'authorization_code') pairs.push(['code', b64url(32)], ['redirect_uri', ctx.redirect], ['code_verifier', b64url(32)]);
+		else if (grant === 'refresh_token') pairs.push(['refresh_token', `oidcd_rt_${b64url(32)}`]);
+		else pairs.push(['scope', 'openid']);
+		let secret = ctx.secret;
+		const fault = pick(['none', 'none', 'none', 'wrong secret', 'unknown client', 'both methods', 'dup code', 'no grant_type',
+			'no code', 'extra param', 'bad verifier', 'other redirect_uri', 'bad scope', 'no auth']);
+		tags.push(`near-valid ${grant} for ${id}, ${fault}`);
+		let client = id;
+		if (fault === 'wrong secret') secret = `${secret}x`;
+		if (fault === 'unknown client') client = `${id}-unknown`;
+		if (fault !== 'no auth') {
+			if (how === 'basic' || fault === 'both methods') headers.push([B('Authorization'), B(basicAuth(client, secret))]);
+			if (how === 'post' || (fault === 'both methods' && how !== 'basic')) pairs.push(['client_id', client], ['client_secret', secret]);
+			if (how === 'none') pairs.push(['client_id', client]);
+			if (fault === 'both methods' && how === 'basic') pairs.push(['client_id', client], ['client_secret', secret]);
+		}
+		const idx = (n) => pairs.findIndex(([k]) => k === n);
+		if (fault === 'dup code') pairs.push(['code', b64url(32)]);
+		if (fault === 'no grant_type') pairs.splice(idx('grant_type'), 1);
+		if (fault === 'no code' && idx('code') >= 0) pairs.splice(idx('code'), 1);
+		if (fault === 'extra param') pairs.push([printable(8), printable(8)]);
+		if (fault === 'bad verifier' && idx('code_verifier') >= 0) pairs[idx('code_verifier')][1] = pick(['short', 'a'.repeat(129), 'has spaces !!!']);
+		if (fault === 'other redirect_uri' && idx('redirect_uri') >= 0) pairs[idx('redirect_uri')][1] = ctx.redirects[1];
+		if (fault === 'bad scope') pairs.push(['scope', pick(['unknown', 'openid admin', ''])]);
+		const body = encodePairs(pairs.map(([k, v]) => [B(k), B(v)]), 'std');
+		return { method: 'POST', path: '/oauth2/token', target: B('/oauth2/token'), headers, body, chunked: false, tags };
+	}
+
+	// A well-formed authorization request for a registered client whose only fault is an
+	// unregistered redirect_uri (or none: the clients have two), plus at most one more.
+	function nearValidAuth(tags, method) {
+		const id = pick(ctx.clientIds);
+		const pairs = [['response_type', 'code'], ['client_id', id], ['scope', pick(['openid', 'openid profile email'])],
+			['state', b64url(16)], ['nonce', b64url(16)], ['code_challenge', b64url(32)], ['code_challenge_method', 'S256']];
+		const bad = pick([...BAD_REDIRECTS, null]);
+		if (bad !== null) pairs.push(['redirect_uri', bad]);
+		const extra = pick([null, null, ['prompt', pick(['none', 'login', 'consent'])], ['response_mode', pick(['form_post', 'query', 'fragment'])],
+			['max_age', '0'], ['request', 'eyJhbGciOiJub25lIn0.e30.'], ['login_hint', 'abuse-user'], ['response_type', 'token']]);
+		if (extra) pairs.push(extra);
+		tags.push(`near-valid auth for ${id}, redirect_uri ${bad === null ? 'missing' : JSON.stringify(bad)}${extra ? `, ${extra[0]}=${extra[1]}` : ''}`);
+		const enc = encodePairs(pairs.map(([k, v]) => [B(k), B(v)]), 'std');
+		if (method === 'GET') return { method, path: '/oauth2/auth', target: Buffer.concat([B('/oauth2/auth?'), enc]), headers: [], body: undefined, chunked: false, tags };
+		return { method, path: '/oauth2/auth', target: B('/oauth2/auth'), headers: [[B('Content-Type'), B(FORM)]], body: enc, chunked: false, tags };
+	}
+
 	return function next() {
 		const tags = [];
 		let x = rnd();
@@ -338,6 +395,8 @@ function generator(seed, ctx) {
 			tags.push('wrong method');
 		}
 		const isAuth = path === '/oauth2/auth';
+		if (method === 'POST' && path === '/oauth2/token' && chance(0.4)) return nearValidToken(tags);
+		if ((method === 'GET' || method === 'POST') && isAuth && chance(0.3)) return nearValidAuth(tags, method);
 		if (method === 'GET' && isAuth && chance(0.05)) method = 'HEAD';
 		const hasBody = method === 'POST' || method === 'PUT' || method === 'PATCH' || (chance(0.1) && (tags.push('GET with a body'), true));
 
