@@ -139,7 +139,8 @@ function sameEndpoint(a, b) {
  *   maxSteps            bound on pages and redirects (default 12)
  * Resolves {params: URLSearchParams the redirect_uri received, via: 'query' | 'form_post',
  * jar, pages: ['login', 'consent', ...]}. Throws, with the last response, when the flow
- * stops anywhere else (an error page, an unexpected status, a redirect off the origin).
+ * stops anywhere else (an error page, an unexpected status, a redirect off the origin, the
+ * login page again after a login post, i.e. a refused login: it is never posted twice).
  */
 export async function authorize(publicUrl, params, opts = {}) {
 	const { username, password, consent = 'allow', jar = new CookieJar(), method = 'GET', maxSteps = 12 } = opts;
@@ -147,6 +148,7 @@ export async function authorize(publicUrl, params, opts = {}) {
 	const redirect = new URL(new URLSearchParams(pairs).get('redirect_uri'));
 	const origin = new URL(publicUrl).origin;
 	const pages = [];
+	let lastPost = null;
 
 	let url = new URL('/oauth2/auth', publicUrl);
 	let reqMethod = method;
@@ -161,6 +163,7 @@ export async function authorize(publicUrl, params, opts = {}) {
 		if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
 		const res = await request(url.href, { method: reqMethod, headers, body });
 		jar.update(res.headers);
+		if (res.status !== 200) lastPost = null;
 		const where = `${reqMethod} ${url.pathname} → ${res.status}`;
 
 		if ([301, 302, 303, 307, 308].includes(res.status)) {
@@ -190,6 +193,12 @@ export async function authorize(publicUrl, params, opts = {}) {
 			return { params: got, via: 'form_post', jar, pages, location: post.action };
 		} else if (login) {
 			if (username === undefined) throw new Error(`${where}: a login page, and no username was given`);
+			// The login page again right after our login post: the login failed. Posting again
+			// would only run into the throttle.
+			if (lastPost === 'login') {
+				const alert = res.text.match(/role="alert"[^>]*>([\s\S]*?)</);
+				throw new Error(`${where}: login refused${alert ? `: ${htmlUnescape(alert[1]).trim()}` : ''}`);
+			}
 			form = login;
 			pages.push('login');
 			fields = [...login.hidden, ['username', username], ['password', password ?? '']];
@@ -200,6 +209,7 @@ export async function authorize(publicUrl, params, opts = {}) {
 		} else {
 			throw new Error(`${where}: a page without a login, consent or form_post form: ${res.text.slice(0, 500)}`);
 		}
+		lastPost = pages[pages.length - 1];
 		url = new URL(form.action || url.href, url);
 		if (url.origin !== origin) throw new Error(`${where}: form posts off the provider to ${url.href}`);
 		reqMethod = form.method === 'post' ? 'POST' : 'GET';
