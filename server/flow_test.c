@@ -153,10 +153,20 @@ header(const struct response *res, const char *name)
 	return NULL;
 }
 
+static struct response send_to(struct fixture *f, bool is_admin, const char *path,
+                               const char *query, const char *body, const char *authorization);
+
 /* One request through the public routes. body: a form (POST) or NULL (GET). */
 static struct response
 send_req(struct fixture *f, const char *path, const char *query, const char *body,
          const char *authorization)
+{
+	return send_to(f, false, path, query, body, authorization);
+}
+
+static struct response
+send_to(struct fixture *f, bool is_admin, const char *path, const char *query, const char *body,
+        const char *authorization)
 {
 	struct request req;
 	struct response res;
@@ -186,7 +196,11 @@ send_req(struct fixture *f, const char *path, const char *query, const char *bod
 	if (f->origin != NULL)
 		h[req.nheaders++] = (struct request_header){"Origin", f->origin};
 	response_init(&res);
-	router_dispatch(&f->app, routes_public, routes_public_count, &req, &res);
+	req.is_admin = is_admin;
+	if (is_admin)
+		router_dispatch(&f->app, routes_admin, routes_admin_count, &req, &res);
+	else
+		router_dispatch(&f->app, routes_public, routes_public_count, &req, &res);
 	keep_cookies(f, &res);
 	return res;
 }
@@ -793,6 +807,66 @@ test_refresh_rotates_narrows_and_reuse_revokes_the_family(void **state)
 	assert_int_equal(res.status, 400);
 }
 
+static json_t *
+introspect(struct fixture *f, const char *token)
+{
+	struct response res = send_to(f, true, "/admin/oauth2/introspect", NULL,
+	                              arena_printf(f->arena, "token=%s", token), NULL);
+
+	assert_int_equal(res.status, 200);
+	return json_of(&res);
+}
+
+static void
+test_revocation_and_introspection(void **state)
+{
+	struct fixture *f = *state;
+	const char *code = obtain_code(f, "rp", "openid%20offline_access");
+	struct response res = redeem(f, code, VERIFIER, BASIC_RP);
+	const char *at = member(f, &res, "access_token"), *rt = member(f, &res, "refresh_token");
+	json_t *in;
+
+	in = introspect(f, at);
+	assert_true(json_is_true(json_object_get(in, "active")));
+	assert_string_equal(json_string_value(json_object_get(in, "sub")), f->user_id);
+	assert_string_equal(json_string_value(json_object_get(in, "client_id")), "rp");
+	assert_string_equal(json_string_value(json_object_get(in, "token_use")), "access_token");
+	assert_string_equal(json_string_value(json_object_get(in, "scope")),
+	                    "openid offline_access");
+	json_decref(in);
+	in = introspect(f, rt);
+	assert_string_equal(json_string_value(json_object_get(in, "token_use")), "refresh_token");
+	json_decref(in);
+	/* Required scopes the token lacks: inactive. */
+	res = send_to(f, true, "/admin/oauth2/introspect", NULL,
+	              arena_printf(f->arena, "token=%s&scope=email", at), NULL);
+	assert_true(body_has(&res, "\"active\":false"));
+	/* Unknown tokens and other clients' tokens: 200, nothing happens. */
+	res = send_req(f, "/oauth2/revoke", NULL, "token=oidcd_at_nothing", BASIC_RP);
+	assert_int_equal(res.status, 200);
+	res = send_req(f, "/oauth2/revoke", NULL,
+	               arena_printf(f->arena, "token=%s&client_id=spa", rt), NULL);
+	assert_int_equal(res.status, 200);
+	in = introspect(f, rt);
+	assert_true(json_is_true(json_object_get(in, "active")));
+	json_decref(in);
+	/* Wrong client secret: 401. */
+	res = send_req(f, "/oauth2/revoke", NULL, arena_printf(f->arena, "token=%s", rt),
+	               "Basic cnA6d3Jvbmc=");
+	assert_int_equal(res.status, 401);
+	/* The refresh token: the whole grant goes, the access token with it. */
+	res = send_req(f, "/oauth2/revoke", NULL, arena_printf(f->arena, "token=%s", rt), BASIC_RP);
+	assert_int_equal(res.status, 200);
+	in = introspect(f, at);
+	assert_true(json_is_false(json_object_get(in, "active")));
+	assert_null(json_object_get(in, "sub"));
+	json_decref(in);
+	res = send_req(f, "/userinfo", NULL, NULL, arena_printf(f->arena, "Bearer %s", at));
+	assert_int_equal(res.status, 401);
+	res = refresh(f, rt, NULL);
+	assert_int_equal(res.status, 400);
+}
+
 int
 main(void)
 {
@@ -827,6 +901,7 @@ main(void)
 	        cmocka_unit_test_setup_teardown(test_cors_only_for_the_clients_origins, setup,
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_id_token_hint, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_revocation_and_introspection, setup, teardown),
 	        cmocka_unit_test_setup_teardown(
 	                test_refresh_rotates_narrows_and_reuse_revokes_the_family, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_signed_userinfo_for_clients_that_registered_it,

@@ -41,4 +41,7 @@ handler_fn handle_token;
 handler_fn handle_userinfo;
 handler_fn handle_cors_preflight;
 
+handler_fn handle_revoke;
+handler_fn handle_admin_introspect;
+
 #endif

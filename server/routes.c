@@ -26,6 +26,8 @@ const struct route routes_public[] = {
 	{GET_HEAD | HTTP_POST, "/oauth2/auth",                   handle_authorize,       FORM},
 	{HTTP_POST,   "/oauth2/token",                           handle_token,           FORM},
 	{HTTP_OPTIONS, "/oauth2/token",                          handle_cors_preflight,  0},
+	{HTTP_POST,   "/oauth2/revoke",                          handle_revoke,          FORM},
+	{HTTP_OPTIONS, "/oauth2/revoke",                         handle_cors_preflight,  0},
 	{GET_HEAD | HTTP_POST, "/userinfo",                      handle_userinfo,        FORM},
 	{HTTP_OPTIONS, "/userinfo",                              handle_cors_preflight,  0},
 	{GET_HEAD,    "/ui/login",                               handle_login_page,      0},
@@ -54,6 +56,7 @@ const struct route routes_admin[] = {
 	{GET_HEAD,    "/admin/users/{id}",    handle_admin_users_get,      ADMIN},
 	{HTTP_PUT,    "/admin/users/{id}",    handle_admin_users_update,   ADMIN},
 	{HTTP_DELETE, "/admin/users/{id}",    handle_admin_users_delete,   ADMIN},
+	{HTTP_POST,   "/admin/oauth2/introspect", handle_admin_introspect, ADMIN | FORM},
 };
 /* clang-format on */
 
