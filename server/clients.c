@@ -11,6 +11,7 @@
  */
 #include "server/clients.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -28,29 +29,36 @@
 #define REG_PATH            "/oauth2/register/"
 
 /* Members only an operator may set; left out of the registrant view. */
-static const char *const admin_only[] = {
-        "metadata",
-        "owner",
-        "audience",
-        "allowed_cors_origins",
-        "skip_consent",
-        "skip_logout_consent",
-        "access_token_strategy",
-        "authorization_code_grant_access_token_lifespan",
-        "authorization_code_grant_id_token_lifespan",
-        "authorization_code_grant_refresh_token_lifespan",
-        "client_credentials_grant_access_token_lifespan",
-        "implicit_grant_access_token_lifespan",
-        "implicit_grant_id_token_lifespan",
-        "jwt_bearer_grant_access_token_lifespan",
-        "refresh_token_grant_id_token_lifespan",
-        "refresh_token_grant_access_token_lifespan",
-        "refresh_token_grant_refresh_token_lifespan",
-        "device_authorization_grant_id_token_lifespan",
-        "device_authorization_grant_access_token_lifespan",
-        "device_authorization_grant_refresh_token_lifespan",
-};
-#define NADMIN_ONLY (sizeof admin_only / sizeof admin_only[0])
+#define ADMIN_ONLY(X)                                                                              \
+	X("metadata")                                                                              \
+	X("owner")                                                                                 \
+	X("audience")                                                                              \
+	X("allowed_cors_origins")                                                                  \
+	X("skip_consent")                                                                          \
+	X("skip_logout_consent")                                                                   \
+	X("access_token_strategy")                                                                 \
+	X("authorization_code_grant_access_token_lifespan")                                        \
+	X("authorization_code_grant_id_token_lifespan")                                            \
+	X("authorization_code_grant_refresh_token_lifespan")                                       \
+	X("client_credentials_grant_access_token_lifespan")                                        \
+	X("implicit_grant_access_token_lifespan")                                                  \
+	X("implicit_grant_id_token_lifespan")                                                      \
+	X("jwt_bearer_grant_access_token_lifespan")                                                \
+	X("refresh_token_grant_id_token_lifespan")                                                 \
+	X("refresh_token_grant_access_token_lifespan")                                             \
+	X("refresh_token_grant_refresh_token_lifespan")                                            \
+	X("device_authorization_grant_id_token_lifespan")                                          \
+	X("device_authorization_grant_access_token_lifespan")                                      \
+	X("device_authorization_grant_refresh_token_lifespan")
+#define ADMIN_NAME(s)    s,
+#define ADMIN_LEN(s)     (sizeof(s) - 1),
+#define ADMIN_LEN_BIT(s) (UINT64_C(1) << (sizeof(s) - 1)) |
+
+static const char *const admin_only[] = {ADMIN_ONLY(ADMIN_NAME)};
+static const size_t admin_only_len[] = {ADMIN_ONLY(ADMIN_LEN)};
+/* Bit n is set when some operator-only name is n bytes long (all are under 64). */
+#define ADMIN_ONLY_LENS (ADMIN_ONLY(ADMIN_LEN_BIT) 0)
+#define NADMIN_ONLY     (sizeof admin_only / sizeof admin_only[0])
 
 /* Members a client may echo back that are not metadata (RFC 7592 §2.2). */
 static const char *const echoed[] = {
@@ -328,11 +336,10 @@ has_admin_member(const char *doc, size_t n)
 		if (close == NULL)
 			return false;
 		len = (size_t)(close - q - 1);
-		if (close + 1 < end && close[1] == ':')
+		if (close + 1 < end && close[1] == ':' && len < 64 && (ADMIN_ONLY_LENS >> len & 1))
 			for (i = 0; i < NADMIN_ONLY; i++)
-				if (admin_only[i][0] == q[1] &&
-				    strncmp(admin_only[i], q + 1, len) == 0 &&
-				    admin_only[i][len] == '\0')
+				if (admin_only_len[i] == len &&
+				    memcmp(admin_only[i], q + 1, len) == 0)
 					return true;
 		q = close;
 	}
