@@ -303,6 +303,27 @@ parse_ip(const char *s, int *family, unsigned char addr[16])
 	return false;
 }
 
+/* inet_ntop(AF_INET) without its sprintf per octet: "a.b.c.d" into out[16]. */
+static void
+ipv4_text(const unsigned char a[4], char out[16])
+{
+	char *p = out;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		unsigned v = a[i];
+
+		if (i > 0)
+			*p++ = '.';
+		if (v >= 100)
+			*p++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*p++ = (char)('0' + v / 10 % 10);
+		*p++ = (char)('0' + v % 10);
+	}
+	*p = '\0';
+}
+
 /*
  * The client address: the socket peer, unless the peer is a trusted proxy;
  * then X-Forwarded-For is walked from the right and the first address that
@@ -326,7 +347,7 @@ resolve_client(const struct config *cfg, struct MHD_Connection *conn, struct req
 
 			family = AF_INET;
 			memcpy(addr, &s4->sin_addr, 4);
-			inet_ntop(AF_INET, &s4->sin_addr, name, sizeof name);
+			ipv4_text(addr, name);
 		} else if (sa->sa_family == AF_INET6) {
 			const struct sockaddr_in6 *s6 =
 			        (const struct sockaddr_in6 *)(const void *)sa;
