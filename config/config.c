@@ -187,6 +187,8 @@ static const struct key keys[] = {
 	 .def = NULL},
 	{"oauth2.pkce.enforced",      KIND_BOOL,       FIELD(oauth2_pkce_enforced),
 	 .def = "false"},
+	{"oidc.pairwise_salt",        KIND_TOKEN,      FIELD(oidc_pairwise_salt),
+	 .def = NULL},
 };
 /* clang-format on */
 

@@ -104,6 +104,7 @@ struct config {
 
 	char *ui_templates_dir;    /* NULL = the built-in page templates only */
 	bool oauth2_pkce_enforced; /* PKCE for every client, not only public ones */
+	char *oidc_pairwise_salt;  /* NULL: derived from secrets.system[0] */
 };
 
 /*

@@ -110,7 +110,8 @@ docs_discovery(const struct app *app)
 	json_object_set_new(doc, "device_authorization_endpoint", url(app, "/oauth2/device/auth"));
 	json_object_set_new(doc, "token_endpoint", url(app, "/oauth2/token"));
 	json_object_set_new(doc, "jwks_uri", url(app, "/.well-known/jwks.json"));
-	json_object_set_new(doc, "subject_types_supported", json_pack("[s]", "public"));
+	json_object_set_new(doc, "subject_types_supported",
+	                    json_pack("[ss]", "public", "pairwise"));
 	json_object_set_new(doc, "response_types_supported", json_pack("[s]", "code"));
 	json_object_set_new(doc, "id_token_signing_alg_values_supported", json_pack("[s]", alg));
 	/* Array-typed, non-standard names: Hydra's SDK requires them (§3.2). */

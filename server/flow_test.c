@@ -104,6 +104,9 @@ setup(void **state)
 	               "\"client_credentials\"],"
 	               "\"scope\":\"openid profile email offline_access\","
 	               "\"allowed_cors_origins\":[\"https://app.example.com\"]}");
+	make_client(f, "{\"client_id\":\"pw\",\"client_secret\":\"" SECRET "\","
+	               "\"redirect_uris\":[\"" REDIRECT "\"],\"skip_consent\":true,"
+	               "\"subject_type\":\"pairwise\",\"scope\":\"openid\"}");
 	make_client(f, "{\"client_id\":\"jwt\",\"client_secret\":\"" SECRET "\","
 	               "\"redirect_uris\":[\"" REDIRECT "\"],\"skip_consent\":true,"
 	               "\"userinfo_signed_response_alg\":\"ES256\",\"scope\":\"openid email\"}");
@@ -867,6 +870,41 @@ test_revocation_and_introspection(void **state)
 	assert_int_equal(res.status, 400);
 }
 
+static void
+test_pairwise_subject_in_id_token_userinfo_and_introspection(void **state)
+{
+	struct fixture *f = *state;
+	const char *code = obtain_code(f, "pw", "openid");
+	struct response res = send_req(f, "/oauth2/token", NULL,
+	                               arena_printf(f->arena,
+	                                            "grant_type=authorization_code&code=%s"
+	                                            "&redirect_uri=%s&code_verifier=" VERIFIER,
+	                                            code, REDIRECT_Q),
+	                               "Basic cHc6cnAtc2VjcmV0LTAxMjM0NTY3ODlhYmNkZWY=");
+	const char *at = member(f, &res, "access_token");
+	const char *raw = member(f, &res, "id_token");
+	json_t *idt = jwt_claims(raw), *in;
+	const char *sub = arena_strdup(f->arena, json_string_value(json_object_get(idt, "sub")));
+
+	json_decref(idt);
+	assert_string_not_equal(sub, f->user_id);
+	assert_int_equal(strlen(sub), 43);
+	res = send_req(f, "/userinfo", NULL, NULL, arena_printf(f->arena, "Bearer %s", at));
+	assert_int_equal(res.status, 200);
+	assert_string_equal(member(f, &res, "sub"), sub);
+	in = introspect(f, at);
+	assert_string_equal(json_string_value(json_object_get(in, "sub")), f->user_id);
+	assert_string_equal(json_string_value(json_object_get(in, "obfuscated_subject")), sub);
+	json_decref(in);
+	/* The pairwise sub is what an id_token_hint carries: it matches the session. */
+	res = send_req(f, "/oauth2/auth",
+	               auth_query(f, "pw", "openid",
+	                          arena_printf(f->arena, "&prompt=none&id_token_hint=%s", raw)),
+	               NULL, NULL);
+	assert_int_equal(res.status, 302);
+	assert_non_null(location_param(f, &res, "code"));
+}
+
 int
 main(void)
 {
@@ -902,6 +940,9 @@ main(void)
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_id_token_hint, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_revocation_and_introspection, setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_pairwise_subject_in_id_token_userinfo_and_introspection, setup,
+	                teardown),
 	        cmocka_unit_test_setup_teardown(
 	                test_refresh_rotates_narrows_and_reuse_revokes_the_family, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_signed_userinfo_for_clients_that_registered_it,

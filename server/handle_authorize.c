@@ -19,6 +19,7 @@
 #include "server/id_token.h"
 #include "server/page.h"
 #include "server/secrets.h"
+#include "server/subject.h"
 
 #define GENERIC_LOGIN_ERROR "The username or password is incorrect."
 #define THROTTLED_ERROR     "Too many failed sign-ins. Wait a minute, then try again."
@@ -55,7 +56,8 @@ hint_matches(const struct app *app, struct request *req, const struct authz *az,
 		return false;
 	}
 	if (*found == ST_OK &&
-	    strcmp(json_string_value(json_object_get(claims, "sub")), sess->user_id) != 0)
+	    strcmp(json_string_value(json_object_get(claims, "sub")),
+	           subject_for(app, az->client.doc, sess->user_id, req->arena)) != 0)
 		*found = ST_NOT_FOUND;
 	json_decref(claims);
 	return true;

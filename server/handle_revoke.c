@@ -15,6 +15,7 @@
 #include "server/client_auth.h"
 #include "server/cors.h"
 #include "server/handlers.h"
+#include "server/subject.h"
 #include "server/tokens.h"
 
 struct revocation {
@@ -150,7 +151,9 @@ handle_admin_introspect(const struct app *app, struct request *req, struct respo
 	const char *token = request_form(req, "token");
 	const char *scope = request_form(req, "scope");
 	unsigned char hash[STORE_HASH_LEN];
+	struct client_record client;
 	struct store_token t;
+	json_t *out;
 	enum status st;
 
 	if (token == NULL || token[0] == '\0')
@@ -165,6 +168,20 @@ handle_admin_introspect(const struct app *app, struct request *req, struct respo
 	if (st != ST_OK)
 		return st;
 	req->client_id = t.client_id;
-	response_json(res, req->arena, 200, introspection(app, &t));
+	out = introspection(app, &t);
+	if (t.user_id != NULL) {
+		/* Hydra: the pairwise sub the client knows, next to the local one. */
+		st = clients_load(app, t.client_id, req->arena, &client, &req->err);
+		if (st != ST_OK) {
+			json_decref(out);
+			return st;
+		}
+		if (subject_is_pairwise(client.doc))
+			json_object_set_new(
+			        out, "obfuscated_subject",
+			        json_string(subject_for(app, client.doc, t.user_id, req->arena)));
+		clients_record_clear(&client);
+	}
+	response_json(res, req->arena, 200, out);
 	return ST_OK;
 }

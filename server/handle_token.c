@@ -22,6 +22,7 @@
 #include "server/handlers.h"
 #include "server/id_token.h"
 #include "server/secrets.h"
+#include "server/subject.h"
 #include "server/tokens.h"
 #include "server/users.h"
 
@@ -238,7 +239,7 @@ id_token(const struct app *app, struct request *req, const struct token_grant *g
 	}
 	amr = tokens_amr_array(c->amr);
 	p.issuer = app->issuer;
-	p.sub = c->user_id;
+	p.sub = subject_for(app, g->client_doc, c->user_id, req->arena);
 	p.aud = g->client_id;
 	p.azp = g->client_id;
 	p.nonce = c->nonce;

@@ -16,6 +16,7 @@
 #include "server/cors.h"
 #include "server/handlers.h"
 #include "server/id_token.h"
+#include "server/subject.h"
 #include "server/tokens.h"
 #include "server/users.h"
 
@@ -64,14 +65,15 @@ requested_claims(const struct store_token *t)
 }
 
 /*
- * The fast path of most requests: no CORS and plain JSON, told from the
- * stored (compact) document without parsing it. Anything else parses it.
+ * The fast path of most requests: no CORS, plain JSON and a public sub,
+ * told from the stored (compact) document without parsing it. Anything else parses it.
  */
 static bool
 needs_client_doc(const struct request *req, const struct store_client *row)
 {
 	return request_header(req, "Origin") != NULL ||
-	       strstr(row->metadata, "\"userinfo_signed_response_alg\":\"none\"") == NULL;
+	       strstr(row->metadata, "\"userinfo_signed_response_alg\":\"none\"") == NULL ||
+	       strstr(row->metadata, "\"subject_type\":\"public\"") == NULL;
 }
 
 static enum status
@@ -101,7 +103,8 @@ answer(const struct app *app, struct request *req, struct response *res,
 		alg = json_string_value(
 		        json_object_get(client->doc, "userinfo_signed_response_alg"));
 	}
-	json_object_set_new(out, "sub", json_string(user->id));
+	json_object_set_new(out, "sub",
+	                    json_string(subject_for(app, client->doc, user->id, req->arena)));
 	if (alg != NULL && strcmp(alg, "none") != 0) {
 		st = userinfo_jwt_sign(app->keyring, now, app->issuer, t->client_id, 0, out,
 		                       req->arena, &jwt, &req->err);
