@@ -38,8 +38,20 @@ static const char *const response_names[8] = {
         "id_token", "code id_token", "token id_token", "code token id_token",
 };
 
-/* What oidcd issues today: the authorization code flow (OIDC Core §3.1). */
-static const unsigned supported_response_types[] = {AUTHORIZE_RT_CODE};
+/*
+ * The code flow (OIDC Core §3.1), the implicit flow (§3.2: id_token,
+ * id_token token) and the hybrid flow (§3.3: code id_token, code token,
+ * code id_token token). A bare "token" (OAuth 2.0 implicit without OpenID)
+ * is not offered.
+ */
+static const unsigned supported_response_types[] = {
+        AUTHORIZE_RT_CODE,
+        AUTHORIZE_RT_ID_TOKEN,
+        AUTHORIZE_RT_ID_TOKEN | AUTHORIZE_RT_TOKEN,
+        AUTHORIZE_RT_CODE | AUTHORIZE_RT_ID_TOKEN,
+        AUTHORIZE_RT_CODE | AUTHORIZE_RT_TOKEN,
+        AUTHORIZE_RT_CODE | AUTHORIZE_RT_ID_TOKEN | AUTHORIZE_RT_TOKEN,
+};
 
 /* Fills *e; the text is made safe for error_description (RFC 6749 §4.1.2.1). */
 static enum status describe(struct authorize_error *e, enum oauth_error code,
@@ -543,10 +555,16 @@ check_response_type(const struct authorize_request *r, const json_t *doc, struct
 	for (i = 0; i < json_array_size(types); i++) {
 		s = json_string_value(json_array_get(types, i));
 		if (s != NULL && response_mask(s) == r->response_types)
-			return ST_OK;
+			break;
 	}
-	return describe(e, OAUTH_UNAUTHORIZED_CLIENT, false,
-	                "response_type is not registered for this client");
+	if (i == json_array_size(types))
+		return describe(e, OAUTH_UNAUTHORIZED_CLIENT, false,
+		                "response_type is not registered for this client");
+	/* OIDC Core §3.2.2.1, §3.3.2.11: the implicit and hybrid flows need a nonce. */
+	if (r->response_types != AUTHORIZE_RT_CODE && r->nonce == NULL)
+		return describe(e, OAUTH_INVALID_REQUEST, false,
+		                "nonce is required with this response_type");
+	return ST_OK;
 }
 
 /*

@@ -14,8 +14,11 @@
 #include "crypto/digest.h"
 #include "crypto/random.h"
 #include "server/claims.h"
+#include "server/id_token.h"
 #include "server/page.h"
 #include "server/secrets.h"
+#include "server/subject.h"
+#include "server/users.h"
 
 static bool
 is_https_issuer(const struct app *app)
@@ -307,41 +310,151 @@ scopes_cover(const char *have, const struct authorize_request *r)
 	return true;
 }
 
+/*
+ * The ID token of the implicit and hybrid flows (OIDC Core §3.2.2.10,
+ * §3.3.2.11): at_hash and c_hash for what travels with it, and, when no
+ * access token is issued, the user's claims by scope (§5.4).
+ */
+static enum status
+front_id_token(const struct app *app, struct request *req, const struct authz *az,
+               const struct store_session *sess, const char *code, const char *access_token,
+               int64_t now, char **out)
+{
+	const struct authorize_request *r = &az->r;
+	json_t *amr = tokens_amr_array(sess->amr), *requested = NULL, *user_claims = NULL;
+	json_t *extra = NULL;
+	struct id_token_params p;
+	struct store_user user;
+	enum status st;
+
+	if (r->claims != NULL) {
+		json_t *all = json_loads(r->claims, 0, NULL);
+
+		requested = json_incref(json_object_get(all, "id_token"));
+		json_decref(all);
+	}
+	st = store_user_get(app->store, sess->user_id, req->arena, &user, &req->err);
+	if (st == ST_OK)
+		st = users_claims(&user, &user_claims, &req->err);
+	if (st == ST_OK)
+		st = claims_for_scopes(user_claims, access_token == NULL ? r->scope : NULL,
+		                       requested, &extra);
+	if (st != ST_OK)
+		goto out;
+	memset(&p, 0, sizeof p);
+	p.issuer = app->issuer;
+	p.sub = subject_for(app, az->client.doc, sess->user_id, req->arena);
+	p.aud = az->client.row.id;
+	p.azp = az->client.row.id;
+	p.nonce = r->nonce;
+	p.auth_time = sess->auth_time;
+	p.is_auth_time_required = r->max_age_secs >= 0;
+	p.acr = sess->acr != NULL && sess->acr[0] != '\0' ? sess->acr : NULL;
+	p.amr = amr;
+	p.sid = sess->sid;
+	p.iat = now;
+	p.exp = now + app->cfg->ttl_id_token_secs;
+	p.access_token = access_token;
+	p.code = code;
+	p.extra = extra;
+	st = id_token_sign(app->keyring, now, &p, req->arena, out, &req->err);
+out:
+	json_decref(amr);
+	json_decref(requested);
+	json_decref(user_claims);
+	json_decref(extra);
+	return st;
+}
+
+/* An access token from the authorization endpoint (implicit and hybrid), queued in p. */
+static enum status
+front_access_token(const struct app *app, struct request *req, const struct authz *az,
+                   const struct store_session *sess, struct authz_pending *p)
+{
+	const struct authorize_request *r = &az->r;
+	struct store_code what;
+	char grant_id[37];
+	enum status st;
+
+	st = random_uuid7(clock_now_ms(&app->clock), grant_id, &req->err);
+	if (st == ST_OK)
+		st = tokens_new(app, req->arena, p->now, arena_strdup(req->arena, grant_id),
+		                az->client.row.id, &p->tokens, &req->err);
+	if (st != ST_OK)
+		return st;
+	what = (struct store_code){
+	        .client_id = az->client.row.id,
+	        .user_id = sess->user_id,
+	        .sid = sess->sid,
+	        .scope = r->scope,
+	        .auth_time = sess->auth_time,
+	        .acr = sess->acr,
+	        .amr = sess->amr,
+	        .claims = r->claims,
+	};
+	/* No refresh token through the front channel (RFC 6749 §4.2.2). */
+	tokens_from_code(&p->tokens, &what, false);
+	p->has_tokens = true;
+	return ST_OK;
+}
+
 enum status
 authz_issue_code(const struct app *app, struct request *req, const struct authz *az,
                  const struct store_session *sess, struct authz_pending *p)
 {
 	const struct authorize_request *r = &az->r;
-	struct form_param params[2];
+	struct form_param params[6];
 	size_t n = 0;
-	char *code;
+	char *code = NULL, *idt;
 	enum status st;
 
-	st = random_token("", req->arena, &code, &req->err);
-	if (st != ST_OK)
-		return st;
-	secrets_token_hash(app->cfg, code, p->code_hash);
-	p->has_code = true;
-	p->code = (struct store_code){
-	        .code_hash = p->code_hash,
-	        .client_id = az->client.row.id,
-	        .user_id = sess->user_id,
-	        .sid = sess->sid,
-	        .redirect_uri = r->redirect_uri,
-	        .scope = r->scope,
-	        .nonce = r->nonce,
-	        .code_challenge = r->code_challenge,
-	        .code_challenge_method =
-	                r->code_challenge != NULL ? r->code_challenge_method : NULL,
-	        .auth_time = sess->auth_time,
-	        .acr = sess->acr,
-	        .amr = sess->amr,
-	        .claims = r->claims,
-	        .created_at = p->now,
-	        .expires_at = p->now + app->cfg->ttl_auth_code_secs,
-	};
-	params[n].name = "code";
-	params[n++].value = code;
+	if (r->response_types & AUTHORIZE_RT_CODE) {
+		st = random_token("", req->arena, &code, &req->err);
+		if (st != ST_OK)
+			return st;
+		secrets_token_hash(app->cfg, code, p->code_hash);
+		p->has_code = true;
+		p->code = (struct store_code){
+		        .code_hash = p->code_hash,
+		        .client_id = az->client.row.id,
+		        .user_id = sess->user_id,
+		        .sid = sess->sid,
+		        .redirect_uri = r->redirect_uri,
+		        .scope = r->scope,
+		        .nonce = r->nonce,
+		        .code_challenge = r->code_challenge,
+		        .code_challenge_method =
+		                r->code_challenge != NULL ? r->code_challenge_method : NULL,
+		        .auth_time = sess->auth_time,
+		        .acr = sess->acr,
+		        .amr = sess->amr,
+		        .claims = r->claims,
+		        .created_at = p->now,
+		        .expires_at = p->now + app->cfg->ttl_auth_code_secs,
+		};
+		params[n].name = "code";
+		params[n++].value = code;
+	}
+	if (r->response_types & AUTHORIZE_RT_TOKEN) {
+		st = front_access_token(app, req, az, sess, p);
+		if (st != ST_OK)
+			return st;
+		params[n].name = "access_token";
+		params[n++].value = p->tokens.access_token;
+		params[n].name = "token_type";
+		params[n++].value = "bearer";
+		params[n].name = "expires_in";
+		params[n++].value = arena_printf(req->arena, "%lld",
+		                                 (long long)app->cfg->ttl_access_token_secs);
+	}
+	if (r->response_types & AUTHORIZE_RT_ID_TOKEN) {
+		st = front_id_token(app, req, az, sess, code,
+		                    p->has_tokens ? p->tokens.access_token : NULL, p->now, &idt);
+		if (st != ST_OK)
+			return st;
+		params[n].name = "id_token";
+		params[n++].value = idt;
+	}
 	if (r->state != NULL) {
 		params[n].name = "state";
 		params[n++].value = r->state;
@@ -377,8 +490,8 @@ authz_continue(const struct app *app, struct request *req, const struct authz *a
 static bool
 has_writes(const struct authz_pending *p)
 {
-	return p->has_session || p->has_consent || p->has_code || p->throttle_fail[0] != NULL ||
-	       p->throttle_clear[0] != NULL;
+	return p->has_session || p->has_consent || p->has_code || p->has_tokens ||
+	       p->throttle_fail[0] != NULL || p->throttle_clear[0] != NULL;
 }
 
 enum status
@@ -439,5 +552,7 @@ authz_apply(struct store *s, void *arg, struct err *err)
 		st = store_consent_upsert(s, &p->consent, err);
 	if (st == ST_OK && p->has_code)
 		st = store_code_insert(s, &p->code, err);
+	if (st == ST_OK && p->has_tokens)
+		st = store_token_insert(s, p->tokens.rows, p->tokens.count, err);
 	return st;
 }

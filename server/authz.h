@@ -28,6 +28,7 @@
 #include "server/cookie.h"
 #include "server/request.h"
 #include "server/response.h"
+#include "server/tokens.h"
 #include "storage/store.h"
 
 #define AUTHZ_SESSION_COOKIE "oidcd_session"
@@ -55,6 +56,8 @@ struct authz_pending {
 	bool has_code;
 	struct store_code code;
 	unsigned char code_hash[STORE_HASH_LEN];
+	bool has_tokens; /* implicit and hybrid: an access token from the endpoint */
+	struct tokens_issue tokens;
 	const char *throttle_fail[2]; /* keys to count a failed login against, or NULL */
 	const char *throttle_clear[2];
 	int64_t now;
@@ -97,7 +100,11 @@ enum status authz_login_page(const struct app *app, struct request *req, struct 
 enum status authz_continue(const struct app *app, struct request *req, const struct authz *az,
                            const struct store_session *sess, struct authz_pending *p);
 
-/* Issues the code for sess into p (consent given or not needed). */
+/*
+ * Answers the request for sess into p (consent given or not needed): the
+ * code, access token and ID token its response_type asks for (OIDC Core
+ * §3.1.2.5, §3.2.2.5, §3.3.2.5).
+ */
 enum status authz_issue_code(const struct app *app, struct request *req, const struct authz *az,
                              const struct store_session *sess, struct authz_pending *p);
 

@@ -112,7 +112,9 @@ docs_discovery(const struct app *app)
 	json_object_set_new(doc, "jwks_uri", url(app, "/.well-known/jwks.json"));
 	json_object_set_new(doc, "subject_types_supported",
 	                    json_pack("[ss]", "public", "pairwise"));
-	json_object_set_new(doc, "response_types_supported", json_pack("[s]", "code"));
+	json_object_set_new(doc, "response_types_supported",
+	                    json_pack("[ssssss]", "code", "id_token", "id_token token",
+	                              "code id_token", "code token", "code id_token token"));
 	json_object_set_new(doc, "id_token_signing_alg_values_supported", json_pack("[s]", alg));
 	/* Array-typed, non-standard names: Hydra's SDK requires them (§3.2). */
 	json_object_set_new(doc, "id_token_signed_response_alg", json_pack("[s]", alg));
@@ -128,10 +130,10 @@ docs_discovery(const struct app *app)
 
 	/* What the authorization and token endpoints do (OIDC Discovery §3). */
 	json_object_set_new(doc, "response_modes_supported",
-	                    json_pack("[ss]", "query", "form_post"));
-	json_object_set_new(
-	        doc, "grant_types_supported",
-	        json_pack("[sss]", "authorization_code", "refresh_token", "client_credentials"));
+	                    json_pack("[sss]", "query", "fragment", "form_post"));
+	json_object_set_new(doc, "grant_types_supported",
+	                    json_pack("[ssss]", "authorization_code", "implicit", "refresh_token",
+	                              "client_credentials"));
 	json_object_set_new(
 	        doc, "token_endpoint_auth_methods_supported",
 	        json_pack("[sss]", "client_secret_basic", "client_secret_post", "none"));

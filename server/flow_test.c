@@ -107,6 +107,11 @@ setup(void **state)
 	make_client(f, "{\"client_id\":\"pw\",\"client_secret\":\"" SECRET "\","
 	               "\"redirect_uris\":[\"" REDIRECT "\"],\"skip_consent\":true,"
 	               "\"subject_type\":\"pairwise\",\"scope\":\"openid\"}");
+	make_client(f, "{\"client_id\":\"hy\",\"client_secret\":\"" SECRET "\","
+	               "\"redirect_uris\":[\"" REDIRECT "\"],\"skip_consent\":true,"
+	               "\"grant_types\":[\"authorization_code\",\"implicit\"],"
+	               "\"response_types\":[\"id_token\",\"id_token token\",\"code id_token\","
+	               "\"code token\",\"code id_token token\"],\"scope\":\"openid email\"}");
 	make_client(f, "{\"client_id\":\"jwt\",\"client_secret\":\"" SECRET "\","
 	               "\"redirect_uris\":[\"" REDIRECT "\"],\"skip_consent\":true,"
 	               "\"userinfo_signed_response_alg\":\"ES256\",\"scope\":\"openid email\"}");
@@ -905,6 +910,87 @@ test_pairwise_subject_in_id_token_userinfo_and_introspection(void **state)
 	assert_non_null(location_param(f, &res, "code"));
 }
 
+/* The value of name in the Location's fragment, or NULL. */
+static const char *
+fragment_param(struct fixture *f, const struct response *res, const char *name)
+{
+	const char *loc = header(res, "Location"), *p;
+	size_t n = strlen(name);
+
+	if (loc == NULL || (p = strchr(loc, '#')) == NULL)
+		return NULL;
+	for (p++; *p != '\0'; p += strcspn(p, "&"), p += *p == '&') {
+		if (strncmp(p, name, n) == 0 && p[n] == '=')
+			return arena_strndup(f->arena, p + n + 1, strcspn(p + n + 1, "&"));
+	}
+	return NULL;
+}
+
+static struct response
+front_channel(struct fixture *f, const char *response_type, const char *extra)
+{
+	return send_req(f, "/oauth2/auth",
+	                arena_printf(f->arena,
+	                             "response_type=%s&client_id=hy&redirect_uri=%s"
+	                             "&scope=openid%%20email&state=s-9%s",
+	                             response_type, REDIRECT_Q, extra),
+	                NULL, NULL);
+}
+
+static void
+test_implicit_and_hybrid_flows(void **state)
+{
+	struct fixture *f = *state;
+	struct response res;
+	json_t *idt;
+	const char *at, *code;
+
+	(void)obtain_code(f, "rp", "openid"); /* a session */
+	/* id_token alone: the scope's claims are in it, nothing else travels. */
+	res = front_channel(f, "id_token", "&nonce=n-7");
+	assert_int_equal(res.status, 302);
+	assert_null(strchr(header(&res, "Location"), '?'));
+	assert_string_equal(fragment_param(f, &res, "state"), "s-9");
+	assert_null(fragment_param(f, &res, "access_token"));
+	idt = jwt_claims(fragment_param(f, &res, "id_token"));
+	assert_string_equal(json_string_value(json_object_get(idt, "nonce")), "n-7");
+	assert_string_equal(json_string_value(json_object_get(idt, "email")), "alice@example.com");
+	assert_null(json_object_get(idt, "at_hash"));
+	json_decref(idt);
+	/* id_token token: at_hash, no scope claims in the ID token, the token works. */
+	res = front_channel(f, "id_token%20token", "&nonce=n-8");
+	at = fragment_param(f, &res, "access_token");
+	assert_non_null(at);
+	assert_string_equal(fragment_param(f, &res, "token_type"), "bearer");
+	idt = jwt_claims(fragment_param(f, &res, "id_token"));
+	assert_non_null(json_object_get(idt, "at_hash"));
+	assert_null(json_object_get(idt, "email"));
+	json_decref(idt);
+	res = send_req(f, "/userinfo", NULL, NULL, arena_printf(f->arena, "Bearer %s", at));
+	assert_int_equal(res.status, 200);
+	assert_string_equal(member(f, &res, "email"), "alice@example.com");
+	/* code id_token: c_hash, and the code is redeemable. */
+	res = front_channel(f, "code%20id_token", "&nonce=n-9");
+	code = fragment_param(f, &res, "code");
+	assert_non_null(code);
+	idt = jwt_claims(fragment_param(f, &res, "id_token"));
+	assert_non_null(json_object_get(idt, "c_hash"));
+	json_decref(idt);
+	res = send_req(f, "/oauth2/token", NULL,
+	               arena_printf(f->arena,
+	                            "grant_type=authorization_code&code=%s&redirect_uri=%s", code,
+	                            REDIRECT_Q),
+	               "Basic aHk6cnAtc2VjcmV0LTAxMjM0NTY3ODlhYmNkZWY=");
+	assert_int_equal(res.status, 200);
+	/* No nonce: an error, in the fragment. */
+	res = front_channel(f, "id_token", "");
+	assert_string_equal(fragment_param(f, &res, "error"), "invalid_request");
+	assert_string_equal(fragment_param(f, &res, "state"), "s-9");
+	/* Tokens never travel in the query. */
+	res = front_channel(f, "code%20token", "&nonce=n&response_mode=query");
+	assert_string_equal(fragment_param(f, &res, "error"), "invalid_request");
+}
+
 int
 main(void)
 {
@@ -940,6 +1026,7 @@ main(void)
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_id_token_hint, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_revocation_and_introspection, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_implicit_and_hybrid_flows, setup, teardown),
 	        cmocka_unit_test_setup_teardown(
 	                test_pairwise_subject_in_id_token_userinfo_and_introspection, setup,
 	                teardown),
