@@ -35,6 +35,7 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "crypto/random.h"
+#include "server/form.h"
 #include "server/oauth_error.h"
 #include "server/router.h"
 
@@ -249,6 +250,58 @@ method_of(const char *m)
 	return HTTP_OTHER;
 }
 
+/*
+ * libmicrohttpd 0.9.75 (Debian 12) stores every query parameter as a
+ * record (about 64 bytes) in the connection's memory pool, next to the
+ * request line itself, before any callback of ours runs. A request line
+ * long or dense enough ("a&a&a&...") fills the pool, and then its own 431
+ * cannot be built either: the connection is left without an answer. oidcd
+ * never accepts more than FORM_MAX_PARAMS parameters anyway, so such a
+ * request gets its 414 here, written straight to the socket before
+ * libmicrohttpd has sent anything, and the connection ends (Connection:
+ * close; libmicrohttpd then closes it).
+ */
+#define EARLY_BODY                                                                                 \
+	"{\"error\":\"invalid_request\",\"error_description\":\"the request line is too long or "  \
+	"has too many parameters\"}"
+#define PARAM_RECORD_BYTES 96 /* a pool record per parameter, with room to spare */
+
+static bool
+is_too_big_for_pool(const char *uri, size_t pool_bytes)
+{
+	const char *q = uri != NULL ? strchr(uri, '?') : NULL;
+	size_t n = 1;
+
+	if (q == NULL)
+		return false;
+	for (const char *p = q + 1; *p != '\0'; p++)
+		if (*p == '&' || *p == ';')
+			n++;
+	/* Leave a quarter of the pool for the headers and the answer. */
+	return n > FORM_MAX_PARAMS || strlen(uri) + n * PARAM_RECORD_BYTES > pool_bytes / 4 * 3;
+}
+
+static void
+refuse_early(struct MHD_Connection *conn)
+{
+	static const char answer[] = "HTTP/1.1 414 URI Too Long\r\n"
+	                             "Content-Type: application/json\r\n"
+	                             "Cache-Control: no-store\r\n"
+	                             "X-Content-Type-Options: nosniff\r\n"
+	                             "Connection: close\r\n"
+	                             "Content-Length: 105\r\n"
+	                             "\r\n" EARLY_BODY;
+	const union MHD_ConnectionInfo *ci =
+	        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+	_Static_assert(sizeof EARLY_BODY - 1 == 105, "Content-Length of EARLY_BODY");
+	if (ci == NULL)
+		return;
+	/* Best effort: a small answer into an empty socket buffer. */
+	(void)send(ci->connect_fd, answer, sizeof answer - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)shutdown(ci->connect_fd, SHUT_WR);
+}
+
 static void *
 on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
@@ -257,7 +310,11 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	struct ctx *c = arena_alloc(arena, sizeof *c);
 	uint64_t n = atomic_fetch_add(&request_counter, 1);
 
-	(void)conn;
+	if (is_too_big_for_pool(uri, l->srv->cfg->limits_header_bytes)) {
+		refuse_early(conn);
+		LOG_WARN("refused a request line too long or with too many query parameters "
+		         "(limits.header_bytes)");
+	}
 	c->req.arena = arena;
 	c->l = l;
 	c->raw_uri = arena_strdup(arena, uri != NULL ? uri : "/");

@@ -1,0 +1,54 @@
+// tests/integration/http_limits.test.mjs — request heads at and past limits.header_bytes always
+// get an HTTP answer (4xx or the endpoint's own), never a silent close or a hang: dense query
+// strings, long request lines, many cookies, many headers and their combinations. Written
+// against libmicrohttpd 0.9.75's memory-pool behaviour (server/http.c, is_too_big_for_pool).
+
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { test } from 'node:test';
+
+import { request, startOidcd } from './lib/oidcd.mjs';
+
+/** Sends a raw request and resolves the status line ('' when the server closed silently). */
+function probe(port, head) {
+	return new Promise((resolve, reject) => {
+		const sock = net.connect(port, '127.0.0.1');
+		let data = '';
+		const timer = setTimeout(() => {
+			sock.destroy();
+			reject(new Error('no answer within 20 s'));
+		}, 20000);
+		sock.on('error', () => {}); // a reset after the answer is fine
+		sock.on('data', (d) => (data += d.toString('latin1')));
+		sock.on('close', () => {
+			clearTimeout(timer);
+			resolve(data.split('\r\n')[0]);
+		});
+		sock.end(head);
+	});
+}
+
+const params = (n, value = 'x') => Array.from({ length: n }, (_, i) => `p${i}=${value}`).join('&');
+const cookies = (n) => Array.from({ length: n }, (_, i) => `c${i}=v${i}`).join('; ');
+const headers = (n) => Array.from({ length: n }, (_, i) => `X-H${i}: ${'v'.repeat(20)}\r\n`).join('');
+
+test('heads past the limits get 4xx answers, not silence', async (t) => {
+	const srv = await startOidcd(t);
+	const cases = [
+		['3000 dense query parameters', `GET /userinfo?${params(3000)} HTTP/1.1\r\nHost: x\r\n\r\n`, /^HTTP\/1\.1 414 /],
+		['20000 query parameters', `GET /oauth2/auth?${params(20000)} HTTP/1.1\r\nHost: x\r\n\r\n`, /^HTTP\/1\.1 41[4]/],
+		['a 60 KB request line', `GET /oauth2/auth?${params(200, 'y'.repeat(300))} HTTP/1.1\r\nHost: x\r\n\r\n`, /^HTTP\/1\.1 414 /],
+		['3000 cookies', `GET /userinfo HTTP/1.1\r\nHost: x\r\nCookie: ${cookies(3000)}\r\n\r\n`, /^HTTP\/1\.1 4\d\d /],
+		['300 cookies and 100 headers', `POST /oauth2/auth HTTP/1.1\r\nHost: x\r\nCookie: ${cookies(300)}\r\n${headers(100)}Content-Type: text/plain\r\nContent-Length: 3\r\n\r\nabc`, /^HTTP\/1\.1 4\d\d /],
+		['2000 headers', `GET /userinfo HTTP/1.1\r\nHost: x\r\n${headers(2000)}\r\n`, /^HTTP\/1\.1 431 /],
+		['a 200 KB header', `GET /userinfo HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(200000)}\r\n\r\n`, /^HTTP\/1\.1 431 /],
+		['127 parameters of 200 bytes', `GET /userinfo?${params(127, 'z'.repeat(200))} HTTP/1.1\r\nHost: x\r\n\r\n`, /^HTTP\/1\.1 401 /],
+	];
+	for (const [what, head, want] of cases) {
+		const line = await probe(srv.publicPort, head);
+		assert.match(line, want, `${what}: got "${line}"`);
+	}
+	const ready = await request(`${srv.publicUrl}/health/ready`);
+	assert.equal(ready.status, 200);
+	await srv.stopOk();
+});
