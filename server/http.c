@@ -306,15 +306,21 @@ static void *
 on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
 	struct listener *l = cls;
-	struct arena *arena = arena_new();
-	struct ctx *c = arena_alloc(arena, sizeof *c);
-	uint64_t n = atomic_fetch_add(&request_counter, 1);
+	struct arena *arena;
+	struct ctx *c;
+	uint64_t n;
 
 	if (is_too_big_for_pool(uri, l->srv->cfg->limits_header_bytes)) {
 		refuse_early(conn);
 		LOG_WARN("refused a request line too long or with too many query parameters "
 		         "(limits.header_bytes)");
+		/* No request state: libmicrohttpd may drop the connection without
+		 * on_completed, and on_request answers MHD_NO to a NULL one. */
+		return NULL;
 	}
+	arena = arena_new();
+	c = arena_alloc(arena, sizeof *c);
+	n = atomic_fetch_add(&request_counter, 1);
 	c->req.arena = arena;
 	c->l = l;
 	c->raw_uri = arena_strdup(arena, uri != NULL ? uri : "/");
@@ -630,7 +636,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 	(void)url;
 	(void)version;
 	if (c == NULL)
-		return MHD_NO; /* cannot happen: on_uri always sets it */
+		return MHD_NO; /* refused early in on_uri: the 414 is sent, close */
 	limit = c->l->srv->cfg->limits_body_bytes;
 	if (!c->started) {
 		const char *cl;
