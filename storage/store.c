@@ -499,13 +499,18 @@ store_new(const char *path, const struct store_options *opts)
 	pthread_mutexattr_destroy(&attr);
 	pthread_mutex_init(&s->write_lock, NULL);
 	pthread_cond_init(&s->write_cond, NULL);
+	pthread_cond_init(&s->sync_cond, NULL);
+	s->wal_fd = -1;
 	return s;
 }
 
 static void
 store_free(struct store *s)
 {
+	if (s->wal_fd >= 0)
+		close(s->wal_fd);
 	pthread_cond_destroy(&s->write_cond);
+	pthread_cond_destroy(&s->sync_cond);
 	pthread_mutex_destroy(&s->write_lock);
 	pthread_mutex_destroy(&s->memory_lock);
 	pthread_mutex_destroy(&s->lock);

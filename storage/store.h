@@ -518,6 +518,7 @@ struct store_write {
 	/* private to storage/ */
 	enum status st;
 	struct err err;
+	bool is_committed; /* its batch committed: durable once the WAL is synced */
 	struct store_write *next;
 };
 

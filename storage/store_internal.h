@@ -148,6 +148,20 @@ struct store {
 	bool writer_stop;                            /* stop asked: drain, then exit */
 	bool writer_accepting; /* the thread still takes writes: submit queues */
 	uint64_t writer_writes, writer_batches;
+	/*
+	 * Pipelined sync (synchronous=FULL on a file): the writer commits with
+	 * synchronous=NORMAL and hands each batch to the syncer thread, which
+	 * fdatasyncs the WAL once for every batch committed so far and only then
+	 * runs their dones. The writer meanwhile runs the next batch.
+	 */
+	bool is_sync_pipelined;
+	pthread_cond_t sync_cond;                  /* sync queue not empty, or syncer_stop */
+	struct store_write *sync_head, *sync_tail; /* committed (or failed), awaiting sync */
+	pthread_t syncer_tid;
+	bool syncer_stop;
+	int wal_fd;                 /* the -wal file, opened by the syncer; -1 until then */
+	bool is_writer_conn_normal; /* the writer's connection runs synchronous=NORMAL */
+	uint64_t writer_syncs;
 };
 
 /*

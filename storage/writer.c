@@ -26,13 +26,18 @@
  * To change batching: STORE_WRITE_BATCH_MAX below; no timer is involved.
  */
 #include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/err.h"
 #include "storage/store.h"
@@ -89,10 +94,12 @@ batch_run_write(struct store *s, struct conn *c, struct store_write *w, struct e
  * One batch: one transaction, one savepoint per write, one COMMIT; then
  * every done, in order. batch is a NULL-terminated list.
  */
+static void report_done(struct store_write *list);
+
 static void
 batch_run(struct store *s, struct store_write *batch)
 {
-	struct store_write *w, *next;
+	struct store_write *w;
 	struct err batch_err = {0};
 	struct conn *c = NULL;
 	bool is_ok = false;
@@ -106,6 +113,15 @@ batch_run(struct store *s, struct store_write *batch)
 	if (store_conn_acquire(s, &c, &batch_err) != ST_OK) {
 		c = NULL;
 		goto report;
+	}
+	/* The syncer makes the batch durable: COMMIT itself need not fsync. */
+	if (s->is_sync_pipelined && !s->is_writer_conn_normal) {
+		if (sqlite3_exec(c->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) !=
+		    SQLITE_OK) {
+			(void)STORE_FAIL(c, &batch_err);
+			goto report;
+		}
+		s->is_writer_conn_normal = true;
 	}
 	/* Not store_tx_begin: the batch must be the outermost transaction. */
 	if (store_stmt_run(c, STMT_BEGIN_IMMEDIATE, &batch_err) != ST_OK)
@@ -128,15 +144,134 @@ report:
 			w->err.st = ST_IO;
 		}
 	}
+	for (w = batch; w != NULL; w = w->next)
+		w->is_committed = is_ok;
 	pthread_mutex_lock(&s->write_lock);
 	s->writer_writes += n;
 	s->writer_batches++;
+	if (s->is_sync_pipelined) {
+		/* In order behind the batches still waiting for their sync. */
+		for (w = batch; w->next != NULL; w = w->next)
+			;
+		if (s->sync_tail != NULL)
+			s->sync_tail->next = batch;
+		else
+			s->sync_head = batch;
+		s->sync_tail = w;
+		pthread_cond_signal(&s->sync_cond);
+		pthread_mutex_unlock(&s->write_lock);
+		return;
+	}
 	pthread_mutex_unlock(&s->write_lock);
+	report_done(batch);
+}
+
+/* Runs the done of every write of the list, in order. */
+static void
+report_done(struct store_write *list)
+{
+	struct store_write *w, *next;
+
 	/* done may free w: read next first. */
-	for (w = batch; w != NULL; w = next) {
+	for (w = list; w != NULL; w = next) {
 		next = w->next;
 		w->done(w->done_cls, w->st, &w->err);
 	}
+}
+
+/*
+ * The WAL of s, for fdatasync: opened once, after the first batch created
+ * it; the directory is synced then, so the file's name is durable too (what
+ * SQLite does on a journal's first sync).
+ */
+static int
+wal_fd(struct store *s, struct err *err)
+{
+	char path[PATH_MAX], dir[PATH_MAX];
+	char *slash;
+	int fd, dfd;
+
+	if (s->wal_fd >= 0)
+		return s->wal_fd;
+	if ((size_t)snprintf(path, sizeof path, "%s-wal", s->path) >= sizeof path) {
+		ERR_SET(err, ST_IO, "%s: path too long", s->path);
+		return -1;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ERR_SET(err, ST_IO, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	snprintf(dir, sizeof dir, "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash != NULL)
+		*slash = '\0';
+	else
+		snprintf(dir, sizeof dir, ".");
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) != 0) {
+		ERR_SET(err, ST_IO, "%s: cannot sync the directory: %s", dir, strerror(errno));
+		if (dfd >= 0)
+			close(dfd);
+		close(fd);
+		return -1;
+	}
+	close(dfd);
+	s->wal_fd = fd;
+	return fd;
+}
+
+/*
+ * The syncer: takes every batch committed so far, makes them durable with
+ * one fdatasync of the WAL (SQLite wrote their frames before COMMIT
+ * returned; fsync covers the file whichever descriptor wrote it), then runs
+ * their dones. A failed sync fails every committed write in it (ST_IO).
+ */
+static void *
+syncer_main(void *arg)
+{
+	struct store *s = arg;
+	struct store_write *list, *w;
+	struct err sync_err;
+	bool needs_sync;
+	int fd;
+
+	for (;;) {
+		pthread_mutex_lock(&s->write_lock);
+		while (s->sync_head == NULL && !s->syncer_stop)
+			pthread_cond_wait(&s->sync_cond, &s->write_lock);
+		list = s->sync_head;
+		s->sync_head = s->sync_tail = NULL;
+		pthread_mutex_unlock(&s->write_lock);
+		if (list == NULL)
+			break; /* stop asked and nothing left */
+		needs_sync = false;
+		for (w = list; w != NULL; w = w->next)
+			needs_sync = needs_sync || w->is_committed;
+		if (needs_sync) {
+			err_clear(&sync_err);
+			fd = wal_fd(s, &sync_err);
+			if (fd >= 0 && fdatasync(fd) != 0)
+				ERR_SET(&sync_err, ST_IO, "%s-wal: fdatasync: %s", s->path,
+				        strerror(errno));
+			if (fd < 0 || sync_err.st != ST_OK) {
+				for (w = list; w != NULL; w = w->next) {
+					if (w->is_committed && w->st == ST_OK) {
+						w->st = ST_IO;
+						w->err = sync_err;
+						w->err.st = ST_IO;
+					}
+				}
+			}
+			pthread_mutex_lock(&s->write_lock);
+			s->writer_syncs++;
+			pthread_mutex_unlock(&s->write_lock);
+		}
+		report_done(list);
+	}
+	return NULL;
 }
 
 static void *
@@ -184,9 +319,22 @@ store_writer_start(struct store *s, struct err *err)
 	sigdelset(&all, SIGILL);
 	sigdelset(&all, SIGTRAP);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&s->writer_tid, NULL, writer_main, s);
+	s->is_sync_pipelined = s->opts.synchronous_full && !s->is_memory;
+	s->syncer_stop = false;
+	rc = s->is_sync_pipelined ? pthread_create(&s->syncer_tid, NULL, syncer_main, s) : 0;
+	if (rc == 0) {
+		rc = pthread_create(&s->writer_tid, NULL, writer_main, s);
+		if (rc != 0 && s->is_sync_pipelined) {
+			s->syncer_stop = true;
+			pthread_cond_broadcast(&s->sync_cond);
+			pthread_mutex_unlock(&s->write_lock);
+			pthread_join(s->syncer_tid, NULL);
+			pthread_mutex_lock(&s->write_lock);
+		}
+	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
+		s->is_sync_pipelined = false;
 		st = ERR_SET(err, ST_IO, "%s: cannot start the writer thread: %s", s->path,
 		             strerror(rc));
 		goto out;
@@ -219,6 +367,17 @@ store_writer_stop(struct store *s)
 	pthread_join(tid, NULL);
 
 	pthread_mutex_lock(&s->write_lock);
+	if (s->is_sync_pipelined) {
+		/* The writer is gone: the syncer drains what it left, then exits. */
+		s->syncer_stop = true;
+		pthread_cond_broadcast(&s->sync_cond);
+		tid = s->syncer_tid;
+		pthread_mutex_unlock(&s->write_lock);
+		pthread_join(tid, NULL);
+		pthread_mutex_lock(&s->write_lock);
+		s->is_sync_pipelined = false;
+		s->is_writer_conn_normal = false;
+	}
 	assert(s->write_head == NULL && !s->writer_accepting);
 	s->writer_started = false;
 	s->writer_stop = false;
@@ -284,7 +443,8 @@ store_write_submit(struct store *s, struct store_write *w)
 	pthread_mutex_lock(&s->write_lock);
 	/* On the writer thread itself (fn or done submitting) queueing could
 	 * wait forever: run inline there. */
-	if (s->writer_accepting && !pthread_equal(s->writer_tid, pthread_self())) {
+	if (s->writer_accepting && !pthread_equal(s->writer_tid, pthread_self()) &&
+	    !(s->is_sync_pipelined && pthread_equal(s->syncer_tid, pthread_self()))) {
 		if (s->write_tail != NULL)
 			s->write_tail->next = w;
 		else
