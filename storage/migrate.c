@@ -163,6 +163,15 @@ static const char *const migrations[] = {
         " expires_at INTEGER NOT NULL"
         ") STRICT;"
         "CREATE INDEX login_attempts_expires_at ON login_attempts (expires_at);",
+        /* 4: client assertion ids already used (private_key_jwt, RFC 7523 §3
+         * item 7): kept until the assertion expires (jtis.c). */
+        "CREATE TABLE used_jtis ("
+        " client_id TEXT NOT NULL,"
+        " jti TEXT NOT NULL,"
+        " expires_at INTEGER NOT NULL,"
+        " PRIMARY KEY (client_id, jti)"
+        ") STRICT;"
+        "CREATE INDEX used_jtis_expires_at ON used_jtis (expires_at);",
 };
 
 int

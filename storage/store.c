@@ -179,6 +179,10 @@ static const char *const stmt_sql[STMT_COUNT] = {
                 " failures = excluded.failures, window_start = excluded.window_start,"
                 " locked_until = excluded.locked_until, expires_at = excluded.expires_at",
         [STMT_THROTTLE_CLEAR] = "DELETE FROM login_attempts WHERE key = ?1",
+        /* jtis.c: an expired row may be taken again (its assertion is dead). */
+        [STMT_JTI_USE] = "INSERT INTO used_jtis (client_id, jti, expires_at) VALUES (?1, ?2, ?3)"
+                         " ON CONFLICT (client_id, jti) DO UPDATE SET"
+                         " expires_at = excluded.expires_at WHERE used_jtis.expires_at <= ?4",
         /* sweep.c: ?1 = now, ?2 = batch limit; each walks its expires_at index. */
         [STMT_SWEEP_SESSIONS] = "DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions"
                                 " WHERE expires_at <= ?1 LIMIT ?2)",
@@ -192,6 +196,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
                                 " WHERE expires_at <= ?1 LIMIT ?2)",
         [STMT_SWEEP_LOGIN_ATTEMPTS] = "DELETE FROM login_attempts WHERE rowid IN (SELECT rowid"
                                       " FROM login_attempts WHERE expires_at <= ?1 LIMIT ?2)",
+        [STMT_SWEEP_USED_JTIS] = "DELETE FROM used_jtis WHERE rowid IN (SELECT rowid FROM"
+                                 " used_jtis WHERE expires_at <= ?1 LIMIT ?2)",
 };
 
 enum status

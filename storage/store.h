@@ -472,14 +472,26 @@ enum status store_throttle_clear(struct store *s, const char *key, struct err *e
 /* Pure: how long the failures-th failure of a window locks the key (0 up to free_failures). */
 int64_t store_throttle_lock_secs(const struct store_throttle_policy *policy, int64_t failures);
 
+/* ---- client assertion ids (table used_jtis) ---- */
+
+/*
+ * Records that client_id used the assertion id jti (RFC 7523 §3 item 7:
+ * single use), remembered until expires_at. ST_CONFLICT when the pair was
+ * recorded already and has not expired at now; an expired record is taken
+ * over. One statement, so of concurrent uses exactly one gets ST_OK.
+ */
+enum status store_jti_use(struct store *s, const char *client_id, const char *jti,
+                          int64_t expires_at, int64_t now, struct err *err);
+
 /* ---- housekeeping ---- */
 
 /*
  * Deletes expired rows, at most batch_limit (>= 1, else ST_INVALID) per
  * table, in one transaction: sessions, authorization codes, used codes and
  * tokens whose expires_at <= now (ended and revoked ones too, once
- * expired), consents that expired, and throttle state whose window and
- * lock have passed. *deleted_out gets the total; call again until it is 0.
+ * expired), consents that expired, throttle state whose window and
+ * lock have passed, and used assertion ids that expired. *deleted_out
+ * gets the total; call again until it is 0.
  */
 enum status store_sweep(struct store *s, int64_t now, int64_t batch_limit, int64_t *deleted_out,
                         struct err *err);

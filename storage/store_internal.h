@@ -92,6 +92,8 @@ enum store_stmt {
 	STMT_THROTTLE_GET,
 	STMT_THROTTLE_PUT,
 	STMT_THROTTLE_CLEAR,
+
+	STMT_JTI_USE,
 	/* sweep.c: one per table, in the order store_sweep runs them */
 	STMT_SWEEP_SESSIONS,
 	STMT_SWEEP_AUTH_CODES,
@@ -99,6 +101,7 @@ enum store_stmt {
 	STMT_SWEEP_TOKENS,
 	STMT_SWEEP_CONSENTS,
 	STMT_SWEEP_LOGIN_ATTEMPTS,
+	STMT_SWEEP_USED_JTIS,
 
 	STMT_COUNT
 };
