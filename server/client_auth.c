@@ -16,9 +16,11 @@
  *     the client exists (a stored scrypt hash costs more: admin-chosen
  *     secrets are the rare case).
  *
- * To add a method (private_key_jwt, TODO(#5)): recognise it in parse_form,
- * add its enum constant and name in method_name, verify it in
- * client_auth_check.
+ *   - private_key_jwt has no secret: its proof is the assertion's signature
+ *     (client_jwks.c) and the single use of its jti (store_jti_use).
+ *
+ * To add a method: recognise it in client_auth_parse, add its enum constant
+ * and name in method_name, verify it in client_auth_check.
  */
 #include "server/client_auth.h"
 
@@ -28,6 +30,7 @@
 #include <strings.h>
 
 #include "crypto/secret.h"
+#include "server/client_jwks.h"
 #include "server/secrets.h"
 
 /* Longest decoded Basic credentials (id ':' secret, both still encoded). */
@@ -238,6 +241,40 @@ out:
 	return st;
 }
 
+/*
+ * RFC 7523 §2.2: client_assertion_type names the JWT profile and
+ * client_assertion holds the JWT, whose iss is the client_id (§3 item 1).
+ * RFC 7521 §4.2.1: every failure is invalid_client, but a half-present pair
+ * is a malformed request.
+ */
+static enum status
+parse_assertion(const struct request *req, struct arena *arena, const char *form_id,
+                struct client_credentials *out, struct client_auth_error *e)
+{
+	const char *type = form_value(req, "client_assertion_type");
+	const char *jwt = form_value(req, "client_assertion");
+	struct client_assertion *a;
+	struct err err;
+
+	if (type == NULL || jwt == NULL)
+		return fail(e, OAUTH_INVALID_REQUEST, false,
+		            "client_assertion and client_assertion_type go together");
+	if (strcmp(type, CLIENT_ASSERTION_TYPE_JWT) != 0)
+		return fail(e, OAUTH_INVALID_CLIENT, false,
+		            "unsupported client_assertion_type (RFC 7523 section 2.2)");
+	a = arena_alloc(arena, sizeof *a);
+	if (client_assertion_parse(jwt, arena, a, &err) != ST_OK)
+		return fail(e, OAUTH_INVALID_CLIENT, false, "%s", err.msg);
+	/* OIDC Core §9: client_id in the body is optional, and must then be the iss. */
+	if (form_id != NULL && strcmp(form_id, a->iss) != 0)
+		return fail(e, OAUTH_INVALID_CLIENT, false,
+		            "client_id in the body is not the client_assertion's iss");
+	out->client_id = a->iss;
+	out->assertion = a;
+	out->method = CLIENT_AUTH_PRIVATE_KEY_JWT;
+	return ST_OK;
+}
+
 enum status
 client_auth_parse(const struct request *req, struct arena *arena, struct client_credentials *out,
                   struct client_auth_error *e)
@@ -254,6 +291,7 @@ client_auth_parse(const struct request *req, struct arena *arena, struct client_
 	out->client_id = NULL;
 	out->secret[0] = '\0';
 	out->secret_len = 0;
+	out->assertion = NULL;
 
 	/* RFC 6749 §2.3: "The client MUST NOT use more than one authentication method". */
 	if ((header != NULL) + (form_secret != NULL) + has_assertion > 1)
@@ -273,9 +311,7 @@ client_auth_parse(const struct request *req, struct arena *arena, struct client_
 		return ST_OK;
 	}
 	if (has_assertion)
-		/* RFC 7523 §2.2 (private_key_jwt): TODO(#5). */
-		return fail(e, OAUTH_INVALID_CLIENT, false,
-		            "client_assertion (private_key_jwt) is not supported yet");
+		return parse_assertion(req, arena, form_id, out, e);
 	if (form_id == NULL)
 		/* RFC 6749 §5.2: "no client authentication included" is invalid_client. */
 		return fail(e, OAUTH_INVALID_CLIENT, false, "client authentication is required");
@@ -306,6 +342,8 @@ method_name(enum client_auth_method m)
 		return "client_secret_basic";
 	case CLIENT_AUTH_POST:
 		return "client_secret_post";
+	case CLIENT_AUTH_PRIVATE_KEY_JWT:
+		return "private_key_jwt";
 	case CLIENT_AUTH_NONE:
 		break;
 	}
@@ -321,6 +359,58 @@ dummy_verify(const struct app *app, const struct client_credentials *creds)
 	(void)secrets_client_secret_verify(app->cfg, creds->secret, dummy_hash, &ok, &err);
 }
 
+struct jti_use {
+	const char *client_id;
+	const char *jti;
+	int64_t expires_at;
+	int64_t now;
+};
+
+static enum status
+jti_use_apply(struct store *s, void *arg, struct err *err)
+{
+	const struct jti_use *u = arg;
+
+	return store_jti_use(s, u->client_id, u->jti, u->expires_at, u->now, err);
+}
+
+/*
+ * RFC 7523 §3 for a loaded private_key_jwt client: the claims, the
+ * signature with one of its keys, then the single use of the jti (recorded
+ * last, so a forged or expired assertion writes nothing). ST_INVALID with
+ * *e filled, or a server failure.
+ */
+static enum status
+check_assertion(const struct app *app, const struct client_credentials *creds,
+                const struct client_record *rec, struct arena *arena, struct client_auth_error *e,
+                struct err *err)
+{
+	const struct client_assertion *a = creds->assertion;
+	const char *alg =
+	        json_string_value(json_object_get(rec->doc, "token_endpoint_auth_signing_alg"));
+	unsigned allowed = alg != NULL ? jws_alg_from_name(alg) : JWS_ALG_ALL;
+	int64_t now = clock_now(&app->clock);
+	struct jti_use use;
+	struct err why = {0};
+	enum status st;
+
+	st = client_assertion_check_claims(a, creds->client_id, app->issuer,
+	                                   arena_printf(arena, "%s/oauth2/token", app->issuer), now,
+	                                   &why);
+	if (st == ST_OK)
+		st = client_jwks_verify(app, creds->client_id, rec->doc, &a->jws, allowed, arena,
+		                        &why);
+	if (st != ST_OK)
+		return fail(e, OAUTH_INVALID_CLIENT, false, "%s", why.msg);
+	/* Remembered as long as the assertion could be accepted (exp plus the skew). */
+	use = (struct jti_use){creds->client_id, a->jti, a->exp + CLIENT_ASSERTION_SKEW_SECS, now};
+	st = store_write_sync(app->store, jti_use_apply, &use, err);
+	if (st == ST_CONFLICT)
+		return fail(e, OAUTH_INVALID_CLIENT, false,
+		            "client_assertion: this jti was used already (RFC 7523 section 3)");
+	return st;
+}
+
 enum status
 client_auth_check(const struct app *app, const struct client_credentials *creds,
                   struct arena *arena, struct client_record *out, struct client_auth_error *e,
@@ -333,7 +423,8 @@ client_auth_check(const struct app *app, const struct client_credentials *creds,
 
 	st = clients_load(app, creds->client_id, arena, &rec, err);
 	if (st == ST_NOT_FOUND) {
-		dummy_verify(app, creds);
+		if (creds->method != CLIENT_AUTH_PRIVATE_KEY_JWT)
+			dummy_verify(app, creds);
 		/* The same text as a wrong secret: the answer does not tell which. */
 		st = fail(e, OAUTH_INVALID_CLIENT, is_basic, "client authentication failed");
 		goto out;
@@ -345,20 +436,19 @@ client_auth_check(const struct app *app, const struct client_credentials *creds,
 	registered = json_string_value(json_object_get(rec.doc, "token_endpoint_auth_method"));
 	if (registered == NULL)
 		registered = "client_secret_basic";
-	if (strcmp(registered, "private_key_jwt") == 0) {
-		dummy_verify(app, creds);
-		st = fail(e, OAUTH_INVALID_CLIENT, is_basic,
-		          "private_key_jwt is not supported yet"); /* TODO(#5) */
-		goto out;
-	}
 	if (strcmp(registered, method_name(creds->method)) != 0) {
-		dummy_verify(app, creds);
+		if (creds->method != CLIENT_AUTH_PRIVATE_KEY_JWT)
+			dummy_verify(app, creds);
 		st = fail(e, OAUTH_INVALID_CLIENT, is_basic,
 		          "the client is registered for token_endpoint_auth_method %s, not %s",
 		          registered, method_name(creds->method));
 		goto out;
 	}
-	if (creds->method != CLIENT_AUTH_NONE) {
+	if (creds->method == CLIENT_AUTH_PRIVATE_KEY_JWT) {
+		st = check_assertion(app, creds, &rec, arena, e, err);
+		if (st != ST_OK)
+			goto out;
+	} else if (creds->method != CLIENT_AUTH_NONE) {
 		st = secrets_client_secret_verify(app->cfg, creds->secret, rec.row.secret_hash, &ok,
 		                                  err);
 		if (st == ST_INVALID)

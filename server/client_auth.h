@@ -22,6 +22,7 @@
 #include "common/arena.h"
 #include "common/err.h"
 #include "server/app.h"
+#include "server/client_assertion.h"
 #include "server/clients.h"
 #include "server/oauth_error.h"
 #include "server/request.h"
@@ -32,6 +33,8 @@ enum client_auth_method {
 	CLIENT_AUTH_NONE = 0, /* "none": client_id in the body only (public client) */
 	CLIENT_AUTH_BASIC,    /* client_secret_basic: Authorization: Basic (RFC 6749 §2.3.1) */
 	CLIENT_AUTH_POST,     /* client_secret_post: client_id + client_secret in the body */
+	/* private_key_jwt: client_assertion_type + client_assertion (RFC 7523 §2.2) */
+	CLIENT_AUTH_PRIVATE_KEY_JWT,
 };
 
 /* Longest accepted secret, in bytes after decoding, plus the NUL. */
@@ -43,6 +46,8 @@ struct client_credentials {
 	/* NUL-terminated ("" for NONE); client_auth_credentials_wipe() wipes it. */
 	char secret[CLIENT_AUTH_SECRET_MAX];
 	size_t secret_len;
+	/* PRIVATE_KEY_JWT: the parsed, not yet verified, assertion (arena); else NULL. */
+	const struct client_assertion *assertion;
 };
 
 /* A rejected authentication: what to answer. */
@@ -60,10 +65,12 @@ struct client_auth_error {
  * Reads the credentials of req: the Authorization: Basic header (standard
  * base64 of form-urlencoded id ':' form-urlencoded secret, RFC 6749
  * §2.3.1), or the body's client_id + client_secret, or the body's client_id
- * alone. A body client_id next to Basic is allowed when it names the same
- * client. ST_OK with *out filled (client_id in arena), or ST_INVALID with *e
- * filled; no other status. *out's secret buffer is NUL-terminated on every
- * path (wipe it on every path too).
+ * alone, or a JWT client assertion (RFC 7523 §2.2: client_assertion_type
+ * CLIENT_ASSERTION_TYPE_JWT and client_assertion, parsed with
+ * client_assertion_parse; client_id is its iss). A body client_id next to
+ * Basic or an assertion is allowed when it names the same client. ST_OK with *out filled (client_id
+ * in arena), or ST_INVALID with *e filled; no other status. *out's secret buffer is NUL-terminated
+ * on every path (wipe it on every path too).
  */
 enum status client_auth_parse(const struct request *req, struct arena *arena,
                               struct client_credentials *out, struct client_auth_error *e);
@@ -71,7 +78,12 @@ enum status client_auth_parse(const struct request *req, struct arena *arena,
 /*
  * Authenticates creds against the stored client: the method must be the
  * client's token_endpoint_auth_method, and the secret must verify (constant
- * time; an unknown client costs a verification too). ST_OK with *out loaded
+ * time; an unknown client costs a verification too). private_key_jwt: the
+ * assertion's claims (client_assertion_check_claims against app->issuer and
+ * its token endpoint), its signature (client_jwks_verify, algs limited to
+ * token_endpoint_auth_signing_alg when registered), then its jti is recorded
+ * (store_jti_use through store_write_sync: this call blocks until durable);
+ * a replayed jti is invalid_client. ST_OK with *out loaded
  * (clients_load: the caller calls clients_record_clear(out)); ST_INVALID with
  * *e filled (invalid_client); another status is a server failure (err).
  */

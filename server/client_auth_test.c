@@ -9,10 +9,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 /* cmocka needs the headers above first. */
 #include <cmocka.h>
 
+#include "crypto/b64url.h"
+#include "crypto/jwk.h"
+#include "crypto/jws.h"
 #include "server/client_auth.h"
 #include "server/keys.h"
 
@@ -316,15 +320,89 @@ test_parse_without_credentials_is_invalid_client(void **state)
 	parse_fails(f, OAUTH_INVALID_CLIENT, false, "required");
 }
 
+#define ASSERTION_TYPE "urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer"
+/* The same, inside a printf format. */
+#define ASSERTION_TYPE_FMT "urn%%3Aietf%%3Aparams%%3Aoauth%%3Aclient-assertion-type%%3Ajwt-bearer"
+
+/* A compact JWS with this header and payload JSON and a dummy signature. */
+static const char *
+unsigned_jwt(struct fixture *f, const char *header, const char *payload)
+{
+	return arena_printf(f->arena, "%s.%s.AAAA",
+	                    b64url_encode_arena(f->arena, header, strlen(header)),
+	                    b64url_encode_arena(f->arena, payload, strlen(payload)));
+}
+
+#define CLAIMS_X                                                                                   \
+	"{\"iss\":\"x\",\"sub\":\"x\",\"aud\":\"https://id.example.com\",\"exp\":1800000060,"      \
+	"\"jti\":\"j\"}"
+
 static void
-test_parse_rejects_client_assertion_for_now(void **state)
+test_parse_reads_client_assertion(void **state)
+{
+	struct fixture *f = *state;
+	const char *jwt = unsigned_jwt(f, "{\"alg\":\"ES256\",\"kid\":\"k\"}", CLAIMS_X);
+
+	request_set(f, NULL,
+	            arena_printf(f->arena,
+	                         "client_assertion_type=" ASSERTION_TYPE_FMT "&client_assertion=%s",
+	                         jwt));
+	parse_ok(f, CLIENT_AUTH_PRIVATE_KEY_JWT, "x", "");
+	assert_non_null(f->creds.assertion);
+	assert_string_equal(f->creds.assertion->jti, "j");
+	/* OIDC Core §9: the optional client_id must be the iss. */
+	request_set(f, NULL,
+	            arena_printf(f->arena,
+	                         "client_id=x&client_assertion_type=" ASSERTION_TYPE_FMT
+	                         "&client_assertion=%s",
+	                         jwt));
+	parse_ok(f, CLIENT_AUTH_PRIVATE_KEY_JWT, "x", "");
+	request_set(f, NULL,
+	            arena_printf(f->arena,
+	                         "client_id=y&client_assertion_type=" ASSERTION_TYPE_FMT
+	                         "&client_assertion=%s",
+	                         jwt));
+	parse_fails(f, OAUTH_INVALID_CLIENT, false, "not the client_assertion's iss");
+}
+
+static void
+test_parse_rejects_bad_client_assertions(void **state)
 {
 	struct fixture *f = *state;
 
+	request_set(f, NULL, "client_assertion_type=" ASSERTION_TYPE);
+	parse_fails(f, OAUTH_INVALID_REQUEST, false, "go together");
+	request_set(f, NULL, "client_assertion_type=urn%3Ax&client_assertion=a.b.c");
+	parse_fails(f, OAUTH_INVALID_CLIENT, false, "unsupported client_assertion_type");
+	request_set(f, NULL, "client_assertion_type=" ASSERTION_TYPE "&client_assertion=e30.e30.");
+	parse_fails(f, OAUTH_INVALID_CLIENT, false, "not a compact JWS");
+	/* RFC 8725 §3.1: none and HMAC are never accepted for a client assertion. */
 	request_set(f, NULL,
-	            "client_id=x&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3A"
-	            "client-assertion-type%3Ajwt-bearer&client_assertion=e30.e30.");
-	parse_fails(f, OAUTH_INVALID_CLIENT, false, "not supported yet");
+	            arena_printf(f->arena,
+	                         "client_assertion_type=" ASSERTION_TYPE_FMT "&client_assertion=%s",
+	                         unsigned_jwt(f, "{\"alg\":\"none\"}", CLAIMS_X)));
+	parse_fails(f, OAUTH_INVALID_CLIENT, false, "client_assertion");
+	request_set(f, NULL,
+	            arena_printf(f->arena,
+	                         "client_assertion_type=" ASSERTION_TYPE_FMT "&client_assertion=%s",
+	                         unsigned_jwt(f, "{\"alg\":\"HS256\"}", CLAIMS_X)));
+	parse_fails(f, OAUTH_INVALID_CLIENT, false, "alg is not an accepted algorithm");
+	request_set(f, NULL,
+	            arena_printf(f->arena,
+	                         "client_assertion_type=" ASSERTION_TYPE_FMT "&client_assertion=%s",
+	                         unsigned_jwt(f, "{\"alg\":\"RS256\"}",
+	                                      "{\"iss\":\"x\",\"sub\":\"x\",\"aud\":\"a\"}")));
+	parse_fails(f, OAUTH_INVALID_CLIENT, false, "exp is required");
+	request_set(f, NULL,
+	            arena_printf(f->arena,
+	                         "client_assertion_type=" ASSERTION_TYPE_FMT "&client_assertion=%s",
+	                         unsigned_jwt(f, "{\"alg\":\"RS256\"}",
+	                                      "{\"iss\":\"x\",\"aud\":\"a\",\"exp\":1}")));
+	parse_fails(f, OAUTH_INVALID_CLIENT, false, "sub is required");
+	/* One method per request (RFC 6749 §2.3). */
+	request_set(f, basic(f, "x:y"),
+	            "client_assertion_type=" ASSERTION_TYPE "&client_assertion=a.b.c");
+	parse_fails(f, OAUTH_INVALID_REQUEST, false, "more than one");
 }
 
 static void
@@ -500,21 +578,287 @@ test_check_none_only_for_public_clients(void **state)
 	assert_refused(f, true, "registered for token_endpoint_auth_method none");
 }
 
-static void
-test_check_rejects_private_key_jwt_clients_for_now(void **state)
+/* ---- private_key_jwt (RFC 7523 §2.2, §3; OIDC Core §9) ---- */
+
+/* Signing keys made once for the whole run (RSA generation is slow). */
+static struct jwk *rsa_key, *ec_key, *ec_other_key;
+
+static int
+keys_setup(void **state)
 {
-	struct fixture *f = *state;
-	struct store_client row = {
-	        .id = "jwt",
-	        .metadata = "{\"token_endpoint_auth_method\":\"private_key_jwt\"}",
-	        .created_at = NOW,
-	        .updated_at = NOW,
-	};
 	struct err err;
 
+	(void)state;
+	if (jwk_generate(JWS_ALG_RS256, 2048, &rsa_key, &err) != ST_OK ||
+	    jwk_generate(JWS_ALG_ES256, 0, &ec_key, &err) != ST_OK ||
+	    jwk_generate(JWS_ALG_ES256, 0, &ec_other_key, &err) != ST_OK)
+		return -1;
+	jwk_set_kid(rsa_key, "rsa-1");
+	jwk_set_kid(ec_key, "ec-1");
+	jwk_set_kid(ec_other_key, "ec-1"); /* the same kid, another key */
+	return 0;
+}
+
+static int
+keys_teardown(void **state)
+{
+	(void)state;
+	jwk_free(rsa_key);
+	jwk_free(ec_key);
+	jwk_free(ec_other_key);
+	return 0;
+}
+
+/* Registers a private_key_jwt client id with a JWK Set of key's public half. */
+static void
+create_jwt_client(struct fixture *f, const char *id, const struct jwk *key, const char *extra)
+{
+	json_t *pub = jwk_to_public_json(key);
+	char *jwk = json_dumps(pub, JSON_COMPACT);
+
+	create_client(f,
+	              arena_printf(f->arena,
+	                           "{\"client_id\":\"%s\",\"grant_types\":[\"client_credentials\"],"
+	                           "\"response_types\":[],\"token_endpoint_auth_method\":"
+	                           "\"private_key_jwt\",\"jwks\":{\"keys\":[%s]}%s}",
+	                           id, jwk, extra));
+	free(jwk);
+	json_decref(pub);
+}
+
+#define TOKEN_ENDPOINT "https://id.example.com/oauth2/token"
+
+/* What one assertion says; a NULL string claim is left out. */
+struct claims {
+	const char *iss;
+	const char *sub;
+	const char *aud;
+	int64_t exp;
+	const char *jti;
+};
+
+static struct claims
+claims_for(const char *id, const char *jti)
+{
+	return (struct claims){id, id, TOKEN_ENDPOINT, NOW + 60, jti};
+}
+
+/* Signs c with key under alg, into a form body with the assertion. */
+static const char *
+assertion_body(struct fixture *f, const struct jwk *key, unsigned alg, const struct claims *c)
+{
+	json_t *payload = json_pack("{s:I}", "exp", (json_int_t)c->exp);
+	char *text, *jwt = NULL;
+	struct err err;
+
+	if (c->iss != NULL)
+		json_object_set_new(payload, "iss", json_string(c->iss));
+	if (c->sub != NULL)
+		json_object_set_new(payload, "sub", json_string(c->sub));
+	if (c->aud != NULL)
+		json_object_set_new(payload, "aud", json_string(c->aud));
+	if (c->jti != NULL)
+		json_object_set_new(payload, "jti", json_string(c->jti));
+	json_object_set_new(payload, "iat", json_integer(NOW));
+	text = json_dumps(payload, JSON_COMPACT);
+	assert_int_equal(jws_sign(key, alg, NULL, text, strlen(text), f->arena, &jwt, &err), ST_OK);
+	free(text);
+	json_decref(payload);
+	return arena_printf(
+	        f->arena,
+	        "grant_type=client_credentials&client_assertion_type=" ASSERTION_TYPE_FMT
+	        "&client_assertion=%s",
+	        jwt);
+}
+
+static void
+test_check_accepts_private_key_jwt_rs256(void **state)
+{
+	struct fixture *f = *state;
+	struct claims c = claims_for("rp", "jti-1");
+
+	create_jwt_client(f, "rp", rsa_key, "");
+	request_set(f, NULL, assertion_body(f, rsa_key, JWS_ALG_RS256, &c));
+	assert_authenticated(f, "rp");
+	/* The issuer is an accepted audience too. */
+	c = claims_for("rp", "jti-2");
+	c.aud = "https://id.example.com";
+	request_set(f, NULL, assertion_body(f, rsa_key, JWS_ALG_RS256, &c));
+	assert_authenticated(f, "rp");
+}
+
+static void
+test_check_accepts_private_key_jwt_es256(void **state)
+{
+	struct fixture *f = *state;
+	struct claims c = claims_for("rp", "jti-1");
+
+	create_jwt_client(f, "rp", ec_key, ",\"token_endpoint_auth_signing_alg\":\"ES256\"");
+	request_set(f, NULL, assertion_body(f, ec_key, JWS_ALG_ES256, &c));
+	assert_authenticated(f, "rp");
+}
+
+/* A registered JWKS with a single key: an assertion without kid selects it. */
+static void
+test_check_single_key_without_kid(void **state)
+{
+	struct fixture *f = *state;
+	json_t *pub = jwk_to_public_json(ec_key);
+	struct claims c = claims_for("nokid", "jti-1");
+	struct store_client row = {.id = "nokid", .created_at = NOW, .updated_at = NOW};
+	struct jwk *unnamed = NULL;
+	unsigned char *der = NULL;
+	size_t der_len = 0;
+	char *jwk;
+	struct err err;
+
+	/* Stored as is, without the kid registration would add. */
+	json_object_del(pub, "kid");
+	jwk = json_dumps(pub, JSON_COMPACT);
+	row.metadata = arena_printf(f->arena,
+	                            "{\"token_endpoint_auth_method\":\"private_key_jwt\","
+	                            "\"jwks\":{\"keys\":[%s]}}",
+	                            jwk);
 	assert_int_equal(store_client_insert(f->app.store, &row, &err), ST_OK);
-	request_set(f, basic(f, "jwt:x"), NULL);
-	assert_refused(f, true, "private_key_jwt is not supported yet");
+	assert_int_equal(jwk_private_to_der(ec_key, &der, &der_len, &err), ST_OK);
+	assert_int_equal(jwk_private_from_der(der, der_len, JWS_ALG_ES256, &unnamed, &err), ST_OK);
+	jwk_set_kid(unnamed, ""); /* jws_sign leaves the kid out */
+	request_set(f, NULL, assertion_body(f, unnamed, JWS_ALG_ES256, &c));
+	assert_authenticated(f, "nokid");
+	/* The same with a kid in the header that the set does not name. */
+	c.jti = "jti-2";
+	request_set(f, NULL, assertion_body(f, ec_key, JWS_ALG_ES256, &c));
+	assert_authenticated(f, "nokid");
+	/* A registered set always has kids (thumbprints): no kid in the header still works. */
+	create_jwt_client(f, "named", ec_key, "");
+	c = claims_for("named", "jti-3");
+	request_set(f, NULL, assertion_body(f, unnamed, JWS_ALG_ES256, &c));
+	assert_authenticated(f, "named");
+	jwk_free(unnamed);
+	free(der);
+	free(jwk);
+	json_decref(pub);
+}
+
+static void
+test_check_rejects_assertion_with_wrong_aud(void **state)
+{
+	struct fixture *f = *state;
+	struct claims c = claims_for("rp", "jti-1");
+
+	create_jwt_client(f, "rp", ec_key, "");
+	c.aud = "https://other.example.com/oauth2/token";
+	request_set(f, NULL, assertion_body(f, ec_key, JWS_ALG_ES256, &c));
+	assert_refused(f, false, "aud names neither");
+}
+
+static void
+test_check_rejects_expired_assertion(void **state)
+{
+	struct fixture *f = *state;
+	struct claims c = claims_for("rp", "jti-1");
+
+	create_jwt_client(f, "rp", ec_key, "");
+	/* 60 s of skew: exp one minute ago is too late, 59 s ago is not. */
+	c.exp = NOW - CLIENT_ASSERTION_SKEW_SECS;
+	request_set(f, NULL, assertion_body(f, ec_key, JWS_ALG_ES256, &c));
+	assert_refused(f, false, "expired");
+	c.exp = NOW - CLIENT_ASSERTION_SKEW_SECS + 1;
+	request_set(f, NULL, assertion_body(f, ec_key, JWS_ALG_ES256, &c));
+	assert_authenticated(f, "rp");
+}
+
+static void
+test_check_rejects_assertion_without_jti(void **state)
+{
+	struct fixture *f = *state;
+	struct claims c = claims_for("rp", NULL);
+
+	create_jwt_client(f, "rp", ec_key, "");
+	request_set(f, NULL, assertion_body(f, ec_key, JWS_ALG_ES256, &c));
+	assert_refused(f, false, "jti is required");
+}
+
+static void
+test_check_rejects_replayed_jti(void **state)
+{
+	struct fixture *f = *state;
+	struct claims c = claims_for("rp", "once");
+	const char *body;
+
+	create_jwt_client(f, "rp", ec_key, "");
+	body = assertion_body(f, ec_key, JWS_ALG_ES256, &c);
+	request_set(f, NULL, body);
+	assert_authenticated(f, "rp");
+	request_set(f, NULL, body);
+	assert_refused(f, false, "used already");
+	/* Another assertion with the same jti is a replay as well. */
+	request_set(f, NULL, assertion_body(f, ec_key, JWS_ALG_ES256, &c));
+	assert_refused(f, false, "used already");
+}
+
+static void
+test_check_rejects_iss_other_than_sub(void **state)
+{
+	struct fixture *f = *state;
+	struct claims c = claims_for("rp", "jti-1");
+
+	create_jwt_client(f, "rp", ec_key, "");
+	create_jwt_client(f, "other", ec_key, "");
+	c.sub = "other";
+	request_set(f, NULL, assertion_body(f, ec_key, JWS_ALG_ES256, &c));
+	assert_refused(f, false, "sub is not the client_id");
+}
+
+static void
+test_check_rejects_assertion_signed_with_another_key(void **state)
+{
+	struct fixture *f = *state;
+	struct claims c = claims_for("rp", "jti-1");
+
+	create_jwt_client(f, "rp", ec_key, "");
+	request_set(f, NULL, assertion_body(f, ec_other_key, JWS_ALG_ES256, &c));
+	assert_refused(f, false, "does not verify");
+	/* A key the client does not have at all (unknown kid). */
+	request_set(f, NULL, assertion_body(f, rsa_key, JWS_ALG_RS256, &c));
+	assert_refused(f, false, "no client key has this kid");
+	/* A forged assertion recorded nothing: the genuine one with that jti passes. */
+	request_set(f, NULL, assertion_body(f, ec_key, JWS_ALG_ES256, &c));
+	assert_authenticated(f, "rp");
+}
+
+static void
+test_check_limits_algs_to_registered_signing_alg(void **state)
+{
+	struct fixture *f = *state;
+	struct claims c = claims_for("rp", "jti-1");
+
+	create_jwt_client(f, "rp", rsa_key, ",\"token_endpoint_auth_signing_alg\":\"RS256\"");
+	/* The same RSA key used with PS256: refused (RFC 8725 §3.1). */
+	jwk_set_alg(rsa_key, JWS_ALG_PS256);
+	request_set(f, NULL, assertion_body(f, rsa_key, JWS_ALG_PS256, &c));
+	jwk_set_alg(rsa_key, JWS_ALG_RS256);
+	assert_refused(f, false, "does not verify");
+}
+
+static void
+test_check_method_must_match_registration(void **state)
+{
+	struct fixture *f = *state;
+	const char *secret = create_client(f, CC_CLIENT("svc", "client_secret_basic"));
+	struct claims c = claims_for("svc", "jti-1");
+
+	/* An assertion for a secret client... */
+	request_set(f, NULL, assertion_body(f, ec_key, JWS_ALG_ES256, &c));
+	assert_refused(f, false, "not private_key_jwt");
+	/* ...and a secret for a private_key_jwt client. */
+	create_jwt_client(f, "rp", ec_key, "");
+	request_set(f, basic(f, arena_printf(f->arena, "rp:%s", secret)), NULL);
+	assert_refused(f, true, "registered for token_endpoint_auth_method private_key_jwt");
+	/* An unknown client. */
+	c = claims_for("nobody", "jti-1");
+	request_set(f, NULL, assertion_body(f, ec_key, JWS_ALG_ES256, &c));
+	assert_refused(f, false, "client authentication failed");
 }
 
 /* RFC 6749 §5.2: 401 plus WWW-Authenticate when the client used the Authorization header. */
@@ -569,7 +913,8 @@ main(void)
 	        T(test_parse_post_reads_body),
 	        T(test_parse_none_reads_client_id_only),
 	        T(test_parse_without_credentials_is_invalid_client),
-	        T(test_parse_rejects_client_assertion_for_now),
+	        T(test_parse_reads_client_assertion),
+	        T(test_parse_rejects_bad_client_assertions),
 	        T(test_parse_rejects_too_long_secrets),
 	        T(test_check_accepts_basic_with_generated_secret),
 	        T(test_check_accepts_basic_with_encoded_special_characters),
@@ -578,9 +923,19 @@ main(void)
 	        T(test_check_accepts_post_client),
 	        T(test_check_rejects_method_mismatch),
 	        T(test_check_none_only_for_public_clients),
-	        T(test_check_rejects_private_key_jwt_clients_for_now),
+	        T(test_check_accepts_private_key_jwt_rs256),
+	        T(test_check_accepts_private_key_jwt_es256),
+	        T(test_check_single_key_without_kid),
+	        T(test_check_rejects_assertion_with_wrong_aud),
+	        T(test_check_rejects_expired_assertion),
+	        T(test_check_rejects_assertion_without_jti),
+	        T(test_check_rejects_replayed_jti),
+	        T(test_check_rejects_iss_other_than_sub),
+	        T(test_check_rejects_assertion_signed_with_another_key),
+	        T(test_check_limits_algs_to_registered_signing_alg),
+	        T(test_check_method_must_match_registration),
 	        T(test_reply_challenges_only_basic_attempts),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, keys_setup, keys_teardown);
 }

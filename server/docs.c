@@ -134,9 +134,9 @@ docs_discovery(const struct app *app)
 	json_object_set_new(doc, "grant_types_supported",
 	                    json_pack("[ssss]", "authorization_code", "implicit", "refresh_token",
 	                              "client_credentials"));
-	json_object_set_new(
-	        doc, "token_endpoint_auth_methods_supported",
-	        json_pack("[sss]", "client_secret_basic", "client_secret_post", "none"));
+	json_object_set_new(doc, "token_endpoint_auth_methods_supported",
+	                    json_pack("[ssss]", "client_secret_basic", "client_secret_post",
+	                              "private_key_jwt", "none"));
 	json_object_set_new(doc, "code_challenge_methods_supported", json_pack("[s]", "S256"));
 	json_object_set_new(doc, "scopes_supported",
 	                    json_pack("[sssssss]", "openid", "offline_access", "offline", "profile",
