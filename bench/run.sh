@@ -4,18 +4,26 @@
 # Builds a release tree (build-bench/), starts bench/ceiling and
 # `oidcd serve --dev` on 127.0.0.1 ports chosen by the kernel, then runs wrk
 # against ceiling /x and oidcd's discovery, JWKS, registration, the RFC 7592
-# read, POST /oauth2/token (client_credentials) and GET /userinfo, interleaved,
-# RUNS times. Prints req/s and p99 latency per run and, per endpoint, the
+# read, POST /oauth2/token (client_credentials), GET /userinfo, POST
+# /oauth2/token (refresh_token) and POST /admin/oauth2/introspect (admin
+# listener), interleaved, RUNS times. Prints req/s and p99 latency per run and, per endpoint, the
 # median of the per-run ratios oidcd/ceiling.
 # Goals: discovery and JWKS >= 0.8 (issue 2); registration >= 0.12 and
 # GET /oauth2/register/{id} >= 0.4 (issue 3); client_credentials token
 # requests >= 0.25 and /userinfo with a valid token >= 0.4 (issue 4), with
-# synchronous=FULL durability kept. Numbers are only comparable within one run
+# synchronous=FULL durability kept. The refresh-token grant and introspection
+# (issue 5) have no goal yet: their ratios are reported. Numbers are only comparable within one run
 # of this script: both servers share the machine with wrk.
 # The client_credentials client (client_secret_basic) and, for /userinfo, a
 # user and a client are created through the admin API at start-up; the access
 # token comes from the authorization code flow driven without a browser by
-# bench/access_token.mjs (needs node).
+# bench/access_token.mjs (needs node); it is also the token introspected.
+# Refresh tokens rotate (each works once; a used one revokes its family), so
+# bench/refresh_tokens.mjs makes a pool of independent ones (2 per connection
+# per run) and refresh.lua starts each connection on a fresh token of the
+# run's pool, then presents the refresh token each answer carried: every
+# request is a valid, never-used refresh token (scope "openid offline_access":
+# an ID token is signed per request, as an OpenID RP gets it).
 #
 # Usage: bench/run.sh [-t WRK_THREADS] [-c CONNECTIONS] [-d DURATION] [-n RUNS]
 #   defaults: -t 2 -c 32 -d 10s -n 3 (also from BENCH_THREADS, BENCH_CONNECTIONS,
@@ -33,7 +41,7 @@ while getopts "t:c:d:n:h" opt; do
     c) conns=$OPTARG ;;
     d) duration=$OPTARG ;;
     n) runs=$OPTARG ;;
-    *) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
   esac
 done
 
@@ -141,16 +149,92 @@ cat >"$tmp/userinfo.lua" <<LUA
 wrk.headers["Authorization"] = "Bearer $access_token"
 LUA
 
-names=(ceiling discovery jwks register get_client token_cc userinfo)
+# Refresh-token grant (issue 5): one pool file per run, each with two tokens per
+# connection (a connection that loses its chain, e.g. to a reset, takes another),
+# plus one token for the check below.
+per_run=$((conns * 2))
+if ! node "$root/bench/refresh_tokens.mjs" "$public" "$admin" $((per_run * runs + 1)) >"$tmp/refresh_pool.txt"; then
+  echo "bench: no refresh tokens (see above)" >&2
+  exit 1
+fi
+read -r rt_id rt_secret <"$tmp/refresh_pool.txt"
+rt_basic=$(printf '%s:%s' "$rt_id" "$rt_secret" | base64 -w0)
+rt_check=$(sed -n 2p "$tmp/refresh_pool.txt")
+for run in $(seq 1 "$runs"); do
+  tail -n +3 "$tmp/refresh_pool.txt" | sed -n "$(((run - 1) * per_run + 1)),$((run * per_run))p" \
+    >"$tmp/refresh_$run.txt"
+done
+cat >"$tmp/refresh.lua" <<LUA
+-- Every request presents a refresh token never used before: each thread takes
+-- its share of the run's pool (args[1]; args[2] = wrk threads), then queues the
+-- refresh_token of every answer for a later request (the rotated chain).
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Authorization"] = "Basic $rt_basic"
+
+local next_id = 0
+function setup(thread)
+  thread:set("id", next_id)
+  next_id = next_id + 1
+end
+
+local queue, head, tail = {}, 1, 0
+function init(args)
+  local n, i = tonumber(args[2]), 0
+  for line in io.lines(args[1]) do
+    if line ~= "" then
+      if i % n == id then
+        tail = tail + 1
+        queue[tail] = line
+      end
+      i = i + 1
+    end
+  end
+end
+
+-- An empty queue (every chain broken) sends a token that cannot work: it shows
+-- up as non-2xx answers instead of replaying a used token.
+function request()
+  local token = "pool-exhausted"
+  if head <= tail then
+    token = queue[head]
+    queue[head] = nil
+    head = head + 1
+  end
+  return wrk.format(nil, nil, nil, "grant_type=refresh_token&refresh_token=" .. token)
+end
+
+function response(status, headers, body)
+  local token = body:match('"refresh_token"%s*:%s*"([^"]+)"')
+  if token then
+    tail = tail + 1
+    queue[tail] = token
+  end
+end
+LUA
+
+# Introspection (issue 5) of the /userinfo access token on the admin listener.
+cat >"$tmp/introspect.lua" <<LUA
+wrk.method = "POST"
+wrk.body = "token=$access_token"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+LUA
+
+names=(ceiling discovery jwks register get_client token_cc userinfo refresh introspect)
 urls=("http://127.0.0.1:$ceiling_port/x"
   "$public/.well-known/openid-configuration"
   "$public/.well-known/jwks.json"
   "$public/oauth2/register"
   "$public/oauth2/register/$reg_id"
   "$public/oauth2/token"
-  "$public/userinfo")
-scripts=("" "" "" "$tmp/register.lua" "$tmp/get.lua" "$tmp/token_cc.lua" "$tmp/userinfo.lua")
-goals=(- 0.8 0.8 0.12 0.4 0.25 0.4)
+  "$public/userinfo"
+  "$public/oauth2/token"
+  "$admin/admin/oauth2/introspect")
+scripts=("" "" "" "$tmp/register.lua" "$tmp/get.lua" "$tmp/token_cc.lua" "$tmp/userinfo.lua"
+  "$tmp/refresh.lua" "$tmp/introspect.lua")
+# Arguments after wrk's "--" (@RUN@ is the run number).
+wrk_args=("" "" "" "" "" "" "" "$tmp/refresh_@RUN@.txt $threads" "")
+goals=(- 0.8 0.8 0.12 0.4 0.25 0.4 - -)
 
 # Each endpoint answers 200 before anything is measured (the POSTs as wrk sends them).
 check() {
@@ -166,6 +250,16 @@ for i in 0 1 2; do check "${names[$i]}" "${urls[$i]}"; done
 check token_cc "$public/oauth2/token" -X POST -H "Authorization: Basic $cc_basic" \
   -H 'Content-Type: application/x-www-form-urlencoded' -d "$cc_body"
 check userinfo "$public/userinfo" -H "Authorization: Bearer $access_token"
+check refresh "$public/oauth2/token" -X POST -H "Authorization: Basic $rt_basic" \
+  -H 'Content-Type: application/x-www-form-urlencoded' \
+  -d "grant_type=refresh_token&refresh_token=$rt_check"
+check introspect "$admin/admin/oauth2/introspect" -X POST \
+  -H 'Content-Type: application/x-www-form-urlencoded' -d "token=$access_token"
+if ! curl -sf -X POST -H 'Content-Type: application/x-www-form-urlencoded' \
+  -d "token=$access_token" "$admin/admin/oauth2/introspect" | grep -q '"active":true'; then
+  echo "bench: the introspected access token is not active" >&2
+  exit 1
+fi
 
 # p99 in wrk's unit (us, ms, s) to milliseconds.
 to_ms() {
@@ -182,7 +276,11 @@ for run in $(seq 1 "$runs"); do
   for i in "${!names[@]}"; do
     script=()
     [ -n "${scripts[$i]}" ] && script=(-s "${scripts[$i]}")
-    out=$(wrk -t"$threads" -c"$conns" -d"$duration" --latency "${script[@]}" "${urls[$i]}")
+    extra=()
+    # shellcheck disable=SC2206 # the arguments are space-separated on purpose
+    [ -n "${wrk_args[$i]}" ] && extra=(-- ${wrk_args[$i]//@RUN@/$run})
+    out=$(wrk -t"$threads" -c"$conns" -d"$duration" --latency "${script[@]}" "${urls[$i]}" \
+      "${extra[@]}")
     r=$(echo "$out" | awk '/^Requests\/sec:/ {print $2}')
     p=$(to_ms "$(echo "$out" | awk '$1 == "99%" {print $2}')")
     bad=$(echo "$out" | awk '/Non-2xx or 3xx responses:/ {n += $NF} /Socket errors:/ {
@@ -213,6 +311,9 @@ for idx in "${!names[@]}"; do
   mp=$(echo "$ps" | median)
   if [ "$name" = ceiling ]; then
     printf '%-10s %12.0f %10.2f %16s\n' "$name" "$mr" "$mp" "-"
+  elif [ "$goal" = - ]; then
+    mratio=$(echo "$ratios" | median)
+    printf '%-10s %12.0f %10.2f %16.2f %6s\n' "$name" "$mr" "$mp" "$mratio" "-"
   else
     mratio=$(echo "$ratios" | median)
     verdict=$(awk -v r="$mratio" -v g="$goal" 'BEGIN {print (r >= g) ? "ok" : "BELOW GOAL"}')
