@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import test from 'node:test';
 
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { SignJWT, createRemoteJWKSet, decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify } from 'jose';
 
 import { CookieJar, authorize, basicAuth, exchangeCode, formBody, pkcePair } from './lib/login.mjs';
 import { getJson, request, sendJson, startOidcd } from './lib/oidcd.mjs';
@@ -43,6 +43,8 @@ const USER = {
 
 /** Which claims each standard scope releases (OIDC Core §5.4). */
 const SCOPE_CLAIMS = { profile: 'name', email: 'email', address: 'address', phone: 'phone_number' };
+
+const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 const HASH_OF_ALG = { 256: 'sha256', 384: 'sha384', 512: 'sha512' };
 
@@ -123,6 +125,18 @@ function walker(srv, disc) {
 			else f.client_id = client.id;
 			return request(disc.token_endpoint, { method: 'POST', headers, body: formBody(f) });
 		},
+		/** A private_key_jwt client assertion (RFC 7523 §3, OIDC Core §9) signed with client.key. */
+		assertion(client, { alg = client.alg, jti = crypto.randomUUID() } = {}) {
+			return new SignJWT({})
+				.setProtectedHeader({ alg, kid: client.kid })
+				.setIssuer(client.id)
+				.setSubject(client.id)
+				.setAudience(disc.token_endpoint)
+				.setIssuedAt()
+				.setExpirationTime('2m')
+				.setJti(jti)
+				.sign(client.key);
+		},
 		/** A code flow to its tokens: {tokens, id (payload)}. */
 		async codeTokens(client, { scope = 'openid', auth, extra = {} } = {}) {
 			const nonce = nonceValue();
@@ -130,7 +144,11 @@ function walker(srv, disc) {
 			const r = await w.flow(client, { response_type: 'code', scope, nonce, code_challenge: challenge, code_challenge_method: 'S256', ...extra });
 			const code = r.query.get('code') || r.form.get('code');
 			assert.ok(code, `a code: ${r.query} ${r.form}`);
-			const tok = await exchangeCode(srv.publicUrl, { code, redirectUri: client.redirect, clientId: client.id, clientSecret: client.secret, verifier, auth: auth ?? client.meta.token_endpoint_auth_method });
+			const method = auth ?? client.meta.token_endpoint_auth_method;
+			const tok =
+				method === 'private_key_jwt'
+					? await w.token(client, { grant_type: 'authorization_code', code, redirect_uri: client.redirect, code_verifier: verifier, client_assertion_type: JWT_BEARER, client_assertion: await w.assertion(client) }, 'none')
+					: await exchangeCode(srv.publicUrl, { code, redirectUri: client.redirect, clientId: client.id, clientSecret: client.secret, verifier, auth: method });
 			assert.equal(tok.status, 200, `code exchange: ${tok.text}`);
 			let id;
 			if (tok.json.id_token) id = (await w.verifyIdToken(tok.json.id_token, client, { nonce })).payload;
@@ -275,6 +293,43 @@ test('the discovery document: every advertised value works', async (t) => {
 
 	// token_endpoint_auth_methods_supported.
 	const post = await w.createClient('walk-post', { grant_types: ['authorization_code'], response_types: ['code'], scope: 'openid', token_endpoint_auth_method: 'client_secret_post' });
+	// private_key_jwt: a client registered with its public key (jwks) for each signing alg the
+	// document offers for client authentication (RS256 when it names none).
+	async function keyClient(alg) {
+		const id = `walk-pkjwt-${alg.toLowerCase()}`;
+		if (w.clients[id]) return w.clients[id];
+		const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
+		const kid = `${id}-key`;
+		const jwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
+		const c = await w.createClient(id, {
+			grant_types: ['authorization_code'],
+			response_types: ['code'],
+			scope: 'openid',
+			token_endpoint_auth_method: 'private_key_jwt',
+			token_endpoint_auth_signing_alg: alg,
+			jwks: { keys: [jwk] },
+		});
+		Object.assign(c, { key: privateKey, kid, alg });
+		return c;
+	}
+	async function privateKeyJwt(alg) {
+		const c = await keyClient(alg);
+		const { id } = await w.codeTokens(c, { auth: 'private_key_jwt' });
+		assert.ok(id.sub, 'an ID token for the private_key_jwt client');
+		// The jti is single-use (RFC 7523 §3 item 7): the same assertion again is refused.
+		const assertion = await w.assertion(c);
+		const fields = { grant_type: 'authorization_code', code: 'not-a-code', redirect_uri: c.redirect, client_assertion_type: JWT_BEARER, client_assertion: assertion };
+		const first = await w.token(c, fields, 'none');
+		assert.equal(first.json?.error, 'invalid_grant', `a valid assertion with a bogus code gets past client authentication: ${first.status} ${first.text}`);
+		const replay = await w.token(c, fields, 'none');
+		assert.equal(replay.status, 401, `the same assertion (jti) again: ${replay.text}`);
+		assert.equal(replay.json?.error, 'invalid_client', replay.text);
+		// A key the client did not register is refused.
+		const stranger = { ...c, key: (await generateKeyPair(alg)).privateKey };
+		const bad = await w.token(c, { ...fields, client_assertion: await w.assertion(stranger) }, 'none');
+		assert.equal(bad.status, 401, `an assertion signed with another key: ${bad.text}`);
+		assert.equal(bad.json?.error, 'invalid_client', bad.text);
+	}
 	const pub = await w.createClient('walk-public', { grant_types: ['authorization_code'], response_types: ['code'], scope: 'openid', token_endpoint_auth_method: 'none' });
 	await each('token_endpoint_auth_methods_supported', {
 		client_secret_basic: async () => {
@@ -282,6 +337,9 @@ test('the discovery document: every advertised value works', async (t) => {
 		},
 		client_secret_post: async () => {
 			await w.codeTokens(post, { auth: 'client_secret_post' });
+		},
+		private_key_jwt: async () => {
+			for (const alg of disc.token_endpoint_auth_signing_alg_values_supported || ['RS256']) await privateKeyJwt(alg);
 		},
 		none: async () => {
 			await w.codeTokens(pub, { auth: 'none' });
@@ -292,6 +350,19 @@ test('the discovery document: every advertised value works', async (t) => {
 			assert.equal(tok.json?.error, 'invalid_grant', tok.text);
 		},
 	});
+
+	// OpenID Connect Discovery 1.0 §3: token_endpoint_auth_signing_alg_values_supported "MUST be
+	// present if either of these authentication methods [private_key_jwt, client_secret_jwt] are
+	// specified in the token_endpoint_auth_methods_supported entry"; each value listed works.
+	const jwtAuth = disc.token_endpoint_auth_methods_supported.filter((m) => m === 'private_key_jwt' || m === 'client_secret_jwt');
+	if (jwtAuth.length > 0 || disc.token_endpoint_auth_signing_alg_values_supported !== undefined) {
+		await t.test('token_endpoint_auth_signing_alg_values_supported', async () => {
+			const algs = disc.token_endpoint_auth_signing_alg_values_supported;
+			assert.ok(Array.isArray(algs) && algs.length > 0, `token_endpoint_auth_signing_alg_values_supported is a non-empty list when token_endpoint_auth_methods_supported has ${jwtAuth.join(', ')} (OpenID Connect Discovery 1.0 §3); got ${JSON.stringify(algs)}`);
+			assert.ok(!algs.includes('none'), '"none" is not allowed there');
+			if (jwtAuth.includes('private_key_jwt')) for (const alg of algs) await privateKeyJwt(alg);
+		});
+	}
 
 	// code_challenge_methods_supported.
 	await each('code_challenge_methods_supported', {
