@@ -164,6 +164,8 @@ struct store {
 	bool syncer_stop;
 	int wal_fd;                 /* the -wal file, opened by the syncer; -1 until then */
 	bool is_writer_conn_normal; /* the writer's connection runs synchronous=NORMAL */
+	bool writer_busy;           /* a batch is running (between take and its hand-off) */
+	bool writer_paused;         /* tests: take no new batch (stop still drains) */
 	uint64_t writer_syncs;
 };
 
@@ -184,6 +186,14 @@ void store_stmt_done(sqlite3_stmt *stmt);
 
 /* Runs a statement that returns no rows (or whose rows are ignored) to completion. */
 enum status store_stmt_run(struct conn *c, enum store_stmt id, struct err *err);
+
+/*
+ * For tests: pause returns once the writer is between batches and keeps it
+ * from taking a new one until resume (store_writer_stop still drains the
+ * queue), so writes submitted meanwhile form one batch.
+ */
+void store_writer_pause(struct store *s);
+void store_writer_resume(struct store *s);
 
 /*
  * Write transactions for multi-row writes. BEGIN IMMEDIATE takes the write

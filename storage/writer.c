@@ -282,7 +282,7 @@ writer_main(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&s->write_lock);
-		while (s->write_head == NULL && !s->writer_stop)
+		while ((s->write_head == NULL || s->writer_paused) && !s->writer_stop)
 			pthread_cond_wait(&s->write_cond, &s->write_lock);
 		if (s->write_head == NULL) {
 			/* Stop asked and nothing left: from now on submit runs inline. */
@@ -291,8 +291,13 @@ writer_main(void *arg)
 			break;
 		}
 		batch = queue_take(s, STORE_WRITE_BATCH_MAX);
+		s->writer_busy = true;
 		pthread_mutex_unlock(&s->write_lock);
 		batch_run(s, batch);
+		pthread_mutex_lock(&s->write_lock);
+		s->writer_busy = false;
+		pthread_cond_broadcast(&s->write_cond); /* for store_writer_pause */
+		pthread_mutex_unlock(&s->write_lock);
 	}
 	/* The thread's connection closes in the store's key destructor. */
 	return NULL;
@@ -381,6 +386,25 @@ store_writer_stop(struct store *s)
 	assert(s->write_head == NULL && !s->writer_accepting);
 	s->writer_started = false;
 	s->writer_stop = false;
+	pthread_mutex_unlock(&s->write_lock);
+}
+
+void
+store_writer_pause(struct store *s)
+{
+	pthread_mutex_lock(&s->write_lock);
+	s->writer_paused = true;
+	while (s->writer_busy)
+		pthread_cond_wait(&s->write_cond, &s->write_lock);
+	pthread_mutex_unlock(&s->write_lock);
+}
+
+void
+store_writer_resume(struct store *s)
+{
+	pthread_mutex_lock(&s->write_lock);
+	s->writer_paused = false;
+	pthread_cond_broadcast(&s->write_cond);
 	pthread_mutex_unlock(&s->write_lock);
 }
 

@@ -125,15 +125,6 @@ insert_client_fn(struct store *s, void *arg, struct err *err)
 }
 
 static enum status
-noop_fn(struct store *s, void *arg, struct err *err)
-{
-	(void)s;
-	(void)arg;
-	(void)err;
-	return ST_OK;
-}
-
-static enum status
 sync_insert(struct store *s, const char *id, bool fail_after_insert, struct err *err)
 {
 	struct insert_arg a = {.fail_after_insert = fail_after_insert};
@@ -144,61 +135,37 @@ sync_insert(struct store *s, const char *id, bool fail_after_insert, struct err 
 
 /* ---- the gate: holds the writer thread in a done callback ---- */
 
+/*
+ * Holds the writer between batches (store_writer_pause), so the writes
+ * submitted meanwhile queue up and form one batch once the gate opens.
+ */
 struct gate {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool is_entered, is_open;
-	enum status st;
-	struct store_write w;
+	struct store *s;
+	bool is_open;
 };
 
-static void
-gate_done(void *cls, enum status st, const struct err *err)
-{
-	struct gate *g = cls;
-
-	(void)err;
-	pthread_mutex_lock(&g->lock);
-	g->st = st;
-	g->is_entered = true;
-	pthread_cond_broadcast(&g->cond);
-	while (!g->is_open)
-		pthread_cond_wait(&g->cond, &g->lock);
-	pthread_mutex_unlock(&g->lock);
-}
-
-/* Returns once the writer thread sits in gate_done, its queue empty. */
+/* Returns once the writer thread is between batches and takes no new one. */
 static void
 gate_hold(struct store *s, struct gate *g)
 {
-	*g = (struct gate){
-	        .w = {.fn = noop_fn, .done = gate_done, .done_cls = g}
-        };
-	pthread_mutex_init(&g->lock, NULL);
-	pthread_cond_init(&g->cond, NULL);
-	store_write_submit(s, &g->w);
-	pthread_mutex_lock(&g->lock);
-	while (!g->is_entered)
-		pthread_cond_wait(&g->cond, &g->lock);
-	pthread_mutex_unlock(&g->lock);
-	assert_int_equal(g->st, ST_OK);
+	g->s = s;
+	g->is_open = false;
+	store_writer_pause(s);
 }
 
 static void
 gate_open(struct gate *g)
 {
-	pthread_mutex_lock(&g->lock);
+	if (!g->is_open)
+		store_writer_resume(g->s);
 	g->is_open = true;
-	pthread_cond_broadcast(&g->cond);
-	pthread_mutex_unlock(&g->lock);
 }
 
-/* Destroys g; call after the writer has left gate_done (e.g. after stop). */
+/* Kept for symmetry with gate_hold; nothing to free. */
 static void
 gate_destroy(struct gate *g)
 {
-	pthread_cond_destroy(&g->cond);
-	pthread_mutex_destroy(&g->lock);
+	(void)g;
 }
 
 /* ---- tracked asynchronous writes ---- */
@@ -1020,6 +987,55 @@ test_submit_from_fn_or_done_on_writer_thread_runs_inline(void **state)
 	tracker_destroy(&t);
 }
 
+/* ---- synchronous=FULL on a file: the sync is pipelined ---- */
+
+struct thread_probe {
+	pthread_t done_thread;
+	enum status st;
+};
+
+static void
+thread_probe_done(void *cls, enum status st, const struct err *err)
+{
+	struct thread_probe *p = cls;
+
+	(void)err;
+	p->done_thread = pthread_self();
+	p->st = st;
+}
+
+static void
+test_full_sync_acknowledges_from_the_syncer_after_an_fdatasync(void **state)
+{
+	struct tmpdb *f = *state;
+	struct store *s = open_store(f->path, 0);
+	struct insert_arg a = {.id = "piped"};
+	struct thread_probe probe = {.st = ST_INVALID};
+	struct store_write w = {
+	        .fn = insert_client_fn, .arg = &a, .done = thread_probe_done, .done_cls = &probe};
+	struct err err = {0};
+	uint64_t syncs;
+
+	start_writer(s);
+	assert_true(s->is_sync_pipelined);
+	assert_int_equal(sync_insert(s, "first", false, &err), ST_OK);
+	store_writer_stop(s); /* joins both threads: every done has run */
+	start_writer(s);
+	store_write_submit(s, &w);
+	store_writer_stop(s);
+	assert_int_equal(probe.st, ST_OK);
+	/* Neither the submitter nor the writer: the syncer answered. */
+	assert_false(pthread_equal(probe.done_thread, pthread_self()));
+	pthread_mutex_lock(&s->write_lock);
+	syncs = s->writer_syncs;
+	pthread_mutex_unlock(&s->write_lock);
+	assert_true(syncs >= 2); /* one fdatasync per acknowledged batch at least */
+	assert_true(s->wal_fd >= 0);
+	assert_true(is_committed(f->path, "first"));
+	assert_true(is_committed(f->path, "piped"));
+	store_close(s);
+}
+
 int
 main(void)
 {
@@ -1058,6 +1074,9 @@ main(void)
 	                                        tmpdb_setup, tmpdb_teardown),
 	        cmocka_unit_test_setup_teardown(test_threads_8x500_inline_all_land_file,
 	                                        tmpdb_setup, tmpdb_teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_full_sync_acknowledges_from_the_syncer_after_an_fdatasync, tmpdb_setup,
+	                tmpdb_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
