@@ -90,6 +90,11 @@ static const char *const format_names[] = {
         [LOG_FORMAT_JSON] = "json",
         [LOG_FORMAT_JSON + 1] = NULL,
 };
+static const char *const token_format_names[] = {
+        [CONFIG_TOKEN_OPAQUE] = "opaque",
+        [CONFIG_TOKEN_JWT] = "jwt",
+        [CONFIG_TOKEN_JWT + 1] = NULL,
+};
 /* RFC 7518 §3.1 and RFC 8037 §3.1 spellings. */
 static const char *const alg_names[] = {
         [CONFIG_ALG_RS256] = "RS256", [CONFIG_ALG_PS256] = "PS256",  [CONFIG_ALG_ES256] = "ES256",
@@ -98,6 +103,7 @@ static const char *const alg_names[] = {
 
 /* Enum fields are stored through an unsigned of the same size. */
 _Static_assert(sizeof(enum config_sync) == sizeof(unsigned), "enum size");
+_Static_assert(sizeof(enum config_token_format) == sizeof(unsigned), "enum size");
 _Static_assert(sizeof(enum config_alg) == sizeof(unsigned), "enum size");
 _Static_assert(sizeof(enum log_level) == sizeof(unsigned), "enum size");
 _Static_assert(sizeof(enum log_format) == sizeof(unsigned), "enum size");
@@ -189,6 +195,8 @@ static const struct key keys[] = {
 	 .def = "false"},
 	{"oidc.pairwise_salt",        KIND_TOKEN,      FIELD(oidc_pairwise_salt),
 	 .def = NULL},
+	{"oauth2.access_token_format", KIND_ENUM,      FIELD(oauth2_access_token_format),
+	 .def = "opaque", .names = token_format_names},
 };
 /* clang-format on */
 

@@ -37,6 +37,11 @@ enum config_alg {
 	CONFIG_ALG_EDDSA,
 };
 
+enum config_token_format {
+	CONFIG_TOKEN_OPAQUE = 0, /* default: oidcd_at_ + 256 random bits */
+	CONFIG_TOKEN_JWT,        /* RFC 9068 JWT access tokens */
+};
+
 enum config_sync {
 	CONFIG_SYNC_FULL = 0, /* default: nothing acknowledged is lost on power failure */
 	CONFIG_SYNC_NORMAL,
@@ -105,6 +110,7 @@ struct config {
 	char *ui_templates_dir;    /* NULL = the built-in page templates only */
 	bool oauth2_pkce_enforced; /* PKCE for every client, not only public ones */
 	char *oidc_pairwise_salt;  /* NULL: derived from secrets.system[0] */
+	enum config_token_format oauth2_access_token_format;
 };
 
 /*

@@ -395,7 +395,9 @@ front_access_token(const struct app *app, struct request *req, const struct auth
 	/* No refresh token through the front channel (RFC 6749 §4.2.2). */
 	tokens_from_code(&p->tokens, &what, false);
 	p->has_tokens = true;
-	return ST_OK;
+	return tokens_sign_access(app, &p->tokens,
+	                          subject_for(app, az->client.doc, sess->user_id, req->arena),
+	                          p->now, req->arena, &req->err);
 }
 
 enum status

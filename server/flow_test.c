@@ -991,6 +991,81 @@ test_implicit_and_hybrid_flows(void **state)
 	assert_string_equal(fragment_param(f, &res, "error"), "invalid_request");
 }
 
+static json_t *
+jwt_header(const char *jwt)
+{
+	struct arena *a = arena_new();
+	struct jws jws;
+	struct err err;
+	json_t *h;
+
+	assert_int_equal(jws_parse(jwt, a, &jws, &err), ST_OK);
+	h = json_loads(jws.header_json, 0, NULL);
+	arena_free(a);
+	assert_non_null(h);
+	return h;
+}
+
+static void
+test_jwt_access_tokens(void **state)
+{
+	struct fixture *f = *state;
+	const char *code, *at, *jti;
+	struct response res;
+	json_t *claims, *h, *in;
+	char *forged;
+
+	f->cfg.oauth2_access_token_format = CONFIG_TOKEN_JWT;
+	code = obtain_code(f, "rp", "openid%20profile");
+	res = redeem(f, code, VERIFIER, BASIC_RP);
+	assert_int_equal(res.status, 200);
+	at = member(f, &res, "access_token");
+	h = jwt_header(at);
+	assert_string_equal(json_string_value(json_object_get(h, "typ")), "at+jwt");
+	json_decref(h);
+	claims = jwt_claims(at);
+	assert_string_equal(json_string_value(json_object_get(claims, "iss")),
+	                    "https://id.example.com");
+	assert_string_equal(json_string_value(json_object_get(claims, "sub")), f->user_id);
+	assert_string_equal(json_string_value(json_object_get(claims, "client_id")), "rp");
+	assert_string_equal(json_string_value(json_object_get(claims, "aud")), "rp");
+	assert_string_equal(json_string_value(json_object_get(claims, "scope")), "openid profile");
+	assert_int_equal(json_integer_value(json_object_get(claims, "auth_time")), NOW);
+	jti = arena_strdup(f->arena, json_string_value(json_object_get(claims, "jti")));
+	json_decref(claims);
+	res = send_req(f, "/userinfo", NULL, NULL, arena_printf(f->arena, "Bearer %s", at));
+	assert_int_equal(res.status, 200);
+	assert_string_equal(member(f, &res, "name"), "Alice Liddell");
+	in = introspect(f, at);
+	assert_true(json_is_true(json_object_get(in, "active")));
+	json_decref(in);
+	/* The bare jti is no token, and neither is a JWT with a changed signature. */
+	res = send_req(f, "/userinfo", NULL, NULL, arena_printf(f->arena, "Bearer %s", jti));
+	assert_int_equal(res.status, 401);
+	forged = arena_strdup(f->arena, at);
+	forged[strlen(forged) - 3] = forged[strlen(forged) - 3] == 'A' ? 'B' : 'A';
+	res = send_req(f, "/userinfo", NULL, NULL, arena_printf(f->arena, "Bearer %s", forged));
+	assert_int_equal(res.status, 401);
+	/* Revocation works on JWTs like on opaque tokens. */
+	res = send_req(f, "/oauth2/revoke", NULL, arena_printf(f->arena, "token=%s", at), BASIC_RP);
+	assert_int_equal(res.status, 200);
+	res = send_req(f, "/userinfo", NULL, NULL, arena_printf(f->arena, "Bearer %s", at));
+	assert_int_equal(res.status, 401);
+	/* client_credentials: the client is the subject. */
+	res = send_req(f, "/oauth2/token", NULL, "grant_type=client_credentials&scope=profile",
+	               BASIC_RP);
+	claims = jwt_claims(member(f, &res, "access_token"));
+	assert_string_equal(json_string_value(json_object_get(claims, "sub")), "rp");
+	assert_null(json_object_get(claims, "auth_time"));
+	json_decref(claims);
+	/* The front channel (id_token token) signs one too, with at_hash over it. */
+	res = front_channel(f, "id_token%20token", "&nonce=n-j");
+	at = fragment_param(f, &res, "access_token");
+	assert_non_null(strchr(at, '.'));
+	res = send_req(f, "/userinfo", NULL, NULL, arena_printf(f->arena, "Bearer %s", at));
+	assert_int_equal(res.status, 200);
+}
+
 int
 main(void)
 {
@@ -1027,6 +1102,7 @@ main(void)
 	        cmocka_unit_test_setup_teardown(test_id_token_hint, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_revocation_and_introspection, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_implicit_and_hybrid_flows, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_jwt_access_tokens, setup, teardown),
 	        cmocka_unit_test_setup_teardown(
 	                test_pairwise_subject_in_id_token_userinfo_and_introspection, setup,
 	                teardown),

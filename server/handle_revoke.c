@@ -87,7 +87,7 @@ handle_revoke(const struct app *app, struct request *req, struct response *res)
 	}
 	r = arena_alloc(req->arena, sizeof *r);
 	memset(r, 0, sizeof *r);
-	tokens_hash(app, token, r->hash);
+	tokens_lookup_hash(app, token, req->arena, r->hash);
 	r->client_id = client.row.id;
 	r->now = clock_now(&app->clock);
 	r->arena = req->arena;
@@ -158,7 +158,7 @@ handle_admin_introspect(const struct app *app, struct request *req, struct respo
 
 	if (token == NULL || token[0] == '\0')
 		return oauth_error(res, req->arena, OAUTH_INVALID_REQUEST, "token is required");
-	tokens_hash(app, token, hash);
+	tokens_lookup_hash(app, token, req->arena, hash);
 	st = store_token_get_active(app->store, hash, clock_now(&app->clock), req->arena, &t,
 	                            &req->err);
 	if (st == ST_NOT_FOUND || (st == ST_OK && scope != NULL && !has_scopes(t.scope, scope))) {

@@ -263,12 +263,23 @@ out:
 /* RFC 6749 §5.1: the successful response, never cached. */
 static enum status
 token_response(const struct app *app, struct request *req, struct response *res,
-               const struct token_grant *g)
+               struct token_grant *g)
 {
 	const struct tokens_issue *t = &g->issue;
-	json_t *body = json_object();
+	json_t *body;
 	char *idt = NULL;
 	enum status st;
+
+	/* RFC 9068 tokens are signed now that the grant is known and written. */
+	st = tokens_sign_access(
+	        app, &g->issue,
+	        g->kind == GRANT_CLIENT_CREDENTIALS
+	                ? g->client_id
+	                : subject_for(app, g->client_doc, g->code.user_id, req->arena),
+	        g->now, req->arena, &req->err);
+	if (st != ST_OK)
+		return st;
+	body = json_object();
 
 	json_object_set_new(body, "access_token", json_string(t->access_token));
 	json_object_set_new(body, "token_type", json_string("bearer"));

@@ -135,7 +135,7 @@ handle_userinfo(const struct app *app, struct request *req, struct response *res
 	if (token == NULL)
 		return ST_OK;
 	memset(&client, 0, sizeof client);
-	tokens_hash(app, token, hash);
+	tokens_lookup_hash(app, token, req->arena, hash);
 	/* Token, user and client from one snapshot (and one set of read locks). */
 	st = store_read_begin(app->store, &req->err);
 	if (st != ST_OK)

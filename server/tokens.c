@@ -3,8 +3,11 @@
  */
 #include "server/tokens.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "crypto/jwk.h"
+#include "crypto/jws.h"
 #include "crypto/random.h"
 #include "server/claims.h"
 #include "server/secrets.h"
@@ -24,14 +27,23 @@ tokens_new(const struct app *app, struct arena *arena, int64_t now, const char *
 	enum status st;
 
 	memset(t, 0, sizeof *t);
-	st = random_token(TOKENS_ACCESS_PREFIX, arena, &at, err);
+	st = random_token(
+	        cfg->oauth2_access_token_format == CONFIG_TOKEN_JWT ? "" : TOKENS_ACCESS_PREFIX,
+	        arena, &at, err);
 	if (st == ST_OK)
 		st = random_token(TOKENS_REFRESH_PREFIX, arena, &rt, err);
 	if (st != ST_OK)
 		return st;
-	t->access_token = at;
+	if (cfg->oauth2_access_token_format == CONFIG_TOKEN_JWT) {
+		/* The token itself comes from tokens_sign_access; its row is keyed by
+		 * the jti under a prefix, so the bare jti is no token. */
+		t->access_jti = at;
+		tokens_hash(app, arena_printf(arena, "jti:%s", at), t->access_hash);
+	} else {
+		t->access_token = at;
+		tokens_hash(app, at, t->access_hash);
+	}
 	t->refresh_token = rt;
-	tokens_hash(app, at, t->access_hash);
 	tokens_hash(app, rt, t->refresh_hash);
 	for (int i = 0; i < 2; i++) {
 		t->rows[i].grant_id = grant_id;
@@ -147,4 +159,75 @@ tokens_amr_array(const char *amr)
 		s += strspn(s, " ");
 	}
 	return arr;
+}
+
+enum status
+tokens_sign_access(const struct app *app, struct tokens_issue *t, const char *sub, int64_t now,
+                   struct arena *arena, struct err *err)
+{
+	const struct store_token *row = &t->rows[0];
+	json_t *claims, *header, *amr;
+	char *payload, *jwt;
+	enum status st;
+
+	if (t->access_jti == NULL || t->access_token != NULL)
+		return ST_OK;
+	claims = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s}", "iss", app->issuer, "sub",
+	                   sub, "aud", row->client_id, "client_id", row->client_id, "scope",
+	                   t->scope != NULL ? t->scope : "", "iat", (json_int_t)now, "exp",
+	                   (json_int_t)row->expires_at, "jti", t->access_jti);
+	if (row->user_id != NULL && row->auth_time != 0)
+		json_object_set_new(claims, "auth_time", json_integer(row->auth_time));
+	if (row->acr != NULL && row->acr[0] != '\0')
+		json_object_set_new(claims, "acr", json_string(row->acr));
+	amr = tokens_amr_array(row->amr);
+	if (amr != NULL)
+		json_object_set_new(claims, "amr", amr);
+	payload = json_dumps(claims, JSON_COMPACT);
+	json_decref(claims);
+	header = json_pack("{s:s}", "typ", "at+jwt");
+	st = keyring_sign(app->keyring, now, header, payload, strlen(payload), arena, &jwt, err);
+	json_decref(header);
+	free(payload);
+	if (st == ST_OK)
+		t->access_token = jwt;
+	return st;
+}
+
+/* The jti of a JWT signed by one of our keys, or NULL. */
+static const char *
+own_jwt_jti(const struct app *app, const char *token, struct arena *arena)
+{
+	struct jwk *key = NULL;
+	json_t *jwk, *claims;
+	struct jws jws;
+	struct err err;
+	const char *jti = NULL;
+
+	if (jws_parse(token, arena, &jws, &err) != ST_OK || jws.kid == NULL ||
+	    (jwk = keyring_public_jwk(app->keyring, jws.kid)) == NULL)
+		return NULL;
+	if (jwk_import_public(jwk, &key, &err) == ST_OK &&
+	    jws_verify(&jws, key, JWS_ALG_ALL, &err) == ST_OK) {
+		claims = json_loadb((const char *)jws.payload, jws.payload_len, 0, NULL);
+		if (json_is_string(json_object_get(claims, "jti")))
+			jti = arena_strdup(arena,
+			                   json_string_value(json_object_get(claims, "jti")));
+		json_decref(claims);
+	}
+	jwk_free(key);
+	json_decref(jwk);
+	return jti;
+}
+
+void
+tokens_lookup_hash(const struct app *app, const char *token, struct arena *arena,
+                   unsigned char out[STORE_HASH_LEN])
+{
+	const char *jti = NULL;
+
+	/* Opaque tokens never hold a '.'; only JWTs are worth parsing. */
+	if (strchr(token, '.') != NULL)
+		jti = own_jwt_jti(app, token, arena);
+	tokens_hash(app, jti != NULL ? arena_printf(arena, "jti:%s", jti) : token, out);
 }

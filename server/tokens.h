@@ -22,7 +22,10 @@
 
 /* The tokens of one grant, ready to insert (rows[0] access, rows[1] refresh). */
 struct tokens_issue {
-	const char *access_token; /* in the arena; handed out once, never stored */
+	/* In the arena; handed out once, never stored. For JWT access tokens NULL
+	 * until tokens_sign_access (it needs the grant's subject and scope). */
+	const char *access_token;
+	const char *access_jti; /* JWT access tokens: the jti, whose hash keys the row */
 	const char *refresh_token;
 	const char *scope; /* granted */
 	unsigned char access_hash[STORE_HASH_LEN];
@@ -62,7 +65,28 @@ enum status tokens_check_scope(struct arena *arena, const char *requested, const
 /* The amr claim (RFC 8176) of a space-separated list; NULL for NULL or "". New reference. */
 json_t *tokens_amr_array(const char *amr);
 
-/* The stored hash of a presented token. */
+/* The stored hash of a presented opaque token. */
 void tokens_hash(const struct app *app, const char *token, unsigned char out[STORE_HASH_LEN]);
+
+/*
+ * RFC 9068 (oauth2.access_token_format jwt): signs the access token of t
+ * for sub (the subject the client sees; the client_id for
+ * client_credentials) with the key active at now: header typ "at+jwt";
+ * claims iss, sub, aud (the client), client_id, scope, iat, exp, jti and,
+ * when the grant has a user, auth_time, acr, amr. The row is keyed by the
+ * keyed hash of the jti (decided in tokens_new), so the token can be signed
+ * after its row was written. A no-op for opaque tokens.
+ */
+enum status tokens_sign_access(const struct app *app, struct tokens_issue *t, const char *sub,
+                               int64_t now, struct arena *arena, struct err *err);
+
+/*
+ * The stored hash of a presented access or refresh token, whatever its
+ * format: a JWT this issuer signed (any of its keys) is looked up by its
+ * jti; anything else by its own keyed hash (so a forged or foreign JWT
+ * matches no row).
+ */
+void tokens_lookup_hash(const struct app *app, const char *token, struct arena *arena,
+                        unsigned char out[STORE_HASH_LEN]);
 
 #endif
