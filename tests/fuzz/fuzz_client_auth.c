@@ -8,7 +8,8 @@
  *
  * Invariants: the secret buffer is NUL-terminated on every path; on success
  * the client_id is non-empty, secret_len is strlen(secret) and matches the
- * method; on failure the error is invalid_request or invalid_client with a
+ * method (an assertion exactly for private_key_jwt, its iss the client_id);
+ * on failure the error is invalid_request or invalid_client with a
  * description and no credentials. Credentials that parse round-trip: encoded
  * again as Basic (or as a form body) they parse to the same id and secret.
  */
@@ -83,6 +84,11 @@ check_invariants(const struct client_credentials *c, const struct client_auth_er
 		if (c->method == CLIENT_AUTH_POST && c->secret_len == 0)
 			abort();
 		if ((c->method == CLIENT_AUTH_BASIC) != has_header)
+			abort();
+		/* private_key_jwt: the parsed assertion, whose iss is the client_id. */
+		if ((c->method == CLIENT_AUTH_PRIVATE_KEY_JWT) != (c->assertion != NULL))
+			abort();
+		if (c->assertion != NULL && strcmp(c->assertion->iss, c->client_id) != 0)
 			abort();
 		return;
 	}
