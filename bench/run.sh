@@ -23,7 +23,9 @@
 # per run) and refresh.lua starts each connection on a fresh token of the
 # run's pool, then presents the refresh token each answer carried: every
 # request is a valid, never-used refresh token (scope "openid offline_access":
-# an ID token is signed per request, as an OpenID RP gets it).
+# an ID token is signed per request, as an OpenID RP gets it; that RS256
+# signature is ~75% of oidcd's CPU in this run under perf, so expect it far
+# below client_credentials).
 #
 # Usage: bench/run.sh [-t WRK_THREADS] [-c CONNECTIONS] [-d DURATION] [-n RUNS]
 #   defaults: -t 2 -c 32 -d 10s -n 3 (also from BENCH_THREADS, BENCH_CONNECTIONS,
