@@ -50,8 +50,9 @@
 	X("device_authorization_grant_id_token_lifespan")                                          \
 	X("device_authorization_grant_access_token_lifespan")                                      \
 	X("device_authorization_grant_refresh_token_lifespan")
-#define ADMIN_NAME(s)    s,
-#define ADMIN_LEN(s)     (sizeof(s) - 1),
+#define ADMIN_NAME(s) s,
+#define ADMIN_LEN(s)  (sizeof(s) - 1),
+/* NOLINTNEXTLINE(bugprone-macro-parentheses): a term of an X-macro list joined by | */
 #define ADMIN_LEN_BIT(s) (UINT64_C(1) << (sizeof(s) - 1)) |
 
 static const char *const admin_only[] = {ADMIN_ONLY(ADMIN_NAME)};

@@ -48,7 +48,8 @@ endpoint_if_routed(json_t *doc, const struct app *app, const char *field, const 
 		json_object_set_new(doc, field, url(app, path));
 }
 
-/* OIDC Core §2 and §5.1: every claim an ID token or /userinfo may carry. */
+/* OIDC Core §2 and §5.1: every claim an ID token or /userinfo may carry (no acr: the
+ * built-in login asserts no authentication context class). */
 static json_t *
 claims_supported(void)
 {
@@ -60,7 +61,7 @@ claims_supported(void)
 	        "iat",
 	        "auth_time",
 	        "nonce",
-	        "acr",
+
 	        "amr",
 	        "azp",
 	        "sid",

@@ -146,9 +146,10 @@ keep_cookies(struct fixture *f, const struct response *res)
 
 		if (strcmp(res->headers[i].name, "Set-Cookie") != 0)
 			continue;
-		if (f->cookies[0] != '\0')
-			strcat(f->cookies, "; ");
-		strncat(f->cookies, v, n);
+		size_t used = strlen(f->cookies);
+
+		snprintf(f->cookies + used, sizeof f->cookies - used, "%s%.*s",
+		         used > 0 ? "; " : "", (int)n, v);
 	}
 }
 

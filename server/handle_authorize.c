@@ -8,7 +8,6 @@
  */
 #include <ctype.h>
 #include <pthread.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -216,11 +215,18 @@ new_session(const struct app *app, struct request *req, const struct store_user 
 static void
 forget_password(struct request *req, const char *password)
 {
-	if (password != NULL)
-		/* The form's copy lives in the arena: writable memory. */
-		secret_wipe((char *)(uintptr_t)password, strlen(password));
-	if (req->body != NULL && req->body_len > 0)
-		secret_wipe((char *)(uintptr_t)req->body, req->body_len);
+	char *writable;
+
+	/* Both live in the request arena (writable memory); the pointer is
+	 * copied, not cast, to drop its const. */
+	if (password != NULL) {
+		memcpy(&writable, &password, sizeof writable);
+		secret_wipe(writable, strlen(password));
+	}
+	if (req->body != NULL && req->body_len > 0) {
+		memcpy(&writable, &req->body, sizeof writable);
+		secret_wipe(writable, req->body_len);
+	}
 }
 
 /* POST /ui/login?<request>: username, password, csrf. */

@@ -151,7 +151,8 @@ report:
 	s->writer_batches++;
 	if (s->is_sync_pipelined) {
 		/* In order behind the batches still waiting for their sync. */
-		for (w = batch; w->next != NULL; w = w->next)
+		assert(batch != NULL);
+		for (w = batch; w != NULL && w->next != NULL; w = w->next)
 			;
 		if (s->sync_tail != NULL)
 			s->sync_tail->next = batch;
