@@ -487,3 +487,27 @@ client_auth_credentials_wipe(struct client_credentials *c)
 {
 	secret_wipe(c->secret, sizeof c->secret);
 }
+
+enum status
+client_auth_request(const struct app *app, struct request *req, struct response *res,
+                    struct client_record *out, enum client_auth_method *method_out)
+{
+	struct client_credentials creds;
+	struct client_auth_error ae;
+	enum status st;
+
+	memset(&creds, 0, sizeof creds);
+	st = client_auth_parse(req, req->arena, &creds, &ae);
+	if (st == ST_OK)
+		st = client_auth_check(app, &creds, req->arena, out, &ae, &req->err);
+	if (method_out != NULL)
+		*method_out = creds.method;
+	client_auth_credentials_wipe(&creds);
+	if (st == ST_INVALID) {
+		client_auth_reply(res, req->arena, &ae);
+		return ST_INVALID;
+	}
+	if (st == ST_OK)
+		req->client_id = out->row.id;
+	return st;
+}

@@ -95,6 +95,16 @@ enum status client_auth_check(const struct app *app, const struct client_credent
 enum status client_auth_reply(struct response *res, struct arena *arena,
                               const struct client_auth_error *e);
 
+/*
+ * The whole step for an endpoint (/oauth2/token, /oauth2/revoke): parse,
+ * check, wipe the presented secret. ST_OK with *out loaded (call
+ * clients_record_clear), *method_out (may be NULL) set and req->client_id
+ * set; ST_INVALID with res holding the refusal (client_auth_reply);
+ * another status is a server failure (req->err).
+ */
+enum status client_auth_request(const struct app *app, struct request *req, struct response *res,
+                                struct client_record *out, enum client_auth_method *method_out);
+
 /* Wipes the secret (secret_wipe). */
 void client_auth_credentials_wipe(struct client_credentials *c);
 

@@ -63,24 +63,15 @@ enum status
 handle_revoke(const struct app *app, struct request *req, struct response *res)
 {
 	const char *token = request_form(req, "token");
-	struct client_credentials creds;
-	struct client_auth_error ae;
 	struct client_record client;
 	struct revocation *r;
 	enum status st;
 
 	if (req->is_write_done)
 		return revoked(req, res);
-	memset(&creds, 0, sizeof creds);
-	st = client_auth_parse(req, req->arena, &creds, &ae);
-	if (st == ST_OK)
-		st = client_auth_check(app, &creds, req->arena, &client, &ae, &req->err);
-	client_auth_credentials_wipe(&creds);
-	if (st == ST_INVALID)
-		return client_auth_reply(res, req->arena, &ae);
+	st = client_auth_request(app, req, res, &client, NULL);
 	if (st != ST_OK)
-		return st;
-	req->client_id = client.row.id;
+		return st == ST_INVALID ? ST_OK : st;
 	if (token == NULL || token[0] == '\0') {
 		clients_record_clear(&client);
 		return oauth_error(res, req->arena, OAUTH_INVALID_REQUEST, "token is required");

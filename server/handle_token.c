@@ -395,8 +395,6 @@ enum status
 handle_token(const struct app *app, struct request *req, struct response *res)
 {
 	const char *grant_type = request_form(req, "grant_type");
-	struct client_credentials creds;
-	struct client_auth_error ae;
 	struct client_record client;
 	struct token_grant *g;
 	enum client_auth_method method;
@@ -419,16 +417,9 @@ handle_token(const struct app *app, struct request *req, struct response *res)
 		                   "grant_type must be authorization_code, refresh_token or "
 		                   "client_credentials");
 
-	st = client_auth_parse(req, req->arena, &creds, &ae);
-	if (st == ST_OK)
-		st = client_auth_check(app, &creds, req->arena, &client, &ae, &req->err);
-	method = creds.method;
-	client_auth_credentials_wipe(&creds);
-	if (st == ST_INVALID)
-		return client_auth_reply(res, req->arena, &ae);
+	st = client_auth_request(app, req, res, &client, &method);
 	if (st != ST_OK)
-		return st;
-	req->client_id = client.row.id;
+		return st == ST_INVALID ? ST_OK : st;
 	if (!doc_has_word(client.doc, "grant_types", grant_type)) {
 		clients_record_clear(&client);
 		return oauth_error(res, req->arena, OAUTH_UNAUTHORIZED_CLIENT,
