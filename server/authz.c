@@ -327,12 +327,7 @@ front_id_token(const struct app *app, struct request *req, const struct authz *a
 	struct store_user user;
 	enum status st;
 
-	if (r->claims != NULL) {
-		json_t *all = json_loads(r->claims, 0, NULL);
-
-		requested = json_incref(json_object_get(all, "id_token"));
-		json_decref(all);
-	}
+	requested = claims_request_member(r->claims, "id_token");
 	st = store_user_get(app->store, sess->user_id, req->arena, &user, &req->err);
 	if (st == ST_OK)
 		st = users_claims(&user, &user_claims, &req->err);

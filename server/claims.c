@@ -104,3 +104,16 @@ claims_for_scopes(const json_t *user_claims, const char *scope, const json_t *re
 	*out = result;
 	return ST_OK;
 }
+
+json_t *
+claims_request_member(const char *claims_request, const char *member)
+{
+	json_t *all, *out;
+
+	if (claims_request == NULL)
+		return NULL;
+	all = json_loads(claims_request, 0, NULL);
+	out = json_incref(json_object_get(all, member));
+	json_decref(all);
+	return out;
+}

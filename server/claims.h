@@ -31,6 +31,12 @@
 enum status claims_for_scopes(const json_t *user_claims, const char *scope,
                               const json_t *requested_claims, json_t **out);
 
+/*
+ * The member ("id_token" or "userinfo") of a stored §5.5 claims request
+ * (JSON text, may be NULL), or NULL: a new reference.
+ */
+json_t *claims_request_member(const char *claims_request, const char *member);
+
 /* True when the space-separated scope (may be NULL) contains value exactly (RFC 6749 §3.3). */
 bool claims_scope_has(const char *scope, const char *value);
 

@@ -289,6 +289,21 @@ test_scope_has(void **state)
 	assert_false(claims_scope_has("", "openid"));
 }
 
+static void
+test_request_member(void **state)
+{
+	json_t *m;
+
+	(void)state;
+	assert_null(claims_request_member(NULL, "id_token"));
+	assert_null(claims_request_member("not json", "id_token"));
+	assert_null(claims_request_member("{\"userinfo\":{}}", "id_token"));
+	m = claims_request_member("{\"id_token\":{\"email\":null}}", "id_token");
+	assert_true(json_is_object(m));
+	assert_non_null(json_object_get(m, "email"));
+	json_decref(m);
+}
+
 int
 main(void)
 {
@@ -309,6 +324,7 @@ main(void)
 	        cmocka_unit_test(test_user_claims_not_an_object_release_nothing),
 	        cmocka_unit_test(test_result_is_independent_of_the_user_object),
 	        cmocka_unit_test(test_scope_has),
+	        cmocka_unit_test(test_request_member),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

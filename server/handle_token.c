@@ -221,12 +221,7 @@ id_token(const struct app *app, struct request *req, const struct token_grant *g
 	enum status st = ST_OK;
 
 	memset(&p, 0, sizeof p);
-	if (c->claims != NULL) {
-		json_t *all = json_loads(c->claims, 0, NULL);
-
-		requested = json_incref(json_object_get(all, "id_token"));
-		json_decref(all);
-	}
+	requested = claims_request_member(c->claims, "id_token");
 	if (requested != NULL) {
 		/* OIDC Core §5.5: claims asked for one by one go in the ID token. */
 		st = store_user_get(app->store, c->user_id, req->arena, &user, &req->err);

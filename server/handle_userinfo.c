@@ -50,20 +50,6 @@ presented_token(struct request *req, struct response *res)
 	return header != NULL ? header : body;
 }
 
-/* The requested claims of the token's claims request for /userinfo (§5.5), or NULL. */
-static json_t *
-requested_claims(const struct store_token *t)
-{
-	json_t *all, *member;
-
-	if (t->claims == NULL)
-		return NULL;
-	all = json_loads(t->claims, 0, NULL);
-	member = json_incref(json_object_get(all, "userinfo"));
-	json_decref(all);
-	return member;
-}
-
 /*
  * The fast path of most requests: no CORS, plain JSON and a public sub,
  * told from the stored (compact) document without parsing it. Anything else parses it.
@@ -81,7 +67,8 @@ answer(const struct app *app, struct request *req, struct response *res,
        const struct store_token *t, const struct store_user *user, struct client_record *client,
        int64_t now)
 {
-	json_t *user_claims = NULL, *requested = requested_claims(t), *out = NULL;
+	json_t *user_claims = NULL, *requested = claims_request_member(t->claims, "userinfo"),
+	       *out = NULL;
 	json_error_t jerr;
 	const char *alg = NULL;
 	char *jwt;
