@@ -197,6 +197,8 @@ static const struct key keys[] = {
 	 .def = NULL},
 	{"oauth2.access_token_format", KIND_ENUM,      FIELD(oauth2_access_token_format),
 	 .def = "opaque", .names = token_format_names},
+	{"oauth2.refresh_token.grace_period", KIND_DURATION, FIELD(oauth2_refresh_grace_secs),
+	 .def = "0s", .min = 0, .max = 300},
 };
 /* clang-format on */
 

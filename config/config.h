@@ -111,6 +111,7 @@ struct config {
 	bool oauth2_pkce_enforced; /* PKCE for every client, not only public ones */
 	char *oidc_pairwise_salt;  /* NULL: derived from secrets.system[0] */
 	enum config_token_format oauth2_access_token_format;
+	int64_t oauth2_refresh_grace_secs; /* 0s: a used refresh token is never served again */
 };
 
 /*

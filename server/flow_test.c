@@ -1067,6 +1067,48 @@ test_jwt_access_tokens(void **state)
 	assert_int_equal(res.status, 200);
 }
 
+static void
+test_refresh_grace_period(void **state)
+{
+	struct fixture *f = *state;
+	const char *code = obtain_code(f, "rp", "openid%20offline_access");
+	struct response res = redeem(f, code, VERIFIER, BASIC_RP);
+	const char *rt1 = member(f, &res, "refresh_token"), *rt2, *rt3;
+
+	f->cfg.oauth2_refresh_grace_secs = 30;
+	f->app.clock.fixed_secs = NOW + 100;
+	res = refresh(f, rt1, NULL);
+	assert_int_equal(res.status, 200);
+	rt2 = member(f, &res, "refresh_token");
+	/* A retry within the grace period is served again, and the family lives on. */
+	f->app.clock.fixed_secs = NOW + 110;
+	res = refresh(f, rt1, NULL);
+	assert_int_equal(res.status, 200);
+	rt3 = member(f, &res, "refresh_token");
+	res = refresh(f, rt2, NULL);
+	assert_int_equal(res.status, 200);
+	/* After it: reuse, the family is revoked. */
+	f->app.clock.fixed_secs = NOW + 200;
+	res = refresh(f, rt1, NULL);
+	assert_int_equal(res.status, 400);
+	res = refresh(f, rt3, NULL);
+	assert_int_equal(res.status, 400);
+	/* A revoked family is not revived by a retry within the grace period either. */
+	res = send_req(f, "/oauth2/auth", auth_query(f, "rp", "openid%20offline_access", NULL),
+	               NULL, NULL);
+	assert_int_equal(res.status, 302); /* signed in, consent remembered */
+	code = location_param(f, &res, "code");
+	res = redeem(f, code, VERIFIER, BASIC_RP);
+	rt1 = member(f, &res, "refresh_token");
+	res = refresh(f, rt1, NULL);
+	rt2 = member(f, &res, "refresh_token");
+	res = send_req(f, "/oauth2/revoke", NULL, arena_printf(f->arena, "token=%s", rt2),
+	               BASIC_RP);
+	assert_int_equal(res.status, 200);
+	res = refresh(f, rt1, NULL);
+	assert_int_equal(res.status, 400);
+}
+
 int
 main(void)
 {
@@ -1104,6 +1146,7 @@ main(void)
 	        cmocka_unit_test_setup_teardown(test_revocation_and_introspection, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_implicit_and_hybrid_flows, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_jwt_access_tokens, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_refresh_grace_period, setup, teardown),
 	        cmocka_unit_test_setup_teardown(
 	                test_pairwise_subject_in_id_token_userinfo_and_introspection, setup,
 	                teardown),

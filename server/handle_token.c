@@ -53,7 +53,8 @@ struct token_grant {
 	enum oauth_error refusal; /* OAUTH_INVALID_GRANT unless said otherwise */
 	const char *why;
 	/* refresh_token */
-	const char *scope; /* requested (narrowing), or NULL */
+	const char *scope;  /* requested (narrowing), or NULL */
+	int64_t grace_secs; /* oauth2.refresh_token.grace_period */
 };
 
 static const char *
@@ -158,6 +159,23 @@ cc_apply(struct store *s, void *arg, struct err *err)
  * its whole family, and that revocation is kept (RFC 6749 §10.4, OAuth 2.0
  * Security BCP §4.14.2). Mistakes of the caller roll back.
  */
+/*
+ * A used refresh token presented again within oauth2.refresh_token.grace_period
+ * of its rotation, by its own client, while its family is still alive (a
+ * family revoked for reuse or by /oauth2/revoke has no active refresh token
+ * left): a retry after a lost answer, not a theft. Hydra's rotation grace.
+ */
+static enum status
+in_grace(struct store *s, const struct token_grant *g, const struct store_token *old, bool *out,
+         struct err *err)
+{
+	*out = false;
+	if (g->grace_secs <= 0 || g->now - old->revoked_at > g->grace_secs ||
+	    strcmp(old->client_id, g->client_id) != 0 || old->expires_at <= g->now)
+		return ST_OK;
+	return store_token_grant_has_refresh(s, old->grant_id, g->now, out, err);
+}
+
 static enum status
 refresh_apply(struct store *s, void *arg, struct err *err)
 {
@@ -168,20 +186,29 @@ refresh_apply(struct store *s, void *arg, struct err *err)
 
 	st = store_token_consume_refresh(s, g->code_hash, g->now, g->arena, &old, err);
 	if (st == ST_NOT_FOUND) {
-		g->is_refused = true;
+		bool is_grace;
+
 		st = store_token_get(s, g->code_hash, g->arena, &old, err);
 		if (st == ST_NOT_FOUND ||
 		    (st == ST_OK && (old.kind != STORE_TOKEN_REFRESH || old.revoked_at == 0))) {
+			g->is_refused = true;
 			g->why = "the refresh token is invalid or expired";
 			return ST_OK;
 		}
 		if (st != ST_OK)
 			return st;
-		g->why = "the refresh token was already used; its grant is revoked";
-		return store_token_revoke_grant(s, old.grant_id, g->now, NULL, err);
-	}
-	if (st != ST_OK)
+		st = in_grace(s, g, &old, &is_grace, err);
+		if (st != ST_OK)
+			return st;
+		if (!is_grace) {
+			g->is_refused = true;
+			g->why = "the refresh token was already used; its grant is revoked";
+			return store_token_revoke_grant(s, old.grant_id, g->now, NULL, err);
+		}
+		/* Within oauth2.refresh_token.grace_period of its rotation: served again. */
+	} else if (st != ST_OK) {
 		return st;
+	}
 	if (strcmp(old.client_id, g->client_id) != 0)
 		return refuse(g, "the refresh token was issued to another client");
 	/* RFC 6749 §6: a narrower scope may be asked for, never a wider one. */
@@ -351,6 +378,7 @@ refresh_grant(const struct app *app, struct request *req, struct response *res,
 		                   "refresh_token is required");
 	tokens_hash(app, token, g->code_hash);
 	g->scope = request_form(req, "scope");
+	g->grace_secs = app->cfg->oauth2_refresh_grace_secs;
 	st = tokens_new(app, req->arena, g->now, NULL, g->client_id, &g->issue, &req->err);
 	if (st != ST_OK)
 		return st;

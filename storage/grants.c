@@ -614,3 +614,39 @@ store_token_revoke_sid(struct store *s, const char *sid, int64_t now, int64_t *c
 		*count_out = n;
 	return st;
 }
+
+enum status
+store_token_grant_has_refresh(struct store *s, const char *grant_id, int64_t now, bool *out,
+                              struct err *err)
+{
+	struct conn *c = NULL;
+	sqlite3_stmt *stmt = NULL;
+	enum status st;
+
+	*out = false;
+	st = store_conn_acquire(s, &c, err);
+	if (st != ST_OK)
+		return st;
+	st = store_stmt(c, STMT_TOKEN_GRANT_HAS_REFRESH, &stmt, err);
+	if (st != ST_OK)
+		goto out;
+	if (sqlite3_bind_text(stmt, 1, grant_id, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 2, now) != SQLITE_OK) {
+		st = STORE_FAIL(c, err);
+		goto out;
+	}
+	switch (sqlite3_step(stmt)) {
+	case SQLITE_ROW:
+		*out = true;
+		break;
+	case SQLITE_DONE:
+		break;
+	default:
+		st = STORE_FAIL(c, err);
+		break;
+	}
+out:
+	store_stmt_done(stmt);
+	store_conn_release(s, c);
+	return st;
+}

@@ -168,6 +168,9 @@ static const char *const stmt_sql[STMT_COUNT] = {
                 "UPDATE tokens SET revoked_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL",
         [STMT_TOKEN_REVOKE_GRANT] =
                 "UPDATE tokens SET revoked_at = ?2 WHERE grant_id = ?1 AND revoked_at IS NULL",
+        [STMT_TOKEN_GRANT_HAS_REFRESH] =
+                "SELECT 1 FROM tokens WHERE grant_id = ?1 AND kind = 'refresh'"
+                " AND revoked_at IS NULL AND expires_at > ?2 LIMIT 1",
         [STMT_TOKEN_REVOKE_SID] =
                 "UPDATE tokens SET revoked_at = ?2 WHERE sid = ?1 AND revoked_at IS NULL",
         /* throttle.c */

@@ -419,6 +419,12 @@ enum status store_token_get(struct store *s, const unsigned char *token_hash, st
 enum status store_token_consume_refresh(struct store *s, const unsigned char *token_hash,
                                         int64_t now, struct arena *arena, struct store_token *out,
                                         struct err *err);
+/*
+ * *out: the grant still has an active refresh token at now (its family was
+ * rotated, not revoked: what a refresh grace period needs to know).
+ */
+enum status store_token_grant_has_refresh(struct store *s, const char *grant_id, int64_t now,
+                                          bool *out, struct err *err);
 /* Revokes one token (revoked_at = now). ST_NOT_FOUND when absent or revoked already. */
 enum status store_token_revoke(struct store *s, const unsigned char *token_hash, int64_t now,
                                struct err *err);
