@@ -7,7 +7,8 @@
 #   3. debug build in build/ (gcc) + meson test, all suites
 #   4. ASan+UBSan build in build-asan/ (clang) + meson test, all suites; the
 #      integration tests then drive the sanitized binary
-#   5. libFuzzer: each target for FUZZ_SECONDS (60 when CI=true), two at a time,
+#   5. libFuzzer: client_metadata for FUZZ_SECONDS (60 when CI=true), every other
+#      target FUZZ_SECONDS_SHORT (20; FUZZ_SECONDS when that is set), two at a time,
 #      in build-fuzz/ (clang -Dfuzzing=true), seeds copied from tests/fuzz/corpus
 #   6. clang-tidy over build-asan/compile_commands.json, findings fail
 #   7. the container test (tests/container/test.sh; skipped without podman env)
@@ -135,11 +136,14 @@ meson_suite build-asan --timeout-multiplier 2
 
 # ---------------------------------------------------------------------------
 fuzz_seconds=${FUZZ_SECONDS:-}
+# CI: the client-metadata validator 60 s (issue 3 asks for that much), every
+# other target FUZZ_SECONDS_SHORT (20 s), to keep the whole run near 15 min.
+fuzz_short=${FUZZ_SECONDS:-${FUZZ_SECONDS_SHORT:-20}}
 if [ -z "$fuzz_seconds" ] && [ "${CI:-}" = true ]; then
   fuzz_seconds=60
 fi
 if [ -n "$fuzz_seconds" ] && [ "$fuzz_seconds" != 0 ]; then
-  say "libFuzzer, ${fuzz_seconds}s per target (build-fuzz/)"
+  say "libFuzzer, ${fuzz_seconds}s for client_metadata, ${fuzz_short}s per other target (build-fuzz/)"
   fuzz_tmp=$(mktemp -d)
   fuzz_names=()
   if meson_configure build-fuzz clang -Dfuzzing=true -Db_sanitize=address,undefined \
@@ -171,12 +175,17 @@ for t in json.load(sys.stdin):
     echo "[test.sh] no fuzz targets configured"
   fi
   mkdir -p tests/fuzz/artifacts
+  # fuzz_secs NAME: how long NAME runs.
+  fuzz_secs() {
+    if [ "$1" = client_metadata ]; then echo "$fuzz_seconds"; else echo "$fuzz_short"; fi
+  }
   # fuzz_one NAME: one libFuzzer run on a copy of the seeds; output to a log.
   fuzz_one() {
-    local name=$1 corpus=$fuzz_tmp/corpus-$1 args
+    local name=$1 corpus=$fuzz_tmp/corpus-$1 args secs
+    secs=$(fuzz_secs "$name")
     mkdir -p "$corpus"
     [ -d "tests/fuzz/corpus/$name" ] && cp -R "tests/fuzz/corpus/$name/." "$corpus/"
-    args=(-max_total_time="$fuzz_seconds" -timeout=25 -rss_limit_mb=2048 -print_final_stats=1
+    args=(-max_total_time="$secs" -timeout=25 -rss_limit_mb=2048 -print_final_stats=1
       -artifact_prefix="$root/tests/fuzz/artifacts/$name-")
     [ -f "tests/fuzz/dict/$name.dict" ] && args+=(-dict="tests/fuzz/dict/$name.dict")
     "build-fuzz/tests/fuzz/fuzz_$name" "${args[@]}" "$corpus" >"$fuzz_tmp/$name.log" 2>&1
@@ -193,7 +202,7 @@ for t in json.load(sys.stdin):
     for k in "${!batch[@]}"; do
       name=${batch[$k]}
       if wait "${pids[$k]}"; then
-        step_ok "fuzz_$name ${fuzz_seconds}s ($(grep -E -o 'stat::number_of_executed_units: *[0-9]+' \
+        step_ok "fuzz_$name $(fuzz_secs "$name")s ($(grep -E -o 'stat::number_of_executed_units: *[0-9]+' \
           "$fuzz_tmp/$name.log" | grep -E -o '[0-9]+$' || echo '?') runs)"
       else
         tail -n 60 "$fuzz_tmp/$name.log"

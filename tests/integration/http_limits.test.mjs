@@ -9,7 +9,10 @@ import { test } from 'node:test';
 
 import { request, startOidcd } from './lib/oidcd.mjs';
 
-/** Sends a raw request and resolves the status line ('' when the server closed silently). */
+/**
+ * Sends a raw request and resolves its status line as soon as it arrives ('' when the server
+ * closed without one).
+ */
 function probe(port, head) {
 	return new Promise((resolve, reject) => {
 		const sock = net.connect(port, '127.0.0.1');
@@ -19,11 +22,17 @@ function probe(port, head) {
 			reject(new Error('no answer within 20 s'));
 		}, 20000);
 		sock.on('error', () => {}); // a reset after the answer is fine
-		sock.on('data', (d) => (data += d.toString('latin1')));
-		sock.on('close', () => {
+		const done = () => {
 			clearTimeout(timer);
+			sock.destroy();
 			resolve(data.split('\r\n')[0]);
+		};
+		// The status line is the answer: a kept-alive connection need not close.
+		sock.on('data', (d) => {
+			data += d.toString('latin1');
+			if (data.includes('\r\n')) done();
 		});
+		sock.on('close', done);
 		sock.end(head);
 	});
 }
