@@ -350,17 +350,19 @@ struct check_case {
 #define NATIVE(uri) "client_id=app&response_type=code&scope=openid" PKCE "&redirect_uri=" uri
 
 #define HYBRID_DOC                                                                                 \
-	"{\"redirect_uris\": [\"https://rp.example/cb\"], \"response_types\": [\"code "          \
-	"id_token\", \"id_token token\"], \"scope\": \"openid\", "                             \
+	"{\"redirect_uris\": [\"https://rp.example/cb\"], \"response_types\": [\"code "            \
+	"id_token\", \"id_token token\"], \"scope\": \"openid\", "                                 \
 	"\"token_endpoint_auth_method\": \"client_secret_basic\"}"
 #define RP_CB "client_id=rp&redirect_uri=https%3A%2F%2Frp.example%2Fcb&scope=openid"
 
 static const struct check_case check_cases[] = {
- /* implicit and hybrid (OIDC Core §3.2, §3.3): registered, with a nonce */
-        {HYBRID_DOC, RP_CB "&response_type=id_token+code&nonce=n",  false, ST_OK,      0,                               false},
-        {HYBRID_DOC, RP_CB "&response_type=token+id_token&nonce=n", false, ST_OK,      0,                               false},
-        {HYBRID_DOC, RP_CB "&response_type=id_token+token",         false, ST_INVALID, OAUTH_INVALID_REQUEST,           false},
-        {HYBRID_DOC, RP_CB "&response_type=id_token&nonce=n",       false, ST_INVALID, OAUTH_UNAUTHORIZED_CLIENT,       false},
+  /* implicit and hybrid (OIDC Core §3.2, §3.3): registered, with a nonce */
+        {HYBRID_DOC,                                                                                  RP_CB "&response_type=id_token+code&nonce=n",                                 false, ST_OK,      0,                               false},
+        {HYBRID_DOC,                                                                                  RP_CB "&response_type=token+id_token&nonce=n",                                false, ST_OK,      0,                               false},
+        {HYBRID_DOC,                                                                                  RP_CB "&response_type=id_token+token",                                        false, ST_INVALID,
+         OAUTH_INVALID_REQUEST,                                                                                                                                                                                                         false},
+        {HYBRID_DOC,                                                                                  RP_CB "&response_type=id_token&nonce=n",                                      false, ST_INVALID,
+         OAUTH_UNAUTHORIZED_CLIENT,                                                                                                                                                                                                     false},
         {web_doc,                                                                                     BASE,                                                                         false, ST_OK,      0,                               false},
         {web_doc,                                                                                     BASE "+email+offline_access" PKCE,                                            true,  ST_OK,      0,                               false},
         {web_doc,
