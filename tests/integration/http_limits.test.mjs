@@ -57,6 +57,16 @@ test('heads past the limits get 4xx answers, not silence', async (t) => {
 		const line = await probe(srv.publicPort, head);
 		assert.match(line, want, `${what}: got "${line}"`);
 	}
+	// Known gap (libmicrohttpd 0.9.75): a head that fits the 64 KiB pool with almost nothing
+	// to spare leaves no room to build the 431, and the connection is closed without one.
+	await t.test('a head just under limits.header_bytes', { todo: 'libmicrohttpd 0.9.75 closes without a status line; needs a newer libmicrohttpd or a pool-size guard before header parsing' }, async () => {
+		// e.g. a 3 KB query plus a 61.7 KB cookie: a 64,816-byte head (found by a sweep).
+		const q = `access_token=${'a'.repeat(3000)}&x=1&y=2&z=3&w=4`;
+		for (let n = 61500; n <= 61900; n += 20) {
+			const line = await probe(srv.publicPort, `GET /userinfo?${q} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer abc\r\nCookie: oidcd_session=${'c'.repeat(n)}\r\n\r\n`);
+			assert.match(line, /^HTTP\/1\.1 4\d\d /, `cookie of ${n} bytes: got "${line}"`);
+		}
+	});
 	const ready = await request(`${srv.publicUrl}/health/ready`);
 	assert.equal(ready.status, 200);
 	await srv.stopOk();

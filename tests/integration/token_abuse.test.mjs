@@ -292,6 +292,12 @@ function generator(seed, ctx) {
 		return B(variants[i]());
 	}
 
+	// Oversized means past limits.header_bytes (64 KiB): such heads get 431. A head that
+	// ends within a few KB under the limit is a known libmicrohttpd 0.9.75 gap (its pool
+	// has no room left to build the 431, so it closes without one): http_limits.test.mjs
+	// records it as a todo rather than this test tripping over it at random.
+	const OVERSIZE = 70000;
+
 	function cookieHeader(tags) {
 		const variants = [
 			() => `oidcd_session=${b64url(32)}`,
@@ -425,10 +431,10 @@ function generator(seed, ctx) {
 			}
 		}
 		if (chance(0.3) || oversize === 'cookie') {
-			headers.push([B('Cookie'), oversize === 'cookie' ? B(`oidcd_session=${'c'.repeat(40000 + int(60000))}`) : cookieHeader(tags)]);
+			headers.push([B('Cookie'), oversize === 'cookie' ? B(`oidcd_session=${'c'.repeat(OVERSIZE + int(60000))}`) : cookieHeader(tags)]);
 			if (chance(0.1)) headers.push([B('Cookie'), cookieHeader(tags)]);
 		}
-		if (oversize === 'header') headers.push([B('X-Padding'), B('h'.repeat(40000 + int(60000)))]);
+		if (oversize === 'header') headers.push([B('X-Padding'), B('h'.repeat(OVERSIZE + int(60000)))]);
 		if (chance(0.05)) {
 			for (let i = 0; i < 100; i++) headers.push([B(`X-Junk-${i}`), B(printable(20))]);
 			tags.push('100 extra headers');
