@@ -327,6 +327,7 @@ store_writer_start(struct store *s, struct err *err)
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	s->is_sync_pipelined = s->opts.synchronous_full && !s->is_memory;
 	s->syncer_stop = false;
+	s->writer_paused = false;
 	rc = s->is_sync_pipelined ? pthread_create(&s->syncer_tid, NULL, syncer_main, s) : 0;
 	if (rc == 0) {
 		rc = pthread_create(&s->writer_tid, NULL, writer_main, s);
