@@ -493,7 +493,7 @@ client_auth_request(const struct app *app, struct request *req, struct response 
                     struct client_record *out, enum client_auth_method *method_out)
 {
 	struct client_credentials creds;
-	struct client_auth_error ae;
+	struct client_auth_error ae = {0};
 	enum status st;
 
 	memset(&creds, 0, sizeof creds);
