@@ -21,41 +21,10 @@
 #include "crypto/b64url.h"
 #include "crypto/random.h"
 #include "crypto/secret.h"
+#include "server/users_internal.h"
 
 #define DEMO_USERNAME       "demo"
 #define DEMO_PASSWORD_BYTES 18 /* 144 bits: 24 base64url characters */
-
-/*
- * jansson's iterators take a non-const object although they only read it;
- * the union drops the qualifier without a cast (-Wcast-qual).
- */
-static json_t *
-unconst(const json_t *j)
-{
-	union {
-		const json_t *c;
-		json_t *m;
-	} u = {.c = j};
-
-	return u.m;
-}
-
-static enum status problem_set(struct user_problem *p, enum oauth_error e, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
-static enum status
-problem_set(struct user_problem *p, enum oauth_error e, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (p == NULL)
-		return ST_INVALID;
-	p->error = e;
-	va_start(ap, fmt);
-	vsnprintf(p->description, sizeof p->description, fmt, ap);
-	va_end(ap);
-	return ST_INVALID;
-}
 
 /* ---- the document: account members and claims ---- */
 
@@ -81,39 +50,39 @@ split_input(const json_t *in, const char *own_id, struct account_input *a,
 
 	memset(a, 0, sizeof *a);
 	if (!json_is_object(in))
-		return problem_set(problem, OAUTH_INVALID_REQUEST,
-		                   "the user must be a JSON object");
+		return users_problem(problem, OAUTH_INVALID_REQUEST,
+		                     "the user must be a JSON object");
 	a->claims = json_object();
-	json_object_foreach(unconst(in), key, v)
+	json_object_foreach(users_unconst(in), key, v)
 	{
 		if (strcmp(key, "created_at") == 0 || strcmp(key, "updated_at") == 0)
 			continue;
 		if (strcmp(key, "id") == 0) {
 			if (own_id == NULL) {
-				st = problem_set(problem, OAUTH_INVALID_REQUEST,
-				                 "id: is chosen by the server");
+				st = users_problem(problem, OAUTH_INVALID_REQUEST,
+				                   "id: is chosen by the server");
 				goto out;
 			}
 			if (!json_is_string(v) || strcmp(json_string_value(v), own_id) != 0) {
-				st = problem_set(problem, OAUTH_INVALID_REQUEST,
-				                 "id: does not match the user being updated");
+				st = users_problem(problem, OAUTH_INVALID_REQUEST,
+				                   "id: does not match the user being updated");
 				goto out;
 			}
 		} else if (strcmp(key, "username") == 0 && !json_is_null(v)) {
 			s = json_string_value(v);
 			if (s == NULL || strlen(s) != json_string_length(v) ||
 			    !users_is_valid_username(s)) {
-				st = problem_set(problem, OAUTH_INVALID_REQUEST,
-				                 "username: must be 1 to %d characters of "
-				                 "A-Z a-z 0-9 . _ @ + -",
-				                 USERS_USERNAME_MAX);
+				st = users_problem(problem, OAUTH_INVALID_REQUEST,
+				                   "username: must be 1 to %d characters of "
+				                   "A-Z a-z 0-9 . _ @ + -",
+				                   USERS_USERNAME_MAX);
 				goto out;
 			}
 			a->username = s;
 		} else if (strcmp(key, "password") == 0 && !json_is_null(v)) {
 			if (!json_is_string(v)) {
-				st = problem_set(problem, OAUTH_INVALID_REQUEST,
-				                 "password: must be a string");
+				st = users_problem(problem, OAUTH_INVALID_REQUEST,
+				                   "password: must be a string");
 				goto out;
 			}
 			a->password = v;
@@ -157,7 +126,7 @@ render(const char *id, const char *username, const json_t *claims, int64_t creat
 
 	json_object_set_new(out, "id", json_string(id));
 	json_object_set_new(out, "username", json_string(username));
-	json_object_foreach(unconst(claims), key, v)
+	json_object_foreach(users_unconst(claims), key, v)
 	{
 		json_object_set(out, key, v);
 	}
@@ -206,17 +175,17 @@ users_prepare_create(const struct app *app, const json_t *in, const char *passwo
 	if (st != ST_OK)
 		return st;
 	if (a.username == NULL) {
-		st = problem_set(problem, OAUTH_INVALID_REQUEST, "username: is required");
+		st = users_problem(problem, OAUTH_INVALID_REQUEST, "username: is required");
 		goto out;
 	}
 	if (password != NULL && a.password != NULL) {
-		st = problem_set(problem, OAUTH_INVALID_REQUEST,
-		                 "password: read from the terminal or standard input, not from "
-		                 "the document");
+		st = users_problem(problem, OAUTH_INVALID_REQUEST,
+		                   "password: read from the terminal or standard input, not from "
+		                   "the document");
 		goto out;
 	}
 	if (password == NULL && a.password == NULL) {
-		st = problem_set(problem, OAUTH_INVALID_REQUEST, "password: is required");
+		st = users_problem(problem, OAUTH_INVALID_REQUEST, "password: is required");
 		goto out;
 	}
 	st = users_validate_claims(a.claims, arena, &claims, problem);
@@ -347,9 +316,9 @@ enum status
 users_outcome(const struct user_change *c, enum status write_st, struct user_problem *problem)
 {
 	if (write_st == ST_CONFLICT && c->kind != USER_CHANGE_DELETE)
-		return problem_set(problem, OAUTH_CONFLICT,
-		                   "username: a user named '%s' exists already",
-		                   c->username != NULL ? c->username : "");
+		return users_problem(problem, OAUTH_CONFLICT,
+		                     "username: a user named '%s' exists already",
+		                     c->username != NULL ? c->username : "");
 	return write_st;
 }
 

@@ -14,6 +14,7 @@
 
 #include "server/uri.h"
 #include "server/users.h"
+#include "server/users_internal.h"
 
 #define CLAIM_MAX_BYTES 2048 /* per string claim; the body limit bounds the whole */
 #define NAME_IN_MESSAGE 64   /* member names quoted in messages are cut here */
@@ -70,12 +71,9 @@ static const struct claim_rule address_rules[] = {
 
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
-/*
- * jansson's iterators take a non-const object although they only read it;
- * the union drops the qualifier without a cast (-Wcast-qual).
- */
-static json_t *
-unconst(const json_t *j)
+/* The union drops the qualifier without a cast (-Wcast-qual). */
+json_t *
+users_unconst(const json_t *j)
 {
 	union {
 		const json_t *c;
@@ -85,11 +83,8 @@ unconst(const json_t *j)
 	return u.m;
 }
 
-static enum status problem_set(struct user_problem *p, enum oauth_error e, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
-static enum status
-problem_set(struct user_problem *p, enum oauth_error e, const char *fmt, ...)
+enum status
+users_problem(struct user_problem *p, enum oauth_error e, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -277,27 +272,27 @@ validate_value(const struct claim_rule *r, const char *path, const json_t *v, st
 	*out = NULL;
 	if (r->kind == CLAIM_BOOL) {
 		if (!json_is_boolean(v))
-			return problem_set(problem, OAUTH_INVALID_REQUEST,
-			                   "%s: must be true or false", path);
-		*out = json_incref(unconst(v));
+			return users_problem(problem, OAUTH_INVALID_REQUEST,
+			                     "%s: must be true or false", path);
+		*out = json_incref(users_unconst(v));
 		return ST_OK;
 	}
 	if (r->kind == CLAIM_ADDRESS) {
 		if (!json_is_object(v))
-			return problem_set(problem, OAUTH_INVALID_REQUEST, "%s: must be an object",
-			                   path);
+			return users_problem(problem, OAUTH_INVALID_REQUEST,
+			                     "%s: must be an object", path);
 		return validate_object(v, address_rules, NELEMS(address_rules), "address.", arena,
 		                       out, problem);
 	}
 	if (!json_is_string(v))
-		return problem_set(problem, OAUTH_INVALID_REQUEST, "%s: must be a string", path);
+		return users_problem(problem, OAUTH_INVALID_REQUEST, "%s: must be a string", path);
 	s = json_string_value(v);
 	if (strlen(s) != json_string_length(v))
-		return problem_set(problem, OAUTH_INVALID_REQUEST, "%s: must not contain NUL",
-		                   path);
+		return users_problem(problem, OAUTH_INVALID_REQUEST, "%s: must not contain NUL",
+		                     path);
 	why = text_problem(s, json_string_length(v), r->kind == CLAIM_MULTILINE);
 	if (why != NULL)
-		return problem_set(problem, OAUTH_INVALID_REQUEST, "%s: %s", path, why);
+		return users_problem(problem, OAUTH_INVALID_REQUEST, "%s: %s", path, why);
 	switch (r->kind) {
 	case CLAIM_URL:
 		why = is_web_url(s, arena) ? NULL : "must be an absolute http or https URL";
@@ -321,8 +316,8 @@ validate_value(const struct claim_rule *r, const char *path, const json_t *v, st
 		break;
 	}
 	if (why != NULL)
-		return problem_set(problem, OAUTH_INVALID_REQUEST, "%s: %s", path, why);
-	*out = json_incref(unconst(v));
+		return users_problem(problem, OAUTH_INVALID_REQUEST, "%s: %s", path, why);
+	*out = json_incref(users_unconst(v));
 	return ST_OK;
 }
 
@@ -337,7 +332,7 @@ validate_object(const json_t *in, const struct claim_rule *rules, size_t nrules,
 	enum status st = ST_OK;
 	size_t i;
 
-	json_object_foreach(unconst(in), key, v)
+	json_object_foreach(users_unconst(in), key, v)
 	{
 		const struct claim_rule *r = NULL;
 
@@ -346,7 +341,7 @@ validate_object(const json_t *in, const struct claim_rule *rules, size_t nrules,
 				r = &rules[i];
 		snprintf(path, sizeof path, "%s%.*s", prefix, NAME_IN_MESSAGE, key);
 		if (r == NULL) {
-			st = problem_set(
+			st = users_problem(
 			        problem, OAUTH_INVALID_REQUEST,
 			        "%s: unknown member (a user has the OIDC Core 5.1 standard "
 			        "claims%s)",
@@ -378,8 +373,8 @@ users_validate_claims(const json_t *in, struct arena *arena, json_t **out,
                       struct user_problem *problem)
 {
 	if (!json_is_object(in))
-		return problem_set(problem, OAUTH_INVALID_REQUEST,
-		                   "the user must be a JSON object");
+		return users_problem(problem, OAUTH_INVALID_REQUEST,
+		                     "the user must be a JSON object");
 	return validate_object(in, claim_rules, NELEMS(claim_rules), "", arena, out, problem);
 }
 
@@ -403,11 +398,11 @@ enum status
 users_check_password(const char *password, size_t len, struct user_problem *problem)
 {
 	if (len < USERS_PASSWORD_MIN || len > USERS_PASSWORD_MAX)
-		return problem_set(problem, OAUTH_INVALID_REQUEST,
-		                   "password: must be %d to %d bytes long", USERS_PASSWORD_MIN,
-		                   USERS_PASSWORD_MAX);
+		return users_problem(problem, OAUTH_INVALID_REQUEST,
+		                     "password: must be %d to %d bytes long", USERS_PASSWORD_MIN,
+		                     USERS_PASSWORD_MAX);
 	if (memchr(password, '\0', len) != NULL)
-		return problem_set(problem, OAUTH_INVALID_REQUEST,
-		                   "password: must not contain NUL");
+		return users_problem(problem, OAUTH_INVALID_REQUEST,
+		                     "password: must not contain NUL");
 	return ST_OK;
 }
