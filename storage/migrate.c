@@ -172,6 +172,29 @@ static const char *const migrations[] = {
         " PRIMARY KEY (client_id, jti)"
         ") STRICT;"
         "CREATE INDEX used_jtis_expires_at ON used_jtis (expires_at);",
+        /* 5: device authorization grants (RFC 8628, device.c): the device
+         * code and the user code as keyed hashes; status moves pending ->
+         * approved | denied -> consumed; kept until expires_at so that a
+         * replayed device code is recognised. */
+        "CREATE TABLE device_codes ("
+        " device_code_hash BLOB PRIMARY KEY CHECK (length(device_code_hash) = 32),"
+        " user_code_hash BLOB NOT NULL UNIQUE CHECK (length(user_code_hash) = 32),"
+        " client_id TEXT NOT NULL REFERENCES clients(id) ON DELETE CASCADE,"
+        " scope TEXT NOT NULL,"
+        " grant_id TEXT NOT NULL,"
+        " status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'denied', 'consumed')),"
+        " interval_secs INTEGER NOT NULL,"
+        " last_poll_ms INTEGER NOT NULL,"
+        " user_id TEXT REFERENCES users(id) ON DELETE CASCADE,"
+        " sid TEXT,"
+        " auth_time INTEGER,"
+        " acr TEXT,"
+        " amr TEXT,"
+        " created_at INTEGER NOT NULL,"
+        " expires_at INTEGER NOT NULL"
+        ") STRICT;"
+        "CREATE INDEX device_codes_expires_at ON device_codes (expires_at);"
+        "CREATE INDEX device_codes_client_id ON device_codes (client_id);",
 };
 
 int

@@ -64,6 +64,9 @@
 #define STORE_TOKEN_COLUMNS                                                                        \
 	"token_hash, kind, grant_id, client_id, user_id, sid, scope, auth_time, acr, amr, claims," \
 	" created_at, expires_at, revoked_at"
+#define STORE_DEVICE_COLUMNS                                                                       \
+	"device_code_hash, user_code_hash, client_id, scope, grant_id, status, interval_secs,"     \
+	" last_poll_ms, user_id, sid, auth_time, acr, amr, created_at, expires_at"
 
 /* Indexed by enum store_stmt; every id has its SQL (checked in store_stmt). */
 static const char *const stmt_sql[STMT_COUNT] = {
@@ -186,6 +189,23 @@ static const char *const stmt_sql[STMT_COUNT] = {
         [STMT_JTI_USE] = "INSERT INTO used_jtis (client_id, jti, expires_at) VALUES (?1, ?2, ?3)"
                          " ON CONFLICT (client_id, jti) DO UPDATE SET"
                          " expires_at = excluded.expires_at WHERE used_jtis.expires_at <= ?4",
+        /* device.c: RFC 8628 grants; each state change is one conditional UPDATE. */
+        [STMT_DEVICE_INSERT] = "INSERT INTO device_codes (" STORE_DEVICE_COLUMNS ") VALUES (?1,"
+                               " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        [STMT_DEVICE_GET] = "SELECT " STORE_DEVICE_COLUMNS " FROM device_codes"
+                            " WHERE device_code_hash = ?1",
+        [STMT_DEVICE_GET_BY_USER_CODE] = "SELECT " STORE_DEVICE_COLUMNS " FROM device_codes"
+                                         " WHERE user_code_hash = ?1",
+        [STMT_DEVICE_DECIDE] =
+                "UPDATE device_codes SET status = ?3, user_id = ?4, sid = ?5, auth_time = ?6,"
+                " acr = ?7, amr = ?8 WHERE user_code_hash = ?1 AND status = 'pending'"
+                " AND expires_at > ?2",
+        [STMT_DEVICE_POLL] = "UPDATE device_codes SET last_poll_ms = ?2, interval_secs = ?3"
+                             " WHERE device_code_hash = ?1 AND status = 'pending'",
+        [STMT_DEVICE_CONSUME] = "UPDATE device_codes SET status = 'consumed'"
+                                " WHERE device_code_hash = ?1 AND client_id = ?2"
+                                " AND status = 'approved' AND expires_at > ?3"
+                                " RETURNING " STORE_DEVICE_COLUMNS,
         /* sweep.c: ?1 = now, ?2 = batch limit; each walks its expires_at index. */
         [STMT_SWEEP_SESSIONS] = "DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions"
                                 " WHERE expires_at <= ?1 LIMIT ?2)",
@@ -201,6 +221,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
                                       " FROM login_attempts WHERE expires_at <= ?1 LIMIT ?2)",
         [STMT_SWEEP_USED_JTIS] = "DELETE FROM used_jtis WHERE rowid IN (SELECT rowid FROM"
                                  " used_jtis WHERE expires_at <= ?1 LIMIT ?2)",
+        [STMT_SWEEP_DEVICE_CODES] = "DELETE FROM device_codes WHERE rowid IN (SELECT rowid FROM"
+                                    " device_codes WHERE expires_at <= ?1 LIMIT ?2)",
 };
 
 enum status

@@ -438,6 +438,67 @@ enum status store_token_revoke_grant(struct store *s, const char *grant_id, int6
 enum status store_token_revoke_sid(struct store *s, const char *sid, int64_t now,
                                    int64_t *count_out, struct err *err);
 
+/* ---- device authorization grants (RFC 8628; table device_codes) ---- */
+
+enum store_device_status {
+	STORE_DEVICE_PENDING = 0, /* waiting for the user */
+	STORE_DEVICE_APPROVED,    /* the user allowed it: the next poll gets tokens */
+	STORE_DEVICE_DENIED,      /* the user refused */
+	STORE_DEVICE_CONSUMED,    /* tokens were issued: further polls are replays */
+};
+
+struct store_device {
+	const unsigned char *device_code_hash; /* STORE_HASH_LEN bytes */
+	const unsigned char *user_code_hash;   /* STORE_HASH_LEN bytes */
+	const char *client_id;
+	const char *scope;    /* granted once approved */
+	const char *grant_id; /* of the tokens it produces (revoked on replay) */
+	enum store_device_status status;
+	int64_t interval_secs; /* minimum seconds between polls (RFC 8628 §3.5 slow_down adds 5) */
+	int64_t last_poll_ms;  /* 0 = never polled */
+	/* set when decided */
+	const char *user_id;
+	const char *sid;
+	int64_t auth_time;
+	const char *acr;
+	const char *amr;
+	int64_t created_at;
+	int64_t expires_at;
+};
+
+/*
+ * Inserts a pending grant. ST_CONFLICT when either hash exists (a user code
+ * collision: draw another); ST_INVALID when the client does not exist.
+ */
+enum status store_device_insert(struct store *s, const struct store_device *d, struct err *err);
+/* The grant with this device code hash, whatever its state. ST_NOT_FOUND when absent. */
+enum status store_device_get(struct store *s, const unsigned char *device_code_hash,
+                             struct arena *arena, struct store_device *out, struct err *err);
+/* The grant with this user code hash, whatever its state. ST_NOT_FOUND when absent. */
+enum status store_device_get_by_user_code(struct store *s, const unsigned char *user_code_hash,
+                                          struct arena *arena, struct store_device *out,
+                                          struct err *err);
+/*
+ * The user's decision on the pending, unexpired grant with this user code
+ * (status APPROVED or DENIED; the user fields of d are recorded). One
+ * conditional UPDATE: ST_NOT_FOUND when it is not pending any more (decided
+ * in another tab), expired or unknown.
+ */
+enum status store_device_decide(struct store *s, const unsigned char *user_code_hash, int64_t now,
+                                const struct store_device *d, struct err *err);
+/* Records a poll of a pending grant at now_ms, with its (possibly raised) interval. */
+enum status store_device_poll(struct store *s, const unsigned char *device_code_hash,
+                              int64_t now_ms, int64_t interval_secs, struct err *err);
+/*
+ * Takes the approved, unexpired grant of client_id with this device code
+ * hash (status becomes CONSUMED) in one UPDATE ... RETURNING: of concurrent
+ * polls exactly one gets ST_OK. ST_NOT_FOUND otherwise (look with
+ * store_device_get to tell why).
+ */
+enum status store_device_consume(struct store *s, const unsigned char *device_code_hash,
+                                 const char *client_id, int64_t now, struct arena *arena,
+                                 struct store_device *out, struct err *err);
+
 /* ---- login throttling (table login_attempts) ---- */
 
 /*
