@@ -155,6 +155,8 @@ static const struct key keys[] = {
 	 .def = "1h", .min = 1, .max = DAYS_3650},
 	{"ttl.auth_code",             KIND_DURATION,   FIELD(ttl_auth_code_secs),
 	 .def = "10m", .min = 1, .max = DAYS_3650},
+	{"ttl.device_user_code",      KIND_DURATION,   FIELD(ttl_device_user_code_secs),
+	 .def = "10m", .min = 1, .max = 86400},
 	{"ttl.login_session",         KIND_DURATION,   FIELD(ttl_login_session_secs),
 	 .def = "720h", .min = 1, .max = DAYS_3650},
 	{"ttl.consent",               KIND_DURATION,   FIELD(ttl_consent_secs),
@@ -199,6 +201,8 @@ static const struct key keys[] = {
 	 .def = "opaque", .names = token_format_names},
 	{"oauth2.refresh_token.grace_period", KIND_DURATION, FIELD(oauth2_refresh_grace_secs),
 	 .def = "0s", .min = 0, .max = 300},
+	{"oauth2.device_authorization.token_polling_interval", KIND_DURATION,
+	 FIELD(oauth2_device_poll_interval_secs), .def = "5s", .min = 1, .max = 60},
 };
 /* clang-format on */
 

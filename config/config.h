@@ -77,12 +77,13 @@ struct config {
 	unsigned limits_connection_timeout_secs; /* idle connection timeout; default 30 */
 	unsigned threads;                        /* worker threads; default: number of cores */
 
-	int64_t ttl_access_token_secs;  /* 1h */
-	int64_t ttl_refresh_token_secs; /* 720h */
-	int64_t ttl_id_token_secs;      /* 1h */
-	int64_t ttl_auth_code_secs;     /* 10m */
-	int64_t ttl_login_session_secs; /* 720h */
-	int64_t ttl_consent_secs;       /* 720h: how long a granted consent is remembered */
+	int64_t ttl_access_token_secs;     /* 1h */
+	int64_t ttl_refresh_token_secs;    /* 720h */
+	int64_t ttl_id_token_secs;         /* 1h */
+	int64_t ttl_auth_code_secs;        /* 10m */
+	int64_t ttl_device_user_code_secs; /* 10m: device and user codes of RFC 8628 */
+	int64_t ttl_login_session_secs;    /* 720h */
+	int64_t ttl_consent_secs;          /* 720h: how long a granted consent is remembered */
 
 	struct config_cidr *proxy_trusted;
 	size_t proxy_trusted_count;
@@ -112,6 +113,7 @@ struct config {
 	char *oidc_pairwise_salt;  /* NULL: derived from secrets.system[0] */
 	enum config_token_format oauth2_access_token_format;
 	int64_t oauth2_refresh_grace_secs; /* 0s: a used refresh token is never served again */
+	int64_t oauth2_device_poll_interval_secs; /* 5s: RFC 8628 §3.2 interval */
 };
 
 /*

@@ -118,10 +118,8 @@ enum status
 authz_start(const struct app *app, struct request *req, struct response *res,
             const struct form *params, bool is_post, struct authz *az, bool *done)
 {
-	const char *cookie = request_header(req, "Cookie");
 	unsigned char hash[DIGEST_SHA256_BYTES];
 	struct authorize_error e, e2;
-	struct err cerr;
 	enum status parsed, st;
 	char *url;
 
@@ -163,19 +161,34 @@ authz_start(const struct app *app, struct request *req, struct response *res,
 	az->encoded = url[0] == '?' ? url + 1 : url;
 	digest_sha256(az->encoded, strlen(az->encoded), hash);
 	az->digest = b64url_encode_arena(req->arena, hash, sizeof hash);
-	/* An oversized Cookie header counts as none. */
-	if (cookie == NULL ||
-	    cookie_parse(cookie, strlen(cookie), req->arena, &az->cookies, &cerr) != ST_OK)
-		az->cookies.count = 0;
+	authz_cookies(req, &az->cookies);
 	*done = false;
 	return ST_OK;
+}
+
+void
+authz_cookies(struct request *req, struct cookie_jar *out)
+{
+	const char *cookie = request_header(req, "Cookie");
+	struct err cerr;
+
+	/* An oversized Cookie header counts as none. */
+	if (cookie == NULL || cookie_parse(cookie, strlen(cookie), req->arena, out, &cerr) != ST_OK)
+		out->count = 0;
 }
 
 enum status
 authz_session(const struct app *app, struct request *req, const struct authz *az,
               struct store_session *out)
 {
-	const char *value = cookie_get(&az->cookies, AUTHZ_SESSION_COOKIE);
+	return authz_session_of(app, req, &az->cookies, out);
+}
+
+enum status
+authz_session_of(const struct app *app, struct request *req, const struct cookie_jar *cookies,
+                 struct store_session *out)
+{
+	const char *value = cookie_get(cookies, AUTHZ_SESSION_COOKIE);
 	unsigned char hash[DIGEST_SHA256_BYTES];
 
 	if (value == NULL || value[0] == '\0')
@@ -188,7 +201,13 @@ authz_session(const struct app *app, struct request *req, const struct authz *az
 const char *
 authz_csrf_binding(const struct app *app, const struct authz *az)
 {
-	return cookie_get(&az->cookies, page_csrf_cookie_name(is_https_issuer(app)));
+	return authz_csrf_binding_of(app, &az->cookies);
+}
+
+const char *
+authz_csrf_binding_of(const struct app *app, const struct cookie_jar *cookies)
+{
+	return cookie_get(cookies, page_csrf_cookie_name(is_https_issuer(app)));
 }
 
 const char *
@@ -197,15 +216,11 @@ authz_csrf_purpose(struct request *req, const struct authz *az, const char *page
 	return arena_printf(req->arena, "%s:%s:%s", page, az->digest, sid != NULL ? sid : "");
 }
 
-/*
- * The CSRF token of a page about to be rendered into res: the browser's
- * binding cookie, or a new one set on res.
- */
-static enum status
-csrf_token(const struct app *app, struct request *req, struct response *res, const struct authz *az,
-           const char *purpose, char **out)
+enum status
+authz_csrf_token(const struct app *app, struct request *req, struct response *res,
+                 const struct cookie_jar *cookies, const char *purpose, char **out)
 {
-	const char *binding = authz_csrf_binding(app, az);
+	const char *binding = authz_csrf_binding_of(app, cookies);
 	bool https = is_https_issuer(app);
 	char *fresh, *set;
 	enum status st;
@@ -253,7 +268,8 @@ authz_login_page(const struct app *app, struct request *req, struct response *re
 	enum status st;
 
 	memset(&v, 0, sizeof v);
-	st = csrf_token(app, req, res, az, authz_csrf_purpose(req, az, "login", NULL), &csrf);
+	st = authz_csrf_token(app, req, res, &az->cookies,
+	                      authz_csrf_purpose(req, az, "login", NULL), &csrf);
 	if (st != ST_OK)
 		return st;
 	client_vars(az, &v);
@@ -277,8 +293,8 @@ consent_page(const struct app *app, struct request *req, struct response *res,
 	st = store_user_get(app->store, sess->user_id, req->arena, &user, &req->err);
 	if (st != ST_OK)
 		return st;
-	st = csrf_token(app, req, res, az, authz_csrf_purpose(req, az, "consent", sess->sid),
-	                &csrf);
+	st = authz_csrf_token(app, req, res, &az->cookies,
+	                      authz_csrf_purpose(req, az, "consent", sess->sid), &csrf);
 	if (st != ST_OK)
 		return st;
 	client_vars(az, &v);

@@ -35,6 +35,10 @@
 #define AUTHZ_LOGIN_PATH     "/ui/login"
 #define AUTHZ_CONSENT_PATH   "/ui/consent"
 
+/* The one message of a failed login (unknown user and wrong password alike), and of throttling. */
+#define AUTHZ_LOGIN_ERROR     "The username or password is incorrect."
+#define AUTHZ_THROTTLED_ERROR "Too many failed sign-ins. Wait a minute, then try again."
+
 /* One authorization request, checked against its client. */
 struct authz {
 	struct authorize_request r;
@@ -77,6 +81,41 @@ void authz_clear(struct authz *az);
 /* The active login session of the browser (the oidcd_session cookie); ST_NOT_FOUND when none. */
 enum status authz_session(const struct app *app, struct request *req, const struct authz *az,
                           struct store_session *out);
+/* The same from a cookie jar (pages outside an authorization request: the device flow). */
+enum status authz_session_of(const struct app *app, struct request *req,
+                             const struct cookie_jar *cookies, struct store_session *out);
+
+/* The request's cookies into out (an absent or oversized Cookie header: none). */
+void authz_cookies(struct request *req, struct cookie_jar *out);
+
+/*
+ * The CSRF token for purpose of a page about to be rendered into res: bound
+ * to the browser's binding cookie, or to a new one set on res.
+ */
+enum status authz_csrf_token(const struct app *app, struct request *req, struct response *res,
+                             const struct cookie_jar *cookies, const char *purpose, char **out);
+
+/* Overwrites the password wherever the request holds it (the form and the raw body). */
+void authz_forget_password(struct request *req, const char *password);
+
+/* Outcomes of authz_password_login. */
+enum authz_login {
+	AUTHZ_LOGIN_OK,        /* *user is the user; a new session is queued in p */
+	AUTHZ_LOGIN_FAILED,    /* unknown user or wrong password (counted in p) */
+	AUTHZ_LOGIN_THROTTLED, /* too many failures: not even tried */
+	AUTHZ_LOGIN_EMPTY,     /* a field is missing or oversized */
+};
+
+/*
+ * The password login of the built-in pages: throttled per username and
+ * client address, equal cost for unknown users, the password wiped from
+ * the request whatever happens. On AUTHZ_LOGIN_OK the new login session is
+ * queued in p with its Set-Cookie header in *cookie_out.
+ */
+enum status authz_password_login(const struct app *app, struct request *req,
+                                 struct authz_pending *p, const char *username,
+                                 const char *password, struct store_user *user,
+                                 enum authz_login *outcome, char **cookie_out);
 
 /* Redirects error to the client (response_mode honoured, state echoed) into res. */
 enum status authz_redirect_error(const struct app *app, struct request *req, struct response *res,
@@ -121,6 +160,10 @@ enum status authz_written(struct request *req, struct response *res);
 /* The store_write_fn of a pending step (arg: struct authz_pending). */
 enum status authz_apply(struct store *s, void *arg, struct err *err);
 
+/* *locked: either key (login_attempts) is locked at now. */
+enum status authz_throttled(const struct app *app, struct request *req, const char *const keys[2],
+                            int64_t now, bool *locked);
+
 /* The login throttling policy (per username and per client address). */
 const struct store_throttle_policy *authz_throttle_policy(void);
 
@@ -130,5 +173,6 @@ const char *authz_csrf_purpose(struct request *req, const struct authz *az, cons
 
 /* The browser's CSRF binding cookie value, or NULL. */
 const char *authz_csrf_binding(const struct app *app, const struct authz *az);
+const char *authz_csrf_binding_of(const struct app *app, const struct cookie_jar *cookies);
 
 #endif

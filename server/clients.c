@@ -897,3 +897,17 @@ clients_delete(const struct app *app, const char *id, const unsigned char *expec
 	clients_prepare_delete(id, expect_reg_token_hash, &c);
 	return write_now(app, &c, NULL, NULL, err);
 }
+
+bool
+clients_doc_has_word(const json_t *doc, const char *array, const char *word)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(doc, array), i, v)
+	{
+		if (json_is_string(v) && strcmp(json_string_value(v), word) == 0)
+			return true;
+	}
+	return false;
+}

@@ -143,6 +143,9 @@ bool clients_reg_token_matches(const struct app *app, const struct client_record
                                const char *token);
 
 /* The registration_client_uri of a client id (arena). */
+/* True when the client document's array member (e.g. "grant_types") holds the string word. */
+bool clients_doc_has_word(const json_t *doc, const char *array, const char *word);
+
 const char *clients_registration_uri(const struct app *app, const char *id, struct arena *arena);
 
 #endif

@@ -133,8 +133,9 @@ docs_discovery(const struct app *app)
 	json_object_set_new(doc, "response_modes_supported",
 	                    json_pack("[sss]", "query", "fragment", "form_post"));
 	json_object_set_new(doc, "grant_types_supported",
-	                    json_pack("[ssss]", "authorization_code", "implicit", "refresh_token",
-	                              "client_credentials"));
+	                    json_pack("[sssss]", "authorization_code", "implicit", "refresh_token",
+	                              "client_credentials",
+	                              "urn:ietf:params:oauth:grant-type:device_code"));
 	json_object_set_new(doc, "token_endpoint_auth_methods_supported",
 	                    json_pack("[ssss]", "client_secret_basic", "client_secret_post",
 	                              "private_key_jwt", "none"));

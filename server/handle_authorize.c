@@ -20,9 +20,6 @@
 #include "server/secrets.h"
 #include "server/subject.h"
 
-#define GENERIC_LOGIN_ERROR "The username or password is incorrect."
-#define THROTTLED_ERROR     "Too many failed sign-ins. Wait a minute, then try again."
-
 /* OIDC Core §3.1.2.1: prompt, max_age and an ended session call for a (new) login. */
 static bool
 needs_login(const struct authz *az, const struct store_session *sess, enum status found,
@@ -162,10 +159,9 @@ throttle_key(struct request *req, const char *kind, const char *value)
 	return key;
 }
 
-/* True when either key is locked at now. */
-static enum status
-is_throttled(const struct app *app, struct request *req, const char *const keys[2], int64_t now,
-             bool *locked)
+enum status
+authz_throttled(const struct app *app, struct request *req, const char *const keys[2], int64_t now,
+                bool *locked)
 {
 	struct store_throttle t;
 	enum status st;
@@ -211,9 +207,8 @@ new_session(const struct app *app, struct request *req, const struct store_user 
 	                  https, true, COOKIE_SAME_SITE_LAX, cookie_out, &req->err);
 }
 
-/* Overwrites the password wherever the request holds it (the form and the raw body). */
-static void
-forget_password(struct request *req, const char *password)
+void
+authz_forget_password(struct request *req, const char *password)
 {
 	char *writable;
 
@@ -229,89 +224,113 @@ forget_password(struct request *req, const char *password)
 	}
 }
 
+enum status
+authz_password_login(const struct app *app, struct request *req, struct authz_pending *p,
+                     const char *username, const char *password, struct store_user *user,
+                     enum authz_login *outcome, char **cookie_out)
+{
+	const char *keys[2];
+	bool locked, ok;
+	enum status st, found;
+
+	*outcome = AUTHZ_LOGIN_FAILED;
+	if (username == NULL || username[0] == '\0' || password == NULL || password[0] == '\0' ||
+	    strlen(username) > 256) {
+		authz_forget_password(req, password);
+		*outcome = AUTHZ_LOGIN_EMPTY;
+		return ST_OK;
+	}
+	keys[0] = throttle_key(req, "user", username);
+	keys[1] = throttle_key(req, "ip", req->client_ip != NULL ? req->client_ip : "unknown");
+	st = authz_throttled(app, req, keys, p->now, &locked);
+	if (st != ST_OK || locked) {
+		authz_forget_password(req, password);
+		if (locked) {
+			log_req(LOG_WARN, req, "login throttled for user %s from %s", keys[0],
+			        keys[1]);
+			*outcome = AUTHZ_LOGIN_THROTTLED;
+		}
+		return st;
+	}
+	found = store_user_get_by_username(app->store, username, req->arena, user, &req->err);
+	if (found != ST_OK && found != ST_NOT_FOUND) {
+		authz_forget_password(req, password);
+		return found;
+	}
+	st = verify_password(found == ST_OK ? user : NULL, password, &ok, &req->err);
+	authz_forget_password(req, password);
+	if (st != ST_OK)
+		return st;
+	if (!ok) {
+		/* Never the password; the username as typed, shown printable. */
+		log_req(LOG_WARN, req, "login failed for %s from %s", keys[0], keys[1]);
+		p->throttle_fail[0] = keys[0];
+		p->throttle_fail[1] = keys[1];
+		return ST_OK;
+	}
+	log_req(LOG_INFO, req, "login of user %s", user->id);
+	p->throttle_clear[0] = keys[0];
+	p->throttle_clear[1] = keys[1];
+	*outcome = AUTHZ_LOGIN_OK;
+	return new_session(app, req, user, p, cookie_out);
+}
+
 /* POST /ui/login?<request>: username, password, csrf. */
 enum status
 handle_login(const struct app *app, struct request *req, struct response *res)
 {
 	const char *username = request_form(req, "username");
 	const char *password = request_form(req, "password");
-	const char *keys[2];
 	struct store_user user;
 	struct authz_pending *p;
 	struct authz az;
-	char *cookie;
-	bool done, locked, ok;
-	enum status st, found;
+	enum authz_login outcome;
+	char *cookie = NULL;
+	bool done;
+	enum status st;
 
 	if (req->is_write_done)
 		return authz_written(req, res);
 	st = authz_start(app, req, res, &req->query, true, &az, &done);
 	if (st != ST_OK || done) {
-		forget_password(req, password);
+		authz_forget_password(req, password);
 		return st;
 	}
 	if (!page_csrf_check(app->cfg, authz_csrf_binding(app, &az),
 	                     authz_csrf_purpose(req, &az, "login", NULL),
 	                     request_form(req, "csrf"))) {
-		forget_password(req, password);
+		authz_forget_password(req, password);
 		st = authz_login_page(app, req, res, &az,
 		                      "This form has expired. Please sign in again.", username,
 		                      400);
 		goto out;
 	}
-	if (username == NULL || username[0] == '\0' || password == NULL || password[0] == '\0' ||
-	    strlen(username) > 256) {
-		forget_password(req, password);
-		st = authz_login_page(app, req, res, &az, GENERIC_LOGIN_ERROR, NULL, 400);
-		goto out;
-	}
 	p = authz_pending_new(app, req);
-	keys[0] = throttle_key(req, "user", username);
-	keys[1] = throttle_key(req, "ip", req->client_ip != NULL ? req->client_ip : "unknown");
-	st = is_throttled(app, req, keys, p->now, &locked);
-	if (st != ST_OK) {
-		forget_password(req, password);
+	st = authz_password_login(app, req, p, username, password, &user, &outcome, &cookie);
+	if (st != ST_OK)
 		goto out;
-	}
-	if (locked) {
-		forget_password(req, password);
-		log_req(LOG_WARN, req, "login throttled for user %s from %s", keys[0], keys[1]);
-		st = authz_login_page(app, req, res, &az, THROTTLED_ERROR, username, 429);
+	switch (outcome) {
+	case AUTHZ_LOGIN_EMPTY:
+		st = authz_login_page(app, req, res, &az, AUTHZ_LOGIN_ERROR, NULL, 400);
+		break;
+	case AUTHZ_LOGIN_THROTTLED:
+		st = authz_login_page(app, req, res, &az, AUTHZ_THROTTLED_ERROR, username, 429);
 		if (st == ST_OK)
 			response_header(res, "Retry-After", "60");
-		goto out;
-	}
-	found = store_user_get_by_username(app->store, username, req->arena, &user, &req->err);
-	if (found != ST_OK && found != ST_NOT_FOUND) {
-		forget_password(req, password);
-		st = found;
-		goto out;
-	}
-	st = verify_password(found == ST_OK ? &user : NULL, password, &ok, &req->err);
-	forget_password(req, password);
-	if (st != ST_OK)
-		goto out;
-	if (!ok) {
-		/* Never the password; the username as typed, shown printable. */
-		log_req(LOG_WARN, req, "login failed for %s from %s", keys[0], keys[1]);
-		p->throttle_fail[0] = keys[0];
-		p->throttle_fail[1] = keys[1];
-		st = authz_login_page(app, req, &p->res, &az, GENERIC_LOGIN_ERROR, username, 200);
+		break;
+	case AUTHZ_LOGIN_FAILED:
+		st = authz_login_page(app, req, &p->res, &az, AUTHZ_LOGIN_ERROR, username, 200);
 		if (st == ST_OK)
 			st = authz_finish(app, req, res, p);
-		goto out;
+		break;
+	case AUTHZ_LOGIN_OK:
+		st = authz_continue(app, req, &az, &p->session, p);
+		if (st != ST_OK)
+			break;
+		response_header(&p->res, "Set-Cookie", cookie);
+		st = authz_finish(app, req, res, p);
+		break;
 	}
-	log_req(LOG_INFO, req, "login of user %s", user.id);
-	p->throttle_clear[0] = keys[0];
-	p->throttle_clear[1] = keys[1];
-	st = new_session(app, req, &user, p, &cookie);
-	if (st != ST_OK)
-		goto out;
-	st = authz_continue(app, req, &az, &p->session, p);
-	if (st != ST_OK)
-		goto out;
-	response_header(&p->res, "Set-Cookie", cookie);
-	st = authz_finish(app, req, res, p);
 out:
 	authz_clear(&az);
 	return st;

@@ -2,8 +2,8 @@
  * server/handle_token.c — POST /oauth2/token (RFC 6749 §3.2, §4.1.3, §4.4;
  * OIDC Core §3.1.3; RFC 7636 §4.5-4.6).
  *
- * Grants: authorization_code, refresh_token (rotated on every use) and
- * client_credentials. Tokens are opaque
+ * Grants: authorization_code, refresh_token (rotated on every use),
+ * client_credentials and the device_code polls of RFC 8628 §3.4. Tokens are opaque
  * (prefix + 256 random bits) and stored only as keyed hashes. The code is
  * consumed and the tokens inserted in ONE write on the storage writer, so
  * of concurrent redemptions exactly one wins, and a replay that finds the
@@ -30,13 +30,19 @@ enum grant_kind {
 	GRANT_CODE = 1,
 	GRANT_CLIENT_CREDENTIALS,
 	GRANT_REFRESH,
+	GRANT_DEVICE,
 };
+
+#define DEVICE_GRANT_TYPE "urn:ietf:params:oauth:grant-type:device_code"
+/* Timer jitter forgiven before a poll counts as too early (RFC 8628 §3.5 slow_down). */
+#define POLL_SLACK_MS 500
 
 /* One token request between its two runs (see request_write). */
 struct token_grant {
 	enum grant_kind kind;
 	struct arena *arena;
 	int64_t now;
+	int64_t now_ms; /* device polls are timed to the millisecond */
 	const char *client_id;
 	json_t *client_doc; /* reference owned here until the second run */
 	/* authorization_code */
@@ -61,20 +67,6 @@ static const char *
 doc_str(const json_t *doc, const char *name)
 {
 	return json_string_value(json_object_get(doc, name));
-}
-
-static bool
-doc_has_word(const json_t *doc, const char *array, const char *word)
-{
-	const json_t *v;
-	size_t i;
-
-	json_array_foreach(json_object_get(doc, array), i, v)
-	{
-		if (json_is_string(v) && strcmp(json_string_value(v), word) == 0)
-			return true;
-	}
-	return false;
 }
 
 /* RFC 7636 §4.1 (syntax) and §4.6 (S256 only). */
@@ -237,6 +229,73 @@ refresh_apply(struct store *s, void *arg, struct err *err)
 	return store_token_insert(s, g->issue.rows, g->issue.count, err);
 }
 
+/*
+ * The write of a device_code poll (RFC 8628 §3.4-3.5): an approved grant
+ * is taken in one UPDATE ... RETURNING and its tokens inserted with it; a
+ * pending one records the poll (and raises the interval of a device that
+ * polls too fast); a consumed one presented again revokes its tokens, as a
+ * replayed code does.
+ */
+static enum status
+device_apply(struct store *s, void *arg, struct err *err)
+{
+	struct token_grant *g = arg;
+	struct store_device d;
+	int64_t interval;
+	enum status st;
+
+	st = store_device_consume(s, g->code_hash, g->client_id, g->now, g->arena, &d, err);
+	if (st == ST_OK) {
+		g->code = (struct store_code){
+		        .client_id = d.client_id,
+		        .user_id = d.user_id,
+		        .sid = d.sid,
+		        .scope = d.scope,
+		        .auth_time = d.auth_time,
+		        .acr = d.acr,
+		        .amr = d.amr,
+		};
+		for (int i = 0; i < 2; i++)
+			g->issue.rows[i].grant_id = d.grant_id;
+		tokens_from_code(&g->issue, &g->code, g->may_refresh);
+		return store_token_insert(s, g->issue.rows, g->issue.count, err);
+	}
+	if (st != ST_NOT_FOUND)
+		return st;
+	g->is_refused = true;
+	st = store_device_get(s, g->code_hash, g->arena, &d, err);
+	if (st == ST_NOT_FOUND || (st == ST_OK && strcmp(d.client_id, g->client_id) != 0)) {
+		g->why = "the device_code is invalid";
+		return ST_OK;
+	}
+	if (st != ST_OK)
+		return st;
+	if (d.status == STORE_DEVICE_CONSUMED) {
+		g->why = "the device_code was already used; its tokens are revoked";
+		return store_token_revoke_grant(s, d.grant_id, g->now, NULL, err);
+	}
+	if (d.expires_at <= g->now) {
+		g->refusal = OAUTH_EXPIRED_TOKEN;
+		g->why = "the device_code has expired: start again";
+		return ST_OK;
+	}
+	if (d.status == STORE_DEVICE_DENIED) {
+		g->refusal = OAUTH_DEVICE_ACCESS_DENIED;
+		g->why = "the user denied the authorization";
+		return ST_OK;
+	}
+	interval = d.interval_secs;
+	if (d.last_poll_ms != 0 && g->now_ms - d.last_poll_ms < interval * 1000 - POLL_SLACK_MS) {
+		interval += 5;
+		g->refusal = OAUTH_SLOW_DOWN;
+		g->why = "polling faster than the interval: wait 5 seconds longer from now on";
+	} else {
+		g->refusal = OAUTH_AUTHORIZATION_PENDING;
+		g->why = "the user has not completed the authorization yet";
+	}
+	return store_device_poll(s, g->code_hash, g->now_ms, interval, err);
+}
+
 /* The ID token of a code redemption (OIDC Core §3.1.3.6) or a refresh (§12.2). */
 static enum status
 id_token(const struct app *app, struct request *req, const struct token_grant *g, char **out)
@@ -356,7 +415,7 @@ code_grant(const struct app *app, struct request *req, struct response *res, str
 	g->verifier = request_form(req, "code_verifier");
 	if (g->verifier != NULL && g->verifier[0] == '\0')
 		g->verifier = NULL;
-	g->may_refresh = doc_has_word(g->client_doc, "grant_types", "refresh_token");
+	g->may_refresh = clients_doc_has_word(g->client_doc, "grant_types", "refresh_token");
 	st = random_uuid7(clock_now_ms(&app->clock), g->grant_id, &req->err);
 	if (st == ST_OK)
 		st = tokens_new(app, req->arena, g->now, g->grant_id, g->client_id, &g->issue,
@@ -383,6 +442,26 @@ refresh_grant(const struct app *app, struct request *req, struct response *res,
 	if (st != ST_OK)
 		return st;
 	return request_write(app, req, res, refresh_apply, g, g);
+}
+
+/* RFC 8628 §3.4: the device polls with its device_code. */
+static enum status
+device_grant(const struct app *app, struct request *req, struct response *res,
+             struct token_grant *g)
+{
+	const char *code = request_form(req, "device_code");
+	enum status st;
+
+	if (code == NULL || code[0] == '\0')
+		return oauth_error(res, req->arena, OAUTH_INVALID_REQUEST,
+		                   "device_code is required");
+	secrets_token_hash(app->cfg, code, g->code_hash);
+	g->may_refresh = clients_doc_has_word(g->client_doc, "grant_types", "refresh_token");
+	g->now_ms = clock_now_ms(&app->clock);
+	st = tokens_new(app, req->arena, g->now, NULL, g->client_id, &g->issue, &req->err);
+	if (st != ST_OK)
+		return st;
+	return request_write(app, req, res, device_apply, g, g);
 }
 
 /* RFC 6749 §4.4: scopes asked for, each one the client's; none asked: none granted. */
@@ -435,15 +514,17 @@ handle_token(const struct app *app, struct request *req, struct response *res)
 		kind = GRANT_CLIENT_CREDENTIALS;
 	else if (strcmp(grant_type, "refresh_token") == 0)
 		kind = GRANT_REFRESH;
+	else if (strcmp(grant_type, DEVICE_GRANT_TYPE) == 0)
+		kind = GRANT_DEVICE;
 	else
 		return oauth_error(res, req->arena, OAUTH_UNSUPPORTED_GRANT_TYPE,
-		                   "grant_type must be authorization_code, refresh_token or "
-		                   "client_credentials");
+		                   "grant_type must be authorization_code, refresh_token, "
+		                   "client_credentials or " DEVICE_GRANT_TYPE);
 
 	st = client_auth_request(app, req, res, &client, &method);
 	if (st != ST_OK)
 		return st == ST_INVALID ? ST_OK : st;
-	if (!doc_has_word(client.doc, "grant_types", grant_type)) {
+	if (!clients_doc_has_word(client.doc, "grant_types", grant_type)) {
 		clients_record_clear(&client);
 		return oauth_error(res, req->arena, OAUTH_UNAUTHORIZED_CLIENT,
 		                   "the client is not allowed this grant_type");
@@ -461,6 +542,8 @@ handle_token(const struct app *app, struct request *req, struct response *res)
 		st = code_grant(app, req, res, g);
 	else if (kind == GRANT_REFRESH)
 		st = refresh_grant(app, req, res, g);
+	else if (kind == GRANT_DEVICE)
+		st = device_grant(app, req, res, g);
 	else
 		st = cc_grant(app, req, res, g, method);
 	if (!res->is_deferred) {

@@ -42,6 +42,8 @@ handler_fn handle_userinfo;
 handler_fn handle_cors_preflight;
 
 handler_fn handle_revoke;
+handler_fn handle_device_authorization;
+handler_fn handle_device_verify;
 handler_fn handle_admin_introspect;
 
 #endif

@@ -53,6 +53,12 @@ static const struct oauth_error_row rows[] = {
                                    "The end-user must interact with the server."                                },
         [OAUTH_ACCOUNT_SELECTION_REQUIRED] = {"account_selection_required", 400,
                                    "The end-user must select an account."                                       },
+        [OAUTH_AUTHORIZATION_PENDING] = {"authorization_pending",      400,
+                                   "The end-user has not completed the authorization yet."                      },
+        [OAUTH_SLOW_DOWN] = {"slow_down",                  400, "Polling too fast: wait 5 seconds longer."},
+        [OAUTH_EXPIRED_TOKEN] = {"expired_token",              400, "The device code has expired."            },
+        [OAUTH_DEVICE_ACCESS_DENIED] = {"access_denied",              400,
+                                   "The end-user denied the authorization."                                     },
 };
 
 const char *

@@ -40,6 +40,10 @@ enum oauth_error {
 	OAUTH_CONSENT_REQUIRED,           /* OIDC Core §3.1.2.6, 400 */
 	OAUTH_INTERACTION_REQUIRED,       /* OIDC Core §3.1.2.6, 400 */
 	OAUTH_ACCOUNT_SELECTION_REQUIRED, /* OIDC Core §3.1.2.6, 400 */
+	OAUTH_AUTHORIZATION_PENDING,      /* RFC 8628 §3.5, 400 */
+	OAUTH_SLOW_DOWN,                  /* RFC 8628 §3.5, 400 */
+	OAUTH_EXPIRED_TOKEN,              /* RFC 8628 §3.5, 400 */
+	OAUTH_DEVICE_ACCESS_DENIED, /* "access_denied" at the token endpoint: RFC 8628 §3.5, 400 */
 };
 
 /* Error code string ("invalid_request", ...). */

@@ -36,9 +36,13 @@ extern const size_t page_builtin_lens[];
 extern const size_t page_builtin_count;
 
 static const char *const page_files[PAGE_KIND_COUNT] = {
-        [PAGE_LOGIN] = "login.html",           [PAGE_CONSENT] = "consent.html",
-        [PAGE_ERROR] = "error.html",           [PAGE_LOGOUT] = "logout.html",
+        [PAGE_LOGIN] = "login.html",
+        [PAGE_CONSENT] = "consent.html",
+        [PAGE_ERROR] = "error.html",
+        [PAGE_LOGOUT] = "logout.html",
         [PAGE_SIGNED_OUT] = "signed_out.html",
+        [PAGE_DEVICE] = "device.html",
+        [PAGE_DEVICE_DONE] = "device_done.html",
 };
 #define STYLESHEET_FILE "style.css"
 
@@ -57,6 +61,7 @@ enum var {
 	V_TITLE,
 	V_DESCRIPTION,
 	V_STYLESHEET,
+	V_USER_CODE,
 	V_TOP_COUNT,           /* the variables above exist everywhere */
 	V_SCOPE = V_TOP_COUNT, /* only inside {{#scopes}} */
 	V_SCOPE_DESCRIPTION,
@@ -79,6 +84,7 @@ static const char *const var_names[V_COUNT] = {
         [V_TITLE] = "title",
         [V_DESCRIPTION] = "description",
         [V_STYLESHEET] = "stylesheet",
+        [V_USER_CODE] = "user_code",
         [V_SCOPE] = "scope",
         [V_SCOPE_DESCRIPTION] = "scope_description",
         [V_SCOPES] = "scopes",
@@ -572,6 +578,7 @@ top_values(const struct page_vars *v, struct arena *arena, struct render_ctx *c)
 	c->top[V_TITLE] = or_empty(v->title);
 	c->top[V_DESCRIPTION] = or_empty(v->description);
 	c->top[V_STYLESHEET] = PAGE_STYLESHEET_PATH;
+	c->top[V_USER_CODE] = or_empty(v->user_code);
 	c->item = NULL;
 	split_scopes(v->scope, arena, c);
 }

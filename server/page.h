@@ -14,7 +14,7 @@
  * "{{" or an unbalanced section is refused when the templates are loaded.
  * Variables (see struct page_vars): action csrf error login_hint user_name
  * client_id client_name logo_uri client_uri policy_uri tos_uri title
- * description stylesheet. URLs that are not safe to show are blanked
+ * description stylesheet user_code. URLs that are not safe to show are blanked
  * before rendering: logo_uri must be https, http on a loopback host, or
  * data:image/(png|gif|jpeg|webp);base64; links must be http or https.
  *
@@ -55,6 +55,8 @@ enum page_kind {
 	PAGE_ERROR,     /* error.html: title + description, never a redirect */
 	PAGE_LOGOUT,    /* logout.html: confirm with button[name=logout][value=yes] */
 	PAGE_SIGNED_OUT,
+	PAGE_DEVICE,      /* device.html: enter the user code of a device (RFC 8628 §3.3) */
+	PAGE_DEVICE_DONE, /* device_done.html: title + description after the decision */
 	PAGE_KIND_COUNT,
 };
 
@@ -74,6 +76,7 @@ struct page_vars {
 	const char *scope;       /* consent: the requested scopes, space-separated */
 	const char *title;       /* error page */
 	const char *description; /* error page */
+	const char *user_code;   /* device: the code as typed or from verification_uri_complete */
 	/*
 	 * An absolute URI (normally the client's redirect_uri) whose origin, or
 	 * scheme for a private-use scheme (RFC 8252 §7.1), is added to CSP

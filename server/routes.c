@@ -28,6 +28,8 @@ const struct route routes_public[] = {
 	{HTTP_OPTIONS, "/oauth2/token",                          handle_cors_preflight,  0},
 	{HTTP_POST,   "/oauth2/revoke",                          handle_revoke,          FORM},
 	{HTTP_OPTIONS, "/oauth2/revoke",                         handle_cors_preflight,  0},
+	{HTTP_POST,   "/oauth2/device/auth",                     handle_device_authorization, FORM},
+	{GET_HEAD | HTTP_POST, "/oauth2/device/verify",          handle_device_verify,   FORM},
 	{GET_HEAD | HTTP_POST, "/userinfo",                      handle_userinfo,        FORM},
 	{HTTP_OPTIONS, "/userinfo",                              handle_cors_preflight,  0},
 	{GET_HEAD,    "/ui/login",                               handle_login_page,      0},

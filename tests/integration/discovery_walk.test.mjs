@@ -13,6 +13,7 @@ import test from 'node:test';
 
 import { SignJWT, createRemoteJWKSet, decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify } from 'jose';
 
+import { verifyDevice } from './lib/device.mjs';
 import { CookieJar, authorize, basicAuth, exchangeCode, formBody, pkcePair } from './lib/login.mjs';
 import { getJson, request, sendJson, startOidcd } from './lib/oidcd.mjs';
 
@@ -289,6 +290,17 @@ test('the discovery document: every advertised value works', async (t) => {
 			assert.equal(intro.json.active, true, `the client_credentials token is active: ${intro.text}`);
 			assert.equal(intro.json.client_id, cc.id);
 		},
+		'urn:ietf:params:oauth:grant-type:device_code': async () => {
+			const tv = w.clients['walk-device'] || (await w.createClient('walk-device', { grant_types: ['urn:ietf:params:oauth:grant-type:device_code'], response_types: [], redirect_uris: [], scope: 'openid profile', token_endpoint_auth_method: 'client_secret_basic' }));
+			const start = await request(disc.device_authorization_endpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(tv.id, tv.secret) }, body: formBody({ scope: 'openid profile' }) });
+			assert.equal(start.status, 200, `device authorization: ${start.text}`);
+			const v = await verifyDevice(start.json.verification_uri_complete, { username: USER.username, password: USER.password });
+			assert.match(v.text, /Device connected/, `the user confirms on the verification pages: ${v.message}`);
+			const r = await w.token(tv, { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: start.json.device_code });
+			assert.equal(r.status, 200, `device_code poll: ${r.text}`);
+			const { payload } = await w.verifyIdToken(r.json.id_token, tv);
+			assert.equal((await w.userinfo(r.json.access_token)).json?.sub, payload.sub);
+		},
 	});
 
 	// token_endpoint_auth_methods_supported.
@@ -480,8 +492,7 @@ test('the discovery document: every advertised value works', async (t) => {
 	const endpointKeys = Object.keys(disc).filter((k) => /(_endpoint|_uri)$/.test(k) && typeof disc[k] === 'string');
 	for (const key of endpointKeys) {
 		const url = disc[key];
-		const todo = key === 'device_authorization_endpoint' ? 'the device authorization grant (RFC 8628) is advertised but not implemented yet (issue 5)' : undefined;
-		await t.test(`${key}: ${url}`, todo ? { todo } : {}, async () => {
+		await t.test(`${key}: ${url}`, async () => {
 			assert.equal(new URL(url).origin, new URL(disc.issuer).origin, `${key} is on the issuer's origin`);
 			const get = await request(url);
 			const posted = await request(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
