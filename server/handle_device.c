@@ -202,6 +202,18 @@ typed_code(struct request *req, const char *typed)
 	return device_user_code_normalize(typed, norm) ? arena_strdup(req->arena, norm) : NULL;
 }
 
+/* What the code field shows for typed: "XXXX-XXXX" when it is a code, else typed (bounded). */
+static const char *
+shown_code(struct request *req, const char *typed)
+{
+	char norm[DEVICE_USER_CODE_LEN + 1], shown[DEVICE_USER_CODE_SHOWN_LEN + 1];
+
+	if (!device_user_code_normalize(typed, norm))
+		return typed != NULL && strlen(typed) <= 64 ? typed : NULL;
+	device_user_code_format(norm, shown);
+	return arena_strdup(req->arena, shown);
+}
+
 static enum status
 login_page(const struct app *app, struct request *req, struct response *res, struct verify *v,
            const char *error, const char *username, int status)
@@ -480,12 +492,9 @@ handle_device_verify(const struct app *app, struct request *req, struct response
 	v.user_name = user.username;
 	if (req->is_write_done)
 		return confirm_written(app, req, res, &v);
-	if (req->method != HTTP_POST || step == NULL) {
-		const char *typed = request_query(req, "user_code");
-
+	if (req->method != HTTP_POST || step == NULL)
 		return code_page(app, req, res, &v,
-		                 typed != NULL && strlen(typed) <= 64 ? typed : NULL, NULL, 200);
-	}
+		                 shown_code(req, request_query(req, "user_code")), NULL, 200);
 	if (strcmp(step, "code") == 0)
 		return step_code(app, req, res, &v);
 	if (strcmp(step, "confirm") == 0)

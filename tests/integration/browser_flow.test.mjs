@@ -439,6 +439,37 @@ describe('authorization code flow in Chromium with openid-client as the RP', () 
 		assert.equal(sessionCookie.secure, false, 'not Secure on an http issuer');
 	});
 
+	test('device authorization grant (RFC 8628): the user signs in, enters the code and confirms in Chromium', async (t) => {
+		await createClient(srv, {
+			client_id: 'tv',
+			client_name: 'Living Room TV',
+			client_secret: 'tv-secret-0123456789abcdef',
+			grant_types: ['urn:ietf:params:oauth:grant-type:device_code'],
+			response_types: [],
+			redirect_uris: [],
+			scope: 'openid profile',
+			token_endpoint_auth_method: 'client_secret_basic',
+		});
+		const config = await makeRpConfig(srv, 'tv', { secret: 'tv-secret-0123456789abcdef' });
+		const da = await client.initiateDeviceAuthorization(config, { scope: 'openid profile' });
+		const polling = client.pollDeviceAuthorizationGrant(config, da);
+		const page = await fresh(t);
+		await page.goto(da.verification_uri_complete);
+		await page.fill('input[name=username]', alice.username);
+		await page.fill('input[name=password]', alice.password);
+		await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+		// The code page, filled in from verification_uri_complete.
+		assert.equal(await page.inputValue('input[name=user_code]'), da.user_code);
+		await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+		const confirm = await page.textContent('main');
+		assert.ok(confirm.includes('Living Room TV'), `the confirmation names the device's client: ${confirm}`);
+		await Promise.all([page.waitForNavigation(), page.click('button[name=consent][value=allow]')]);
+		assert.match(await page.textContent('h1'), /Device connected/);
+		const tokens = await polling;
+		assert.equal(tokens.claims().sub, alice.id);
+		assert.equal((await userinfo(srv, tokens.access_token)).json?.name, alice.claims.name);
+	});
+
 	test("Hydra's SDK getOidcUserInfo with the access token returns the user's claims", async (t) => {
 		const page = await fresh(t);
 		const flow = await authorize(page, cb, rp.web, { scope: 'openid profile email', login: login(), consent: 'allow' });
