@@ -16,6 +16,7 @@
 #include "server/claims.h"
 #include "server/id_token.h"
 #include "server/page.h"
+#include "server/request_object.h"
 #include "server/secrets.h"
 #include "server/subject.h"
 #include "server/users.h"
@@ -114,18 +115,61 @@ authz_clear(struct authz *az)
 	clients_record_clear(&az->client);
 }
 
+/*
+ * OIDC Core §6: the parameters of a request that uses a request object,
+ * into *out. A request object the client gets wrong leaves *out the query
+ * without it and *rerr set: the error goes to the client once its
+ * redirect_uri is known to be good (§3.1.2.6), or on a page.
+ */
+static enum status
+resolve_request_object(const struct app *app, struct request *req, struct response *res,
+                       const struct form *query, struct form *out, struct authorize_error *rerr)
+{
+	const char *client_id = form_get(query, "client_id");
+	struct client_record client;
+	enum status st;
+
+	(void)res;
+	request_object_strip(query, req->arena, out);
+	if (client_id == NULL || client_id[0] == '\0')
+		return ST_OK; /* the parse refuses the request on a page */
+	st = clients_load(app, client_id, req->arena, &client, &req->err);
+	if (st == ST_NOT_FOUND)
+		return ST_OK; /* likewise */
+	if (st != ST_OK)
+		return st;
+	st = request_object_resolve(app, query, client_id, client.doc, req->arena, out, rerr,
+	                            &req->err);
+	clients_record_clear(&client);
+	if (st == ST_INVALID) {
+		log_req(LOG_INFO, req, "request object refused: %s", rerr->description);
+		request_object_strip(query, req->arena, out);
+		return ST_OK;
+	}
+	return st;
+}
+
 enum status
 authz_start(const struct app *app, struct request *req, struct response *res,
             const struct form *params, bool is_post, struct authz *az, bool *done)
 {
 	unsigned char hash[DIGEST_SHA256_BYTES];
-	struct authorize_error e, e2;
+	struct authorize_error e, e2, rerr = {0};
+	struct form resolved;
+	bool has_rerr = false;
 	enum status parsed, st;
 	char *url;
 
 	memset(az, 0, sizeof *az);
 	az->is_post = is_post;
 	*done = true;
+	if (request_object_present(params)) {
+		st = resolve_request_object(app, req, res, params, &resolved, &rerr);
+		if (st != ST_OK)
+			return st;
+		has_rerr = rerr.description[0] != '\0';
+		params = &resolved;
+	}
 	parsed = authorize_request_parse(params, req->arena, &az->r, &e);
 	if (parsed != ST_OK && e.must_not_redirect)
 		return refused_page(app, req, res, &e);
@@ -143,8 +187,8 @@ authz_start(const struct app *app, struct request *req, struct response *res,
 		authz_clear(az);
 		return refused_page(app, req, res, &e2);
 	}
-	if (parsed != ST_OK) {
-		st = redirect_refusal(app, req, res, az, &e);
+	if (parsed != ST_OK || has_rerr) {
+		st = redirect_refusal(app, req, res, az, has_rerr ? &rerr : &e);
 		authz_clear(az);
 		return st;
 	}

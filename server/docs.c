@@ -147,11 +147,13 @@ docs_discovery(const struct app *app)
 	json_object_set_new(doc, "userinfo_signing_alg_values_supported", json_pack("[s]", alg));
 	json_object_set_new(doc, "claims_parameter_supported", json_true());
 
-	/* Capabilities oidcd does not offer yet are stated as false, not omitted,
-	 * so RPs need not guess (OIDC Discovery §3 defaults agree). */
-	json_object_set_new(doc, "request_parameter_supported", json_false());
-	json_object_set_new(doc, "request_uri_parameter_supported", json_false());
-	json_object_set_new(doc, "require_request_uri_registration", json_false());
+	/* OIDC Core §6: request objects by value and by (registered) reference. */
+	json_object_set_new(doc, "request_parameter_supported", json_true());
+	json_object_set_new(doc, "request_uri_parameter_supported", json_true());
+	json_object_set_new(doc, "require_request_uri_registration", json_true());
+	json_object_set_new(doc, "request_object_signing_alg_values_supported",
+	                    json_pack("[sssssssssss]", "none", "RS256", "RS384", "RS512", "PS256",
+	                              "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"));
 	json_object_set_new(doc, "frontchannel_logout_supported", json_false());
 	json_object_set_new(doc, "frontchannel_logout_session_supported", json_false());
 	json_object_set_new(doc, "backchannel_logout_supported", json_false());

@@ -57,6 +57,9 @@ static const struct oauth_error_row rows[] = {
                                    "The end-user has not completed the authorization yet."                      },
         [OAUTH_SLOW_DOWN] = {"slow_down",                  400, "Polling too fast: wait 5 seconds longer."},
         [OAUTH_EXPIRED_TOKEN] = {"expired_token",              400, "The device code has expired."            },
+        [OAUTH_INVALID_REQUEST_OBJECT] = {"invalid_request_object",     400,
+                                   "The request object is invalid."                                             },
+        [OAUTH_INVALID_REQUEST_URI] = {"invalid_request_uri",        400, "The request_uri is invalid."             },
         [OAUTH_DEVICE_ACCESS_DENIED] = {"access_denied",              400,
                                    "The end-user denied the authorization."                                     },
 };

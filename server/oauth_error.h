@@ -43,6 +43,8 @@ enum oauth_error {
 	OAUTH_AUTHORIZATION_PENDING,      /* RFC 8628 §3.5, 400 */
 	OAUTH_SLOW_DOWN,                  /* RFC 8628 §3.5, 400 */
 	OAUTH_EXPIRED_TOKEN,              /* RFC 8628 §3.5, 400 */
+	OAUTH_INVALID_REQUEST_OBJECT,     /* OIDC Core §3.1.2.6, 400 */
+	OAUTH_INVALID_REQUEST_URI,        /* OIDC Core §3.1.2.6, 400 */
 	OAUTH_DEVICE_ACCESS_DENIED, /* "access_denied" at the token endpoint: RFC 8628 §3.5, 400 */
 };
 

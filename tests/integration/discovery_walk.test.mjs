@@ -426,6 +426,33 @@ test('the discovery document: every advertised value works', async (t) => {
 	await each('id_token_signing_alg_values_supported', algChecks(idTokenAlg, 'id_token_signing_alg_values_supported'));
 	if (disc.id_token_signed_response_alg !== undefined) await each('id_token_signed_response_alg', algChecks(idTokenAlg, 'id_token_signed_response_alg'));
 
+	// request_object_signing_alg_values_supported (OIDC Core §6.1): a request object by value,
+	// signed with that alg by a client registered with request_object_signing_alg = it (a
+	// key of that type in its jwks), or unsigned for "none". Its state overrides the query's.
+	const requestObjectChecks = {};
+	for (const alg of disc.request_object_signing_alg_values_supported || []) {
+		requestObjectChecks[alg] = async () => {
+			const id = `walk-ro-${alg.toLowerCase()}`;
+			const meta = { grant_types: ['authorization_code'], response_types: ['code'], scope: 'openid', token_endpoint_auth_method: 'client_secret_basic', request_object_signing_alg: alg };
+			let key;
+			if (alg !== 'none') {
+				key = await generateKeyPair(alg, alg === 'EdDSA' ? { crv: 'Ed25519' } : {});
+				meta.jwks = { keys: [{ ...(await exportJWK(key.publicKey)), alg, use: 'sig' }] };
+			}
+			const c = w.clients[id] || (await w.createClient(id, meta));
+			const inner = nonceValue();
+			const claims = { iss: c.id, aud: disc.issuer, client_id: c.id, response_type: 'code', redirect_uri: c.redirect, scope: 'openid', state: inner };
+			const enc = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+			const jwt = alg === 'none' ? `${enc({ alg: 'none' })}.${enc(claims)}.` : await new SignJWT(claims).setProtectedHeader({ alg }).sign(key.privateKey);
+			const r = await w.flow(c, { response_type: 'code', scope: 'openid', request: jwt });
+			assert.equal(r.query.get('error'), null, `request object ${alg}: ${r.query}`);
+			assert.equal(r.query.get('state'), inner, 'the state inside the request object wins over the query\'s');
+			const tok = await w.token(c, { grant_type: 'authorization_code', code: r.query.get('code'), redirect_uri: c.redirect });
+			assert.equal(tok.status, 200, tok.text);
+		};
+	}
+	await each('request_object_signing_alg_values_supported', requestObjectChecks);
+
 	// userinfo_signing_alg_values_supported (and Hydra's userinfo_signed_response_alg): a client
 	// registered with userinfo_signed_response_alg gets application/jwt from /userinfo.
 	async function userinfoAlg(alg) {

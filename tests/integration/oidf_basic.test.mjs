@@ -152,15 +152,15 @@ function planContext(mode) {
 	const plan = { mode, srv: null, disc: null, user: null, seq: 0, lock: fifoLock() };
 	before(async () => {
 		const args = ['--set', 'registration.enabled=true'];
-		if (mode === 'dynamic') {
-			// The suite's own https endpoints (client jwks_uri, sector_identifier_uri, logo),
-			// trusted by oidcd through http_client.ca_file; keys re-read every second so that
-			// oidcc-server-rotate-keys sees its rotation without the default 60 s.
-			const dir = await tempDir(life);
-			plan.tls = await selfSignedCert(dir);
-			plan.suite = await startSuiteServer(life, plan.tls);
-			args.push('--set', `http_client.ca_file=${plan.tls.certPath}`, '--set', 'keys.refresh_interval=1s');
-		}
+		// The suite's own https endpoints (client jwks_uri, sector_identifier_uri, logo,
+		// request_uri), trusted by oidcd through http_client.ca_file.
+		const dir = await tempDir(life);
+		plan.tls = await selfSignedCert(dir);
+		plan.suite = await startSuiteServer(life, plan.tls);
+		args.push('--set', `http_client.ca_file=${plan.tls.certPath}`);
+		// Keys re-read every second so that oidcc-server-rotate-keys sees its rotation
+		// without the default 60 s.
+		if (mode === 'dynamic') args.push('--set', 'keys.refresh_interval=1s');
 		plan.srv = await startOidcd(life, { args });
 		// Last: a clean exit 0 after all the modules (under ASan, a leak or an error fails here).
 		life.after(() => plan.srv.stopOk());
@@ -548,6 +548,40 @@ async function moduleRequestObjectWithRedirectUri(h, t) {
 	}
 }
 
+// oidcc-request-uri-unsigned[-supported-correctly-or-rejected-as-unsupported] (§1 #33, §3.1 #19)
+// and oidcc-request-uri-signed-rs256 (§3.1 #20): the request object is served by the suite at a
+// registered https request_uri with a #fragment (64-character path); state and nonce exist
+// only inside it; response_type, client_id, scope and redirect_uri are duplicated in the query.
+// signed: RS256 with the client's registered key (no kid) and request_object_signing_alg RS256.
+async function moduleRequestUri(h, t, { signed = false } = {}) {
+	const algs = h.disc.request_object_signing_alg_values_supported;
+	if (signed) assert.ok(Array.isArray(algs) && algs.includes('RS256'), 'request_object_signing_alg_values_supported has RS256');
+	else if (Array.isArray(algs) && !algs.includes('none')) {
+		t.skip('request_object_signing_alg_values_supported lacks "none" (the suite SKIPs)');
+		return;
+	}
+	assert.notEqual(h.disc.request_uri_parameter_supported, false, 'request_uri_parameter_supported is not false');
+	const p = `/requesturi/${alnum(64)}`;
+	const requestUri = `${h.plan.suite.url}${p}#${alnum(43)}`;
+	const key = await clientKey();
+	const reg = { request_uris: [requestUri], jwks: { keys: [key.jwk] } };
+	if (signed) reg.request_object_signing_alg = 'RS256';
+	await registerDynamic(h, reg, { key });
+	const state = alnum(10);
+	const nonce = alnum(10);
+	const claims = { iss: h.client.id, aud: h.disc.issuer, client_id: h.client.id, redirect_uri: h.cb.url, scope: 'openid', response_type: 'code', state, nonce };
+	if (h.plan.mode === 'form_post') claims.response_mode = 'form_post';
+	const jwt = signed ? await new jose.SignJWT(claims).setProtectedHeader({ alg: 'RS256' }).sign(key.privateKey) : unsignedJwt(claims);
+	h.plan.suite.set(p, jwt, 'application/jwt');
+	const flow = await authz(h, { state: null, nonce: null, params: { request_uri: requestUri, scope: 'openid' } });
+	const params = successParams(h, flow);
+	assert.equal(params.get('state'), state, 'state from inside the request object');
+	assert.ok(h.plan.suite.hits(p) >= 1, 'the request_uri was fetched');
+	const tokens = tokenOk(await tokenCall(h, params.get('code')));
+	await idTokenOk(h, tokens.id_token, { nonce, accessToken: tokens.access_token, code: params.get('code') });
+	return { key, requestUri, p };
+}
+
 // oidcc-refresh-token (§1 #37, §3.1 #22; §3.1 #18 reuses it). makeClient2() → {h2, client2}:
 // the second client and the module context it runs its full flow in. beforeRefresh(h) runs
 // between the first flow and the refresh request (the RP key rotation).
@@ -854,35 +888,10 @@ const BASIC_MODULES = [
 	[
 		'oidcc-request-uri-unsigned-supported-correctly-or-rejected-as-unsupported',
 		async (h, t) => {
-			// Dynamic client only. The suite serves the request object from an https URL
-			// registered in request_uris (with a fragment).
-			const dir = await tempDir(t);
-			const tls = await selfSignedCert(dir);
-			const fetched = [];
-			const state = alnum(10);
-			const nonce = alnum(10);
-			const server = await startHttpsServer(t, tls, (req, res) => {
-				fetched.push(req.url);
-				res.writeHead(200, { 'content-type': 'application/jwt' });
-				res.end(unsignedJwt({ iss: h.client.id, aud: h.disc.issuer, client_id: h.client.id, redirect_uri: h.cb.url, scope: 'openid', response_type: 'code', state, nonce }));
-			});
-			const requestUri = `${server.url}/requesturi/${alnum(64)}#${alnum(43)}`;
-			await registerDynamic(h, { request_uris: [requestUri] });
-			const flow = await authz(h, {
-				state: null,
-				nonce: null,
-				params: { request_uri: requestUri, scope: 'openid' },
-			});
-			const params = callbackParams(h, flow);
-			if (h.disc.request_uri_parameter_supported === false) {
-				assert.equal(params.get('error'), 'request_uri_not_supported', 'rejected as unsupported (the suite then SKIPs)');
-				assert.ok(!params.has('code'));
-				assert.equal(fetched.length, 0, 'the request_uri was not fetched');
-				t.diagnostic('the OIDF suite marks this module SKIPPED after request_uri_not_supported');
-			} else {
-				assert.ok(!params.has('error'), `supported: no error (${params})`);
-				assert.equal(params.get('state'), state, 'state from inside the request object');
-			}
+			// Dynamic client only: the suite serves the request object from an https URL
+			// registered in request_uris (with a fragment). oidcd supports it: the flow must
+			// complete (the rejected-as-unsupported escape is not taken).
+			await moduleRequestUri(h, t);
 		},
 	],
 	[
@@ -1225,16 +1234,36 @@ const DYNAMIC_MODULES = [
 	],
 	[
 		'oidcc-request-uri-unsigned',
-		null,
-		{
-			skip: 'request_uri is not implemented (oidcd answers request_uri_not_supported; discovery says request_uri_parameter_supported false and has no request_object_signing_alg_values_supported, so the suite runs this module and FAILs it: the Dynamic plan has no rejected-as-unsupported escape)',
+		async (h, t) => {
+			await moduleRequestUri(h, t);
 		},
 	],
 	[
 		'oidcc-request-uri-signed-rs256',
-		null,
-		{
-			skip: 'request objects are not implemented (request_uri refused with request_uri_not_supported; discovery lacks request_object_signing_alg_values_supported with RS256, which the module requires)',
+		async (h, t) => {
+			const { key, p, requestUri } = await moduleRequestUri(h, t, { signed: true });
+			// Beyond the suite: a request object signed with another key, or unsigned while
+			// the client registered RS256, is refused with invalid_request_object at the
+			// redirect_uri (state from the query), never served.
+			const other = await clientKey();
+			const claims = { iss: h.client.id, aud: h.disc.issuer, client_id: h.client.id, redirect_uri: h.cb.url, scope: 'openid', response_type: 'code', nonce: alnum(10) };
+			if (h.plan.mode === 'form_post') claims.response_mode = 'form_post';
+			for (const [what, jwt] of [
+				['another key', await new jose.SignJWT(claims).setProtectedHeader({ alg: 'RS256' }).sign(other.privateKey)],
+				['unsigned', unsignedJwt(claims)],
+				['expired', await new jose.SignJWT({ ...claims, exp: Math.floor(Date.now() / 1000) - 3600 }).setProtectedHeader({ alg: 'RS256' }).sign(key.privateKey)],
+				['for another issuer', await new jose.SignJWT({ ...claims, aud: 'https://other.example' }).setProtectedHeader({ alg: 'RS256' }).sign(key.privateKey)],
+			]) {
+				h.plan.suite.set(p, jwt, 'application/jwt');
+				const flow = await authz(h, { nonce: null, params: { request_uri: requestUri } });
+				assert.equal(errorParams(h, flow), 'invalid_request_object', `request object ${what}`);
+			}
+			// A request_uri the client did not register is not fetched.
+			const stray = `${h.plan.suite.url}/requesturi/${alnum(64)}`;
+			h.plan.suite.set(new URL(stray).pathname, unsignedJwt(claims), 'application/jwt');
+			const flow = await authz(h, { params: { request_uri: stray } });
+			assert.equal(errorParams(h, flow), 'invalid_request_uri', 'unregistered request_uri');
+			assert.equal(h.plan.suite.hits(new URL(stray).pathname), 0, 'an unregistered request_uri is never fetched');
 		},
 	],
 	[
