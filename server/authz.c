@@ -15,6 +15,7 @@
 #include "crypto/random.h"
 #include "server/claims.h"
 #include "server/id_token.h"
+#include "server/metrics.h"
 #include "server/page.h"
 #include "server/request_object.h"
 #include "server/secrets.h"
@@ -571,6 +572,8 @@ authz_written(struct request *req, struct response *res)
 		req->err = req->write_err;
 		return req->write_status;
 	}
+	if (p->has_tokens)
+		metrics_token_issued(METRICS_GRANT_IMPLICIT);
 	*res = p->res;
 	return ST_OK;
 }

@@ -5,12 +5,27 @@
  */
 #include "crypto/jwk.h"
 #include "server/handlers.h"
+#include "server/metrics.h"
 #include "server/oauth_error.h"
 
 enum status
 handle_admin_version(const struct app *app, struct request *req, struct response *res)
 {
 	response_json(res, req->arena, 200, json_pack("{s:s}", "version", app->version));
+	return ST_OK;
+}
+
+/* GET /admin/metrics/prometheus: the text exposition format 0.0.4 (server/metrics.h). */
+enum status
+handle_admin_metrics(const struct app *app, struct request *req, struct response *res)
+{
+	struct buf b = {0};
+	char *text;
+
+	metrics_render(&b, app->version, store_error_count(), NULL);
+	text = arena_memdup(req->arena, b.data != NULL ? b.data : "", b.len + 1);
+	response_raw(res, req->arena, 200, "text/plain; version=0.0.4; charset=utf-8", text, b.len);
+	buf_free(&b);
 	return ST_OK;
 }
 

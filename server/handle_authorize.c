@@ -16,6 +16,7 @@
 #include "server/authz.h"
 #include "server/handlers.h"
 #include "server/id_token.h"
+#include "server/metrics.h"
 #include "server/page.h"
 #include "server/secrets.h"
 #include "server/subject.h"
@@ -248,6 +249,7 @@ authz_password_login(const struct app *app, struct request *req, struct authz_pe
 		if (locked) {
 			log_req(LOG_WARN, req, "login throttled for user %s from %s", keys[0],
 			        keys[1]);
+			metrics_throttled();
 			*outcome = AUTHZ_LOGIN_THROTTLED;
 		}
 		return st;
@@ -264,6 +266,7 @@ authz_password_login(const struct app *app, struct request *req, struct authz_pe
 	if (!ok) {
 		/* Never the password; the username as typed, shown printable. */
 		log_req(LOG_WARN, req, "login failed for %s from %s", keys[0], keys[1]);
+		metrics_login_failure();
 		p->throttle_fail[0] = keys[0];
 		p->throttle_fail[1] = keys[1];
 		return ST_OK;

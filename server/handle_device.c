@@ -27,6 +27,7 @@
 #include "server/clients.h"
 #include "server/device.h"
 #include "server/handlers.h"
+#include "server/metrics.h"
 #include "server/page.h"
 #include "server/secrets.h"
 #include "server/tokens.h"
@@ -393,6 +394,7 @@ step_code(const struct app *app, struct request *req, struct response *res, stru
 		return st;
 	if (locked) {
 		log_req(LOG_WARN, req, "device code entry throttled for %s", keys[0]);
+		metrics_throttled();
 		st = code_page(app, req, res, v, typed,
 		               "Too many wrong codes. Wait a minute, then try again.", 429);
 		if (st == ST_OK)

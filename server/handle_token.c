@@ -21,6 +21,7 @@
 #include "server/cors.h"
 #include "server/handlers.h"
 #include "server/id_token.h"
+#include "server/metrics.h"
 #include "server/secrets.h"
 #include "server/subject.h"
 #include "server/tokens.h"
@@ -395,6 +396,12 @@ written(const struct app *app, struct request *req, struct response *res)
 		st = req->write_status;
 	} else {
 		st = token_response(app, req, res, g);
+		if (st == ST_OK)
+			metrics_token_issued(g->kind == GRANT_CODE      ? METRICS_GRANT_CODE
+			                     : g->kind == GRANT_REFRESH ? METRICS_GRANT_REFRESH
+			                     : g->kind == GRANT_DEVICE
+			                             ? METRICS_GRANT_DEVICE
+			                             : METRICS_GRANT_CLIENT_CREDENTIALS);
 	}
 	cors_allow_origin(req, res, g->client_doc);
 	json_decref(g->client_doc);

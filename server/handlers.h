@@ -44,6 +44,7 @@ handler_fn handle_cors_preflight;
 handler_fn handle_revoke;
 handler_fn handle_device_authorization;
 handler_fn handle_device_verify;
+handler_fn handle_admin_metrics;
 handler_fn handle_admin_introspect;
 
 #endif

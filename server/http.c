@@ -36,6 +36,7 @@
 #include "common/xalloc.h"
 #include "crypto/random.h"
 #include "server/form.h"
+#include "server/metrics.h"
 #include "server/oauth_error.h"
 #include "server/router.h"
 
@@ -520,6 +521,8 @@ queue(struct ctx *c, struct MHD_Connection *conn, const struct response *res)
 	MHD_destroy_response(r);
 	c->responded = true;
 	c->status = res->status;
+	metrics_request(c->req.route, c->l->is_admin, res->status,
+	                (clock_mono_ms() - c->start_ms) / 1000.0);
 	c->bytes = res->body_len;
 }
 

@@ -40,9 +40,12 @@ struct request_header {
 	const char *value;
 };
 
+struct route;
+
 struct request {
 	struct arena *arena;
-	char id[17]; /* request id, 16 hex digits */
+	const struct route *route; /* the route that answers (router_dispatch), or NULL */
+	char id[17];               /* request id, 16 hex digits */
 	enum http_method method;
 	const char *method_name;
 	const char *path; /* raw path without query; one trailing slash removed */

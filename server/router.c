@@ -127,6 +127,7 @@ router_dispatch(const struct app *app, const struct route *table, size_t count, 
 		if ((table[i].methods & req->method) == 0)
 			continue;
 		route = &table[i];
+		req->route = route;
 		for (j = 0; j < nraw; j++) {
 			char *decoded;
 

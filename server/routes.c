@@ -46,6 +46,7 @@ const struct route routes_admin[] = {
 	{GET_HEAD,    "/admin/health/alive",  handle_health_alive,         0},
 	{GET_HEAD,    "/admin/health/ready",  handle_health_ready,         0},
 	{GET_HEAD,    "/admin/version",       handle_admin_version,        ADMIN},
+	{GET_HEAD,    "/admin/metrics/prometheus", handle_admin_metrics,   ADMIN},
 	{GET_HEAD,    "/admin/keys",          handle_admin_keys,           ADMIN},
 	{HTTP_POST,   "/admin/clients",       handle_admin_clients_create, ADMIN},
 	{GET_HEAD,    "/admin/clients",       handle_admin_clients_list,   ADMIN},

@@ -36,6 +36,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,6 +226,9 @@ static const char *const stmt_sql[STMT_COUNT] = {
                                     " device_codes WHERE expires_at <= ?1 LIMIT ?2)",
 };
 
+/* Failures of the database itself (store_fail's ST_IO), for metrics. */
+static _Atomic unsigned long long io_errors;
+
 enum status
 store_fail(sqlite3 *db, struct err *err, const char *func, int line)
 {
@@ -243,7 +247,15 @@ store_fail(sqlite3 *db, struct err *err, const char *func, int line)
 		st = (code & 0xff) == SQLITE_CONSTRAINT ? ST_INVALID : ST_IO;
 		break;
 	}
+	if (st == ST_IO)
+		atomic_fetch_add_explicit(&io_errors, 1, memory_order_relaxed);
 	return err_set(err, st, func, line, "%s", sqlite3_errmsg(db));
+}
+
+unsigned long long
+store_error_count(void)
+{
+	return (unsigned long long)atomic_load_explicit(&io_errors, memory_order_relaxed);
 }
 
 /* Thread-safe strerror (the GNU strerror_r, as -D_GNU_SOURCE is set). */

@@ -438,6 +438,12 @@ enum status store_token_revoke_grant(struct store *s, const char *grant_id, int6
 enum status store_token_revoke_sid(struct store *s, const char *sid, int64_t now,
                                    int64_t *count_out, struct err *err);
 
+/*
+ * How many storage operations failed for the database's own reasons (I/O,
+ * corruption, busy beyond the timeout) since the process started: metrics.
+ */
+unsigned long long store_error_count(void);
+
 /* ---- device authorization grants (RFC 8628; table device_codes) ---- */
 
 enum store_device_status {
