@@ -38,6 +38,7 @@
 #include "server/form.h"
 #include "server/metrics.h"
 #include "server/oauth_error.h"
+#include "server/proxy.h"
 #include "server/router.h"
 
 struct listener {
@@ -353,20 +354,6 @@ count_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *va
 	return MHD_YES;
 }
 
-static bool
-parse_ip(const char *s, int *family, unsigned char addr[16])
-{
-	if (inet_pton(AF_INET, s, addr) == 1) {
-		*family = AF_INET;
-		return true;
-	}
-	if (inet_pton(AF_INET6, s, addr) == 1) {
-		*family = AF_INET6;
-		return true;
-	}
-	return false;
-}
-
 /* inet_ntop(AF_INET) without its sprintf per octet: "a.b.c.d" into out[16]. */
 static void
 ipv4_text(const unsigned char a[4], char out[16])
@@ -388,11 +375,7 @@ ipv4_text(const unsigned char a[4], char out[16])
 	*p = '\0';
 }
 
-/*
- * The client address: the socket peer, unless the peer is a trusted proxy;
- * then X-Forwarded-For is walked from the right and the first address that
- * is not itself a trusted proxy is the client.
- */
+/* The client address and scheme: the socket peer's, or what trusted proxies say (proxy.h). */
 static void
 resolve_client(const struct config *cfg, struct MHD_Connection *conn, struct request *req)
 {
@@ -400,8 +383,7 @@ resolve_client(const struct config *cfg, struct MHD_Connection *conn, struct req
 	        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	char name[INET6_ADDRSTRLEN] = "";
 	unsigned char addr[16];
-	int family = AF_UNSPEC;
-	const char *xff, *xfp;
+	int family = AF_UNSPEC, is_https;
 
 	if (ci != NULL && ci->client_addr != NULL) {
 		const struct sockaddr *sa = ci->client_addr;
@@ -421,40 +403,12 @@ resolve_client(const struct config *cfg, struct MHD_Connection *conn, struct req
 			inet_ntop(AF_INET6, &s6->sin6_addr, name, sizeof name);
 		}
 	}
-	req->client_ip = arena_strdup(req->arena, name);
-	if (family == AF_UNSPEC || !config_is_trusted_proxy(cfg, family, addr))
-		return;
-
-	xfp = request_header(req, "X-Forwarded-Proto");
-	if (xfp != NULL)
-		req->is_https = strcasecmp(xfp, "https") == 0;
-	xff = request_header(req, "X-Forwarded-For");
-	if (xff == NULL)
-		return;
-	{
-		char *list = arena_strdup(req->arena, xff);
-		char *end = list + strlen(list);
-
-		while (end > list) {
-			char *start = end;
-			char *item;
-
-			while (start > list && start[-1] != ',')
-				start--;
-			*end = '\0';
-			item = start;
-			while (*item == ' ' || *item == '\t')
-				item++;
-			while (end > item && (end[-1] == ' ' || end[-1] == '\t'))
-				*--end = '\0';
-			if (!parse_ip(item, &family, addr))
-				return; /* garbage: keep what we trust so far */
-			req->client_ip = item;
-			if (!config_is_trusted_proxy(cfg, family, addr))
-				return;
-			end = start > list ? start - 1 : list;
-		}
-	}
+	proxy_resolve(cfg, arena_strdup(req->arena, name), family, addr,
+	              request_header(req, "Forwarded"), request_header(req, "X-Forwarded-For"),
+	              request_header(req, "X-Forwarded-Proto"), req->arena, &req->client_ip,
+	              &is_https);
+	if (is_https >= 0)
+		req->is_https = is_https == 1;
 }
 
 static void
