@@ -57,10 +57,10 @@ export function sleep(ms) {
  * Launches headless Chromium. `hook` is node:test's after/t.after (called with the
  * closing function), so the browser is closed when the suite or test ends.
  */
-export async function launchBrowser(hook) {
+export async function launchBrowser(hook, { args = [] } = {}) {
 	let browser;
 	try {
-		browser = await chromium.launch({ executablePath: CHROMIUM_BIN, headless: true, args: CHROMIUM_ARGS });
+		browser = await chromium.launch({ executablePath: CHROMIUM_BIN, headless: true, args: [...CHROMIUM_ARGS, ...args] });
 	} catch (e) {
 		throw new Error(`cannot start Chromium at ${CHROMIUM_BIN} (Debian package "chromium", see scripts/setup.sh; or set CHROMIUM_BIN): ${e.message}`);
 	}

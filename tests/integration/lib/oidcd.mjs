@@ -394,7 +394,7 @@ export function sendJson(url, method, json, { token, headers = {}, agent } = {})
  * Makes a self-signed certificate for 127.0.0.1 (subjectAltName IP:127.0.0.1) with the
  * openssl CLI in `dir`. Resolves {certPath, keyPath, cert, key} (PEM text).
  */
-export async function selfSignedCert(dir) {
+export async function selfSignedCert(dir, { dns = [] } = {}) {
 	const certPath = path.join(dir, 'cert.pem');
 	const keyPath = path.join(dir, 'key.pem');
 	await new Promise((resolve, reject) => {
@@ -402,7 +402,7 @@ export async function selfSignedCert(dir) {
 			'openssl',
 			['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
 				'-keyout', keyPath, '-out', certPath, '-days', '2', '-subj', '/CN=127.0.0.1',
-				'-addext', 'subjectAltName=IP:127.0.0.1'],
+				'-addext', `subjectAltName=${[...dns.map((d) => `DNS:${d}`), 'IP:127.0.0.1'].join(',')}`],
 			(err, _out, stderr) => (err ? reject(new Error(`openssl: ${err.message}\n${stderr}`)) : resolve()),
 		);
 	});
