@@ -30,6 +30,7 @@
 
 static enum log_level min_level = LOG_INFO;
 static enum log_format fmt_kind = LOG_FORMAT_TEXT;
+static int out_fd = STDERR_FILENO;
 
 void
 log_setup(enum log_level level, enum log_format format)
@@ -236,11 +237,17 @@ static pthread_t flusher;
 static pthread_key_t tbuf_key;
 static pthread_once_t tbuf_once = PTHREAD_ONCE_INIT;
 
+void
+log_set_fd(int fd)
+{
+	out_fd = fd == STDOUT_FILENO ? STDOUT_FILENO : STDERR_FILENO;
+}
+
 static void
 write_all(const char *p, size_t n)
 {
 	while (n > 0) {
-		ssize_t w = write(STDERR_FILENO, p, n);
+		ssize_t w = write(out_fd, p, n);
 
 		if (w <= 0)
 			return; /* nowhere left to report a failed log write */

@@ -38,6 +38,8 @@ struct log_field {
 
 /* Process-wide settings, set once by main() before any thread starts. */
 void log_setup(enum log_level min_level, enum log_format format);
+/* Where lines go: 2 (stderr, the default) or 1 (stdout: log.output, for containers). */
+void log_set_fd(int fd);
 bool log_enabled(enum log_level level);
 const char *log_level_str(enum log_level level);
 

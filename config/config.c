@@ -90,6 +90,11 @@ static const char *const format_names[] = {
         [LOG_FORMAT_JSON] = "json",
         [LOG_FORMAT_JSON + 1] = NULL,
 };
+static const char *const output_names[] = {
+        [CONFIG_LOG_STDERR] = "stderr",
+        [CONFIG_LOG_STDOUT] = "stdout",
+        [CONFIG_LOG_STDOUT + 1] = NULL,
+};
 static const char *const token_format_names[] = {
         [CONFIG_TOKEN_OPAQUE] = "opaque",
         [CONFIG_TOKEN_JWT] = "jwt",
@@ -107,6 +112,7 @@ _Static_assert(sizeof(enum config_token_format) == sizeof(unsigned), "enum size"
 _Static_assert(sizeof(enum config_alg) == sizeof(unsigned), "enum size");
 _Static_assert(sizeof(enum log_level) == sizeof(unsigned), "enum size");
 _Static_assert(sizeof(enum log_format) == sizeof(unsigned), "enum size");
+_Static_assert(sizeof(enum config_log_output) == sizeof(unsigned), "enum size");
 _Static_assert(sizeof(unsigned) != sizeof(uint64_t), "put_uint distinguishes by size");
 
 /*
@@ -137,6 +143,8 @@ static const struct key keys[] = {
 	 .def = "info", .names = level_names},
 	{"log.format",                KIND_ENUM,       FIELD(log_format),
 	 .def = "json", .names = format_names},
+	{"log.output",                KIND_ENUM,       FIELD(log_output),
+	 .def = "stderr", .names = output_names},
 	{"limits.body_bytes",         KIND_SIZE,       FIELD(limits_body_bytes),
 	 .def = "64KiB", .min = 1, .max = GIB},
 	{"limits.header_bytes",       KIND_SIZE,       FIELD(limits_header_bytes),

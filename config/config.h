@@ -37,6 +37,11 @@ enum config_alg {
 	CONFIG_ALG_EDDSA,
 };
 
+enum config_log_output {
+	CONFIG_LOG_STDERR = 0,
+	CONFIG_LOG_STDOUT,
+};
+
 enum config_token_format {
 	CONFIG_TOKEN_OPAQUE = 0, /* default: oidcd_at_ + 256 random bits */
 	CONFIG_TOKEN_JWT,        /* RFC 9068 JWT access tokens */
@@ -70,6 +75,7 @@ struct config {
 
 	enum log_level log_level;
 	enum log_format log_format;
+	enum config_log_output log_output; /* stderr (default) or stdout */
 
 	size_t limits_body_bytes;    /* default 64 KiB */
 	size_t limits_header_bytes;  /* per-connection memory for headers; default 64 KiB */

@@ -166,6 +166,7 @@ serve(const struct cli_opts *opts)
 		goto out;
 	}
 	log_setup(cfg.log_level, cfg.log_format);
+	log_set_fd(cfg.log_output == CONFIG_LOG_STDOUT ? 1 : 2);
 	if (cfg.is_dev)
 		LOG_WARN("development setup (--dev): plain-http issuer allowed, dynamic "
 		         "registration on; do not use in production");

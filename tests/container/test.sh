@@ -3,8 +3,10 @@
 #
 # Checks: the image builds; the container starts as a non-root user with its
 # configuration from OIDCD_* variables; discovery answers with the configured
-# issuer; the JWKS has a usable key; the image declares a HEALTHCHECK and the
-# `oidcd health` command it uses reports healthy; SIGTERM stops it with exit 0.
+# issuer; the JWKS has a usable key; a code flow works against it
+# (tests/integration/container_flow.mjs); its logs are JSON lines; the image
+# declares a HEALTHCHECK and the `oidcd health` command it uses reports
+# healthy; SIGTERM stops it with exit 0.
 #
 # Needs root and ../shared/tools/container-env (relative to the repository
 # root), which installs podman and a local debian:bookworm-slim base image.
@@ -106,6 +108,25 @@ for k in keys:
         assert member in k, f"key without {member}: {k}"
     assert not any(m in k for m in ("d", "p", "q", "dp", "dq", "qi")), "private key material"
 print(f"container test: JWKS ok, {len(keys)} key(s), first kid {keys[0]['kid']}")
+PY
+
+# A code flow against the container (user and client through the admin API).
+if command -v node >/dev/null && [ -d tests/integration/node_modules ]; then
+  node tests/integration/container_flow.mjs "$issuer" "http://127.0.0.1:$admin_port" ||
+    fail "code flow against the container"
+else
+  fail "node and tests/integration/node_modules are needed (scripts/setup.sh)"
+fi
+
+# Logs: JSON lines on stdout/stderr (OIDCD_LOG_FORMAT defaults to json in the image).
+podman logs "$name" >"$tmp/logs.txt" 2>&1 || fail "podman logs"
+python3 - "$tmp/logs.txt" <<'PY' || fail "container logs are not JSON lines"
+import json, sys
+lines = [l for l in open(sys.argv[1]) if l.strip()]
+assert lines, "no log lines"
+for l in lines:
+    json.loads(l)
+print(f"container test: {len(lines)} log lines, all JSON")
 PY
 
 uid=$(podman exec "$name" id -u) || fail "podman exec id -u"

@@ -9,13 +9,16 @@ import { existsSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
+import { spawn } from 'node:child_process';
 
 import {
 	assertJsonError,
 	assertNoStore,
 	assertSecurityHeaders,
+	childEnv,
 	getJson,
 	lines,
+	OIDCD_BIN,
 	parseLogLine,
 	projectVersion,
 	rawRequest,
@@ -72,6 +75,31 @@ test('JSON start-up line when log.format=json', async (t) => {
 	assert.equal(f.database, srv.db);
 	assert.equal(f.issuer, srv.publicUrl);
 	await srv.stopOk();
+});
+
+test('log.output=stdout: the log lines go to stdout, as JSON, and nothing to stderr', async (t) => {
+	const dir = await tempDir(t);
+	const child = spawn(OIDCD_BIN, ['serve', '--dev', '--listen', '127.0.0.1:0', '--admin-listen', 'off', '--database', path.join(dir, 'o.db'), '--set', `secrets.system=${TEST_SECRET}`, '--set', 'log.output=stdout'], { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+	let out = '';
+	let err = '';
+	child.stderr.setEncoding('utf8').on('data', (d) => (err += d));
+	const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+	await new Promise((resolve, reject) => {
+		const timer = setTimeout(() => reject(new Error(`no start line on stdout: ${out} / ${err}`)), 30000);
+		child.stdout.setEncoding('utf8').on('data', (d) => {
+			out += d;
+			if (out.includes('oidcd started')) {
+				clearTimeout(timer);
+				resolve();
+			}
+		});
+	});
+	child.kill('SIGTERM');
+	assert.deepEqual(await exited, { code: 0, signal: null });
+	const logged = lines(out);
+	assert.ok(logged.length > 0);
+	for (const l of logged) assert.equal(typeof JSON.parse(l).msg, 'string', `a JSON line: ${l}`);
+	assert.equal(err, '', 'nothing on stderr');
 });
 
 test('--dev without a secret creates <db>.secret (0600), warns about development, and a restart keeps keys and secret', async (t) => {
