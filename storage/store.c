@@ -186,6 +186,19 @@ static const char *const stmt_sql[STMT_COUNT] = {
         [STMT_JTI_USE] = "INSERT INTO used_jtis (client_id, jti, expires_at) VALUES (?1, ?2, ?3)"
                          " ON CONFLICT (client_id, jti) DO UPDATE SET"
                          " expires_at = excluded.expires_at WHERE used_jtis.expires_at <= ?4",
+        /* credentials.c: a nonce is taken by the one statement that checks it. */
+        [STMT_VC_NONCE_INSERT] = "INSERT INTO vc_nonces (nonce_hash, token_hash, expires_at)"
+                                 " VALUES (?1, ?2, ?3)",
+        [STMT_VC_NONCE_CONSUME] = "DELETE FROM vc_nonces WHERE nonce_hash = ?1 AND token_hash = ?2"
+                                  " AND expires_at > ?3 RETURNING expires_at",
+        [STMT_CREDENTIAL_INSERT] = "INSERT INTO issued_credentials (jti, subject, user_id,"
+                                   " client_id, key_thumbprint, iat, exp)"
+                                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        [STMT_CREDENTIAL_LIST] = "SELECT jti, subject, user_id, client_id, key_thumbprint, iat, exp"
+                                 " FROM issued_credentials WHERE subject = ?1"
+                                 " UNION SELECT jti, subject, user_id, client_id, key_thumbprint,"
+                                 " iat, exp FROM issued_credentials WHERE user_id = ?1"
+                                 " ORDER BY iat DESC, jti LIMIT ?2",
         /* sweep.c: ?1 = now, ?2 = batch limit; each walks its expires_at index. */
         [STMT_SWEEP_SESSIONS] = "DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions"
                                 " WHERE expires_at <= ?1 LIMIT ?2)",
@@ -201,6 +214,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
                                       " FROM login_attempts WHERE expires_at <= ?1 LIMIT ?2)",
         [STMT_SWEEP_USED_JTIS] = "DELETE FROM used_jtis WHERE rowid IN (SELECT rowid FROM"
                                  " used_jtis WHERE expires_at <= ?1 LIMIT ?2)",
+        [STMT_SWEEP_VC_NONCES] = "DELETE FROM vc_nonces WHERE rowid IN (SELECT rowid FROM"
+                                 " vc_nonces WHERE expires_at <= ?1 LIMIT ?2)",
 };
 
 enum status

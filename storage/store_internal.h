@@ -95,6 +95,11 @@ enum store_stmt {
 	STMT_THROTTLE_CLEAR,
 
 	STMT_JTI_USE,
+	/* credentials.c */
+	STMT_VC_NONCE_INSERT,
+	STMT_VC_NONCE_CONSUME,
+	STMT_CREDENTIAL_INSERT,
+	STMT_CREDENTIAL_LIST,
 	/* sweep.c: one per table, in the order store_sweep runs them */
 	STMT_SWEEP_SESSIONS,
 	STMT_SWEEP_AUTH_CODES,
@@ -103,6 +108,7 @@ enum store_stmt {
 	STMT_SWEEP_CONSENTS,
 	STMT_SWEEP_LOGIN_ATTEMPTS,
 	STMT_SWEEP_USED_JTIS,
+	STMT_SWEEP_VC_NONCES,
 
 	STMT_COUNT
 };
