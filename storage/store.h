@@ -506,8 +506,7 @@ enum status store_vc_nonce_insert(struct store *s, const unsigned char *nonce_ha
  * consumers exactly one gets ST_OK (single use).
  */
 enum status store_vc_nonce_consume(struct store *s, const unsigned char *nonce_hash,
-                                   const unsigned char *token_hash, int64_t now,
-                                   struct err *err);
+                                   const unsigned char *token_hash, int64_t now, struct err *err);
 
 /* The audit record of one issued verifiable credential. */
 struct store_credential {
