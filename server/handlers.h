@@ -44,4 +44,7 @@ handler_fn handle_cors_preflight;
 handler_fn handle_revoke;
 handler_fn handle_admin_introspect;
 
+handler_fn handle_credentials;
+handler_fn handle_admin_credentials_list;
+
 #endif
