@@ -10,7 +10,8 @@
 //  - the priming answer (no proof) carries a usable nonce;
 //  - refusals, each the right 4xx with nothing issued: nonce reuse, a wrong nonce, a wrong
 //    aud, a stale iat, a wrong typ, an alg that does not fit the key, a private key in the
-//    jwk, alg none, a token without the scope, a revoked and an expired token.
+//    jwk, alg none, a token without the scope, a revoked and an expired token;
+//  - JWT access tokens (oauth2.access_token_format jwt) work like opaque ones.
 
 import assert from 'node:assert/strict';
 import test from 'node:test';
@@ -305,5 +306,20 @@ test('an expired access token gets 401 and no credential', async (t) => {
 	assert.equal(r.status, 401, r.text);
 	assert.equal(r.json.error, 'invalid_token');
 	assert.equal(await issuedCount(srv, userId), 0);
+	await srv.stopOk();
+});
+
+test('JWT access tokens (oauth2.access_token_format jwt) get nonces and credentials too', async (t) => {
+	const srv = await startOidcd(t, { args: ['--set', 'oauth2.access_token_format=jwt'] });
+	const userId = await setUp(srv);
+	const tokens = await tokensFor(srv);
+	assert.equal(tokens.access_token.split('.').length, 3, 'a JWT access token');
+	assert.equal(typeof tokens.c_nonce_draft_00, 'string');
+	const keys = { alg: 'EdDSA', ...(await keyPair('EdDSA')) };
+	const { status, data } = await api(srv, tokens.access_token).createVerifiableCredential({
+		createVerifiableCredentialRequestBody: body(await makeProof(srv, keys, tokens.c_nonce_draft_00)),
+	});
+	assert.equal(status, 200);
+	assert.equal(jose.decodeJwt(data.credential_draft_00).vc.credentialSubject.sub, userId);
 	await srv.stopOk();
 });
