@@ -11,7 +11,8 @@
 //  - refusals, each the right 4xx with nothing issued: nonce reuse, a wrong nonce, a wrong
 //    aud, a stale iat, a wrong typ, an alg that does not fit the key, a private key in the
 //    jwk, alg none, a token without the scope, a revoked and an expired token;
-//  - JWT access tokens (oauth2.access_token_format jwt) work like opaque ones.
+//  - JWT access tokens (oauth2.access_token_format jwt) work like opaque ones;
+//  - one nonce presented on 10 connections at once issues exactly one credential.
 
 import assert from 'node:assert/strict';
 import test from 'node:test';
@@ -321,5 +322,22 @@ test('JWT access tokens (oauth2.access_token_format jwt) get nonces and credenti
 	});
 	assert.equal(status, 200);
 	assert.equal(jose.decodeJwt(data.credential_draft_00).vc.credentialSubject.sub, userId);
+	await srv.stopOk();
+});
+
+test('one nonce on 10 connections at once → exactly one credential, nine invalid_proof', async (t) => {
+	const srv = await startOidcd(t);
+	const userId = await setUp(srv);
+	const tokens = await tokensFor(srv);
+	const proofs = [];
+	for (let i = 0; i < 10; i++) {
+		const keys = { alg: 'ES256', ...(await keyPair('ES256')) };
+		proofs.push(await makeProof(srv, keys, tokens.c_nonce_draft_00));
+	}
+	const answers = await Promise.all(proofs.map((jwt) => post(srv, tokens.access_token, body(jwt))));
+	const ok = answers.filter((r) => r.status === 200);
+	assert.equal(ok.length, 1, answers.map((r) => `${r.status} ${r.json?.error ?? ''}`).join(', '));
+	for (const r of answers.filter((x) => x.status !== 200)) assertRefused(r, 'invalid_proof', 'a loser of the race');
+	assert.equal(await issuedCount(srv, userId), 1);
 	await srv.stopOk();
 });
