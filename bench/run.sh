@@ -26,10 +26,19 @@
 # an ID token is signed per request, as an OpenID RP gets it; that RS256
 # signature is ~75% of oidcd's CPU in this run under perf, so expect it far
 # below client_credentials).
+# Credential issuance (issue 7): POST /credentials needs a never-used nonce
+# per request and a proof signed for it, so bench/credentials.mjs makes a
+# pool of requests beforehand (BENCH_VC_POOL per run, default 6000: priming
+# requests for the nonces, one ES256 proof each); credentials.lua gives each
+# thread its share and stops the thread once it is spent, so a run may end
+# before the duration (wrk's req/s is over the time it ran). Each request
+# verifies the proof, consumes the nonce, stores a new one and the audit row
+# (one durable write) and signs the credential with the active key.
 #
 # Usage: bench/run.sh [-t WRK_THREADS] [-c CONNECTIONS] [-d DURATION] [-n RUNS]
 #   defaults: -t 2 -c 32 -d 10s -n 3 (also from BENCH_THREADS, BENCH_CONNECTIONS,
-#   BENCH_DURATION, BENCH_RUNS); BENCH_BUILD names the build folder.
+#   BENCH_DURATION, BENCH_RUNS); BENCH_BUILD names the build folder, BENCH_VC_POOL
+#   the credential requests made per run.
 # Only loopback is ever targeted.
 set -euo pipefail
 
@@ -43,7 +52,7 @@ while getopts "t:c:d:n:h" opt; do
     c) conns=$OPTARG ;;
     d) duration=$OPTARG ;;
     n) runs=$OPTARG ;;
-    *) sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,42p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
   esac
 done
 
@@ -222,7 +231,59 @@ wrk.body = "token=$access_token"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 LUA
 
-names=(ceiling discovery jwks register get_client token_cc userinfo refresh introspect)
+# Credential issuance (issue 7): one pool file per run of pre-made requests.
+vc_pool=${BENCH_VC_POOL:-6000}
+if ! node "$root/bench/credentials.mjs" "$public" "$admin" $((vc_pool * runs + 1)) \
+  >"$tmp/vc_pool.txt"; then
+  echo "bench: no credential requests (see above)" >&2
+  exit 1
+fi
+vc_token=$(sed -n 1p "$tmp/vc_pool.txt")
+sed -n 2p "$tmp/vc_pool.txt" >"$tmp/vc_check.json"
+for run in $(seq 1 "$runs"); do
+  tail -n +3 "$tmp/vc_pool.txt" | sed -n "$(((run - 1) * vc_pool + 1)),$((run * vc_pool))p" \
+    >"$tmp/vc_$run.txt"
+done
+cat >"$tmp/credentials.lua" <<LUA
+-- Each thread sends its share of the run's pool (args[1]; args[2] = wrk
+-- threads), each body once, then stops: a used nonce would measure refusals.
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $vc_token"
+
+local next_id = 0
+function setup(thread)
+  thread:set("id", next_id)
+  next_id = next_id + 1
+end
+
+local queue, head, tail = {}, 1, 0
+function init(args)
+  local n, i = tonumber(args[2]), 0
+  for line in io.lines(args[1]) do
+    if line ~= "" then
+      if i % n == id then
+        tail = tail + 1
+        queue[tail] = line
+      end
+      i = i + 1
+    end
+  end
+end
+
+function request()
+  if head > tail then
+    wrk.thread:stop()
+    return wrk.format(nil, nil, nil, "{}")
+  end
+  local body = queue[head]
+  queue[head] = nil
+  head = head + 1
+  return wrk.format(nil, nil, nil, body)
+end
+LUA
+
+names=(ceiling discovery jwks register get_client token_cc userinfo refresh introspect credentials)
 urls=("http://127.0.0.1:$ceiling_port/x"
   "$public/.well-known/openid-configuration"
   "$public/.well-known/jwks.json"
@@ -231,12 +292,13 @@ urls=("http://127.0.0.1:$ceiling_port/x"
   "$public/oauth2/token"
   "$public/userinfo"
   "$public/oauth2/token"
-  "$admin/admin/oauth2/introspect")
+  "$admin/admin/oauth2/introspect"
+  "$public/credentials")
 scripts=("" "" "" "$tmp/register.lua" "$tmp/get.lua" "$tmp/token_cc.lua" "$tmp/userinfo.lua"
-  "$tmp/refresh.lua" "$tmp/introspect.lua")
+  "$tmp/refresh.lua" "$tmp/introspect.lua" "$tmp/credentials.lua")
 # Arguments after wrk's "--" (@RUN@ is the run number).
-wrk_args=("" "" "" "" "" "" "" "$tmp/refresh_@RUN@.txt $threads" "")
-goals=(- 0.8 0.8 0.12 0.4 0.25 0.4 - -)
+wrk_args=("" "" "" "" "" "" "" "$tmp/refresh_@RUN@.txt $threads" "" "$tmp/vc_@RUN@.txt $threads")
+goals=(- 0.8 0.8 0.12 0.4 0.25 0.4 - - -)
 
 # Each endpoint answers 200 before anything is measured (the POSTs as wrk sends them).
 check() {
@@ -257,6 +319,8 @@ check refresh "$public/oauth2/token" -X POST -H "Authorization: Basic $rt_basic"
   -d "grant_type=refresh_token&refresh_token=$rt_check"
 check introspect "$admin/admin/oauth2/introspect" -X POST \
   -H 'Content-Type: application/x-www-form-urlencoded' -d "token=$access_token"
+check credentials "$public/credentials" -X POST -H "Authorization: Bearer $vc_token" \
+  -H 'Content-Type: application/json' --data-binary "@$tmp/vc_check.json"
 if ! curl -sf -X POST -H 'Content-Type: application/x-www-form-urlencoded' \
   -d "token=$access_token" "$admin/admin/oauth2/introspect" | grep -q '"active":true'; then
   echo "bench: the introspected access token is not active" >&2

@@ -90,6 +90,8 @@ struct config {
 	int64_t ttl_device_user_code_secs; /* 10m: device and user codes of RFC 8628 */
 	int64_t ttl_login_session_secs;    /* 720h */
 	int64_t ttl_consent_secs;          /* 720h: how long a granted consent is remembered */
+	int64_t ttl_vc_nonce_secs;         /* 1h: a verifiable-credential c_nonce */
+	int64_t ttl_vc_secs;               /* 1h: a verifiable credential (from its issuance) */
 
 	struct config_cidr *proxy_trusted;
 	size_t proxy_trusted_count;

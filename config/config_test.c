@@ -147,6 +147,8 @@ test_defaults_without_dev(void **state)
 	assert_int_equal(cfg.ttl_id_token_secs, 3600);
 	assert_int_equal(cfg.ttl_auth_code_secs, 600);
 	assert_int_equal(cfg.ttl_login_session_secs, 720 * 3600);
+	assert_int_equal(cfg.ttl_vc_nonce_secs, 3600);
+	assert_int_equal(cfg.ttl_vc_secs, 3600);
 	assert_int_equal(cfg.proxy_trusted_count, 0);
 	assert_false(cfg.registration_enabled);
 	assert_int_equal(cfg.keys_algorithm, CONFIG_ALG_RS256);
@@ -1053,6 +1055,8 @@ test_example_config_commented_values_are_the_defaults(void **state)
 	assert_int_equal(all.ttl_id_token_secs, plain.ttl_id_token_secs);
 	assert_int_equal(all.ttl_auth_code_secs, plain.ttl_auth_code_secs);
 	assert_int_equal(all.ttl_login_session_secs, plain.ttl_login_session_secs);
+	assert_int_equal(all.ttl_vc_nonce_secs, plain.ttl_vc_nonce_secs);
+	assert_int_equal(all.ttl_vc_secs, plain.ttl_vc_secs);
 	assert_int_equal(all.registration_enabled, plain.registration_enabled);
 	assert_int_equal(all.keys_algorithm, plain.keys_algorithm);
 	assert_int_equal(all.keys_rsa_bits, plain.keys_rsa_bits);

@@ -15,6 +15,7 @@
 #include "common/buf.h"
 #include "common/xalloc.h"
 #include "crypto/jwk.h"
+#include "server/credentials.h"
 #include "server/router.h"
 
 void
@@ -128,6 +129,8 @@ docs_discovery(const struct app *app)
 	endpoint_if_routed(doc, app, "revocation_endpoint", "/oauth2/revoke");
 	endpoint_if_routed(doc, app, "end_session_endpoint", "/oauth2/sessions/logout");
 	endpoint_if_routed(doc, app, "credentials_endpoint_draft_00", "/credentials");
+	if (router_find_path(routes_public, routes_public_count, "/credentials") != NULL)
+		json_object_set_new(doc, "credentials_supported_draft_00", credentials_supported());
 
 	/* What the authorization and token endpoints do (OIDC Discovery §3). */
 	json_object_set_new(doc, "response_modes_supported",

@@ -18,9 +18,11 @@
 #include "crypto/b64url.h"
 #include "crypto/jws.h"
 #include "server/clients.h"
+#include "server/credentials.h"
 #include "server/docs.h"
 #include "server/handlers.h"
 #include "server/keys.h"
+#include "server/tokens.h"
 #include "server/users.h"
 
 #define NOW      1800000000
@@ -33,6 +35,8 @@
 #define REDIRECT_Q "https%3A%2F%2Frp.example.com%2Fcb"
 /* Basic base64("rp:" SECRET) */
 #define BASIC_RP "Basic cnA6cnAtc2VjcmV0LTAxMjM0NTY3ODlhYmNkZWY="
+/* Basic base64("vcrp:" SECRET) */
+#define BASIC_VCRP "Basic dmNycDpycC1zZWNyZXQtMDEyMzQ1Njc4OWFiY2RlZg=="
 
 struct fixture {
 	struct config cfg;
@@ -115,6 +119,10 @@ setup(void **state)
 	make_client(f, "{\"client_id\":\"jwt\",\"client_secret\":\"" SECRET "\","
 	               "\"redirect_uris\":[\"" REDIRECT "\"],\"skip_consent\":true,"
 	               "\"userinfo_signed_response_alg\":\"ES256\",\"scope\":\"openid email\"}");
+	make_client(f, "{\"client_id\":\"vcrp\",\"client_secret\":\"" SECRET "\","
+	               "\"redirect_uris\":[\"" REDIRECT "\"],\"skip_consent\":true,"
+	               "\"grant_types\":[\"authorization_code\",\"refresh_token\"],"
+	               "\"scope\":\"openid email offline_access userinfo_credential_draft_00\"}");
 	make_client(f, "{\"client_id\":\"spa\",\"token_endpoint_auth_method\":\"none\","
 	               "\"redirect_uris\":[\"" REDIRECT "\"],\"skip_consent\":true,"
 	               "\"scope\":\"openid email\"}");
@@ -1109,12 +1117,69 @@ test_refresh_grace_period(void **state)
 	assert_int_equal(res.status, 400);
 }
 
+/* The c_nonce of a token response was stored for its access token (consumed here). */
+static void
+assert_c_nonce_bound(struct fixture *f, const struct response *res)
+{
+	json_t *body = json_of(res);
+	const char *nonce = json_string_value(json_object_get(body, "c_nonce_draft_00"));
+	const char *at = json_string_value(json_object_get(body, "access_token"));
+	unsigned char nh[STORE_HASH_LEN], th[STORE_HASH_LEN];
+	struct err err;
+
+	assert_non_null(nonce);
+	assert_int_equal(json_integer_value(json_object_get(body, "c_nonce_expires_in_draft_00")),
+	                 3600);
+	credentials_nonce_hash(&f->app, nonce, nh);
+	tokens_hash(&f->app, at, th);
+	assert_int_equal(
+	        store_vc_nonce_consume(f->app.store, nh, th, f->app.clock.fixed_secs, &err), ST_OK);
+	json_decref(body);
+}
+
+static void
+test_token_response_has_c_nonce_only_with_the_credential_scope(void **state)
+{
+	struct fixture *f = *state;
+	const char *code =
+	        obtain_code(f, "vcrp", "openid%20userinfo_credential_draft_00%20offline_access");
+	struct response res = redeem(f, code, VERIFIER, BASIC_VCRP);
+	const char *rt;
+
+	assert_int_equal(res.status, 200);
+	assert_c_nonce_bound(f, &res);
+	/* A refresh issues a new access token, and a nonce for it. */
+	rt = member(f, &res, "refresh_token");
+	res = send_req(f, "/oauth2/token", NULL,
+	               arena_printf(f->arena, "grant_type=refresh_token&refresh_token=%s", rt),
+	               BASIC_VCRP);
+	assert_int_equal(res.status, 200);
+	assert_c_nonce_bound(f, &res);
+	/* Narrowed to openid alone: no nonce. */
+	rt = member(f, &res, "refresh_token");
+	res = send_req(f, "/oauth2/token", NULL,
+	               arena_printf(f->arena,
+	                            "grant_type=refresh_token&refresh_token=%s&scope=openid", rt),
+	               BASIC_VCRP);
+	assert_int_equal(res.status, 200);
+	assert_null(member(f, &res, "c_nonce_draft_00"));
+	/* Without the scope there is none either (a new browser: a new login). */
+	f->cookies[0] = '\0';
+	code = obtain_code(f, "vcrp", "openid%20email");
+	res = redeem(f, code, VERIFIER, BASIC_VCRP);
+	assert_int_equal(res.status, 200);
+	assert_null(member(f, &res, "c_nonce_draft_00"));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(test_code_flow_issues_tokens_and_userinfo, setup,
 	                                        teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_token_response_has_c_nonce_only_with_the_credential_scope, setup,
+	                teardown),
 	        cmocka_unit_test_setup_teardown(test_code_replay_fails_and_revokes_the_first_tokens,
 	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(

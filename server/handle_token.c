@@ -19,6 +19,7 @@
 #include "server/claims.h"
 #include "server/client_auth.h"
 #include "server/cors.h"
+#include "server/credentials.h"
 #include "server/handlers.h"
 #include "server/id_token.h"
 #include "server/metrics.h"
@@ -62,6 +63,11 @@ struct token_grant {
 	/* refresh_token */
 	const char *scope;  /* requested (narrowing), or NULL */
 	int64_t grace_secs; /* oauth2.refresh_token.grace_period */
+	/* verifiable credentials: made when the client may hold the scope,
+	 * stored (and answered) when the granted scope has it */
+	bool may_vc;
+	bool has_c_nonce;
+	struct credentials_nonce c_nonce;
 };
 
 static const char *
@@ -93,6 +99,31 @@ refuse(struct token_grant *g, const char *why)
 	g->is_refused = true;
 	g->why = why;
 	return ST_INVALID; /* rolls this write back */
+}
+
+/*
+ * OpenID Connect UserInfo VC draft 00 (hydra-behaviour §6): an access token
+ * granted openid and userinfo_credential_draft_00 comes with a c_nonce,
+ * bound to it, stored in the same write as the token.
+ */
+static enum status
+c_nonce_apply(struct store *s, struct token_grant *g, struct err *err)
+{
+	if (!g->may_vc || !credentials_scope_granted(g->issue.scope))
+		return ST_OK;
+	g->has_c_nonce = true;
+	return store_vc_nonce_insert(s, g->c_nonce.hash, g->issue.access_hash,
+	                             g->c_nonce.expires_at, err);
+}
+
+/* Prepares a c_nonce when the client may be granted the credential scope. */
+static enum status
+c_nonce_prepare(const struct app *app, struct request *req, struct token_grant *g)
+{
+	g->may_vc = claims_scope_has(doc_str(g->client_doc, "scope"), CREDENTIALS_SCOPE);
+	if (!g->may_vc)
+		return ST_OK;
+	return credentials_nonce_new(app, g->now, req->arena, &g->c_nonce, &req->err);
 }
 
 /* The write of an authorization_code redemption (runs on the storage writer). */
@@ -135,7 +166,8 @@ code_apply(struct store *s, void *arg, struct err *err)
 		                 "code_challenge");
 	}
 	tokens_from_code(&g->issue, &g->code, g->may_refresh);
-	return store_token_insert(s, g->issue.rows, g->issue.count, err);
+	st = store_token_insert(s, g->issue.rows, g->issue.count, err);
+	return st == ST_OK ? c_nonce_apply(s, g, err) : st;
 }
 
 static enum status
@@ -227,7 +259,8 @@ refresh_apply(struct store *s, void *arg, struct err *err)
 	g->issue.count = 2;
 	g->issue.scope = narrowed;
 	g->issue.rows[0].scope = narrowed;
-	return store_token_insert(s, g->issue.rows, g->issue.count, err);
+	st = store_token_insert(s, g->issue.rows, g->issue.count, err);
+	return st == ST_OK ? c_nonce_apply(s, g, err) : st;
 }
 
 /*
@@ -377,6 +410,8 @@ token_response(const struct app *app, struct request *req, struct response *res,
 		}
 		json_object_set_new(body, "id_token", json_string(idt));
 	}
+	if (g->has_c_nonce)
+		credentials_nonce_members(app, body, g->c_nonce.value, false);
 	response_json(res, req->arena, 200, body);
 	response_header(res, "Pragma", "no-cache");
 	return ST_OK;
@@ -427,6 +462,8 @@ code_grant(const struct app *app, struct request *req, struct response *res, str
 	if (st == ST_OK)
 		st = tokens_new(app, req->arena, g->now, g->grant_id, g->client_id, &g->issue,
 		                &req->err);
+	if (st == ST_OK)
+		st = c_nonce_prepare(app, req, g);
 	if (st != ST_OK)
 		return st;
 	return request_write(app, req, res, code_apply, g, g);
@@ -446,6 +483,8 @@ refresh_grant(const struct app *app, struct request *req, struct response *res,
 	g->scope = request_form(req, "scope");
 	g->grace_secs = app->cfg->oauth2_refresh_grace_secs;
 	st = tokens_new(app, req->arena, g->now, NULL, g->client_id, &g->issue, &req->err);
+	if (st == ST_OK)
+		st = c_nonce_prepare(app, req, g);
 	if (st != ST_OK)
 		return st;
 	return request_write(app, req, res, refresh_apply, g, g);

@@ -47,4 +47,7 @@ handler_fn handle_device_verify;
 handler_fn handle_admin_metrics;
 handler_fn handle_admin_introspect;
 
+handler_fn handle_credentials;
+handler_fn handle_admin_credentials_list;
+
 #endif

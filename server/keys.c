@@ -17,6 +17,9 @@ keys_max_token_ttl(const struct config *cfg)
 	/* JWT access tokens (a later issue) are signed by the same keys. */
 	if (cfg->ttl_access_token_secs > ttl)
 		ttl = cfg->ttl_access_token_secs;
+	/* Verifiable credentials too (issue 7). */
+	if (cfg->ttl_vc_secs > ttl)
+		ttl = cfg->ttl_vc_secs;
 	return ttl;
 }
 

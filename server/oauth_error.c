@@ -91,11 +91,17 @@ sanitize(struct arena *arena, const char *s)
 	return out;
 }
 
+json_t *
+oauth_error_body(struct arena *arena, enum oauth_error e, const char *description)
+{
+	return json_pack("{s:s, s:s}", "error", rows[e].code, "error_description",
+	                 description != NULL ? sanitize(arena, description) : rows[e].text);
+}
+
 enum status
 oauth_error(struct response *res, struct arena *arena, enum oauth_error e, const char *description)
 {
-	json_t *body = json_pack("{s:s, s:s}", "error", rows[e].code, "error_description",
-	                         description != NULL ? sanitize(arena, description) : rows[e].text);
+	json_t *body = oauth_error_body(arena, e, description);
 
 	response_json(res, arena, rows[e].status, body);
 	/* Hydra sends error bodies without a charset (hydra-behaviour §0.1). */

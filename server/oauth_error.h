@@ -9,6 +9,8 @@
 #ifndef SERVER_OAUTH_ERROR_H
 #define SERVER_OAUTH_ERROR_H
 
+#include <jansson.h>
+
 #include "common/arena.h"
 #include "common/err.h"
 #include "server/response.h"
@@ -61,5 +63,8 @@ int oauth_error_status(enum oauth_error e);
  */
 enum status oauth_error(struct response *res, struct arena *arena, enum oauth_error e,
                         const char *description);
+
+/* The body oauth_error sends (new reference), for answers that add members to it. */
+json_t *oauth_error_body(struct arena *arena, enum oauth_error e, const char *description);
 
 #endif

@@ -32,6 +32,8 @@ const struct route routes_public[] = {
 	{GET_HEAD | HTTP_POST, "/oauth2/device/verify",          handle_device_verify,   FORM},
 	{GET_HEAD | HTTP_POST, "/userinfo",                      handle_userinfo,        FORM},
 	{HTTP_OPTIONS, "/userinfo",                              handle_cors_preflight,  0},
+	{HTTP_POST,   "/credentials",                            handle_credentials,     0},
+	{HTTP_OPTIONS, "/credentials",                           handle_cors_preflight,  0},
 	{GET_HEAD,    "/ui/login",                               handle_login_page,      0},
 	{HTTP_POST,   "/ui/login",                               handle_login,           FORM},
 	{HTTP_POST,   "/ui/consent",                             handle_consent,         FORM},
@@ -60,6 +62,7 @@ const struct route routes_admin[] = {
 	{HTTP_PUT,    "/admin/users/{id}",    handle_admin_users_update,   ADMIN},
 	{HTTP_DELETE, "/admin/users/{id}",    handle_admin_users_delete,   ADMIN},
 	{HTTP_POST,   "/admin/oauth2/introspect", handle_admin_introspect, ADMIN | FORM},
+	{GET_HEAD,    "/admin/credentials",   handle_admin_credentials_list, ADMIN},
 };
 /* clang-format on */
 

@@ -195,6 +195,27 @@ static const char *const migrations[] = {
         ") STRICT;"
         "CREATE INDEX device_codes_expires_at ON device_codes (expires_at);"
         "CREATE INDEX device_codes_client_id ON device_codes (client_id);",
+        /* 6: verifiable credentials (issue 7, credentials.c): the c_nonce
+         * values handed out with access tokens, hashed, bound to the access
+         * token's hash and single use; and the audit record of every issued
+         * credential (kept: not swept). */
+        "CREATE TABLE vc_nonces ("
+        " nonce_hash BLOB PRIMARY KEY CHECK (length(nonce_hash) = 32),"
+        " token_hash BLOB NOT NULL CHECK (length(token_hash) = 32),"
+        " expires_at INTEGER NOT NULL"
+        ") STRICT;"
+        "CREATE INDEX vc_nonces_expires_at ON vc_nonces (expires_at);"
+        "CREATE TABLE issued_credentials ("
+        " jti TEXT PRIMARY KEY,"
+        " subject TEXT NOT NULL,"
+        " user_id TEXT NOT NULL,"
+        " client_id TEXT NOT NULL,"
+        " key_thumbprint TEXT NOT NULL,"
+        " iat INTEGER NOT NULL,"
+        " exp INTEGER NOT NULL"
+        ") STRICT;"
+        "CREATE INDEX issued_credentials_subject ON issued_credentials (subject, iat);"
+        "CREATE INDEX issued_credentials_user_id ON issued_credentials (user_id, iat);",
 };
 
 int

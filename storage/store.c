@@ -207,6 +207,19 @@ static const char *const stmt_sql[STMT_COUNT] = {
                                 " WHERE device_code_hash = ?1 AND client_id = ?2"
                                 " AND status = 'approved' AND expires_at > ?3"
                                 " RETURNING " STORE_DEVICE_COLUMNS,
+        /* credentials.c: a nonce is taken by the one statement that checks it. */
+        [STMT_VC_NONCE_INSERT] = "INSERT INTO vc_nonces (nonce_hash, token_hash, expires_at)"
+                                 " VALUES (?1, ?2, ?3)",
+        [STMT_VC_NONCE_CONSUME] = "DELETE FROM vc_nonces WHERE nonce_hash = ?1 AND token_hash = ?2"
+                                  " AND expires_at > ?3 RETURNING expires_at",
+        [STMT_CREDENTIAL_INSERT] = "INSERT INTO issued_credentials (jti, subject, user_id,"
+                                   " client_id, key_thumbprint, iat, exp)"
+                                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        [STMT_CREDENTIAL_LIST] = "SELECT jti, subject, user_id, client_id, key_thumbprint, iat, exp"
+                                 " FROM issued_credentials WHERE subject = ?1"
+                                 " UNION SELECT jti, subject, user_id, client_id, key_thumbprint,"
+                                 " iat, exp FROM issued_credentials WHERE user_id = ?1"
+                                 " ORDER BY iat DESC, jti LIMIT ?2",
         /* sweep.c: ?1 = now, ?2 = batch limit; each walks its expires_at index. */
         [STMT_SWEEP_SESSIONS] = "DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions"
                                 " WHERE expires_at <= ?1 LIMIT ?2)",
@@ -224,6 +237,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
                                  " used_jtis WHERE expires_at <= ?1 LIMIT ?2)",
         [STMT_SWEEP_DEVICE_CODES] = "DELETE FROM device_codes WHERE rowid IN (SELECT rowid FROM"
                                     " device_codes WHERE expires_at <= ?1 LIMIT ?2)",
+        [STMT_SWEEP_VC_NONCES] = "DELETE FROM vc_nonces WHERE rowid IN (SELECT rowid FROM"
+                                 " vc_nonces WHERE expires_at <= ?1 LIMIT ?2)",
 };
 
 /* Failures of the database itself (store_fail's ST_IO), for metrics. */

@@ -556,6 +556,49 @@ int64_t store_throttle_lock_secs(const struct store_throttle_policy *policy, int
 enum status store_jti_use(struct store *s, const char *client_id, const char *jti,
                           int64_t expires_at, int64_t now, struct err *err);
 
+/* ---- verifiable credentials (tables vc_nonces, issued_credentials) ---- */
+
+/*
+ * A c_nonce (OpenID Connect UserInfo VC draft 00) handed to the holder of
+ * one access token: only its hash is stored, bound to the token's hash.
+ * ST_CONFLICT when the nonce hash exists.
+ */
+enum status store_vc_nonce_insert(struct store *s, const unsigned char *nonce_hash,
+                                  const unsigned char *token_hash, int64_t expires_at,
+                                  struct err *err);
+/*
+ * Consumes a nonce: one DELETE ... RETURNING takes it when it was handed
+ * out for token_hash and has not expired at now. ST_NOT_FOUND when unknown,
+ * bound to another token, expired or consumed already: of concurrent
+ * consumers exactly one gets ST_OK (single use).
+ */
+enum status store_vc_nonce_consume(struct store *s, const unsigned char *nonce_hash,
+                                   const unsigned char *token_hash, int64_t now, struct err *err);
+
+/* The audit record of one issued verifiable credential. */
+struct store_credential {
+	const char *jti;
+	const char *subject;        /* the sub in credentialSubject (what the client sees) */
+	const char *user_id;        /* the local user */
+	const char *client_id;      /* the client whose access token asked */
+	const char *key_thumbprint; /* RFC 7638 of the holder's key (the did:jwk) */
+	int64_t iat;
+	int64_t exp;
+};
+
+/* Records one issued credential. ST_CONFLICT when the jti exists. */
+enum status store_credential_insert(struct store *s, const struct store_credential *c,
+                                    struct err *err);
+/*
+ * The credentials issued to subject (matched against subject or user_id),
+ * newest first, at most limit (1..1000, else ST_INVALID); *more_out (may be
+ * NULL) tells whether more follow. Array and strings in the arena; *out is
+ * NULL when there are none.
+ */
+enum status store_credential_list(struct store *s, const char *subject, size_t limit,
+                                  struct arena *arena, struct store_credential **out,
+                                  size_t *count_out, bool *more_out, struct err *err);
+
 /* ---- housekeeping ---- */
 
 /*
@@ -563,7 +606,7 @@ enum status store_jti_use(struct store *s, const char *client_id, const char *jt
  * table, in one transaction: sessions, authorization codes, used codes and
  * tokens whose expires_at <= now (ended and revoked ones too, once
  * expired), consents that expired, throttle state whose window and
- * lock have passed, and used assertion ids that expired. *deleted_out
+ * lock have passed, used assertion ids and credential nonces that expired. *deleted_out
  * gets the total; call again until it is 0.
  */
 enum status store_sweep(struct store *s, int64_t now, int64_t batch_limit, int64_t *deleted_out,

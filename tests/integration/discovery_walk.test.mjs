@@ -221,8 +221,7 @@ test('the discovery document: every advertised value works', async (t) => {
 	});
 
 	// Every value of an advertised list gets a check; a value without one fails.
-	async function each(key, checks, { todo = {} } = {}) {
-		const values = disc[key];
+	async function each(key, checks, { todo = {}, values = disc[key] } = {}) {
 		assert.ok(Array.isArray(values) && values.length > 0, `${key} is a non-empty list`);
 		for (const v of values) {
 			await t.test(`${key}: ${JSON.stringify(v)}`, todo[v] ? { todo: todo[v] } : {}, async () => {
@@ -532,6 +531,36 @@ test('the discovery document: every advertised value works', async (t) => {
 				assert.equal((await w.userinfo(tokens.access_token)).status, 401, 'the revoked access token is refused');
 			}
 		});
+	}
+
+	// Verifiable credentials (issue 7): the draft-00 endpoint issues a credential for a proof
+	// signed with each advertised suite (each proof uses the nonce of the previous answer).
+	if (disc.credentials_endpoint_draft_00 !== undefined || disc.credentials_supported_draft_00 !== undefined) {
+		const vcClient = await w.createClient('walk-vc', {
+			grant_types: ['authorization_code'],
+			response_types: ['code'],
+			scope: 'openid userinfo_credential_draft_00',
+			token_endpoint_auth_method: 'client_secret_basic',
+		});
+		const { tokens } = await w.codeTokens(vcClient, { scope: 'openid userinfo_credential_draft_00' });
+		let cNonce = tokens.c_nonce_draft_00;
+		const jwks = createRemoteJWKSet(new URL(disc.jwks_uri));
+		const [supported] = disc.credentials_supported_draft_00;
+		assert.deepEqual(supported.cryptographic_binding_methods_supported, ['jwk']);
+		const suiteChecks = {};
+		for (const alg of supported.cryptographic_suites_supported) {
+			suiteChecks[alg] = async () => {
+				const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}) });
+				const proof = await new SignJWT({ nonce: cNonce, aud: disc.issuer, iat: Math.floor(Date.now() / 1000) })
+					.setProtectedHeader({ alg, typ: 'openid4vci-proof+jwt', jwk: await exportJWK(publicKey) })
+					.sign(privateKey);
+				const r = await sendJson(disc.credentials_endpoint_draft_00, 'POST', { format: supported.format, types: supported.types, proof: { proof_type: 'jwt', jwt: proof } }, { token: tokens.access_token });
+				assert.equal(r.status, 200, `${alg} proof: ${r.text}`);
+				await jwtVerify(r.json.credential_draft_00, jwks, { issuer: disc.issuer });
+				cNonce = r.json.c_nonce_draft_00;
+			};
+		}
+		await each('credentials_supported_draft_00', suiteChecks, { values: supported.cryptographic_suites_supported });
 	}
 
 	// claims_supported: with a fully populated user and every scope, each advertised claim shows
