@@ -199,6 +199,14 @@ static const struct key keys[] = {
 	 .def = "opaque", .names = token_format_names},
 	{"oauth2.refresh_token.grace_period", KIND_DURATION, FIELD(oauth2_refresh_grace_secs),
 	 .def = "0s", .min = 0, .max = 300},
+	{"logout.revoke_tokens",      KIND_BOOL,       FIELD(logout_revoke_tokens),
+	 .def = "true"},
+	{"logout.default_redirect",   KIND_URL,        FIELD(logout_default_redirect),
+	 .def = NULL},
+	{"logout.backchannel.max_attempts", KIND_UINT, FIELD(logout_backchannel_max_attempts),
+	 .def = "8", .min = 1, .max = 100},
+	{"logout.backchannel.wait",   KIND_DURATION,   FIELD(logout_backchannel_wait_secs),
+	 .def = "2s", .min = 0, .max = 60},
 };
 /* clang-format on */
 

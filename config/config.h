@@ -112,6 +112,11 @@ struct config {
 	char *oidc_pairwise_salt;  /* NULL: derived from secrets.system[0] */
 	enum config_token_format oauth2_access_token_format;
 	int64_t oauth2_refresh_grace_secs; /* 0s: a used refresh token is never served again */
+
+	bool logout_revoke_tokens;       /* true: logout revokes the session's tokens */
+	char *logout_default_redirect;   /* NULL: the built-in "signed out" page */
+	unsigned logout_backchannel_max_attempts; /* 8: deliveries tried before giving up */
+	int64_t logout_backchannel_wait_secs;     /* 2s: how long the browser waits for them */
 };
 
 /*
