@@ -151,10 +151,12 @@ docs_discovery(const struct app *app)
 	json_object_set_new(doc, "request_parameter_supported", json_false());
 	json_object_set_new(doc, "request_uri_parameter_supported", json_false());
 	json_object_set_new(doc, "require_request_uri_registration", json_false());
-	json_object_set_new(doc, "frontchannel_logout_supported", json_false());
-	json_object_set_new(doc, "frontchannel_logout_session_supported", json_false());
-	json_object_set_new(doc, "backchannel_logout_supported", json_false());
-	json_object_set_new(doc, "backchannel_logout_session_supported", json_false());
+	/* Front-Channel Logout §3, Back-Channel Logout §2.1: handle_logout.c
+	 * sends iss and sid on both channels. */
+	json_object_set_new(doc, "frontchannel_logout_supported", json_true());
+	json_object_set_new(doc, "frontchannel_logout_session_supported", json_true());
+	json_object_set_new(doc, "backchannel_logout_supported", json_true());
+	json_object_set_new(doc, "backchannel_logout_session_supported", json_true());
 	return doc;
 }
 

@@ -44,4 +44,8 @@ handler_fn handle_cors_preflight;
 handler_fn handle_revoke;
 handler_fn handle_admin_introspect;
 
+handler_fn handle_logout;
+handler_fn handle_signed_out;
+handler_fn handle_admin_logout_deliveries;
+
 #endif
