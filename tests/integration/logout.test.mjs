@@ -97,6 +97,18 @@ async function eventually(fn, what) {
 	}
 }
 
+/**
+ * Waits until the RP got a request for path after the first `before` ones and the browser
+ * has finished landing there (a later navigation must not interrupt this one); resolves
+ * the recorded request.
+ */
+async function landed(page, cb, before, path) {
+	const req = await eventually(() => cb.since(before).find((r) => r.path === path), `the browser at ${path}`);
+	await page.waitForURL((u) => u.pathname === path);
+	await page.waitForLoadState('load');
+	return req;
+}
+
 /** Verifies a logout token against srv's JWKS and the Back-Channel Logout 1.0 §2.4 rules. */
 async function verifyLogoutToken(srv, token, { clientId, sid, sub, issuer = srv.issuer }) {
 	const jwks = jose.createRemoteJWKSet(new URL(`${srv.publicUrl}/.well-known/jwks.json`));
@@ -227,7 +239,7 @@ describe('logout: RP-initiated, front-channel and back-channel', () => {
 		const url = endSession(rp, { id_token_hint: tokens.id_token, post_logout_redirect_uri: postLogout, state });
 		const before = cb.requests.length;
 		await page.goto(String(url));
-		const back = await eventually(() => cb.since(before).find((r) => r.path === '/post_logout_redirect'), 'the post-logout redirect');
+		const back = await landed(page, cb, before, '/post_logout_redirect');
 		assert.equal(back.method, 'GET');
 		assert.equal(back.query.get('state'), state, 'state comes back byte for byte');
 		assert.deepEqual([...back.query.keys()], ['state'], 'no other parameter');
@@ -259,7 +271,7 @@ describe('logout: RP-initiated, front-channel and back-channel', () => {
 		});
 		const before = cb.requests.length;
 		await page.goto(String(endSession(rp, { id_token_hint: tokens.id_token, post_logout_redirect_uri: postLogout })));
-		const back = await eventually(() => cb.since(before).find((r) => r.path === '/post_logout_redirect'), 'the post-logout redirect');
+		const back = await landed(page, cb, before, '/post_logout_redirect');
 		assert.equal(back.query.get('state'), null, 'no state when none was sent');
 		const doc = pages.find((r) => r.status() === 200);
 		assert.ok(doc, 'a 200 logged-out page before the redirect');
@@ -277,7 +289,7 @@ describe('logout: RP-initiated, front-channel and back-channel', () => {
 		const { page, tokens, claims } = await signedIn(t, rpFlaky);
 		const before = cb.requests.length;
 		await page.goto(String(endSession(rpFlaky, { id_token_hint: tokens.id_token, post_logout_redirect_uri: postLogout, state: 's' })));
-		await eventually(() => cb.since(before).find((r) => r.path === '/post_logout_redirect'), 'the post-logout redirect');
+		await landed(page, cb, before, '/post_logout_redirect');
 		const post = await eventually(() => flaky.posts[0], 'the third back-channel attempt');
 		assert.ok(flaky.attempts >= 3, `attempts: ${flaky.attempts}`);
 		await verifyLogoutToken(srv, post.form.get('logout_token'), { clientId: 'flaky', sid: claims.sid, sub: claims.sub });
@@ -364,7 +376,7 @@ describe('logout: RP-initiated, front-channel and back-channel', () => {
 		assert.match(shown.text, /Logout RP/, 'the page names the client');
 		const before = cb.requests.length;
 		await page.click('button[name=logout][value=yes]');
-		const back = await eventually(() => cb.since(before).find((r) => r.path === '/post_logout_redirect'), 'the post-logout redirect');
+		const back = await landed(page, cb, before, '/post_logout_redirect');
 		assert.equal(back.query.get('state'), 'a&b=c');
 		await assertSignedOut(page);
 	});
@@ -402,7 +414,7 @@ describe('logout: RP-initiated, front-channel and back-channel', () => {
 		await page.goto(`${cb.origin}/rp-logout`);
 		const before = cb.requests.length;
 		await page.click('#go');
-		const back = await eventually(() => cb.since(before).find((r) => r.path === '/post_logout_redirect'), 'the post-logout redirect');
+		const back = await landed(page, cb, before, '/post_logout_redirect');
 		assert.equal(back.query.get('state'), 'posted');
 		await assertSignedOut(page);
 	});
@@ -424,7 +436,7 @@ describe('logout: expired hints, and deliveries across a SIGKILL', () => {
 		await eventually(() => Date.now() / 1000 > exp + 1, 'the ID token to expire');
 		const before = cb.requests.length;
 		await page.goto(String(client.buildEndSessionUrl(config, { id_token_hint: tokens.id_token, post_logout_redirect_uri: postLogout, state: 'late' })));
-		const back = await eventually(() => cb.since(before).find((r) => r.path === '/bye'), 'the post-logout redirect');
+		const back = await landed(page, cb, before, '/bye');
 		assert.equal(back.query.get('state'), 'late');
 		await srv.stopOk();
 	});
@@ -444,7 +456,7 @@ describe('logout: expired hints, and deliveries across a SIGKILL', () => {
 		const claims = tokens.claims();
 		const before = cb.requests.length;
 		await page.goto(String(client.buildEndSessionUrl(config, { id_token_hint: tokens.id_token, post_logout_redirect_uri: `${cb.origin}/bye` })));
-		await eventually(() => cb.since(before).find((r) => r.path === '/bye'), 'the post-logout redirect');
+		await landed(page, cb, before, '/bye');
 		// The operator sees it pending, with its failed attempts.
 		const pending = await eventually(async () => {
 			const { body } = await getJson(`${first.adminUrl}/admin/logout/deliveries`);
