@@ -337,11 +337,11 @@ static enum status
 sign_logout_token(const struct app *app, struct request *req, const struct client_record *client,
                   const struct store_session *sess, int64_t now, const char *jti, char **out)
 {
+	int64_t exp = now + logout_token_ttl_secs(app->cfg);
 	json_t *header = json_pack("{s:s}", "typ", "logout+jwt");
 	json_t *claims = json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:{s:{}}}", "iss",
 	                           app->issuer, "aud", client->row.id, "iat", (json_int_t)now,
-	                           "exp", (json_int_t)(now + logout_token_ttl_secs(app->cfg)),
-	                           "jti", jti, "sid", sess->sid, "sub",
+	                           "exp", (json_int_t)exp, "jti", jti, "sid", sess->sid, "sub",
 	                           subject_for(app, client->doc, sess->user_id, req->arena),
 	                           "events", BACKCHANNEL_EVENT);
 	char *payload = NULL;

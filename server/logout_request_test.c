@@ -88,7 +88,7 @@ test_parse_rejects_oversized_state_and_unprintable_client_id(void **state)
 	char why[160];
 
 	(void)state;
-	strcpy(q, "state=");
+	memcpy(q, "state=", 6);
 	memset(q + 6, 'x', LOGOUT_MAX_STATE_BYTES + 1);
 	q[6 + LOGOUT_MAX_STATE_BYTES + 1] = '\0';
 	f = query(q);

@@ -47,7 +47,7 @@ struct logout_worker {
 	pthread_cond_t wake;     /* kick or stop */
 	pthread_cond_t progress; /* a delivery attempt was recorded */
 	bool is_kicked;
-	atomic_bool stop; /* also read without the lock (libcurl's progress callback) */
+	struct logout_stop stop; /* also read without the lock (libcurl's progress callback) */
 };
 
 int64_t
@@ -60,8 +60,10 @@ logout_worker_backoff_ms(int64_t attempts)
 	return ms < LOGOUT_BACKOFF_MAX_MS ? ms : LOGOUT_BACKOFF_MAX_MS;
 }
 
+/* libcurl's write callback type takes char *. */
 static size_t
-discard(char *data, size_t size, size_t nmemb, void *userdata)
+discard(char *data /* NOLINT(readability-non-const-parameter) */, size_t size, size_t nmemb,
+        void *userdata)
 {
 	(void)data;
 	(void)userdata;
@@ -72,19 +74,19 @@ static int
 abort_on_stop(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
               curl_off_t ulnow)
 {
-	const atomic_bool *stop = clientp;
+	const struct logout_stop *stop = clientp;
 
 	(void)dltotal;
 	(void)dlnow;
 	(void)ultotal;
 	(void)ulnow;
-	return stop != NULL && atomic_load(stop) ? 1 : 0;
+	return stop != NULL && atomic_load(&stop->is_set) ? 1 : 0;
 }
 
 /* The fixed transfer rules of a delivery; ST_IO when libcurl refuses one. */
 static enum status
 configure(CURL *curl, const char *ca_file, const char *url, const char *protocols, const char *body,
-          const atomic_bool *stop, struct err *err)
+          const struct logout_stop *stop, struct err *err)
 {
 	CURLcode rc;
 
@@ -112,7 +114,7 @@ configure(CURL *curl, const char *ca_file, const char *url, const char *protocol
 	if (rc == CURLE_OK)
 		rc = curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, abort_on_stop);
 	if (rc == CURLE_OK)
-		rc = curl_easy_setopt(curl, CURLOPT_XFERINFODATA, (void *)(uintptr_t)stop);
+		rc = curl_easy_setopt(curl, CURLOPT_XFERINFODATA, (const void *)stop);
 	if (rc == CURLE_OK)
 		rc = curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
 	if (rc == CURLE_OK && ca_file != NULL)
@@ -123,8 +125,8 @@ configure(CURL *curl, const char *ca_file, const char *url, const char *protocol
 }
 
 enum status
-logout_worker_post(const char *ca_file, const char *uri, const char *token, const atomic_bool *stop,
-                   struct err *err)
+logout_worker_post(const char *ca_file, const char *uri, const char *token,
+                   const struct logout_stop *stop, struct err *err)
 {
 	struct arena *arena = arena_new();
 	struct buf body = {0};
@@ -189,7 +191,7 @@ deliver(struct logout_worker *w, const struct store_logout_delivery *d)
 
 	err_clear(&err);
 	st = logout_worker_post(cfg->http_client_ca_file, d->uri, d->logout_token, &w->stop, &err);
-	if (w->stop && st != ST_OK)
+	if (atomic_load(&w->stop.is_set) && st != ST_OK)
 		return; /* aborted by stop: the attempt does not count */
 	if (st == ST_OK) {
 		st = store_logout_delivery_done(s, d->id, &serr);
@@ -226,7 +228,7 @@ round_once(struct logout_worker *w, bool *full_out)
 		log_msg(LOG_ERROR, NULL, err.func, "logout outbox: %s", err.msg);
 		goto out;
 	}
-	for (i = 0; i < n && !w->stop; i++) {
+	for (i = 0; i < n && !atomic_load(&w->stop.is_set); i++) {
 		deliver(w, &rows[i]);
 		pthread_mutex_lock(&w->lock);
 		pthread_cond_broadcast(&w->progress);
@@ -279,12 +281,12 @@ run(void *arg)
 		pthread_mutex_lock(&w->lock);
 		w->is_kicked = false;
 		pthread_mutex_unlock(&w->lock);
-		if (w->stop)
+		if (atomic_load(&w->stop.is_set))
 			break;
 		round_once(w, &full);
 		ms = full ? 0 : idle_ms(w);
 		pthread_mutex_lock(&w->lock);
-		if (ms > 0 && !w->stop && !w->is_kicked) {
+		if (ms > 0 && !atomic_load(&w->stop.is_set) && !w->is_kicked) {
 			deadline_in(&ts, ms);
 			pthread_cond_timedwait(&w->wake, &w->lock, &ts);
 		}
@@ -319,7 +321,7 @@ logout_worker_stop(struct logout_worker *w)
 	if (w == NULL)
 		return;
 	pthread_mutex_lock(&w->lock);
-	w->stop = true;
+	atomic_store(&w->stop.is_set, true);
 	pthread_cond_broadcast(&w->wake);
 	pthread_cond_broadcast(&w->progress);
 	pthread_mutex_unlock(&w->lock);
@@ -359,7 +361,7 @@ logout_worker_wait_sid(struct logout_worker *w, const char *sid, int64_t wait_ms
 			return;
 		}
 		left = deadline - clock_mono_ms();
-		if (pending == 0 || left <= 0 || w->stop)
+		if (pending == 0 || left <= 0 || atomic_load(&w->stop.is_set))
 			return;
 		/* A timed wait: a broadcast between the count and the wait is not lost for long. */
 		pthread_mutex_lock(&w->lock);

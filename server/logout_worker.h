@@ -28,6 +28,11 @@
 
 struct logout_worker;
 
+/* A flag one thread sets and another polls (the worker's stop). */
+struct logout_stop {
+	atomic_bool is_set;
+};
+
 /*
  * Starts the delivery thread for app (borrowed: must outlive the worker;
  * app->store and app->cfg are used). Start it with the asynchronous
@@ -60,6 +65,6 @@ int64_t logout_worker_backoff_ms(int64_t attempts);
  * quotes the token.
  */
 enum status logout_worker_post(const char *ca_file, const char *uri, const char *token,
-                               const atomic_bool *stop, struct err *err);
+                               const struct logout_stop *stop, struct err *err);
 
 #endif
