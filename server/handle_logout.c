@@ -254,6 +254,24 @@ browser_session(const struct app *app, struct request *req, const struct logout 
 	                                out, &req->err);
 }
 
+/* A session cookie that names no active session (ended, expired) is cleared too. */
+static enum status
+forget_stale_cookie(const struct app *app, struct request *req, struct response *res,
+                    const struct logout *lo)
+{
+	const char *value = cookie_get(&lo->cookies, AUTHZ_SESSION_COOKIE);
+	char *clear;
+	enum status st;
+
+	if (value == NULL || value[0] == '\0')
+		return ST_OK;
+	st = cookie_clear(req->arena, AUTHZ_SESSION_COOKIE, is_https_issuer(app), true,
+	                  COOKIE_SAME_SITE_LAX, &clear, &req->err);
+	if (st == ST_OK)
+		response_header(res, "Set-Cookie", clear);
+	return st;
+}
+
 /* The confirmation form's CSRF purpose: this session and exactly these parameters. */
 static const char *
 csrf_purpose(struct request *req, const struct logout *lo, const char *sid)
@@ -539,7 +557,7 @@ handle_logout(const struct app *app, struct request *req, struct response *res)
 	if (found == ST_NOT_FOUND) {
 		/* Nothing to end (as Hydra: its SDK expects a redirect). */
 		redirect(res, lo.target, lo.is_post);
-		st = ST_OK;
+		st = forget_stale_cookie(app, req, res, &lo);
 		goto out;
 	}
 	if (found != ST_OK) {

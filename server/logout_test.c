@@ -442,11 +442,14 @@ test_hint_for_the_session_ends_it_and_queues_the_backchannel_token(void **state)
 	assert_true(body_has(&res, "\"status\": \"pending\"") ||
 	            body_has(&res, "\"status\":\"pending\""));
 	assert_false(body_has(&res, rows[0].logout_token));
-	/* A second logout finds nothing to end: a redirect, nothing queued twice. */
+	/* A second logout finds nothing to end: a redirect (the stale cookie cleared),
+	 * nothing queued twice. */
 	res = logout(f, arena_printf(f->arena,
 	                             "id_token_hint=%s&post_logout_redirect_uri=" BYE_QF "&state=z",
 	                             hint(f, "rp", SID, NOW + 60)));
 	assert_int_equal(res.status, 302);
+	assert_string_equal(header(&res, "Location"), BYE "?state=z");
+	assert_non_null(strstr(header(&res, "Set-Cookie"), "oidcd_session=;"));
 	assert_int_equal(store_logout_delivery_list(f->app.store, 10, f->arena, &rows, &n, &err),
 	                 ST_OK);
 	assert_int_equal(n, 1);

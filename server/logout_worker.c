@@ -2,7 +2,7 @@
  * server/logout_worker.c — the back-channel logout delivery thread (see
  * logout_worker.h).
  *
- * API: logout_worker_start/stop, logout_worker_kick, logout_worker_wait_sid,
+ * API: logout_worker_start/drain/stop, logout_worker_kick, logout_worker_wait_sid,
  * logout_worker_backoff_ms, logout_worker_post.
  *
  * Invariants:
@@ -47,7 +47,8 @@ struct logout_worker {
 	pthread_cond_t wake;     /* kick or stop */
 	pthread_cond_t progress; /* a delivery attempt was recorded */
 	bool is_kicked;
-	struct logout_stop stop; /* also read without the lock (libcurl's progress callback) */
+	struct logout_stop draining; /* logout_worker_drain: waiters return at once */
+	struct logout_stop stop;     /* also read without the lock (libcurl's progress callback) */
 };
 
 int64_t
@@ -321,6 +322,7 @@ logout_worker_stop(struct logout_worker *w)
 	if (w == NULL)
 		return;
 	pthread_mutex_lock(&w->lock);
+	atomic_store(&w->draining.is_set, true);
 	atomic_store(&w->stop.is_set, true);
 	pthread_cond_broadcast(&w->wake);
 	pthread_cond_broadcast(&w->progress);
@@ -330,6 +332,17 @@ logout_worker_stop(struct logout_worker *w)
 	pthread_cond_destroy(&w->wake);
 	pthread_mutex_destroy(&w->lock);
 	free(w);
+}
+
+void
+logout_worker_drain(struct logout_worker *w)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->lock);
+	atomic_store(&w->draining.is_set, true);
+	pthread_cond_broadcast(&w->progress);
+	pthread_mutex_unlock(&w->lock);
 }
 
 void
@@ -361,7 +374,7 @@ logout_worker_wait_sid(struct logout_worker *w, const char *sid, int64_t wait_ms
 			return;
 		}
 		left = deadline - clock_mono_ms();
-		if (pending == 0 || left <= 0 || atomic_load(&w->stop.is_set))
+		if (pending == 0 || left <= 0 || atomic_load(&w->draining.is_set))
 			return;
 		/* A timed wait: a broadcast between the count and the wait is not lost for long. */
 		pthread_mutex_lock(&w->lock);

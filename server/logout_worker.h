@@ -45,6 +45,12 @@ enum status logout_worker_start(const struct app *app, struct logout_worker **ou
  * NULL is a no-op. Undelivered rows stay in the outbox for the next start.
  */
 void logout_worker_stop(struct logout_worker *w);
+/*
+ * Shutdown has begun: logout_worker_wait_sid returns at once from now on,
+ * so no request holds up the listener's stop; deliveries go on until
+ * logout_worker_stop. NULL is a no-op.
+ */
+void logout_worker_drain(struct logout_worker *w);
 /* New rows were committed: look at the outbox now. NULL is a no-op. */
 void logout_worker_kick(struct logout_worker *w);
 /*

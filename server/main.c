@@ -245,6 +245,7 @@ serve(const struct cli_opts *opts)
 	/* Unbuffered, the access log costs one write(2) per request. */
 	log_start_flusher();
 	wait_for_signal(&app, store, &set, &generation);
+	logout_worker_drain(app.logout_worker); /* no request waits for deliveries now */
 	http_shutdown(srv, SHUTDOWN_GRACE_MS);
 	srv = NULL;
 	logout_worker_stop(app.logout_worker);
