@@ -166,11 +166,20 @@ describe('logout: RP-initiated, front-channel and back-channel', () => {
 	let postLogout;
 
 	before(async () => {
-		srv = await startOidcd(life);
+		// A generous bound on the wait for back-channel deliveries: the order below is
+		// then deterministic (it is only a bound, never a delay when deliveries succeed).
+		srv = await startOidcd(life, { args: ['--set', 'logout.backchannel.wait=30s'] });
 		life.after(() => srv.stopOk());
 		cb = await startCallbackServer(life.after);
 		bc = await startBackchannelRp(life.after);
 		flaky = await startBackchannelRp(life.after, { failFirst: 2 });
+		// Each request the RP's browser side gets notes how many back-channel POSTs had
+		// arrived by then (Hydra's issue 3186: the redirect must not overtake them).
+		const push = cb.requests.push.bind(cb.requests);
+		cb.requests.push = (...recs) => {
+			for (const r of recs) r.backchannelSeen = bc.posts.length + flaky.posts.length;
+			return push(...recs);
+		};
 		alice = await createUser(srv, { username: 'alice' });
 		postLogout = `${cb.origin}/post_logout_redirect`;
 		const base = {
@@ -242,6 +251,7 @@ describe('logout: RP-initiated, front-channel and back-channel', () => {
 		const back = await landed(page, cb, before, '/post_logout_redirect');
 		assert.equal(back.method, 'GET');
 		assert.equal(back.query.get('state'), state, 'state comes back byte for byte');
+		assert.equal(back.backchannelSeen, bcBefore + flaky.posts.length + 1, 'the back-channel POST came before the redirect');
 		assert.deepEqual([...back.query.keys()], ['state'], 'no other parameter');
 
 		// Front-channel: the iframe reached the RP with iss and sid.
@@ -288,8 +298,10 @@ describe('logout: RP-initiated, front-channel and back-channel', () => {
 	test('back-channel: an RP down for the first two attempts still receives the logout token', async (t) => {
 		const { page, tokens, claims } = await signedIn(t, rpFlaky);
 		const before = cb.requests.length;
+		const seen = bc.posts.length + flaky.posts.length;
 		await page.goto(String(endSession(rpFlaky, { id_token_hint: tokens.id_token, post_logout_redirect_uri: postLogout, state: 's' })));
-		await landed(page, cb, before, '/post_logout_redirect');
+		const back = await landed(page, cb, before, '/post_logout_redirect');
+		assert.equal(back.backchannelSeen, seen + 1, 'the redirect waited for the delivery that needed three attempts');
 		const post = await eventually(() => flaky.posts[0], 'the third back-channel attempt');
 		assert.ok(flaky.attempts >= 3, `attempts: ${flaky.attempts}`);
 		await verifyLogoutToken(srv, post.form.get('logout_token'), { clientId: 'flaky', sid: claims.sid, sub: claims.sub });
