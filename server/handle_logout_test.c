@@ -1,5 +1,5 @@
 /*
- * server/logout_test.c — /oauth2/sessions/logout through the router with
+ * server/handle_logout_test.c — /oauth2/sessions/logout through the router with
  * in-memory requests (no sockets), a ":memory:" store, a fixed clock and a
  * generated ES256 key; the login session and its tokens are written
  * directly. Pins the decisions: what is redirected and where, what is
