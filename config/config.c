@@ -215,6 +215,14 @@ static const struct key keys[] = {
 	 .def = "0s", .min = 0, .max = 300},
 	{"oauth2.device_authorization.token_polling_interval", KIND_DURATION,
 	 FIELD(oauth2_device_poll_interval_secs), .def = "5s", .min = 1, .max = 60},
+	{"logout.revoke_tokens",      KIND_BOOL,       FIELD(logout_revoke_tokens),
+	 .def = "true"},
+	{"logout.default_redirect",   KIND_URL,        FIELD(logout_default_redirect),
+	 .def = NULL},
+	{"logout.backchannel.max_attempts", KIND_UINT, FIELD(logout_backchannel_max_attempts),
+	 .def = "8", .min = 1, .max = 100},
+	{"logout.backchannel.wait",   KIND_DURATION,   FIELD(logout_backchannel_wait_secs),
+	 .def = "2s", .min = 0, .max = 60},
 };
 /* clang-format on */
 

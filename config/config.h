@@ -122,6 +122,11 @@ struct config {
 	enum config_token_format oauth2_access_token_format;
 	int64_t oauth2_refresh_grace_secs; /* 0s: a used refresh token is never served again */
 	int64_t oauth2_device_poll_interval_secs; /* 5s: RFC 8628 §3.2 interval */
+
+	bool logout_revoke_tokens;                /* true: logout revokes the session's tokens */
+	char *logout_default_redirect;            /* NULL: the built-in "signed out" page */
+	unsigned logout_backchannel_max_attempts; /* 8: deliveries tried before giving up */
+	int64_t logout_backchannel_wait_secs;     /* 2s: how long the browser waits for them */
 };
 
 /*

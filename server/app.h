@@ -18,6 +18,7 @@
 
 /* Documents that do not depend on the request, built once per key change. */
 struct page_templates;
+struct logout_worker;
 
 struct app_docs {
 	pthread_rwlock_t lock;
@@ -37,6 +38,7 @@ struct app {
 	struct app_docs *docs; /* mutable cache behind its own lock */
 	const char *version;
 	const struct page_templates *templates; /* NULL: the built-in pages */
+	struct logout_worker *logout_worker;    /* NULL: no back-channel delivery thread (tests) */
 };
 
 #endif

@@ -157,10 +157,12 @@ docs_discovery(const struct app *app)
 	json_object_set_new(doc, "request_object_signing_alg_values_supported",
 	                    json_pack("[sssssssssss]", "none", "RS256", "RS384", "RS512", "PS256",
 	                              "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"));
-	json_object_set_new(doc, "frontchannel_logout_supported", json_false());
-	json_object_set_new(doc, "frontchannel_logout_session_supported", json_false());
-	json_object_set_new(doc, "backchannel_logout_supported", json_false());
-	json_object_set_new(doc, "backchannel_logout_session_supported", json_false());
+	/* Front-Channel Logout §3, Back-Channel Logout §2.1: handle_logout.c
+	 * sends iss and sid on both channels. */
+	json_object_set_new(doc, "frontchannel_logout_supported", json_true());
+	json_object_set_new(doc, "frontchannel_logout_session_supported", json_true());
+	json_object_set_new(doc, "backchannel_logout_supported", json_true());
+	json_object_set_new(doc, "backchannel_logout_session_supported", json_true());
 	return doc;
 }
 

@@ -49,5 +49,8 @@ handler_fn handle_admin_introspect;
 
 handler_fn handle_credentials;
 handler_fn handle_admin_credentials_list;
+handler_fn handle_logout;
+handler_fn handle_signed_out;
+handler_fn handle_admin_logout_deliveries;
 
 #endif

@@ -24,6 +24,7 @@
 #include "server/docs.h"
 #include "server/http.h"
 #include "server/keys.h"
+#include "server/logout_worker.h"
 #include "server/page.h"
 #include "server/users.h"
 #include "version.h"
@@ -226,6 +227,11 @@ serve(const struct cli_opts *opts)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* Back-channel logout deliveries, pending ones from before the start too. */
+	if (logout_worker_start(&app, &app.logout_worker, &err) != ST_OK) {
+		fprintf(stderr, "oidcd: %s\n", err.msg);
+		goto out;
+	}
 	if (http_serve(srv, &app, &err) != ST_OK) {
 		fprintf(stderr, "oidcd: %s\n", err.msg);
 		goto out;
@@ -240,14 +246,18 @@ serve(const struct cli_opts *opts)
 	/* Unbuffered, the access log costs one write(2) per request. */
 	log_start_flusher();
 	wait_for_signal(&app, store, &set, &generation);
+	logout_worker_drain(app.logout_worker); /* no request waits for deliveries now */
 	http_shutdown(srv, SHUTDOWN_GRACE_MS);
 	srv = NULL;
+	logout_worker_stop(app.logout_worker);
+	app.logout_worker = NULL;
 	LOG_INFO("stopped");
 	log_flush();
 	rc = 0;
 out:
 	log_flush();
 	http_shutdown(srv, 0);
+	logout_worker_stop(app.logout_worker);
 	keyring_free(kr);
 	store_close(store);
 	page_templates_free(templates);

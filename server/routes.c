@@ -38,6 +38,8 @@ const struct route routes_public[] = {
 	{HTTP_POST,   "/ui/login",                               handle_login,           FORM},
 	{HTTP_POST,   "/ui/consent",                             handle_consent,         FORM},
 	{GET_HEAD,    "/ui/style.css",                           handle_ui_stylesheet,   ROUTE_CACHEABLE},
+	{GET_HEAD | HTTP_POST, "/oauth2/sessions/logout",        handle_logout,          FORM},
+	{GET_HEAD,    "/ui/signed-out",                          handle_signed_out,      0},
 };
 
 /*
@@ -63,6 +65,7 @@ const struct route routes_admin[] = {
 	{HTTP_DELETE, "/admin/users/{id}",    handle_admin_users_delete,   ADMIN},
 	{HTTP_POST,   "/admin/oauth2/introspect", handle_admin_introspect, ADMIN | FORM},
 	{GET_HEAD,    "/admin/credentials",   handle_admin_credentials_list, ADMIN},
+	{GET_HEAD,    "/admin/logout/deliveries", handle_admin_logout_deliveries, ADMIN},
 };
 /* clang-format on */
 

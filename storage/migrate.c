@@ -216,6 +216,29 @@ static const char *const migrations[] = {
         ") STRICT;"
         "CREATE INDEX issued_credentials_subject ON issued_credentials (subject, iat);"
         "CREATE INDEX issued_credentials_user_id ON issued_credentials (user_id, iat);",
+        /* 7: logout (issue 6): the back-channel logout outbox (logout_outbox.c).
+         * One row per logout token to POST to a client's
+         * backchannel_logout_uri, written in the transaction that ends the
+         * session, deleted once delivered; failed_at set when the delivery
+         * gave up. Pending rows are found through their due time. */
+        "CREATE TABLE logout_deliveries ("
+        " id TEXT PRIMARY KEY,"
+        " sid TEXT NOT NULL,"
+        " client_id TEXT NOT NULL REFERENCES clients(id) ON DELETE CASCADE,"
+        " uri TEXT NOT NULL,"
+        " logout_token TEXT NOT NULL,"
+        " created_at INTEGER NOT NULL,"
+        " attempts INTEGER NOT NULL,"
+        " next_attempt_at_ms INTEGER NOT NULL,"
+        " failed_at INTEGER,"
+        " last_error TEXT,"
+        " expires_at INTEGER NOT NULL"
+        ") STRICT;"
+        "CREATE INDEX logout_deliveries_due ON logout_deliveries (next_attempt_at_ms)"
+        " WHERE failed_at IS NULL;"
+        "CREATE INDEX logout_deliveries_sid ON logout_deliveries (sid);"
+        "CREATE INDEX logout_deliveries_client_id ON logout_deliveries (client_id);"
+        "CREATE INDEX logout_deliveries_expires_at ON logout_deliveries (expires_at);",
 };
 
 int

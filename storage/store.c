@@ -69,6 +69,10 @@
 	"device_code_hash, user_code_hash, client_id, scope, grant_id, status, interval_secs,"     \
 	" last_poll_ms, user_id, sid, auth_time, acr, amr, created_at, expires_at"
 
+#define STORE_LOGOUT_COLUMNS                                                                       \
+	"id, sid, client_id, uri, logout_token, created_at, attempts, next_attempt_at_ms,"         \
+	" failed_at, last_error, expires_at"
+
 /* Indexed by enum store_stmt; every id has its SQL (checked in store_stmt). */
 static const char *const stmt_sql[STMT_COUNT] = {
         /* store.c, migrate.c */
@@ -220,6 +224,28 @@ static const char *const stmt_sql[STMT_COUNT] = {
                                  " UNION SELECT jti, subject, user_id, client_id, key_thumbprint,"
                                  " iat, exp FROM issued_credentials WHERE user_id = ?1"
                                  " ORDER BY iat DESC, jti LIMIT ?2",
+        /* logout_outbox.c; pending: failed_at IS NULL */
+        [STMT_LOGOUT_INSERT] = "INSERT INTO logout_deliveries (" STORE_LOGOUT_COLUMNS ")"
+                               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        [STMT_LOGOUT_DUE] = "SELECT " STORE_LOGOUT_COLUMNS " FROM logout_deliveries"
+                            " WHERE failed_at IS NULL AND next_attempt_at_ms <= ?1"
+                            " ORDER BY next_attempt_at_ms, id LIMIT ?2",
+        [STMT_LOGOUT_NEXT_DUE] = "SELECT min(next_attempt_at_ms) FROM logout_deliveries"
+                                 " WHERE failed_at IS NULL",
+        [STMT_LOGOUT_DONE] = "DELETE FROM logout_deliveries WHERE id = ?1",
+        [STMT_LOGOUT_RETRY] =
+                "UPDATE logout_deliveries SET attempts = attempts + 1, last_error = ?3,"
+                " next_attempt_at_ms = CASE WHEN ?4 > 0 THEN ?4 ELSE next_attempt_at_ms END,"
+                " failed_at = CASE WHEN ?4 > 0 THEN NULL ELSE ?2 END"
+                " WHERE id = ?1 AND failed_at IS NULL",
+        [STMT_LOGOUT_PENDING_SID] = "SELECT count(*) FROM logout_deliveries"
+                                    " WHERE sid = ?1 AND failed_at IS NULL",
+        [STMT_LOGOUT_LIST] = "SELECT " STORE_LOGOUT_COLUMNS " FROM logout_deliveries"
+                             " ORDER BY created_at, id LIMIT ?1",
+        /* The clients a login session issued codes or tokens to (Logout: its RPs). */
+        [STMT_SESSION_CLIENT_IDS] = "SELECT client_id FROM tokens WHERE sid = ?1"
+                                    " UNION SELECT client_id FROM auth_codes WHERE sid = ?1"
+                                    " ORDER BY 1",
         /* sweep.c: ?1 = now, ?2 = batch limit; each walks its expires_at index. */
         [STMT_SWEEP_SESSIONS] = "DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions"
                                 " WHERE expires_at <= ?1 LIMIT ?2)",
@@ -239,6 +265,9 @@ static const char *const stmt_sql[STMT_COUNT] = {
                                     " device_codes WHERE expires_at <= ?1 LIMIT ?2)",
         [STMT_SWEEP_VC_NONCES] = "DELETE FROM vc_nonces WHERE rowid IN (SELECT rowid FROM"
                                  " vc_nonces WHERE expires_at <= ?1 LIMIT ?2)",
+        [STMT_SWEEP_LOGOUT_DELIVERIES] = "DELETE FROM logout_deliveries WHERE rowid IN (SELECT"
+                                         " rowid FROM logout_deliveries WHERE expires_at <= ?1"
+                                         " LIMIT ?2)",
 };
 
 /* Failures of the database itself (store_fail's ST_IO), for metrics. */

@@ -598,6 +598,68 @@ enum status store_credential_insert(struct store *s, const struct store_credenti
 enum status store_credential_list(struct store *s, const char *subject, size_t limit,
                                   struct arena *arena, struct store_credential **out,
                                   size_t *count_out, bool *more_out, struct err *err);
+/* ---- back-channel logout outbox (table logout_deliveries) ---- */
+
+/*
+ * One logout token to POST to a client's backchannel_logout_uri (OIDC
+ * Back-Channel Logout 1.0 §2.5). Written in the transaction that ends the
+ * session, so a logout that happened is never forgotten; deleted once
+ * delivered. Pending while failed_at is 0; due once next_attempt_at_ms
+ * (Unix milliseconds) has passed. The token is opaque to storage.
+ */
+struct store_logout_delivery {
+	const char *id; /* the logout token's jti */
+	const char *sid;
+	const char *client_id;
+	const char *uri;
+	const char *logout_token;
+	int64_t created_at;
+	int64_t attempts; /* deliveries tried so far */
+	int64_t next_attempt_at_ms;
+	int64_t failed_at;      /* 0 = pending; else when the delivery gave up */
+	const char *last_error; /* why the last attempt failed, or NULL */
+	int64_t expires_at;     /* swept afterwards, delivered or not */
+};
+
+/* Inserts a delivery. ST_CONFLICT when the id exists; ST_INVALID when the client does not. */
+enum status store_logout_delivery_insert(struct store *s, const struct store_logout_delivery *d,
+                                         struct err *err);
+/*
+ * Up to limit (>= 1) pending deliveries due at now_ms, earliest first; array
+ * and strings in the arena, *out NULL when none.
+ */
+enum status store_logout_delivery_due(struct store *s, int64_t now_ms, size_t limit,
+                                      struct arena *arena, struct store_logout_delivery **out,
+                                      size_t *count_out, struct err *err);
+/* When the earliest pending delivery is due (ms). ST_NOT_FOUND when none is pending. */
+enum status store_logout_delivery_next_due(struct store *s, int64_t *at_ms_out, struct err *err);
+/* Forgets a delivered one. ST_NOT_FOUND when absent. */
+enum status store_logout_delivery_done(struct store *s, const char *id, struct err *err);
+/*
+ * Records a failed attempt of a pending delivery: attempts + 1, error kept,
+ * and either a new due time (next_attempt_at_ms > 0) or, with 0, gives up
+ * (failed_at = now). ST_NOT_FOUND when absent or given up already.
+ */
+enum status store_logout_delivery_retry(struct store *s, const char *id, int64_t now,
+                                        int64_t next_attempt_at_ms, const char *error,
+                                        struct err *err);
+/* How many deliveries of the login session sid are still pending. */
+enum status store_logout_delivery_pending_sid(struct store *s, const char *sid, int64_t *count_out,
+                                              struct err *err);
+/*
+ * Every delivery still kept (pending and given up), oldest first, at most
+ * limit (1..1000, else ST_INVALID); array and strings in the arena.
+ */
+enum status store_logout_delivery_list(struct store *s, size_t limit, struct arena *arena,
+                                       struct store_logout_delivery **out, size_t *count_out,
+                                       struct err *err);
+/*
+ * The ids of the clients the login session sid issued codes or tokens to
+ * (its relying parties, for front- and back-channel logout), sorted;
+ * array and strings in the arena, *ids_out NULL when none.
+ */
+enum status store_session_client_ids(struct store *s, const char *sid, struct arena *arena,
+                                     const char ***ids_out, size_t *count_out, struct err *err);
 
 /* ---- housekeeping ---- */
 
@@ -607,6 +669,7 @@ enum status store_credential_list(struct store *s, const char *subject, size_t l
  * tokens whose expires_at <= now (ended and revoked ones too, once
  * expired), consents that expired, throttle state whose window and
  * lock have passed, used assertion ids and credential nonces that expired. *deleted_out
+ * lock have passed, used assertion ids and logout deliveries that expired. *deleted_out
  * gets the total; call again until it is 0.
  */
 enum status store_sweep(struct store *s, int64_t now, int64_t batch_limit, int64_t *deleted_out,

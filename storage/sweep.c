@@ -28,9 +28,11 @@
 
 /* The tables store_sweep cleans, one batch each per call. */
 static const enum store_stmt sweep_stmts[] = {
-        STMT_SWEEP_SESSIONS,  STMT_SWEEP_AUTH_CODES,   STMT_SWEEP_USED_CODES,
-        STMT_SWEEP_TOKENS,    STMT_SWEEP_CONSENTS,     STMT_SWEEP_LOGIN_ATTEMPTS,
-        STMT_SWEEP_USED_JTIS, STMT_SWEEP_DEVICE_CODES, STMT_SWEEP_VC_NONCES,
+        STMT_SWEEP_SESSIONS,   STMT_SWEEP_AUTH_CODES,
+        STMT_SWEEP_USED_CODES, STMT_SWEEP_TOKENS,
+        STMT_SWEEP_CONSENTS,   STMT_SWEEP_LOGIN_ATTEMPTS,
+        STMT_SWEEP_USED_JTIS,  STMT_SWEEP_DEVICE_CODES,
+        STMT_SWEEP_VC_NONCES,  STMT_SWEEP_LOGOUT_DELIVERIES,
 };
 
 /* Runs one table's batch; *deleted_out gets how many rows it removed. */

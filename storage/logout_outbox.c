@@ -1,0 +1,301 @@
+/*
+ * storage/logout_outbox.c — the back-channel logout outbox: logout tokens
+ * waiting to be POSTed to the clients of an ended login session (OIDC
+ * Back-Channel Logout 1.0 §2.5), and the query that names those clients.
+ *
+ * API (store.h): store_logout_delivery_insert, _due, _next_due, _done,
+ * _retry, _pending_sid, _list; store_session_client_ids.
+ *
+ * Invariants:
+ * - A row is written in the same transaction that ends its session (the
+ *   caller's store_write fn), so a logout is either not done at all or
+ *   has every delivery recorded: a crash never loses one.
+ * - A delivered row is deleted; a row that gave up keeps failed_at and its
+ *   last error for operators until expires_at, when sweep.c deletes it.
+ * - Time is the caller's; due times are in milliseconds (next_attempt_at_ms)
+ *   so backoff steps of one second stay one second.
+ *
+ * To add a column: a new migration, STORE_LOGOUT_COLUMNS in store.c, then
+ * delivery_from_row and store_logout_delivery_insert below.
+ */
+#include <assert.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "common/arena.h"
+#include "common/err.h"
+#include "common/xalloc.h"
+#include "storage/store.h"
+#include "storage/store_internal.h"
+
+/* Copies the current row (STORE_LOGOUT_COLUMNS) into a struct store_logout_delivery. */
+static enum status
+delivery_from_row(sqlite3_stmt *stmt, struct arena *arena, void *row, struct err *err)
+{
+	struct store_logout_delivery *d = row;
+
+	(void)err;
+	d->id = store_column_text_dup(stmt, 0, arena);
+	d->sid = store_column_text_dup(stmt, 1, arena);
+	d->client_id = store_column_text_dup(stmt, 2, arena);
+	d->uri = store_column_text_dup(stmt, 3, arena);
+	d->logout_token = store_column_text_dup(stmt, 4, arena);
+	d->created_at = sqlite3_column_int64(stmt, 5);
+	d->attempts = sqlite3_column_int64(stmt, 6);
+	d->next_attempt_at_ms = sqlite3_column_int64(stmt, 7);
+	d->failed_at = sqlite3_column_int64(stmt, 8); /* NULL reads as 0 */
+	d->last_error = store_column_text_dup(stmt, 9, arena);
+	d->expires_at = sqlite3_column_int64(stmt, 10);
+	return ST_OK;
+}
+
+enum status
+store_logout_delivery_insert(struct store *s, const struct store_logout_delivery *d,
+                             struct err *err)
+{
+	struct conn *c = NULL;
+	sqlite3_stmt *stmt = NULL;
+	enum status st;
+	int rc;
+
+	assert(d->id != NULL && d->sid != NULL && d->client_id != NULL && d->uri != NULL &&
+	       d->logout_token != NULL);
+	st = store_conn_acquire(s, &c, err);
+	if (st != ST_OK)
+		return st;
+	st = store_stmt(c, STMT_LOGOUT_INSERT, &stmt, err);
+	if (st != ST_OK)
+		goto out;
+	if (sqlite3_bind_text(stmt, 1, d->id, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(stmt, 2, d->sid, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(stmt, 3, d->client_id, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(stmt, 4, d->uri, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(stmt, 5, d->logout_token, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 6, d->created_at) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 7, d->attempts) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 8, d->next_attempt_at_ms) != SQLITE_OK ||
+	    store_bind_time_or_null(stmt, 9, d->failed_at) != SQLITE_OK ||
+	    store_bind_text_or_null(stmt, 10, d->last_error) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 11, d->expires_at) != SQLITE_OK) {
+		st = STORE_FAIL(c, err);
+		goto out;
+	}
+	rc = sqlite3_step(stmt);
+	st = rc == SQLITE_DONE ? ST_OK : STORE_FAIL(c, err);
+out:
+	store_stmt_done(stmt);
+	store_conn_release(s, c);
+	return st;
+}
+
+/* Runs statement id with ?1 = a (int), ?2 = b (int, when has_b), collecting delivery rows. */
+static enum status
+list_rows(struct store *s, enum store_stmt id, int64_t a, bool has_b, int64_t b,
+          struct arena *arena, struct store_logout_delivery **out, size_t *count_out,
+          struct err *err)
+{
+	struct conn *c = NULL;
+	sqlite3_stmt *stmt = NULL;
+	void *rows = NULL;
+	size_t n = 0;
+	enum status st;
+
+	st = store_conn_acquire(s, &c, err);
+	if (st != ST_OK)
+		return st;
+	st = store_stmt(c, id, &stmt, err);
+	if (st != ST_OK)
+		goto out;
+	if (sqlite3_bind_int64(stmt, 1, a) != SQLITE_OK ||
+	    (has_b && sqlite3_bind_int64(stmt, 2, b) != SQLITE_OK)) {
+		st = STORE_FAIL(c, err);
+		goto out;
+	}
+	st = store_rows_collect(c, stmt, 0, sizeof(struct store_logout_delivery), delivery_from_row,
+	                        arena, &rows, &n, NULL, err);
+	if (st != ST_OK)
+		goto out;
+	*out = rows;
+	*count_out = n;
+out:
+	store_stmt_done(stmt);
+	store_conn_release(s, c);
+	return st;
+}
+
+enum status
+store_logout_delivery_due(struct store *s, int64_t now_ms, size_t limit, struct arena *arena,
+                          struct store_logout_delivery **out, size_t *count_out, struct err *err)
+{
+	if (limit < 1 || limit > 1000)
+		return ERR_SET(err, ST_INVALID, "limit %zu is not in 1..1000", limit);
+	return list_rows(s, STMT_LOGOUT_DUE, now_ms, true, (int64_t)limit, arena, out, count_out,
+	                 err);
+}
+
+enum status
+store_logout_delivery_list(struct store *s, size_t limit, struct arena *arena,
+                           struct store_logout_delivery **out, size_t *count_out, struct err *err)
+{
+	if (limit < 1 || limit > 1000)
+		return ERR_SET(err, ST_INVALID, "limit %zu is not in 1..1000", limit);
+	return list_rows(s, STMT_LOGOUT_LIST, (int64_t)limit, false, 0, arena, out, count_out, err);
+}
+
+enum status
+store_logout_delivery_next_due(struct store *s, int64_t *at_ms_out, struct err *err)
+{
+	struct conn *c = NULL;
+	sqlite3_stmt *stmt = NULL;
+	enum status st;
+
+	st = store_conn_acquire(s, &c, err);
+	if (st != ST_OK)
+		return st;
+	st = store_stmt(c, STMT_LOGOUT_NEXT_DUE, &stmt, err);
+	if (st != ST_OK)
+		goto out;
+	if (sqlite3_step(stmt) != SQLITE_ROW) {
+		st = STORE_FAIL(c, err);
+		goto out;
+	}
+	/* min() over no rows is NULL. */
+	if (sqlite3_column_type(stmt, 0) == SQLITE_NULL) {
+		st = ERR_SET(err, ST_NOT_FOUND, "no pending logout delivery");
+		goto out;
+	}
+	*at_ms_out = sqlite3_column_int64(stmt, 0);
+	st = ST_OK;
+out:
+	store_stmt_done(stmt);
+	store_conn_release(s, c);
+	return st;
+}
+
+enum status
+store_logout_delivery_done(struct store *s, const char *id, struct err *err)
+{
+	struct conn *c = NULL;
+	sqlite3_stmt *stmt = NULL;
+	enum status st;
+
+	st = store_conn_acquire(s, &c, err);
+	if (st != ST_OK)
+		return st;
+	st = store_stmt(c, STMT_LOGOUT_DONE, &stmt, err);
+	if (st != ST_OK)
+		goto out;
+	if (sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_step(stmt) != SQLITE_DONE) {
+		st = STORE_FAIL(c, err);
+		goto out;
+	}
+	st = sqlite3_changes(c->db) == 1 ? ST_OK
+	                                 : ERR_SET(err, ST_NOT_FOUND, "no such logout delivery");
+out:
+	store_stmt_done(stmt);
+	store_conn_release(s, c);
+	return st;
+}
+
+enum status
+store_logout_delivery_retry(struct store *s, const char *id, int64_t now,
+                            int64_t next_attempt_at_ms, const char *error, struct err *err)
+{
+	struct conn *c = NULL;
+	sqlite3_stmt *stmt = NULL;
+	enum status st;
+
+	st = store_conn_acquire(s, &c, err);
+	if (st != ST_OK)
+		return st;
+	st = store_stmt(c, STMT_LOGOUT_RETRY, &stmt, err);
+	if (st != ST_OK)
+		goto out;
+	if (sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 2, now) != SQLITE_OK ||
+	    store_bind_text_or_null(stmt, 3, error) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 4, next_attempt_at_ms) != SQLITE_OK ||
+	    sqlite3_step(stmt) != SQLITE_DONE) {
+		st = STORE_FAIL(c, err);
+		goto out;
+	}
+	st = sqlite3_changes(c->db) == 1
+	             ? ST_OK
+	             : ERR_SET(err, ST_NOT_FOUND, "no pending logout delivery with that id");
+out:
+	store_stmt_done(stmt);
+	store_conn_release(s, c);
+	return st;
+}
+
+enum status
+store_logout_delivery_pending_sid(struct store *s, const char *sid, int64_t *count_out,
+                                  struct err *err)
+{
+	struct conn *c = NULL;
+	sqlite3_stmt *stmt = NULL;
+	enum status st;
+
+	st = store_conn_acquire(s, &c, err);
+	if (st != ST_OK)
+		return st;
+	st = store_stmt(c, STMT_LOGOUT_PENDING_SID, &stmt, err);
+	if (st != ST_OK)
+		goto out;
+	if (sqlite3_bind_text(stmt, 1, sid, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_step(stmt) != SQLITE_ROW) {
+		st = STORE_FAIL(c, err);
+		goto out;
+	}
+	*count_out = sqlite3_column_int64(stmt, 0);
+	st = ST_OK;
+out:
+	store_stmt_done(stmt);
+	store_conn_release(s, c);
+	return st;
+}
+
+enum status
+store_session_client_ids(struct store *s, const char *sid, struct arena *arena,
+                         const char ***ids_out, size_t *count_out, struct err *err)
+{
+	struct conn *c = NULL;
+	sqlite3_stmt *stmt = NULL;
+	const char **ids = NULL; /* grows on the heap, copied to the arena once */
+	size_t n = 0, cap = 0;
+	enum status st;
+	int rc;
+
+	st = store_conn_acquire(s, &c, err);
+	if (st != ST_OK)
+		return st;
+	st = store_stmt(c, STMT_SESSION_CLIENT_IDS, &stmt, err);
+	if (st != ST_OK)
+		goto out;
+	if (sqlite3_bind_text(stmt, 1, sid, -1, SQLITE_STATIC) != SQLITE_OK) {
+		st = STORE_FAIL(c, err);
+		goto out;
+	}
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap == 0 ? 8 : 2 * cap;
+			ids = xrealloc(ids, cap * sizeof *ids);
+		}
+		ids[n++] = store_column_text_dup(stmt, 0, arena);
+	}
+	if (rc != SQLITE_DONE) {
+		st = STORE_FAIL(c, err);
+		goto out;
+	}
+	*ids_out = n > 0 ? arena_memdup(arena, ids, n * sizeof *ids) : NULL;
+	*count_out = n;
+	st = ST_OK;
+out:
+	free(ids);
+	store_stmt_done(stmt);
+	store_conn_release(s, c);
+	return st;
+}
