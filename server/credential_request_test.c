@@ -374,6 +374,7 @@ test_proof_claim_rules(void **state)
 {
 	struct fixture *f = *state;
 	struct credential_proof p;
+	/* NOLINTBEGIN(bugprone-suspicious-missing-comma): ISSUER is pasted into the first one */
 	static const char *const bad[] = {
 	        "{\"aud\":\"" ISSUER "\"}", /* no nonce */
 	        "{\"nonce\":\"\"}",         /* empty nonce */
@@ -387,6 +388,7 @@ test_proof_claim_rules(void **state)
 	        "{\"nonce\":\"n\",\"iat\":-1}",
 	        "[\"nonce\"]",
 	};
+	/* NOLINTEND(bugprone-suspicious-missing-comma) */
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		if (verify(f,

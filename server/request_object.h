@@ -38,7 +38,7 @@
 #include "server/authorize_request.h"
 #include "server/form.h"
 
-#define REQUEST_OBJECT_MAX_BYTES (64 * 1024)
+#define REQUEST_OBJECT_MAX_BYTES ((size_t)64 * 1024)
 #define REQUEST_URI_MAX_BYTES    512
 #define REQUEST_OBJECT_SKEW_SECS 60
 
