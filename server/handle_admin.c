@@ -19,10 +19,21 @@ handle_admin_version(const struct app *app, struct request *req, struct response
 enum status
 handle_admin_metrics(const struct app *app, struct request *req, struct response *res)
 {
-	struct buf b = {0};
+	struct buf b = {0}, extra = {0};
+	int64_t pending = 0, failed = 0;
 	char *text;
 
-	metrics_render(&b, app->version, store_error_count(), NULL);
+	/* Gauges read now: the back-channel logout outbox (a failed read shows as -1). */
+	if (store_logout_delivery_counts(app->store, &pending, &failed, &req->err) != ST_OK)
+		pending = failed = -1;
+	buf_printf(&extra,
+	           "# HELP oidcd_backchannel_logout_deliveries Back-channel logout tokens in the "
+	           "outbox, by state.\n# TYPE oidcd_backchannel_logout_deliveries gauge\n"
+	           "oidcd_backchannel_logout_deliveries{state=\"pending\"} %lld\n"
+	           "oidcd_backchannel_logout_deliveries{state=\"failed\"} %lld\n",
+	           (long long)pending, (long long)failed);
+	metrics_render(&b, app->version, store_error_count(), extra.data);
+	buf_free(&extra);
 	text = arena_memdup(req->arena, b.data != NULL ? b.data : "", b.len + 1);
 	response_raw(res, req->arena, 200, "text/plain; version=0.0.4; charset=utf-8", text, b.len);
 	buf_free(&b);

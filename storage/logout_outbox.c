@@ -145,6 +145,33 @@ store_logout_delivery_list(struct store *s, size_t limit, struct arena *arena,
 }
 
 enum status
+store_logout_delivery_counts(struct store *s, int64_t *pending_out, int64_t *failed_out,
+                             struct err *err)
+{
+	struct conn *c = NULL;
+	sqlite3_stmt *stmt = NULL;
+	enum status st;
+
+	st = store_conn_acquire(s, &c, err);
+	if (st != ST_OK)
+		return st;
+	st = store_stmt(c, STMT_LOGOUT_COUNTS, &stmt, err);
+	if (st != ST_OK)
+		goto out;
+	if (sqlite3_step(stmt) != SQLITE_ROW) {
+		st = STORE_FAIL(c, err);
+		goto out;
+	}
+	*pending_out = sqlite3_column_int64(stmt, 0);
+	*failed_out = sqlite3_column_int64(stmt, 1);
+	st = ST_OK;
+out:
+	store_stmt_done(stmt);
+	store_conn_release(s, c);
+	return st;
+}
+
+enum status
 store_logout_delivery_next_due(struct store *s, int64_t *at_ms_out, struct err *err)
 {
 	struct conn *c = NULL;

@@ -232,6 +232,9 @@ static const char *const stmt_sql[STMT_COUNT] = {
                             " ORDER BY next_attempt_at_ms, id LIMIT ?2",
         [STMT_LOGOUT_NEXT_DUE] = "SELECT min(next_attempt_at_ms) FROM logout_deliveries"
                                  " WHERE failed_at IS NULL",
+        [STMT_LOGOUT_COUNTS] = "SELECT count(*) FILTER (WHERE failed_at IS NULL),"
+                               " count(*) FILTER (WHERE failed_at IS NOT NULL)"
+                               " FROM logout_deliveries",
         [STMT_LOGOUT_DONE] = "DELETE FROM logout_deliveries WHERE id = ?1",
         [STMT_LOGOUT_RETRY] =
                 "UPDATE logout_deliveries SET attempts = attempts + 1, last_error = ?3,"

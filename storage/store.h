@@ -632,6 +632,9 @@ enum status store_logout_delivery_due(struct store *s, int64_t now_ms, size_t li
                                       struct arena *arena, struct store_logout_delivery **out,
                                       size_t *count_out, struct err *err);
 /* When the earliest pending delivery is due (ms). ST_NOT_FOUND when none is pending. */
+/* How many deliveries are pending and how many gave up (metrics). */
+enum status store_logout_delivery_counts(struct store *s, int64_t *pending_out, int64_t *failed_out,
+                                         struct err *err);
 enum status store_logout_delivery_next_due(struct store *s, int64_t *at_ms_out, struct err *err);
 /* Forgets a delivered one. ST_NOT_FOUND when absent. */
 enum status store_logout_delivery_done(struct store *s, const char *id, struct err *err);
