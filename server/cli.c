@@ -1,7 +1,7 @@
 /*
  * server/cli.c — option parsing and the operator subcommands: config check,
- * migrate, keys list, keys rotate, health. See cli.h. Output for humans goes
- * to stdout; errors are one line on stderr.
+ * migrate, keys list, keys rotate, health, backup, restore. See cli.h.
+ * Output for humans goes to stdout; errors are one line on stderr.
  */
 #include "server/cli.h"
 
@@ -106,6 +106,16 @@ static const struct usage usages[] = {
 	 "oidcd health [--url URL]",
 	 "Exits 0 when URL (default http://127.0.0.1:4444/health/ready) answers 200.\n"
 	 "For container health checks.\n"},
+	{"backup",
+	 "oidcd backup FILE [--force]",
+	 "Copies the database, as one consistent snapshot, to FILE while the server keeps\n"
+	 "running (SQLite's online backup API). FILE appears only once complete; an\n"
+	 "existing FILE is refused unless --force.\n\n" COMMON_FLAGS},
+	{"restore",
+	 "oidcd restore FILE",
+	 "Replaces the configured database with the backup FILE, after checking it\n"
+	 "(PRAGMA integrity_check, schema not newer than this oidcd). Stop the server\n"
+	 "first: a database in use is refused.\n\n" COMMON_FLAGS},
 	{"version", "oidcd version", "Prints the version.\n"},
 	{"help", "oidcd help [COMMAND]", "Shows help for oidcd or one command.\n"},
 };
@@ -171,6 +181,10 @@ cli_parse(int argc, char **argv, int first, struct cli_opts *opts)
 		}
 		if (strcmp(a, "--dev") == 0) {
 			opts->is_dev = true;
+			continue;
+		}
+		if (strcmp(a, "--force") == 0) {
+			opts->is_force = true;
 			continue;
 		}
 		if (a[0] != '-') {
@@ -501,6 +515,70 @@ cli_health(const struct cli_opts *opts)
 	}
 	printf("%s: %ld\n", url, code);
 	return code == 200 ? 0 : 1;
+}
+
+/* The one FILE argument of backup / restore. */
+static const char *
+file_arg(const struct cli_opts *opts, const char *cmd)
+{
+	if (opts->nargs != 1) {
+		fprintf(stderr, "oidcd: %s: expected one FILE argument (see 'oidcd help %s')\n",
+		        cmd, cmd);
+		return NULL;
+	}
+	return opts->args[0];
+}
+
+int
+cli_backup(const struct cli_opts *opts)
+{
+	const char *path = file_arg(opts, "backup");
+	struct config cfg;
+	struct store *s = NULL;
+	struct err err;
+	int rc;
+
+	if (path == NULL)
+		return 2;
+	if (!cli_load_config(opts, &cfg))
+		return 2;
+	/* Read-only: a backup never creates, migrates or writes the database. */
+	rc = cli_open_store(&cfg, true, &s);
+	if (rc != 0)
+		goto out;
+	if (store_backup(s, path, opts->is_force, &err) != ST_OK) {
+		fprintf(stderr, "oidcd: backup: %s\n", err.msg);
+		rc = err.st == ST_CONFLICT ? 2 : 1;
+		goto out;
+	}
+	printf("backed up %s to %s\n", cfg.database, path);
+out:
+	store_close(s);
+	config_free(&cfg);
+	return rc;
+}
+
+int
+cli_restore(const struct cli_opts *opts)
+{
+	const char *path = file_arg(opts, "restore");
+	struct config cfg;
+	struct err err;
+	int rc = 0;
+
+	if (path == NULL)
+		return 2;
+	if (!cli_load_config(opts, &cfg))
+		return 2;
+	if (store_restore(path, cfg.database, &err) != ST_OK) {
+		fprintf(stderr, "oidcd: restore: %s\n", err.msg);
+		rc = 1;
+		goto out;
+	}
+	printf("restored %s from %s\n", cfg.database, path);
+out:
+	config_free(&cfg);
+	return rc;
 }
 
 int

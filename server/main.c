@@ -296,6 +296,8 @@ main(int argc, char **argv)
 	        {"keys list",      cli_keys_list     },
 	        {"keys rotate",    cli_keys_rotate   },
 	        {"health",         cli_health        },
+	        {"backup",         cli_backup        },
+	        {"restore",        cli_restore       },
 	        {"clients create", cli_clients_create},
 	        {"clients list",   cli_clients_list  },
 	        {"clients get",    cli_clients_get   },
@@ -338,7 +340,8 @@ main(int argc, char **argv)
 			return 0;
 		}
 		if (opts.nargs > 0 && strncmp(cmd, "clients ", 8) != 0 &&
-		    strncmp(cmd, "users ", 6) != 0) {
+		    strncmp(cmd, "users ", 6) != 0 && strcmp(cmd, "backup") != 0 &&
+		    strcmp(cmd, "restore") != 0) {
 			fprintf(stderr, "oidcd: %s: unexpected argument '%s'\n", cmd, opts.args[0]);
 			return 2;
 		}
