@@ -24,6 +24,7 @@
 #include "server/docs.h"
 #include "server/http.h"
 #include "server/keys.h"
+#include "server/notify.h"
 #include "server/page.h"
 #include "server/users.h"
 #include "version.h"
@@ -238,7 +239,11 @@ serve(const struct cli_opts *opts)
 	          6);
 	/* Unbuffered, the access log costs one write(2) per request. */
 	log_start_flusher();
+	/* Type=notify units (examples/oidcd.service): the listeners serve now. */
+	if (notify_send(getenv("NOTIFY_SOCKET"), "READY=1", &err) != ST_OK)
+		log_msg(LOG_WARN, NULL, err.func, "%s", err.msg);
 	wait_for_signal(&app, store, &set, &generation);
+	(void)notify_send(getenv("NOTIFY_SOCKET"), "STOPPING=1", &err);
 	http_shutdown(srv, SHUTDOWN_GRACE_MS);
 	srv = NULL;
 	LOG_INFO("stopped");
