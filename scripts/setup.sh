@@ -27,7 +27,7 @@ fi
 packages=(
   libmicrohttpd-dev libjansson-dev libssl-dev libsqlite3-dev libcurl4-openssl-dev libcmocka-dev
   meson ninja-build pkg-config clang libclang-rt-14-dev clang-format clang-tidy
-  wrk chromium curl git sqlite3
+  wrk chromium curl git sqlite3 systemd
 )
 # Node.js and npm come from Debian only when missing: a NodeSource node ships
 # its own npm, and Debian's npm package conflicts with it.
