@@ -32,18 +32,19 @@
 #define SHUTDOWN_GRACE_MS 10000
 
 static char *
-dev_issuer(const struct http_server *srv)
+dev_issuer(const struct http_server *srv, const struct config *cfg)
 {
 	const char *addr = http_public_addr(srv);
+	const char *scheme = cfg->public_tls_cert != NULL ? "https" : "http";
 	char buf[128];
 
 	/* A wildcard bind is reachable on loopback; the issuer must be a URL. */
 	if (strncmp(addr, "0.0.0.0:", 8) == 0)
-		snprintf(buf, sizeof buf, "http://127.0.0.1:%u", http_public_port(srv));
+		snprintf(buf, sizeof buf, "%s://127.0.0.1:%u", scheme, http_public_port(srv));
 	else if (strncmp(addr, "[::]:", 5) == 0)
-		snprintf(buf, sizeof buf, "http://[::1]:%u", http_public_port(srv));
+		snprintf(buf, sizeof buf, "%s://[::1]:%u", scheme, http_public_port(srv));
 	else
-		snprintf(buf, sizeof buf, "http://%s", addr);
+		snprintf(buf, sizeof buf, "%s://%s", scheme, addr);
 	return xstrdup(buf);
 }
 
@@ -204,7 +205,7 @@ serve(const struct cli_opts *opts)
 		fprintf(stderr, "oidcd: %s\n", err.msg);
 		goto out;
 	}
-	issuer = cfg.issuer_is_default ? dev_issuer(srv) : xstrdup(cfg.issuer);
+	issuer = cfg.issuer_is_default ? dev_issuer(srv, &cfg) : xstrdup(cfg.issuer);
 
 	app.cfg = &cfg;
 	app.issuer = issuer;
