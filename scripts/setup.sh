@@ -27,13 +27,16 @@ fi
 packages=(
   libmicrohttpd-dev libjansson-dev libssl-dev libsqlite3-dev libcurl4-openssl-dev libcmocka-dev
   meson ninja-build pkg-config clang libclang-rt-14-dev clang-format clang-tidy
-  wrk chromium curl git sqlite3 systemd
+  wrk chromium curl git sqlite3
 )
 # Node.js and npm come from Debian only when missing: a NodeSource node ships
 # its own npm, and Debian's npm package conflicts with it.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   packages+=(nodejs npm)
 fi
+# systemd-analyze: tests/integration/systemd.test.mjs verifies examples/oidcd.service
+# (it needs no running systemd).
+packages+=(systemd)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -6,7 +6,7 @@
 // key that does not match.
 
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
@@ -54,7 +54,7 @@ function httpsRequest(port, ca, urlPath, { method = 'GET', headers = {}, body } 
 
 async function startTls(t) {
 	const dir = await tempDir(t);
-	const tls = await selfSignedCert(dir, { altNames: 'DNS:localhost,IP:127.0.0.1' });
+	const tls = await selfSignedCert(dir, { dns: ['localhost'] });
 	const port = await freePort();
 	const issuer = `https://localhost:${port}`;
 	const tlsArgs = ['--set', `public.tls_cert=${tls.certPath}`, '--set', `public.tls_key=${tls.keyPath}`];
@@ -136,8 +136,10 @@ test('oidcd health over plain http: 0 while serving, 1 once stopped', async (t) 
 
 test('native TLS start-up errors: lone cert, missing file, a key that does not match', async (t) => {
 	const dir = await tempDir(t);
-	const tls = await selfSignedCert(dir, { altNames: 'DNS:localhost' });
-	const other = await selfSignedCert(dir, { altNames: 'DNS:localhost', name: 'other' });
+	const tls = await selfSignedCert(dir, { dns: ['localhost'] });
+	const otherDir = path.join(dir, 'other');
+	await mkdir(otherDir);
+	const other = await selfSignedCert(otherDir, { dns: ['localhost'] });
 	const base = ['serve', '--dev', '--database', path.join(dir, 'oidcd.db'), '--listen', '127.0.0.1:0', '--admin-listen', 'off'];
 
 	const lone = await runOidcd([...base, '--set', `public.tls_cert=${tls.certPath}`]);

@@ -392,19 +392,17 @@ export function sendJson(url, method, json, { token, headers = {}, agent } = {})
 
 /**
  * Makes a self-signed certificate for 127.0.0.1 (subjectAltName IP:127.0.0.1) with the
- * openssl CLI in `dir`. Resolves {certPath, keyPath, cert, key} (PEM text). Options:
- * `altNames` (subjectAltName value, e.g. 'DNS:localhost,IP:127.0.0.1'), `name` (file
- * prefix instead of cert/key, for a second certificate in the same dir).
+ * openssl CLI in `dir`. Resolves {certPath, keyPath, cert, key} (PEM text).
  */
-export async function selfSignedCert(dir, { altNames = 'IP:127.0.0.1', name } = {}) {
-	const certPath = path.join(dir, name ? `${name}-cert.pem` : 'cert.pem');
-	const keyPath = path.join(dir, name ? `${name}-key.pem` : 'key.pem');
+export async function selfSignedCert(dir, { dns = [] } = {}) {
+	const certPath = path.join(dir, 'cert.pem');
+	const keyPath = path.join(dir, 'key.pem');
 	await new Promise((resolve, reject) => {
 		execFile(
 			'openssl',
 			['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
 				'-keyout', keyPath, '-out', certPath, '-days', '2', '-subj', '/CN=127.0.0.1',
-				'-addext', `subjectAltName=${altNames}`],
+				'-addext', `subjectAltName=${[...dns.map((d) => `DNS:${d}`), 'IP:127.0.0.1'].join(',')}`],
 			(err, _out, stderr) => (err ? reject(new Error(`openssl: ${err.message}\n${stderr}`)) : resolve()),
 		);
 	});
