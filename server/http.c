@@ -576,6 +576,8 @@ begin(struct ctx *c, struct MHD_Connection *conn, const char *method)
 	req->headers = arena_alloc(req->arena, (size_t)(n > 0 ? n : 1) * sizeof *req->headers);
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, req);
 	req->content_type = request_header(req, "Content-Type");
+	/* Native TLS: this connection is https itself; trusted proxies may still say so. */
+	req->is_https = !c->l->is_admin && c->l->srv->tls_cert != NULL;
 	resolve_client(c->l->srv->cfg, conn, req);
 }
 
@@ -861,10 +863,11 @@ start_listener(struct listener *l, struct err *err)
 	        MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_ARRAY,
 	        is_tls ? tls_opts : &tls_opts[2], MHD_OPTION_END);
 	if (l->daemon == NULL && is_tls)
-		return ERR_SET(err, ST_INVALID,
-		               "cannot start the HTTPS listener on %s: public.tls_cert and "
-		               "public.tls_key cannot be used (does the key match the certificate?)",
-		               l->addr);
+		return ERR_SET(
+		        err, ST_INVALID,
+		        "cannot start the HTTPS listener on %s: public.tls_cert and "
+		        "public.tls_key cannot be used (does the key match the certificate?)",
+		        l->addr);
 	if (l->daemon == NULL)
 		return ERR_SET(err, ST_IO, "cannot start the HTTP listener on %s", l->addr);
 	return ST_OK;
