@@ -55,8 +55,10 @@ ENV OIDCD_DATABASE=/var/lib/oidcd/oidcd.db \
 USER oidcd
 
 # There is no curl in the image: oidcd itself does the GET (libcurl) and exits 0 on 200.
+# It asks /health/ready of the configured public.listen (OIDCD_PUBLIC_LISTEN, on loopback),
+# over https when public.tls_cert is set.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
-    CMD ["/usr/local/bin/oidcd", "health", "--url", "http://127.0.0.1:4444/health/ready"]
+    CMD ["/usr/local/bin/oidcd", "health"]
 
 ENTRYPOINT ["oidcd"]
 CMD ["serve"]

@@ -133,6 +133,10 @@ static const struct key keys[] = {
 	 .def = "127.0.0.1:4444"},
 	{"admin.listen",              KIND_LISTEN_OFF, FIELD(admin_listen),
 	 .def = "127.0.0.1:4445"},
+	{"public.tls_cert",           KIND_PATH,       FIELD(public_tls_cert),
+	 .def = NULL},
+	{"public.tls_key",            KIND_PATH,       FIELD(public_tls_key),
+	 .def = NULL},
 	{"database",                  KIND_PATH,       FIELD(database),
 	 .def = "./oidcd.db"},
 	{"database.synchronous",      KIND_ENUM,       FIELD(database_synchronous),
@@ -771,6 +775,10 @@ validate(const struct config *cfg, struct err *err)
 		               "secrets.system: required (at least one secret of %d+ characters); "
 		               "generate one with: openssl rand -hex 32",
 		               SECRET_MIN_CHARS);
+	if ((cfg->public_tls_cert == NULL) != (cfg->public_tls_key == NULL))
+		return ERR_SET(err, ST_INVALID,
+		               "%s: set public.tls_cert and public.tls_key together",
+		               cfg->public_tls_cert == NULL ? "public.tls_cert" : "public.tls_key");
 	/*
 	 * A relying party may cache the JWKS for http.cache_max_age; a new key
 	 * must be published longer than that before it signs, or fresh tokens

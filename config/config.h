@@ -67,6 +67,8 @@ struct config {
 	                           from the bound public address */
 	char *public_listen;    /* "host:port"; port 0 = ephemeral */
 	char *admin_listen;     /* "host:port"; empty string = admin API disabled */
+	char *public_tls_cert;  /* PEM chain, or NULL: the public listener serves HTTPS */
+	char *public_tls_key;   /* PEM private key of public_tls_cert; set together with it */
 	char *database;         /* path of the SQLite file */
 	enum config_sync database_synchronous;
 

@@ -1069,6 +1069,33 @@ test_example_config_commented_values_are_the_defaults(void **state)
 	free(text);
 }
 
+/* public.tls_cert and public.tls_key: both or neither. */
+static void
+test_tls_cert_and_key_are_set_together(void **state)
+{
+	struct config cfg;
+	struct err err;
+
+	(void)state;
+	assert_int_equal(load_with("", &cfg, &err), ST_OK);
+	assert_null(cfg.public_tls_cert);
+	assert_null(cfg.public_tls_key);
+	config_free(&cfg);
+
+	assert_int_equal(load_with("public.tls_cert /etc/oidcd/cert.pem\n"
+	                           "public.tls_key /etc/oidcd/key.pem\n",
+	                           &cfg, &err),
+	                 ST_OK);
+	assert_string_equal(cfg.public_tls_cert, "/etc/oidcd/cert.pem");
+	assert_string_equal(cfg.public_tls_key, "/etc/oidcd/key.pem");
+	config_free(&cfg);
+
+	expect_error("public.tls_cert /etc/oidcd/cert.pem\n",
+	             "public.tls_key: set public.tls_cert and public.tls_key together");
+	expect_error("public.tls_key /etc/oidcd/key.pem\n",
+	             "public.tls_cert: set public.tls_cert and public.tls_key together");
+}
+
 /* Tokens (admin.token, registration.initial_access_token) and word lists. */
 static void
 test_tokens_and_word_lists(void **state)
@@ -1119,6 +1146,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_defaults_without_dev),
+	        cmocka_unit_test(test_tls_cert_and_key_are_set_together),
 	        cmocka_unit_test(test_tokens_and_word_lists),
 	        cmocka_unit_test(test_dev_defaults_need_no_issuer_or_secret),
 	        cmocka_unit_test(test_dev_issuer_set_explicitly_is_not_default),

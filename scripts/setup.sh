@@ -34,6 +34,9 @@ packages=(
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   packages+=(nodejs npm)
 fi
+# systemd-analyze: tests/integration/systemd.test.mjs verifies examples/oidcd.service
+# (it needs no running systemd).
+packages+=(systemd)
 
 missing=()
 for p in "${packages[@]}"; do

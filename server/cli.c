@@ -1,7 +1,7 @@
 /*
  * server/cli.c — option parsing and the operator subcommands: config check,
- * migrate, keys list, keys rotate, health. See cli.h. Output for humans goes
- * to stdout; errors are one line on stderr.
+ * migrate, keys list, keys rotate, health, backup, restore. See cli.h.
+ * Output for humans goes to stdout; errors are one line on stderr.
  */
 #include "server/cli.h"
 
@@ -103,9 +103,21 @@ static const struct usage usages[] = {
 	 "oidcd users delete ID",
 	 "Deletes a user with their sessions, consents and tokens.\n\n" COMMON_FLAGS},
 	{"health",
-	 "oidcd health [--url URL]",
-	 "Exits 0 when URL (default http://127.0.0.1:4444/health/ready) answers 200.\n"
-	 "For container health checks.\n"},
+	 "oidcd health [--url URL] [--config FILE]",
+	 "Exits 0 when URL answers 200, else 1. For container health checks and\n"
+	 "monitoring. Without --url: /health/ready of the configured public.listen\n"
+	 "(a wildcard address is asked on loopback), over https trusting exactly\n"
+	 "public.tls_cert when native TLS is on.\n\n" COMMON_FLAGS},
+	{"backup",
+	 "oidcd backup FILE [--force]",
+	 "Copies the database, as one consistent snapshot, to FILE while the server keeps\n"
+	 "running (SQLite's online backup API). FILE appears only once complete; an\n"
+	 "existing FILE is refused unless --force.\n\n" COMMON_FLAGS},
+	{"restore",
+	 "oidcd restore FILE",
+	 "Replaces the configured database with the backup FILE, after checking it\n"
+	 "(PRAGMA integrity_check, schema not newer than this oidcd). Stop the server\n"
+	 "first: a database in use is refused.\n\n" COMMON_FLAGS},
 	{"version", "oidcd version", "Prints the version.\n"},
 	{"help", "oidcd help [COMMAND]", "Shows help for oidcd or one command.\n"},
 };
@@ -171,6 +183,10 @@ cli_parse(int argc, char **argv, int first, struct cli_opts *opts)
 		}
 		if (strcmp(a, "--dev") == 0) {
 			opts->is_dev = true;
+			continue;
+		}
+		if (strcmp(a, "--force") == 0) {
+			opts->is_force = true;
 			continue;
 		}
 		if (a[0] != '-') {
@@ -476,31 +492,148 @@ discard(void *p, size_t size, size_t n, void *cls)
 	return size * n;
 }
 
+/*
+ * The readiness URL of the configured public listener: a wildcard address
+ * is asked on loopback; https when the listener serves TLS.
+ */
+static void
+health_url(const struct config *cfg, char *out, size_t cap)
+{
+	const char *scheme = cfg->public_tls_cert != NULL ? "https" : "http";
+	const char *listen = cfg->public_listen;
+	const char *port = strrchr(listen, ':');
+
+	if (strncmp(listen, "0.0.0.0:", 8) == 0)
+		snprintf(out, cap, "%s://127.0.0.1%s/health/ready", scheme, port);
+	else if (strncmp(listen, "[::]:", 5) == 0)
+		snprintf(out, cap, "%s://[::1]%s/health/ready", scheme, port);
+	else
+		snprintf(out, cap, "%s://%s/health/ready", scheme, listen);
+}
+
 int
 cli_health(const struct cli_opts *opts)
 {
-	const char *url = opts->url != NULL ? opts->url : "http://127.0.0.1:4444/health/ready";
-	CURL *curl = curl_easy_init();
+	struct config cfg;
+	bool has_cfg = false;
+	char derived[512];
+	const char *url = opts->url;
+	CURL *curl = NULL;
 	long code = 0;
 	CURLcode rc;
+	int ret = 1;
 
+	memset(&cfg, 0, sizeof cfg);
+	if (url == NULL) {
+		/*
+		 * The same configuration as serve (--config, OIDCD_CONFIG,
+		 * OIDCD_*), loaded with --dev's relaxed checks: only the listener
+		 * keys matter here, so a `serve --dev` container is probed too.
+		 */
+		struct cli_opts lenient = *opts;
+
+		lenient.is_dev = true;
+		if (!cli_load_config(&lenient, &cfg))
+			return 2;
+		has_cfg = true;
+		health_url(&cfg, derived, sizeof derived);
+		url = derived;
+	}
+	curl = curl_easy_init();
 	if (curl == NULL)
-		return 1;
+		goto out;
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 5L);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
+	if (has_cfg && cfg.public_tls_cert != NULL) {
+		/*
+		 * Our own listener on loopback: trust exactly the configured
+		 * certificate (curl accepts a leaf as its own anchor), whose
+		 * names are the public host's, not 127.0.0.1.
+		 */
+		curl_easy_setopt(curl, CURLOPT_CAINFO, cfg.public_tls_cert);
+		curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
 	rc = curl_easy_perform(curl);
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
-	curl_easy_cleanup(curl);
 	if (rc != CURLE_OK) {
 		fprintf(stderr, "oidcd: health: %s: %s\n", url, curl_easy_strerror(rc));
-		return 1;
+		goto out;
 	}
 	printf("%s: %ld\n", url, code);
-	return code == 200 ? 0 : 1;
+	ret = code == 200 ? 0 : 1;
+out:
+	curl_easy_cleanup(curl);
+	if (has_cfg)
+		config_free(&cfg);
+	return ret;
+}
+
+/* The one FILE argument of backup / restore. */
+static const char *
+file_arg(const struct cli_opts *opts, const char *cmd)
+{
+	if (opts->nargs != 1) {
+		fprintf(stderr, "oidcd: %s: expected one FILE argument (see 'oidcd help %s')\n",
+		        cmd, cmd);
+		return NULL;
+	}
+	return opts->args[0];
+}
+
+int
+cli_backup(const struct cli_opts *opts)
+{
+	const char *path = file_arg(opts, "backup");
+	struct config cfg;
+	struct store *s = NULL;
+	struct err err;
+	int rc;
+
+	if (path == NULL)
+		return 2;
+	if (!cli_load_config(opts, &cfg))
+		return 2;
+	/* Read-only: a backup never creates, migrates or writes the database. */
+	rc = cli_open_store(&cfg, true, &s);
+	if (rc != 0)
+		goto out;
+	if (store_backup(s, path, opts->is_force, &err) != ST_OK) {
+		fprintf(stderr, "oidcd: backup: %s\n", err.msg);
+		rc = err.st == ST_CONFLICT ? 2 : 1;
+		goto out;
+	}
+	printf("backed up %s to %s\n", cfg.database, path);
+out:
+	store_close(s);
+	config_free(&cfg);
+	return rc;
+}
+
+int
+cli_restore(const struct cli_opts *opts)
+{
+	const char *path = file_arg(opts, "restore");
+	struct config cfg;
+	struct err err;
+	int rc = 0;
+
+	if (path == NULL)
+		return 2;
+	if (!cli_load_config(opts, &cfg))
+		return 2;
+	if (store_restore(path, cfg.database, &err) != ST_OK) {
+		fprintf(stderr, "oidcd: restore: %s\n", err.msg);
+		rc = 1;
+		goto out;
+	}
+	printf("restored %s from %s\n", cfg.database, path);
+out:
+	config_free(&cfg);
+	return rc;
 }
 
 int

@@ -25,6 +25,7 @@ struct cli_opts {
 	bool wants_help;         /* --help / -h */
 	const char *url;         /* --url (health) */
 	const char *file;        /* --file (clients create/update, users add/update; "-" = stdin) */
+	bool is_force;           /* --force (backup: overwrite FILE) */
 	struct config_override overrides[CLI_MAX_OVERRIDES];
 	size_t noverrides;
 	const char *args[8]; /* positional arguments after the command words */
@@ -61,6 +62,8 @@ int cli_migrate(const struct cli_opts *opts);
 int cli_keys_list(const struct cli_opts *opts);
 int cli_keys_rotate(const struct cli_opts *opts);
 int cli_health(const struct cli_opts *opts);
+int cli_backup(const struct cli_opts *opts);
+int cli_restore(const struct cli_opts *opts);
 
 /*
  * What the admin subcommands (clients, users) work on: the configuration,

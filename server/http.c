@@ -12,6 +12,12 @@
  *
  * Threading: MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL with a pool of
  * cfg->threads workers per listener.
+ *
+ * Native TLS: with public.tls_cert / public.tls_key the public listener is
+ * HTTPS only (MHD_USE_TLS, libmicrohttpd's GnuTLS). http_bind reads both PEM
+ * files, so a missing or unreadable file stops start-up with its name; a
+ * certificate and key that do not belong together make MHD_start_daemon
+ * fail in http_serve. The admin listener stays plain HTTP.
  */
 #include "server/http.h"
 
@@ -35,6 +41,7 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "crypto/random.h"
+#include "crypto/secret.h"
 #include "server/form.h"
 #include "server/metrics.h"
 #include "server/oauth_error.h"
@@ -58,6 +65,10 @@ struct http_server {
 	bool has_admin;
 	atomic_int in_flight;  /* requests begun and not yet completed */
 	char cache_public[48]; /* "public, max-age=<http.cache_max_age>", built once */
+
+	char *tls_cert; /* PEM text of public.tls_cert, or NULL: plain HTTP */
+	char *tls_key;  /* PEM text of public.tls_key (wiped when freed) */
+	size_t tls_key_len;
 };
 
 enum write_state {
@@ -179,6 +190,89 @@ out:
 	return st;
 }
 
+/* PEM files are small; anything larger is not one. */
+#define HTTP_TLS_FILE_MAX_BYTES (1024 * 1024)
+
+/*
+ * Reads a PEM file of key (config name) into a new NUL-terminated buffer.
+ * The buffer may hold a private key: on failure it is wiped before it is freed.
+ */
+static enum status
+read_pem(const char *key, const char *path, char **out, size_t *len_out, struct err *err)
+{
+	char *text = xmalloc(HTTP_TLS_FILE_MAX_BYTES + 1);
+	size_t len = 0;
+	enum status st;
+	FILE *fp;
+
+	*out = NULL;
+	fp = fopen(path, "rbe");
+	if (fp == NULL) {
+		st = ERR_SET(err, ST_IO, "%s: %s: %s", key, path, strerror(errno));
+		goto out;
+	}
+	len = fread(text, 1, HTTP_TLS_FILE_MAX_BYTES + 1, fp);
+	if (ferror(fp)) {
+		st = ERR_SET(err, ST_IO, "%s: %s: cannot read", key, path);
+		goto out;
+	}
+	if (len > HTTP_TLS_FILE_MAX_BYTES) {
+		st = ERR_SET(err, ST_INVALID, "%s: %s: larger than %d bytes", key, path,
+		             HTTP_TLS_FILE_MAX_BYTES);
+		goto out;
+	}
+	text[len] = '\0';
+	if (strstr(text, "-----BEGIN ") == NULL) {
+		st = ERR_SET(err, ST_INVALID, "%s: %s: not a PEM file", key, path);
+		goto out;
+	}
+	*out = text;
+	*len_out = len;
+	text = NULL;
+	st = ST_OK;
+out:
+	if (fp != NULL)
+		fclose(fp);
+	if (text != NULL) {
+		secret_wipe(text, len);
+		free(text);
+	}
+	return st;
+}
+
+static void
+free_tls(struct http_server *srv)
+{
+	free(srv->tls_cert);
+	if (srv->tls_key != NULL) {
+		secret_wipe(srv->tls_key, srv->tls_key_len);
+		free(srv->tls_key);
+	}
+	srv->tls_cert = srv->tls_key = NULL;
+}
+
+/* Native TLS: checks libmicrohttpd can do it and reads the PEM files. */
+static enum status
+load_tls(const struct config *cfg, struct http_server *srv, struct err *err)
+{
+	size_t cert_len = 0;
+	enum status st;
+
+	if (cfg->public_tls_cert == NULL)
+		return ST_OK;
+	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+		return ERR_SET(err, ST_UNSUPPORTED,
+		               "public.tls_cert: this libmicrohttpd was built without TLS support; "
+		               "terminate TLS in a reverse proxy instead");
+	st = read_pem("public.tls_cert", cfg->public_tls_cert, &srv->tls_cert, &cert_len, err);
+	if (st != ST_OK)
+		return st;
+	st = read_pem("public.tls_key", cfg->public_tls_key, &srv->tls_key, &srv->tls_key_len, err);
+	if (st != ST_OK)
+		free_tls(srv);
+	return st;
+}
+
 enum status
 http_bind(const struct config *cfg, struct http_server **out, struct err *err)
 {
@@ -191,6 +285,9 @@ http_bind(const struct config *cfg, struct http_server **out, struct err *err)
 	srv->pub.fd = srv->adm.fd = -1;
 	srv->pub.srv = srv->adm.srv = srv;
 	srv->adm.is_admin = true;
+	st = load_tls(cfg, srv, err);
+	if (st != ST_OK)
+		goto fail;
 	st = bind_listener(cfg->public_listen, &srv->pub, err);
 	if (st != ST_OK)
 		goto fail;
@@ -205,6 +302,7 @@ http_bind(const struct config *cfg, struct http_server **out, struct err *err)
 fail:
 	if (srv->pub.fd >= 0)
 		close(srv->pub.fd);
+	free_tls(srv);
 	free(srv);
 	return st;
 }
@@ -433,6 +531,8 @@ begin(struct ctx *c, struct MHD_Connection *conn, const char *method)
 	req->headers = arena_alloc(req->arena, (size_t)(n > 0 ? n : 1) * sizeof *req->headers);
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, req);
 	req->content_type = request_header(req, "Content-Type");
+	/* Native TLS: this connection is https itself; trusted proxies may still say so. */
+	req->is_https = !c->l->is_admin && c->l->srv->tls_cert != NULL;
 	resolve_client(c->l->srv->cfg, conn, req);
 }
 
@@ -700,7 +800,16 @@ start_listener(struct listener *l, struct err *err)
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
 	                 MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
 	unsigned threads = cfg->threads > 0 ? cfg->threads : 1;
+	bool is_tls = !l->is_admin && l->srv->tls_cert != NULL;
+	/* Empty (just the END) unless this listener serves HTTPS. */
+	struct MHD_OptionItem tls_opts[] = {
+	        {MHD_OPTION_HTTPS_MEM_CERT, 0, l->srv->tls_cert},
+	        {MHD_OPTION_HTTPS_MEM_KEY,  0, l->srv->tls_key },
+	        {MHD_OPTION_END,            0, NULL            },
+	};
 
+	if (is_tls)
+		flags |= MHD_USE_TLS;
 	/* The logger must be the first option, or early messages bypass it. */
 	l->daemon = MHD_start_daemon(
 	        flags, 0, NULL, NULL, on_request, l, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
@@ -708,7 +817,14 @@ start_listener(struct listener *l, struct err *err)
 	        MHD_OPTION_CONNECTION_LIMIT, cfg->limits_connections, MHD_OPTION_CONNECTION_TIMEOUT,
 	        cfg->limits_connection_timeout_secs, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 	        cfg->limits_header_bytes, MHD_OPTION_URI_LOG_CALLBACK, on_uri, l,
-	        MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_END);
+	        MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_ARRAY,
+	        is_tls ? tls_opts : &tls_opts[2], MHD_OPTION_END);
+	if (l->daemon == NULL && is_tls)
+		return ERR_SET(
+		        err, ST_INVALID,
+		        "cannot start the HTTPS listener on %s: public.tls_cert and "
+		        "public.tls_key cannot be used (does the key match the certificate?)",
+		        l->addr);
 	if (l->daemon == NULL)
 		return ERR_SET(err, ST_IO, "cannot start the HTTP listener on %s", l->addr);
 	return ST_OK;
@@ -769,5 +885,6 @@ http_shutdown(struct http_server *srv, unsigned grace_ms)
 		MHD_stop_daemon(srv->pub.daemon);
 	if (srv->adm.daemon != NULL)
 		MHD_stop_daemon(srv->adm.daemon);
+	free_tls(srv);
 	free(srv);
 }

@@ -25,6 +25,7 @@
 #include "server/http.h"
 #include "server/keys.h"
 #include "server/logout_worker.h"
+#include "server/notify.h"
 #include "server/page.h"
 #include "server/users.h"
 #include "version.h"
@@ -32,18 +33,19 @@
 #define SHUTDOWN_GRACE_MS 10000
 
 static char *
-dev_issuer(const struct http_server *srv)
+dev_issuer(const struct http_server *srv, const struct config *cfg)
 {
 	const char *addr = http_public_addr(srv);
+	const char *scheme = cfg->public_tls_cert != NULL ? "https" : "http";
 	char buf[128];
 
 	/* A wildcard bind is reachable on loopback; the issuer must be a URL. */
 	if (strncmp(addr, "0.0.0.0:", 8) == 0)
-		snprintf(buf, sizeof buf, "http://127.0.0.1:%u", http_public_port(srv));
+		snprintf(buf, sizeof buf, "%s://127.0.0.1:%u", scheme, http_public_port(srv));
 	else if (strncmp(addr, "[::]:", 5) == 0)
-		snprintf(buf, sizeof buf, "http://[::1]:%u", http_public_port(srv));
+		snprintf(buf, sizeof buf, "%s://[::1]:%u", scheme, http_public_port(srv));
 	else
-		snprintf(buf, sizeof buf, "http://%s", addr);
+		snprintf(buf, sizeof buf, "%s://%s", scheme, addr);
 	return xstrdup(buf);
 }
 
@@ -205,7 +207,7 @@ serve(const struct cli_opts *opts)
 		fprintf(stderr, "oidcd: %s\n", err.msg);
 		goto out;
 	}
-	issuer = cfg.issuer_is_default ? dev_issuer(srv) : xstrdup(cfg.issuer);
+	issuer = cfg.issuer_is_default ? dev_issuer(srv, &cfg) : xstrdup(cfg.issuer);
 
 	app.cfg = &cfg;
 	app.issuer = issuer;
@@ -245,8 +247,12 @@ serve(const struct cli_opts *opts)
 	          6);
 	/* Unbuffered, the access log costs one write(2) per request. */
 	log_start_flusher();
+	/* Type=notify units (examples/oidcd.service): the listeners serve now. */
+	if (notify_send(getenv("NOTIFY_SOCKET"), "READY=1", &err) != ST_OK)
+		log_msg(LOG_WARN, NULL, err.func, "%s", err.msg);
 	wait_for_signal(&app, store, &set, &generation);
 	logout_worker_drain(app.logout_worker); /* no request waits for deliveries now */
+	(void)notify_send(getenv("NOTIFY_SOCKET"), "STOPPING=1", &err);
 	http_shutdown(srv, SHUTDOWN_GRACE_MS);
 	srv = NULL;
 	logout_worker_stop(app.logout_worker);
@@ -307,6 +313,8 @@ main(int argc, char **argv)
 	        {"keys list",      cli_keys_list     },
 	        {"keys rotate",    cli_keys_rotate   },
 	        {"health",         cli_health        },
+	        {"backup",         cli_backup        },
+	        {"restore",        cli_restore       },
 	        {"clients create", cli_clients_create},
 	        {"clients list",   cli_clients_list  },
 	        {"clients get",    cli_clients_get   },
@@ -349,7 +357,8 @@ main(int argc, char **argv)
 			return 0;
 		}
 		if (opts.nargs > 0 && strncmp(cmd, "clients ", 8) != 0 &&
-		    strncmp(cmd, "users ", 6) != 0) {
+		    strncmp(cmd, "users ", 6) != 0 && strcmp(cmd, "backup") != 0 &&
+		    strcmp(cmd, "restore") != 0) {
 			fprintf(stderr, "oidcd: %s: unexpected argument '%s'\n", cmd, opts.args[0]);
 			return 2;
 		}

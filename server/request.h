@@ -57,7 +57,7 @@ struct request {
 	struct request_header *headers;
 	size_t nheaders;
 	const char *client_ip; /* socket peer, or X-Forwarded-For from a trusted proxy */
-	bool is_https;         /* X-Forwarded-Proto https from a trusted proxy */
+	bool is_https;         /* native TLS, or X-Forwarded-Proto https from a trusted proxy */
 	bool is_admin;         /* arrived on the admin listener */
 	const char *params[REQUEST_MAX_PARAMS]; /* decoded {id} path segments, in order */
 	size_t nparams;

@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -498,6 +499,32 @@ out:
 	return st;
 }
 
+/*
+ * Takes a shared flock(2) on the database file, held until store_free, so
+ * that store_restore (which needs it exclusively) refuses to replace a file
+ * a server or command has open, and a server does not start on a file being
+ * restored. flock locks are separate from the fcntl locks SQLite uses; the
+ * fd is closed only after every connection (closing an fd drops the
+ * process's fcntl locks on the file).
+ */
+static enum status
+store_lock_shared(struct store *s, struct err *err)
+{
+	char ebuf[128];
+
+	s->lock_fd = open(s->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (s->lock_fd < 0)
+		return ERR_SET(err, ST_IO, "%s: %s", s->path, errno_str(errno, ebuf, sizeof ebuf));
+	if (flock(s->lock_fd, LOCK_SH | LOCK_NB) != 0) {
+		if (errno == EWOULDBLOCK)
+			return ERR_SET(err, ST_CONFLICT, "%s: the database is being restored",
+			               s->path);
+		return ERR_SET(err, ST_IO, "%s: flock: %s", s->path,
+		               errno_str(errno, ebuf, sizeof ebuf));
+	}
+	return ST_OK;
+}
+
 static void
 conn_list_add(struct store *s, struct conn *c)
 {
@@ -591,6 +618,7 @@ store_new(const char *path, const struct store_options *opts)
 	pthread_cond_init(&s->write_cond, NULL);
 	pthread_cond_init(&s->sync_cond, NULL);
 	s->wal_fd = -1;
+	s->lock_fd = -1;
 	return s;
 }
 
@@ -599,6 +627,8 @@ store_free(struct store *s)
 {
 	if (s->wal_fd >= 0)
 		close(s->wal_fd);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd); /* after every connection: see store_lock_shared */
 	pthread_cond_destroy(&s->write_cond);
 	pthread_cond_destroy(&s->sync_cond);
 	pthread_mutex_destroy(&s->write_lock);
@@ -644,6 +674,11 @@ store_open(const char *path, const struct store_options *opts, struct store **ou
 	st = conn_new(s, &c, err);
 	if (st != ST_OK)
 		goto out;
+	if (!s->is_memory) {
+		st = store_lock_shared(s, err);
+		if (st != ST_OK)
+			goto out;
+	}
 	st = conn_check(s, c, err);
 	if (st != ST_OK)
 		goto out;

@@ -42,7 +42,9 @@ struct store_options {
  * it: ST_INVALID "not an SQLite database" for any other file, which is left
  * untouched; ST_UNSUPPORTED "database schema version N is newer than this
  * oidcd (M)" for a newer schema; ST_NOT_FOUND for a missing file when
- * read_only; ST_IO when it cannot be opened. opts may be NULL (defaults).
+ * read_only; ST_IO when it cannot be opened; ST_CONFLICT while store_restore
+ * replaces the file. opts may be NULL (defaults). A file store holds a shared
+ * flock(2) on its file until store_close (see store_restore).
  * The connection opened here becomes the calling thread's. Does NOT
  * migrate: call store_migrate().
  */
@@ -78,6 +80,28 @@ int store_schema_latest(void);
  */
 enum status store_read_begin(struct store *s, struct err *err);
 void store_read_end(struct store *s);
+
+/*
+ * Online backup (backup.c): copies the database of s, as one consistent
+ * snapshot, to path with SQLite's backup API while other connections and
+ * processes keep writing (WAL: the copy's read blocks no writer). The copy
+ * is written to "<path>.tmp", fsync'd and only then moved to path, so path
+ * never holds a partial file. ST_CONFLICT when path exists and !overwrite;
+ * ST_INVALID for ":memory:".
+ */
+enum status store_backup(struct store *s, const char *path, bool overwrite, struct err *err);
+/* PRAGMA integrity_check: ST_OK for "ok", else ST_INVALID with the first problem. */
+enum status store_integrity_check(struct store *s, struct err *err);
+/*
+ * Replaces the database file db_path with the backup at backup_path, which
+ * must pass store_open's checks (an SQLite file whose schema is not newer
+ * than this binary's: ST_INVALID / ST_UNSUPPORTED) and the integrity check
+ * (ST_INVALID). ST_CONFLICT while any store has db_path open (every
+ * store_open holds a shared flock(2) on its file; this takes it
+ * exclusively). Copies through "<db_path>.tmp" and a rename; stale -wal and
+ * -shm files of the old database are removed.
+ */
+enum status store_restore(const char *backup_path, const char *db_path, struct err *err);
 
 /* Cheap readiness probe: the calling thread's connection reads the file. ST_IO if not. */
 enum status store_ping(struct store *s, struct err *err);

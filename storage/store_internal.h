@@ -155,6 +155,9 @@ struct store {
 	char *path;
 	struct store_options opts;
 	bool is_memory;
+	/* File databases: an fd on the file holding a shared flock(2) for the
+	 * store's life, so store_restore can tell the file is in use; -1 if none. */
+	int lock_fd;
 
 	/* File databases: one connection per thread, found through key. */
 	pthread_key_t key;

@@ -120,18 +120,29 @@ test('oauth2.pkce.enforced: confidential clients need PKCE too', async (t) => {
 	assert.match(ok.text, /name="password"/);
 });
 
-test('request and request_uri are refused with the OIDC error codes', async (t) => {
+test('bad request objects and unregistered request_uris are refused with the OIDC error codes', async (t) => {
 	const srv = await startOidcd(t);
 	await addClient(srv);
-	for (const [param, code] of [
-		['request', 'request_not_supported'],
-		['request_uri', 'request_uri_not_supported'],
+	for (const [params, code] of [
+		[{ request: 'not-a-jwt' }, 'invalid_request_object'],
+		[{ request: 'eyJhbGciOiJSUzI1NiJ9.e30.c2ln' }, 'invalid_request_object'], // RS256, no client keys
+		[{ request: 'eyJhbGciOiJub25lIn0.W10.' }, 'invalid_request_object'], // payload []
+		[{ request: 'a.b.c.d.e' }, 'invalid_request_object'], // JWE: not supported
+		[{ request_uri: 'https://rp.example/request.jwt' }, 'invalid_request_uri'], // not registered
+		[{ request: 'eyJhbGciOiJub25lIn0.e30.', request_uri: 'https://rp.example/r' }, 'invalid_request'],
 	]) {
-		const res = await request(authUrl(srv, { [param]: 'eyJhbGciOiJub25lIn0.e30.' }));
-		assert.equal(res.status, 302, param);
-		assert.equal(new URL(res.headers.location).searchParams.get('error'), code);
+		const res = await request(authUrl(srv, params));
+		assert.equal(res.status, 302, JSON.stringify(params));
+		const q = new URL(res.headers.location).searchParams;
+		assert.equal(q.get('error'), code, JSON.stringify(params));
+		assert.equal(q.get('state'), 's-1', 'state from the query');
 	}
+	// An unsigned request object ({} here) is fine for a client that registered no
+	// request_object_signing_alg: the login page.
+	const ok = await request(authUrl(srv, { request: 'eyJhbGciOiJub25lIn0.e30.' }));
+	assert.equal(ok.status, 200, ok.text.slice(0, 200));
 	const disc = await request(`${srv.publicUrl}/.well-known/openid-configuration`);
-	assert.equal(disc.json.request_parameter_supported, false);
-	assert.equal(disc.json.request_uri_parameter_supported, false);
+	assert.equal(disc.json.request_parameter_supported, true);
+	assert.equal(disc.json.request_uri_parameter_supported, true);
+	assert.equal(disc.json.require_request_uri_registration, true);
 });
