@@ -164,7 +164,7 @@ describe('oidcd behind nginx with TLS', () => {
 		browser = await launchBrowser(life.after, { args: [`--ignore-certificate-errors-spki-list=${spki}`, '--host-resolver-rules=MAP localhost 127.0.0.1'] });
 		cb = await startCallbackServer(life.after);
 		alice = await createUser(srv, { username: 'alice' });
-		await createClient(srv, { client_id: 'web', client_secret: 'web-secret-0123456789abcdef', redirect_uris: [cb.url], grant_types: ['authorization_code'], response_types: ['code'], scope: 'openid profile', token_endpoint_auth_method: 'client_secret_basic' });
+		await createClient(srv, { client_id: 'web', client_secret: 'web-secret-0123456789abcdef', redirect_uris: [cb.url], post_logout_redirect_uris: [`${cb.origin}/logged-out`], grant_types: ['authorization_code'], response_types: ['code'], scope: 'openid profile', token_endpoint_auth_method: 'client_secret_basic' });
 	});
 
 	test('discovery through the proxy names only the issuer, whatever the Host header says', async () => {
@@ -199,7 +199,7 @@ describe('oidcd behind nginx with TLS', () => {
 		assert.equal(big.status, 413, 'client_max_body_size');
 	});
 
-	test('a code flow in Chromium through nginx, then /userinfo', async (t) => {
+	test('a code flow in Chromium through nginx, /userinfo, then RP-initiated logout', async (t) => {
 		const config = await client.discovery(new URL(issuer), 'web', {}, client.ClientSecretBasic('web-secret-0123456789abcdef'), { [client.customFetch]: caFetch(tls.cert) });
 		config[client.customFetch] = caFetch(tls.cert);
 		assert.equal(config.serverMetadata().issuer, issuer);
@@ -215,6 +215,23 @@ describe('oidcd behind nginx with TLS', () => {
 		const cookies = await page.context().cookies(issuer);
 		const session = cookies.find((c) => c.name === 'oidcd_session');
 		assert.ok(session && session.secure && session.httpOnly, `secure session cookie: ${JSON.stringify(cookies)}`);
+
+		// RP-initiated logout through the proxy: the hint's sid is the session, so no
+		// confirmation; back at the registered URI with state; the session's token is revoked.
+		const before = cb.requests.length;
+		const end = client.buildEndSessionUrl(config, { id_token_hint: tokens.id_token, post_logout_redirect_uri: `${cb.origin}/logged-out`, state: 'bye-0123456789' });
+		assert.ok(String(end).startsWith(`${issuer}/oauth2/sessions/logout?`), String(end));
+		await page.goto(String(end));
+		let back;
+		for (let i = 0; i < 200 && !back; i++) {
+			back = cb.requests.slice(before).find((r) => r.path === '/logged-out');
+			if (!back) await new Promise((r) => setTimeout(r, 50));
+		}
+		assert.ok(back, 'the browser reached the post_logout_redirect_uri');
+		assert.equal(back.query.get('state'), 'bye-0123456789');
+		const after = await httpsRequest(`${issuer}/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` }, ca: tls.cert });
+		assert.equal(after.status, 401, 'logout revoked the session\'s access token');
+		assert.ok(!(await page.context().cookies(issuer)).some((c) => c.name === 'oidcd_session'), 'the session cookie is cleared');
 	});
 
 	test('the client address is the one nginx reports; a direct client cannot spoof its own', async () => {
