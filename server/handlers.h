@@ -45,6 +45,15 @@ handler_fn handle_revoke;
 handler_fn handle_device_authorization;
 handler_fn handle_device_verify;
 handler_fn handle_admin_metrics;
+handler_fn handle_admin_login_request;
+handler_fn handle_admin_login_accept;
+handler_fn handle_admin_login_reject;
+handler_fn handle_admin_consent_request;
+handler_fn handle_admin_consent_accept;
+handler_fn handle_admin_consent_reject;
+handler_fn handle_admin_consent_sessions;
+handler_fn handle_admin_consent_sessions_revoke;
+handler_fn handle_admin_login_sessions_revoke;
 handler_fn handle_admin_introspect;
 
 handler_fn handle_credentials;
