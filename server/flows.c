@@ -668,3 +668,157 @@ out:
 	authz_clear(&az);
 	return st;
 }
+
+/* ---- the logout endpoint ---- */
+
+bool
+flows_logout_headless(const struct app *app)
+{
+	return flows_is_headless(app) && app->cfg->urls_logout != NULL;
+}
+
+/* A logout between its runs: the request handed to the app, or its verifier consumed. */
+struct logout_state {
+	enum {
+		LOGOUT_HANDED = 1,
+		LOGOUT_CONSUMED
+	} phase;
+	struct authz_pending *p; /* LOGOUT_HANDED: the flow row and the redirect */
+	unsigned char verifier_hash[STORE_HASH_LEN];
+	unsigned char binding_hash[STORE_HASH_LEN];
+	int64_t now;
+	struct arena *arena;
+	bool found;
+	struct store_flow row;
+};
+
+static enum status
+logout_apply(struct store *s, void *arg, struct err *err)
+{
+	struct logout_state *ls = arg;
+	enum status st;
+
+	if (ls->phase == LOGOUT_HANDED)
+		return authz_apply(s, ls->p, err);
+	st = store_flow_consume(s, ls->verifier_hash, STORE_FLOW_LOGOUT, ls->binding_hash, ls->now,
+	                        ls->arena, &ls->row, err);
+	ls->found = st == ST_OK;
+	return st == ST_NOT_FOUND ? ST_OK : st;
+}
+
+static enum status
+logout_hand(const struct app *app, struct request *req, struct response *res,
+            const struct flows_logout *lo, struct logout_state *ls)
+{
+	struct authz_pending *p = authz_pending_new(app, req);
+	const char *base = app->cfg->urls_logout, *binding;
+	unsigned char *bhash = arena_alloc(req->arena, STORE_HASH_LEN);
+	json_t *request = json_object();
+	char *challenge, *text;
+	enum status st;
+
+	st = authz_csrf_binding_ensure(app, req, &p->res, lo->cookies, &binding);
+	if (st == ST_OK)
+		st = random_token("", req->arena, &challenge, &req->err);
+	if (st != ST_OK) {
+		json_decref(request);
+		return st;
+	}
+	secrets_token_hash(app->cfg, binding, bhash);
+	secrets_token_hash(app->cfg, challenge, p->flow_hash);
+	json_object_set_new(request, "encoded", json_string(lo->encoded));
+	json_object_set_new(request, "subject", json_string(lo->subject));
+	json_object_set_new(request, "sid", json_string(lo->sid));
+	if (lo->client_id != NULL)
+		json_object_set_new(request, "client_id", json_string(lo->client_id));
+	json_object_set_new(request, "request_url",
+	                    json_string(arena_printf(req->arena, "%s/oauth2/sessions/logout?%s",
+	                                             app->issuer, lo->encoded)));
+	json_object_set_new(request, "rp_initiated", json_true());
+	text = json_dumps(request, JSON_COMPACT);
+	json_decref(request);
+	if (text == NULL)
+		return ERR_SET(&req->err, ST_IO, "cannot serialise a logout request");
+	p->has_flow = true;
+	p->flow = (struct store_flow){
+	        .challenge_hash = p->flow_hash,
+	        .kind = STORE_FLOW_LOGOUT,
+	        .binding_hash = bhash,
+	        .status = STORE_FLOW_PENDING,
+	        .request = arena_strdup(req->arena, text),
+	        .created_at = p->now,
+	        .expires_at = p->now + app->cfg->ttl_login_consent_request_secs,
+	};
+	free(text);
+	p->res.status = lo->is_post ? 303 : 302;
+	response_header(&p->res, "Location",
+	                arena_printf(req->arena, "%s%clogout_challenge=%s", base,
+	                             strchr(base, '?') ? '&' : '?', challenge));
+	ls->phase = LOGOUT_HANDED;
+	ls->p = p;
+	req->flow_state = ls;
+	return request_write(app, req, res, logout_apply, ls, ls);
+}
+
+enum status
+flows_logout(const struct app *app, struct request *req, struct response *res,
+             const struct flows_logout *lo, bool *end_now)
+{
+	struct logout_state *ls = req->is_write_done ? req->flow_state : NULL;
+	json_t *request;
+	bool same;
+
+	*end_now = false;
+	if (ls != NULL) {
+		req->flow_state = NULL; /* the logout's own write, if any, comes next */
+		if (req->write_status != ST_OK) {
+			req->err = req->write_err;
+			return req->write_status;
+		}
+		if (ls->phase == LOGOUT_HANDED) {
+			*res = ls->p->res;
+			return ST_OK;
+		}
+		if (!ls->found)
+			return authz_error_page(app, req, res, 400, "Sign-out expired",
+			                        "This sign-out step is not valid any more (used, "
+			                        "expired, or started in another browser).");
+		request = json_loads(ls->row.request, 0, NULL);
+		same = json_string_value(json_object_get(request, "encoded")) != NULL &&
+		       strcmp(json_string_value(json_object_get(request, "encoded")),
+		              lo->encoded) == 0 &&
+		       json_string_value(json_object_get(request, "sid")) != NULL &&
+		       strcmp(json_string_value(json_object_get(request, "sid")), lo->sid) == 0;
+		json_decref(request);
+		if (!same)
+			return authz_error_page(app, req, res, 400, "Request mismatch",
+			                        "This sign-out step belongs to another request or "
+			                        "session.");
+		if (ls->row.status == STORE_FLOW_REJECTED) {
+			/* The app kept the user signed in: back to where the request would end. */
+			res->status = lo->is_post ? 303 : 302;
+			response_header(res, "Location", lo->target);
+			return ST_OK;
+		}
+		*end_now = true;
+		return ST_OK;
+	}
+	ls = arena_alloc(req->arena, sizeof *ls);
+	memset(ls, 0, sizeof *ls);
+	ls->arena = req->arena;
+	ls->now = clock_now(&app->clock);
+	if (lo->verifier == NULL)
+		return logout_hand(app, req, res, lo, ls);
+	ls->phase = LOGOUT_CONSUMED;
+	secrets_token_hash(app->cfg, lo->verifier, ls->verifier_hash);
+	{
+		const char *b = authz_csrf_binding_of(app, lo->cookies);
+
+		if (b == NULL || b[0] == '\0')
+			memset(ls->binding_hash, 0, STORE_HASH_LEN);
+		else
+			secrets_token_hash(app->cfg, b, ls->binding_hash);
+	}
+	req->flow_state = ls;
+	return request_write(app, req, res, logout_apply, ls, ls);
+}

@@ -38,6 +38,7 @@
 #include <stddef.h>
 
 #include "server/app.h"
+#include "server/cookie.h"
 #include "server/request.h"
 #include "server/response.h"
 
@@ -59,5 +60,30 @@ enum status flows_authorize(const struct app *app, struct request *req, struct r
 enum status flows_parse_body(const char *kind, const char *body, size_t len,
                              const json_t *requested_scope, const char *skip_subject, char **out,
                              char why[160]);
+
+/* What the logout endpoint knows when headless mode decides (handle_logout.c). */
+struct flows_logout {
+	const char *encoded;   /* the logout request's parameters, form-encoded */
+	const char *subject;   /* the session's user */
+	const char *sid;       /* the session */
+	const char *client_id; /* the client named by the hint or client_id, or NULL */
+	const char *target;    /* where the browser goes when the app rejects */
+	const char *verifier;  /* logout_verifier of the query, or NULL */
+	const struct cookie_jar *cookies;
+	bool is_post;
+};
+
+/* True when urls.logout is set: the app confirms logouts (Hydra's logout challenge). */
+bool flows_logout_headless(const struct app *app);
+
+/*
+ * GET|POST /oauth2/sessions/logout with a session, in headless mode: hands
+ * the logout to the app (302 urls.logout?logout_challenge=), or takes its
+ * answer back (logout_verifier). *end_now true: the app accepted, end the
+ * session now (res untouched); else res holds the answer (possibly a
+ * deferred write: call again when it is done, before anything else).
+ */
+enum status flows_logout(const struct app *app, struct request *req, struct response *res,
+                         const struct flows_logout *lo, bool *end_now);
 
 #endif

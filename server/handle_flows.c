@@ -19,22 +19,29 @@
 #include "server/handlers.h"
 #include "server/secrets.h"
 
+static const char *
+challenge_param(enum store_flow_kind kind)
+{
+	return kind == STORE_FLOW_LOGIN     ? "login_challenge"
+	       : kind == STORE_FLOW_CONSENT ? "consent_challenge"
+	                                    : "logout_challenge";
+}
+
 /* A request of kind named by its challenge in the query; *done with the answer in res otherwise. */
 static enum status
 load(const struct app *app, struct request *req, struct response *res, enum store_flow_kind kind,
      struct store_flow *row, json_t **request, bool *done)
 {
-	const char *param = kind == STORE_FLOW_LOGIN ? "login_challenge" : "consent_challenge";
+	const char *param = challenge_param(kind);
 	const char *challenge = request_query(req, param);
 	unsigned char hash[STORE_HASH_LEN];
 	enum status st;
 
 	*done = true;
 	*request = NULL;
-	if (!flows_is_headless(app))
-		return oauth_error(
-		        res, req->arena, OAUTH_NOT_FOUND,
-		        "headless mode is off (urls.login and urls.consent are not set)");
+	if (!flows_is_headless(app) || (kind == STORE_FLOW_LOGOUT && !flows_logout_headless(app)))
+		return oauth_error(res, req->arena, OAUTH_NOT_FOUND,
+		                   "headless mode is off (urls.login, urls.consent, urls.logout)");
 	if (challenge == NULL || challenge[0] == '\0' || strlen(challenge) > 256)
 		return oauth_error(res, req->arena, OAUTH_INVALID_REQUEST,
 		                   arena_printf(req->arena, "%s is required", param));
@@ -83,25 +90,28 @@ get_request(const struct app *app, struct request *req, struct response *res,
 		json_decref(request);
 		return gone(req, res);
 	}
-	st = clients_load(app, json_string_value(json_object_get(request, "client_id")), req->arena,
-	                  &client, &req->err);
-	if (st != ST_OK) {
-		json_decref(request);
-		return st == ST_NOT_FOUND ? oauth_error(res, req->arena, OAUTH_NOT_FOUND,
-		                                        "the request's client was deleted")
-		                          : st;
-	}
 	out = json_deep_copy(request);
 	json_object_del(out, "encoded");
 	json_object_del(out, "client_id");
 	json_object_del(out, "auth_time");
-	json_object_set_new(
-	        out, "challenge",
-	        json_string(request_query(req, kind == STORE_FLOW_LOGIN ? "login_challenge"
-	                                                                : "consent_challenge")));
-	json_object_set_new(out, "client",
-	                    clients_render(app, &client, CLIENT_VIEW_ADMIN, req->arena));
-	clients_record_clear(&client);
+	json_object_set_new(out, "challenge",
+	                    json_string(request_query(req, challenge_param(kind))));
+	if (json_string_value(json_object_get(request, "client_id")) != NULL) {
+		st = clients_load(app, json_string_value(json_object_get(request, "client_id")),
+		                  req->arena, &client, &req->err);
+		if (st != ST_OK) {
+			json_decref(request);
+			json_decref(out);
+			return st == ST_NOT_FOUND ? oauth_error(res, req->arena, OAUTH_NOT_FOUND,
+			                                        "the request's client was deleted")
+			                          : st;
+		}
+		json_object_set_new(out, "client",
+		                    clients_render(app, &client, CLIENT_VIEW_ADMIN, req->arena));
+		clients_record_clear(&client);
+	} else {
+		json_object_set_new(out, "client", json_null());
+	}
 	json_decref(request);
 	response_json(res, req->arena, 200, out);
 	return ST_OK;
@@ -144,6 +154,10 @@ decided(struct request *req, struct response *res)
 	}
 	if (d->is_gone)
 		return gone(req, res);
+	if (d->redirect_to == NULL) {
+		res->status = 204; /* Hydra: rejecting a logout answers no content */
+		return ST_OK;
+	}
 	response_json(res, req->arena, 200, json_pack("{s:s}", "redirect_to", d->redirect_to));
 	return ST_OK;
 }
@@ -172,10 +186,14 @@ answer(const struct app *app, struct request *req, struct response *res, enum st
 	}
 	if (kind == STORE_FLOW_LOGIN && json_is_true(json_object_get(request, "skip")))
 		skip_subject = json_string_value(json_object_get(request, "subject"));
-	st = flows_parse_body(
-	        accept ? (kind == STORE_FLOW_LOGIN ? "login-accept" : "consent-accept") : "reject",
-	        req->body, req->body_len, json_object_get(request, "requested_scope"), skip_subject,
-	        &result, why);
+	if (kind == STORE_FLOW_LOGOUT) /* Hydra's logout accept and reject have no body */
+		st = flows_parse_body("reject", "{}", 2, NULL, NULL, &result, why);
+	else
+		st = flows_parse_body(
+		        accept ? (kind == STORE_FLOW_LOGIN ? "login-accept" : "consent-accept")
+		               : "reject",
+		        req->body, req->body_len, json_object_get(request, "requested_scope"),
+		        skip_subject, &result, why);
 	if (st != ST_OK) {
 		json_decref(request);
 		return oauth_error(res, req->arena, OAUTH_INVALID_REQUEST, why);
@@ -194,10 +212,21 @@ answer(const struct app *app, struct request *req, struct response *res, enum st
 		return st;
 	}
 	secrets_token_hash(app->cfg, verifier, d->verifier_hash);
-	d->redirect_to = arena_printf(
-	        req->arena, "%s/oauth2/auth?%s&%s=%s", app->issuer,
-	        json_string_value(json_object_get(request, "encoded")),
-	        kind == STORE_FLOW_LOGIN ? "login_verifier" : "consent_verifier", verifier);
+	if (kind == STORE_FLOW_LOGOUT) {
+		const char *enc = json_string_value(json_object_get(request, "encoded"));
+
+		d->redirect_to =
+		        accept ? arena_printf(req->arena,
+		                              "%s/oauth2/sessions/logout?%s%slogout_verifier=%s",
+		                              app->issuer, enc != NULL ? enc : "",
+		                              enc != NULL && enc[0] != '\0' ? "&" : "", verifier)
+		               : NULL;
+	} else {
+		d->redirect_to = arena_printf(
+		        req->arena, "%s/oauth2/auth?%s&%s=%s", app->issuer,
+		        json_string_value(json_object_get(request, "encoded")),
+		        kind == STORE_FLOW_LOGIN ? "login_verifier" : "consent_verifier", verifier);
+	}
 	json_decref(request);
 	return request_write(app, req, res, decide_apply, d, d);
 }
@@ -236,6 +265,24 @@ enum status
 handle_admin_consent_reject(const struct app *app, struct request *req, struct response *res)
 {
 	return answer(app, req, res, STORE_FLOW_CONSENT, false);
+}
+
+enum status
+handle_admin_logout_request(const struct app *app, struct request *req, struct response *res)
+{
+	return get_request(app, req, res, STORE_FLOW_LOGOUT);
+}
+
+enum status
+handle_admin_logout_accept(const struct app *app, struct request *req, struct response *res)
+{
+	return answer(app, req, res, STORE_FLOW_LOGOUT, true);
+}
+
+enum status
+handle_admin_logout_reject(const struct app *app, struct request *req, struct response *res)
+{
+	return answer(app, req, res, STORE_FLOW_LOGOUT, false);
 }
 
 /* ---- sessions ---- */

@@ -40,6 +40,7 @@
 #include "server/authz.h"
 #include "server/clients.h"
 #include "server/cookie.h"
+#include "server/flows.h"
 #include "server/handlers.h"
 #include "server/id_token.h"
 #include "server/logout_request.h"
@@ -539,7 +540,7 @@ handle_logout(const struct app *app, struct request *req, struct response *res)
 	bool done, confirmed = false;
 	enum status st, found;
 
-	if (req->is_write_done)
+	if (req->is_write_done && req->flow_state == NULL)
 		return written(app, req, res);
 	memset(&lo, 0, sizeof lo);
 	lo.is_post = req->method == HTTP_POST;
@@ -562,6 +563,26 @@ handle_logout(const struct app *app, struct request *req, struct response *res)
 	}
 	if (found != ST_OK) {
 		st = found;
+		goto out;
+	}
+	if (flows_logout_headless(app)) {
+		/* Headless mode: the deployment's logout app confirms (Hydra's logout challenge).
+		 */
+		struct flows_logout fl = {
+		        .encoded = lo.encoded,
+		        .subject = sess.user_id,
+		        .sid = sess.sid,
+		        .client_id = lo.client.row.id,
+		        .target = lo.target,
+		        .verifier = form_get(params, "logout_verifier"),
+		        .cookies = &lo.cookies,
+		        .is_post = lo.is_post,
+		};
+		bool end_now;
+
+		st = flows_logout(app, req, res, &fl, &end_now);
+		if (st == ST_OK && end_now)
+			st = end_session(app, req, res, &lo, &sess, hash);
 		goto out;
 	}
 	if (confirmed) {

@@ -54,6 +54,9 @@ handler_fn handle_admin_consent_reject;
 handler_fn handle_admin_consent_sessions;
 handler_fn handle_admin_consent_sessions_revoke;
 handler_fn handle_admin_login_sessions_revoke;
+handler_fn handle_admin_logout_request;
+handler_fn handle_admin_logout_accept;
+handler_fn handle_admin_logout_reject;
 handler_fn handle_admin_introspect;
 
 handler_fn handle_credentials;
