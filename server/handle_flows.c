@@ -17,6 +17,7 @@
 #include "server/clients.h"
 #include "server/flows.h"
 #include "server/handlers.h"
+#include "server/logout_worker.h"
 #include "server/secrets.h"
 
 static const char *
@@ -349,39 +350,19 @@ handle_admin_consent_sessions(const struct app *app, struct request *req, struct
 struct revoke {
 	const char *subject;
 	const char *client;
-	const char *sid;
 	bool all;
 	int64_t now;
-	bool is_login;
 };
 
 static enum status
 revoke_apply(struct store *s, void *arg, struct err *err)
 {
 	struct revoke *r = arg;
-	struct store_session sess, ended;
-	struct arena *arena;
 	enum status st;
 
-	if (!r->is_login) {
-		if (r->all)
-			return store_consent_delete_user(s, r->subject, err);
-		st = store_consent_delete(s, r->subject, r->client, err);
-		return st == ST_NOT_FOUND ? ST_OK : st;
-	}
-	arena = arena_new();
-	if (r->subject != NULL) {
-		const char **sids;
-		size_t n;
-
-		st = store_session_end_user(s, r->subject, r->now, arena, &sids, &n, err);
-		arena_free(arena);
-		return st == ST_NOT_FOUND ? ST_OK : st;
-	}
-	st = store_session_get_by_sid(s, r->sid, arena, &sess, err);
-	if (st == ST_OK)
-		st = store_session_end(s, sess.id_hash, r->now, arena, &ended, err);
-	arena_free(arena);
+	if (r->all)
+		return store_consent_delete_user(s, r->subject, err);
+	st = store_consent_delete(s, r->subject, r->client, err);
 	return st == ST_NOT_FOUND ? ST_OK : st;
 }
 
@@ -420,24 +401,53 @@ handle_admin_consent_sessions_revoke(const struct app *app, struct request *req,
 	return request_write(app, req, res, revoke_apply, r, r);
 }
 
-/* DELETE /admin/oauth2/auth/sessions/login?subject=|sid=. */
+/*
+ * DELETE /admin/oauth2/auth/sessions/login?subject=|sid=: the sessions end
+ * as logouts do, back-channel logout tokens included (issue 8).
+ */
 enum status
 handle_admin_login_sessions_revoke(const struct app *app, struct request *req, struct response *res)
 {
-	struct revoke *r;
+	const char *subject = request_query(req, "subject"), *sid = request_query(req, "sid");
+	struct store_session *sessions = NULL, one;
+	store_write_fn *fn;
+	void *arg;
+	size_t n = 0;
+	enum status st;
 
-	if (req->is_write_done)
+	if (req->is_write_done) {
+		if (req->write_status == ST_OK)
+			logout_worker_kick(app->logout_worker);
 		return revoked(req, res);
-	r = arena_alloc(req->arena, sizeof *r);
-	memset(r, 0, sizeof *r);
-	r->is_login = true;
-	r->subject = request_query(req, "subject");
-	r->sid = request_query(req, "sid");
-	if ((r->subject == NULL || r->subject[0] == '\0') == (r->sid == NULL || r->sid[0] == '\0'))
+	}
+	if (subject != NULL && subject[0] == '\0')
+		subject = NULL;
+	if (sid != NULL && sid[0] == '\0')
+		sid = NULL;
+	if ((subject == NULL) == (sid == NULL))
 		return oauth_error(res, req->arena, OAUTH_INVALID_REQUEST,
 		                   "exactly one of subject and sid is required");
-	if (r->subject != NULL && r->subject[0] == '\0')
-		r->subject = NULL;
-	r->now = clock_now(&app->clock);
-	return request_write(app, req, res, revoke_apply, r, r);
+	if (subject != NULL) {
+		st = store_session_list_user(app->store, subject, clock_now(&app->clock),
+		                             req->arena, &sessions, &n, &req->err);
+	} else {
+		st = store_session_get_by_sid(app->store, sid, req->arena, &one, &req->err);
+		if (st == ST_OK && one.ended_at == 0) {
+			sessions = &one;
+			n = 1;
+		} else if (st == ST_NOT_FOUND || st == ST_OK) {
+			st = ST_OK;
+		}
+	}
+	if (st != ST_OK)
+		return st;
+	if (n == 0) {
+		res->status = 204;
+		return ST_OK;
+	}
+	st = logout_sessions_prepare(app, req, sessions, n, &fn, &arg);
+	if (st != ST_OK)
+		return st;
+	log_req(LOG_INFO, req, "admin ended %zu login session(s)", n);
+	return request_write(app, req, res, fn, arg, arg);
 }

@@ -530,6 +530,50 @@ written(const struct app *app, struct request *req, struct response *res)
 	return ST_OK;
 }
 
+/* Admin session revocation: one write for several sessions, each as a logout. */
+struct logout_many {
+	struct logout_pending *items;
+	size_t n;
+};
+
+static enum status
+apply_many(struct store *s, void *arg, struct err *err)
+{
+	struct logout_many *m = arg;
+	enum status st = ST_OK;
+
+	for (size_t i = 0; i < m->n && st == ST_OK; i++)
+		st = apply(s, &m->items[i], err);
+	return st;
+}
+
+enum status
+logout_sessions_prepare(const struct app *app, struct request *req,
+                        const struct store_session *sessions, size_t n, store_write_fn **fn,
+                        void **arg)
+{
+	struct logout_many *m = arena_alloc(req->arena, sizeof *m);
+	enum status st;
+
+	m->items = arena_alloc(req->arena, (n + 1) * sizeof *m->items);
+	m->n = n;
+	for (size_t i = 0; i < n; i++) {
+		struct logout_pending *p = &m->items[i];
+
+		memset(p, 0, sizeof *p);
+		memcpy(p->session_hash, sessions[i].id_hash, STORE_HASH_LEN);
+		p->sid = sessions[i].sid;
+		p->now = clock_now(&app->clock);
+		p->revoke_tokens = app->cfg->logout_revoke_tokens;
+		st = collect_clients(app, req, &sessions[i], p);
+		if (st != ST_OK)
+			return st;
+	}
+	*fn = apply_many;
+	*arg = m;
+	return ST_OK;
+}
+
 enum status
 handle_logout(const struct app *app, struct request *req, struct response *res)
 {

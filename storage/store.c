@@ -140,6 +140,9 @@ static const char *const stmt_sql[STMT_COUNT] = {
         [STMT_SESSION_GET_ACTIVE] = "SELECT " STORE_SESSION_COLUMNS " FROM sessions"
                                     " WHERE id_hash = ?1 AND ended_at IS NULL AND expires_at > ?2",
         [STMT_SESSION_GET_BY_SID] = "SELECT " STORE_SESSION_COLUMNS " FROM sessions WHERE sid = ?1",
+        [STMT_SESSION_LIST_USER] =
+                "SELECT " STORE_SESSION_COLUMNS " FROM sessions WHERE user_id = ?1"
+                " AND ended_at IS NULL AND expires_at > ?2 LIMIT 1000",
         [STMT_SESSION_END] = "UPDATE sessions SET ended_at = ?2"
                              " WHERE id_hash = ?1 AND ended_at IS NULL AND expires_at > ?2"
                              " RETURNING " STORE_SESSION_COLUMNS,

@@ -299,6 +299,10 @@ enum status store_session_get_active(struct store *s, const unsigned char *id_ha
                                      struct arena *arena, struct store_session *out,
                                      struct err *err);
 /* The session with this sid, whatever its state (the caller checks ended_at, expires_at). */
+/* The active sessions of a user at now (at most 1000); array in the arena, NULL when none. */
+enum status store_session_list_user(struct store *s, const char *user_id, int64_t now,
+                                    struct arena *arena, struct store_session **out,
+                                    size_t *count_out, struct err *err);
 enum status store_session_get_by_sid(struct store *s, const char *sid, struct arena *arena,
                                      struct store_session *out, struct err *err);
 /*
