@@ -191,7 +191,7 @@ out:
 }
 
 /* PEM files are small; anything larger is not one. */
-#define HTTP_TLS_FILE_MAX_BYTES (1024 * 1024)
+#define HTTP_TLS_FILE_MAX_BYTES ((size_t)1024 * 1024)
 
 /*
  * Reads a PEM file of key (config name) into a new NUL-terminated buffer.

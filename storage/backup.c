@@ -75,10 +75,11 @@ static enum status
 fsync_parent(const char *path, struct err *err)
 {
 	char dir[4096];
+	size_t n = strlen(path);
 
-	if (strlen(path) >= sizeof dir)
+	if (n >= sizeof dir)
 		return ERR_SET(err, ST_INVALID, "%s: path too long", path);
-	strcpy(dir, path);
+	memcpy(dir, path, n + 1);
 	return fsync_path(dirname(dir), true, err);
 }
 
