@@ -217,7 +217,7 @@ read_pem(const char *key, const char *path, char **out, size_t *len_out, struct 
 		goto out;
 	}
 	if (len > HTTP_TLS_FILE_MAX_BYTES) {
-		st = ERR_SET(err, ST_INVALID, "%s: %s: larger than %d bytes", key, path,
+		st = ERR_SET(err, ST_INVALID, "%s: %s: larger than %zu bytes", key, path,
 		             HTTP_TLS_FILE_MAX_BYTES);
 		goto out;
 	}
