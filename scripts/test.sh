@@ -4,11 +4,11 @@
 # Steps (STYLE.md B14 "CI order"):
 #   1. scripts/setup.sh (packages, npm ci, build/)
 #   2. clang-format check (ninja -C build clang-format-check), layering guard
-#   3. debug build in build/ (gcc) + meson test, all suites but browser
+#   3. debug build in build/ (gcc) + meson test: unit, fuzz seed replays, guards
 #   4. ASan+UBSan build in build-asan/ (clang) + meson test, all suites; the
-#      integration tests then drive the sanitized binary
+#      integration tests (once, here) drive the sanitized binary
 #   5. libFuzzer: client_metadata for FUZZ_SECONDS (60 when CI=true), every other
-#      target FUZZ_SECONDS_SHORT (15; FUZZ_SECONDS when that is set), two at a time,
+#      target FUZZ_SECONDS_SHORT (10; FUZZ_SECONDS when that is set), two at a time,
 #      in build-fuzz/ (clang -Dfuzzing=true), seeds copied from tests/fuzz/corpus
 #   6. clang-tidy over build-asan/compile_commands.json, findings fail
 #   7. the container test (tests/container/test.sh; skipped without podman env)
@@ -124,9 +124,10 @@ rm -f /tmp/oidcd-format.$$
 tests/check_layers.sh || echo "[test.sh] layering guard failed (counted in meson's guard suite)"
 
 say "debug build: meson test"
-# The Chromium suites run once, in the ASan+UBSan pass below (the slowest
-# tests, and there they also check the sanitized server).
-meson_suite build --no-suite browser
+# Unit tests, seed replays and guards. The integration suites (the slowest
+# tests, Chromium included) run once, in the ASan+UBSan pass below, against
+# the sanitized server, which checks more than this build could.
+meson_suite build --no-suite browser --no-suite integration
 
 say "ASan+UBSan build (build-asan/, clang)"
 if ! meson_build build-asan "sanitizer build (build-asan/)" "${ASAN_CC:-clang}" \
@@ -139,8 +140,8 @@ meson_suite build-asan --timeout-multiplier 2
 # ---------------------------------------------------------------------------
 fuzz_seconds=${FUZZ_SECONDS:-}
 # CI: the client-metadata validator 60 s (issue 3 asks for that much), every
-# other target FUZZ_SECONDS_SHORT (15 s), to keep the whole run near 15 min.
-fuzz_short=${FUZZ_SECONDS:-${FUZZ_SECONDS_SHORT:-15}}
+# other target FUZZ_SECONDS_SHORT (10 s), to keep the whole run under 15 min.
+fuzz_short=${FUZZ_SECONDS:-${FUZZ_SECONDS_SHORT:-10}}
 if [ -z "$fuzz_seconds" ] && [ "${CI:-}" = true ]; then
   fuzz_seconds=60
 fi
