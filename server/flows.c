@@ -193,6 +193,8 @@ flows_parse_body(const char *kind, const char *body, size_t len, const json_t *r
 		st = login_accept(in, skip_subject, norm, why);
 	else if (strcmp(kind, "consent-accept") == 0)
 		st = consent_accept(in, requested_scope, norm, why);
+	else if (strcmp(kind, "logout-accept") == 0)
+		st = ST_OK; /* no body: {} */
 	else
 		st = reject_body(in, norm, why);
 	if (st == ST_OK) {
@@ -264,6 +266,23 @@ scope_array(const struct authorize_request *r)
 	return a;
 }
 
+/* A space-separated list (OIDC Core §3.1.2.1) as a JSON array, as Hydra shows it. */
+static json_t *
+words(const char *s)
+{
+	json_t *a = json_array();
+
+	while (s != NULL && *s != '\0') {
+		size_t n = strcspn(s, " ");
+
+		if (n > 0)
+			json_array_append_new(a, json_stringn(s, n));
+		s += n;
+		s += strspn(s, " ");
+	}
+	return a;
+}
+
 static json_t *
 oidc_context(const struct authorize_request *r)
 {
@@ -272,9 +291,9 @@ oidc_context(const struct authorize_request *r)
 	if (r->login_hint != NULL)
 		json_object_set_new(ctx, "login_hint", json_string(r->login_hint));
 	if (r->ui_locales != NULL)
-		json_object_set_new(ctx, "ui_locales", json_pack("[s]", r->ui_locales));
+		json_object_set_new(ctx, "ui_locales", words(r->ui_locales));
 	if (r->acr_values != NULL)
-		json_object_set_new(ctx, "acr_values", json_pack("[s]", r->acr_values));
+		json_object_set_new(ctx, "acr_values", words(r->acr_values));
 	if (r->display != NULL)
 		json_object_set_new(ctx, "display", json_string(r->display));
 	return ctx;
@@ -302,6 +321,10 @@ hand_to_app(const struct app *app, struct request *req, const struct authz *az,
 		return st;
 	secrets_token_hash(app->cfg, binding, bhash);
 	secrets_token_hash(app->cfg, challenge, p->flow_hash);
+	/* Hydra's consent request names the login challenge it followed: kept in the login
+	 * request (usable only on the admin API, and spent before anyone sees it again). */
+	if (kind == STORE_FLOW_LOGIN)
+		json_object_set_new(request, "login_challenge", json_string(challenge));
 	json_object_set_new(request, "encoded", json_string(az->encoded));
 	json_object_set_new(request, "client_id", json_string(az->client.row.id));
 	json_object_set_new(request, "requested_scope", scope_array(&az->r));
@@ -501,6 +524,7 @@ login_accepted(const struct app *app, struct request *req, struct response *res,
 	json_object_set(next, "amr", json_object_get(result, "amr"));
 	json_object_set(next, "context", json_object_get(result, "context"));
 	json_object_set_new(next, "auth_time", json_integer(use->auth_time));
+	json_object_set(next, "login_challenge", json_object_get(request, "login_challenge"));
 	st = hand_to_app(app, req, az, p, STORE_FLOW_CONSENT, next);
 	if (st != ST_OK)
 		return st;
@@ -591,7 +615,8 @@ consumed(const struct app *app, struct request *req, struct response *res, struc
 		        "This sign-in step belongs to another authorization request.");
 		goto out;
 	}
-	if (fs->row.status == STORE_FLOW_REJECTED)
+	/* RETURNING shows the row as updated (used): a reject is told by its body. */
+	if (json_object_get(result, "error") != NULL)
 		st = rejected(app, req, res, az, result);
 	else if (fs->kind == STORE_FLOW_LOGIN)
 		st = login_accepted(app, req, res, az, fs, request, result);
@@ -794,7 +819,7 @@ flows_logout(const struct app *app, struct request *req, struct response *res,
 			return authz_error_page(app, req, res, 400, "Request mismatch",
 			                        "This sign-out step belongs to another request or "
 			                        "session.");
-		if (ls->row.status == STORE_FLOW_REJECTED) {
+		if (ls->row.result == NULL || strstr(ls->row.result, "\"error\"") != NULL) {
 			/* The app kept the user signed in: back to where the request would end. */
 			res->status = lo->is_post ? 303 : 302;
 			response_header(res, "Location", lo->target);

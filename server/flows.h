@@ -52,7 +52,8 @@ enum status flows_authorize(const struct app *app, struct request *req, struct r
  * The body of a login or consent accept/reject (Hydra's
  * acceptOAuth2LoginRequest, acceptOAuth2ConsentRequest, rejectOAuth2Request),
  * checked and normalised into *out (compact JSON, malloc'd: free()).
- * kind: "login-accept", "consent-accept" or "reject". requested_scope (a
+ * kind: "login-accept", "consent-accept", "logout-accept" (no body) or "reject".
+ * requested_scope (a
  * JSON array, may be NULL) bounds a consent's grant_scope; skip_subject
  * (may be NULL) is the only subject a skipped login may accept. ST_INVALID
  * with a description in why otherwise. Fuzzed (tests/fuzz/fuzz_flow_body.c).

@@ -95,6 +95,8 @@ get_request(const struct app *app, struct request *req, struct response *res,
 	json_object_del(out, "encoded");
 	json_object_del(out, "client_id");
 	json_object_del(out, "auth_time");
+	if (kind == STORE_FLOW_LOGIN)
+		json_object_del(out, "login_challenge"); /* the challenge is echoed below */
 	json_object_set_new(out, "challenge",
 	                    json_string(request_query(req, challenge_param(kind))));
 	if (json_string_value(json_object_get(request, "client_id")) != NULL) {
@@ -188,7 +190,8 @@ answer(const struct app *app, struct request *req, struct response *res, enum st
 	if (kind == STORE_FLOW_LOGIN && json_is_true(json_object_get(request, "skip")))
 		skip_subject = json_string_value(json_object_get(request, "subject"));
 	if (kind == STORE_FLOW_LOGOUT) /* Hydra's logout accept and reject have no body */
-		st = flows_parse_body("reject", "{}", 2, NULL, NULL, &result, why);
+		st = flows_parse_body(accept ? "logout-accept" : "reject", "{}", 2, NULL, NULL,
+		                      &result, why);
 	else
 		st = flows_parse_body(
 		        accept ? (kind == STORE_FLOW_LOGIN ? "login-accept" : "consent-accept")
