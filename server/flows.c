@@ -618,6 +618,9 @@ consumed(const struct app *app, struct request *req, struct response *res, struc
 	/* RETURNING shows the row as updated (used): a reject is told by its body. */
 	if (json_object_get(result, "error") != NULL)
 		st = rejected(app, req, res, az, result);
+	else if (json_string_value(json_object_get(fs->kind == STORE_FLOW_LOGIN ? result : request,
+	                                           "subject")) == NULL)
+		st = ERR_SET(&req->err, ST_IO, "a stored flow answer has no subject");
 	else if (fs->kind == STORE_FLOW_LOGIN)
 		st = login_accepted(app, req, res, az, fs, request, result);
 	else
