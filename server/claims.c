@@ -151,7 +151,8 @@ claims_session_member(const char *session, const char *member)
 }
 
 json_t *
-claims_from_session(const char *session, const char *scope, bool filter_by_scope)
+claims_from_session(const char *session, const char *scope, const json_t *requested,
+                    bool filter_by_scope)
 {
 	json_t *idt = claims_session_member(session, "id_token"), *out = NULL, *v;
 	const char *name;
@@ -159,7 +160,7 @@ claims_from_session(const char *session, const char *scope, bool filter_by_scope
 	if (idt == NULL)
 		return NULL;
 	if (filter_by_scope) {
-		(void)claims_for_scopes(idt, scope, NULL, &out);
+		(void)claims_for_scopes(idt, scope, requested, &out);
 	} else {
 		out = json_object();
 		json_object_foreach(idt, name, v)

@@ -356,7 +356,7 @@ id_token(const struct app *app, struct request *req, const struct token_grant *g
 	if (c->session != NULL) {
 		/* Headless mode: the consent app's session.id_token claims (issue 8). */
 		json_t *session = claims_from_session(
-		        c->session, g->issue.scope != NULL ? g->issue.scope : c->scope,
+		        c->session, g->issue.scope != NULL ? g->issue.scope : c->scope, requested,
 		        app->cfg->oidc_claims_filter_by_scope);
 
 		if (session != NULL) {

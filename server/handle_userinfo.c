@@ -81,7 +81,7 @@ answer(const struct app *app, struct request *req, struct response *res,
 		goto out;
 	if (t->session != NULL) {
 		/* Headless mode: what the consent app put in session.id_token. */
-		json_t *extra = claims_from_session(t->session, t->scope,
+		json_t *extra = claims_from_session(t->session, t->scope, requested,
 		                                    app->cfg->oidc_claims_filter_by_scope);
 
 		if (extra != NULL)
