@@ -227,6 +227,16 @@ static const struct key keys[] = {
 	 .def = "8", .min = 1, .max = 100},
 	{"logout.backchannel.wait",   KIND_DURATION,   FIELD(logout_backchannel_wait_secs),
 	 .def = "2s", .min = 0, .max = 60},
+	{"urls.login",                KIND_URL,        FIELD(urls_login),
+	 .def = NULL},
+	{"urls.consent",              KIND_URL,        FIELD(urls_consent),
+	 .def = NULL},
+	{"urls.logout",               KIND_URL,        FIELD(urls_logout),
+	 .def = NULL},
+	{"ttl.login_consent_request", KIND_DURATION,   FIELD(ttl_login_consent_request_secs),
+	 .def = "30m", .min = 1, .max = 86400},
+	{"oidc.claims.filter_by_scope", KIND_BOOL,     FIELD(oidc_claims_filter_by_scope),
+	 .def = "true"},
 };
 /* clang-format on */
 
@@ -775,6 +785,13 @@ validate(const struct config *cfg, struct err *err)
 		               "secrets.system: required (at least one secret of %d+ characters); "
 		               "generate one with: openssl rand -hex 32",
 		               SECRET_MIN_CHARS);
+	if ((cfg->urls_login == NULL) != (cfg->urls_consent == NULL))
+		return ERR_SET(err, ST_INVALID,
+		               "%s: set urls.login and urls.consent together (headless mode)",
+		               cfg->urls_login == NULL ? "urls.login" : "urls.consent");
+	if (cfg->urls_logout != NULL && cfg->urls_login == NULL)
+		return ERR_SET(err, ST_INVALID,
+		               "urls.logout: needs urls.login and urls.consent (headless mode)");
 	if ((cfg->public_tls_cert == NULL) != (cfg->public_tls_key == NULL))
 		return ERR_SET(err, ST_INVALID,
 		               "%s: set public.tls_cert and public.tls_key together",

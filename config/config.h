@@ -125,8 +125,15 @@ struct config {
 	int64_t oauth2_refresh_grace_secs; /* 0s: a used refresh token is never served again */
 	int64_t oauth2_device_poll_interval_secs; /* 5s: RFC 8628 §3.2 interval */
 
-	bool logout_revoke_tokens;                /* true: logout revokes the session's tokens */
-	char *logout_default_redirect;            /* NULL: the built-in "signed out" page */
+	bool logout_revoke_tokens;     /* true: logout revokes the session's tokens */
+	char *logout_default_redirect; /* NULL: the built-in "signed out" page */
+
+	/* Headless mode (Hydra's login/consent/logout apps): NULL = the built-in pages. */
+	char *urls_login;
+	char *urls_consent;
+	char *urls_logout;
+	int64_t ttl_login_consent_request_secs; /* 30m: how long a challenge may be answered */
+	bool oidc_claims_filter_by_scope; /* true: session.id_token claims follow the scopes */
 	unsigned logout_backchannel_max_attempts; /* 8: deliveries tried before giving up */
 	int64_t logout_backchannel_wait_secs;     /* 2s: how long the browser waits for them */
 };

@@ -262,6 +262,30 @@ authz_csrf_purpose(struct request *req, const struct authz *az, const char *page
 }
 
 enum status
+authz_csrf_binding_ensure(const struct app *app, struct request *req, struct response *res,
+                          const struct cookie_jar *cookies, const char **out)
+{
+	const char *binding = authz_csrf_binding_of(app, cookies);
+	bool https = is_https_issuer(app);
+	char *fresh, *set;
+	enum status st;
+
+	if (binding != NULL && binding[0] != '\0' && strchr(binding, '|') == NULL) {
+		*out = binding;
+		return ST_OK;
+	}
+	st = page_csrf_binding_new(req->arena, &fresh, &req->err);
+	if (st == ST_OK)
+		st = cookie_set(req->arena, page_csrf_cookie_name(https), fresh, -1, https, true,
+		                COOKIE_SAME_SITE_LAX, &set, &req->err);
+	if (st != ST_OK)
+		return st;
+	response_header(res, "Set-Cookie", set);
+	*out = fresh;
+	return ST_OK;
+}
+
+enum status
 authz_csrf_token(const struct app *app, struct request *req, struct response *res,
                  const struct cookie_jar *cookies, const char *purpose, char **out)
 {
@@ -442,11 +466,12 @@ front_access_token(const struct app *app, struct request *req, const struct auth
 	        .client_id = az->client.row.id,
 	        .user_id = sess->user_id,
 	        .sid = sess->sid,
-	        .scope = r->scope,
+	        .scope = p->granted_scope != NULL ? p->granted_scope : r->scope,
 	        .auth_time = sess->auth_time,
 	        .acr = sess->acr,
 	        .amr = sess->amr,
 	        .claims = r->claims,
+	        .session = p->session_claims,
 	};
 	/* No refresh token through the front channel (RFC 6749 §4.2.2). */
 	tokens_from_code(&p->tokens, &what, false);
@@ -478,7 +503,7 @@ authz_issue_code(const struct app *app, struct request *req, const struct authz 
 		        .user_id = sess->user_id,
 		        .sid = sess->sid,
 		        .redirect_uri = r->redirect_uri,
-		        .scope = r->scope,
+		        .scope = p->granted_scope != NULL ? p->granted_scope : r->scope,
 		        .nonce = r->nonce,
 		        .code_challenge = r->code_challenge,
 		        .code_challenge_method =
@@ -489,6 +514,7 @@ authz_issue_code(const struct app *app, struct request *req, const struct authz 
 		        .claims = r->claims,
 		        .created_at = p->now,
 		        .expires_at = p->now + app->cfg->ttl_auth_code_secs,
+		        .session = p->session_claims,
 		};
 		params[n].name = "code";
 		params[n++].value = code;
@@ -548,7 +574,7 @@ authz_continue(const struct app *app, struct request *req, const struct authz *a
 static bool
 has_writes(const struct authz_pending *p)
 {
-	return p->has_session || p->has_consent || p->has_code || p->has_tokens ||
+	return p->has_session || p->has_consent || p->has_code || p->has_tokens || p->has_flow ||
 	       p->throttle_fail[0] != NULL || p->throttle_clear[0] != NULL;
 }
 
@@ -599,7 +625,9 @@ authz_apply(struct store *s, void *arg, struct err *err)
 	enum status st = ST_OK;
 	size_t i;
 
-	if (p->has_session)
+	if (p->ensure_user != NULL)
+		st = store_user_ensure(s, p->ensure_user, p->ensure_user_name, p->now, err);
+	if (st == ST_OK && p->has_session)
 		st = store_session_insert(s, &p->session, err);
 	for (i = 0; st == ST_OK && i < 2; i++)
 		if (p->throttle_clear[i] != NULL)
@@ -614,5 +642,7 @@ authz_apply(struct store *s, void *arg, struct err *err)
 		st = store_code_insert(s, &p->code, err);
 	if (st == ST_OK && p->has_tokens)
 		st = store_token_insert(s, p->tokens.rows, p->tokens.count, err);
+	if (st == ST_OK && p->has_flow)
+		st = store_flow_insert(s, &p->flow, err);
 	return st;
 }

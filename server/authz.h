@@ -65,6 +65,14 @@ struct authz_pending {
 	const char *throttle_fail[2]; /* keys to count a failed login against, or NULL */
 	const char *throttle_clear[2];
 	int64_t now;
+	/* headless mode (flows.c) */
+	const char *ensure_user; /* an external subject to give a user row first, or NULL */
+	const char *ensure_user_name;
+	const char *granted_scope;  /* the consent app's grant_scope (else the requested scope) */
+	const char *session_claims; /* the consent app's session JSON, kept with code and tokens */
+	bool has_flow;              /* a login/consent/logout request to hand to the app */
+	struct store_flow flow;
+	unsigned char flow_hash[STORE_HASH_LEN];
 };
 
 /*
@@ -163,6 +171,26 @@ enum status authz_apply(struct store *s, void *arg, struct err *err);
 /* *locked: either key (login_attempts) is locked at now. */
 enum status authz_throttled(const struct app *app, struct request *req, const char *const keys[2],
                             int64_t now, bool *locked);
+
+/* OIDC Core §3.1.2.1: prompt, max_age and an ended or absent session (found) call for a login. */
+bool authz_needs_login(const struct authz *az, const struct store_session *sess, enum status found,
+                       int64_t now);
+
+/*
+ * OIDC Core §3.1.2.1 id_token_hint: false when it is not an ID token we
+ * issued. A hint for another user than the session's makes the session
+ * count as absent (*found = ST_NOT_FOUND): that user must sign in.
+ */
+bool authz_hint_matches(const struct app *app, struct request *req, const struct authz *az,
+                        const struct store_session *sess, enum status *found);
+
+/*
+ * The browser's CSRF binding (cookie), or a new one set on res: what
+ * headless-mode challenges are bound to.
+ */
+enum status authz_csrf_binding_ensure(const struct app *app, struct request *req,
+                                      struct response *res, const struct cookie_jar *cookies,
+                                      const char **out);
 
 /* The login throttling policy (per username and per client address). */
 const struct store_throttle_policy *authz_throttle_policy(void);

@@ -117,3 +117,57 @@ claims_request_member(const char *claims_request, const char *member)
 	json_decref(all);
 	return out;
 }
+
+/* Protocol claims a consent app's session cannot set (OIDC Core §2, §3.1.3.6). */
+static const char *const protocol_claims[] = {
+        "iss", "sub", "aud", "exp",     "iat",    "nbf",    "jti", "nonce", "auth_time", "acr",
+        "amr", "azp", "sid", "at_hash", "c_hash", "s_hash", "rat", "typ",   "cnf",       "events",
+};
+
+static bool
+is_protocol_claim(const char *name)
+{
+	for (size_t i = 0; i < sizeof protocol_claims / sizeof protocol_claims[0]; i++)
+		if (strcmp(name, protocol_claims[i]) == 0)
+			return true;
+	return false;
+}
+
+json_t *
+claims_session_member(const char *session, const char *member)
+{
+	json_t *doc, *m;
+
+	if (session == NULL)
+		return NULL;
+	doc = json_loads(session, JSON_REJECT_DUPLICATES, NULL);
+	m = json_object_get(doc, member);
+	if (json_is_object(m))
+		json_incref(m);
+	else
+		m = NULL;
+	json_decref(doc);
+	return m;
+}
+
+json_t *
+claims_from_session(const char *session, const char *scope, bool filter_by_scope)
+{
+	json_t *idt = claims_session_member(session, "id_token"), *out = NULL, *v;
+	const char *name;
+
+	if (idt == NULL)
+		return NULL;
+	if (filter_by_scope) {
+		(void)claims_for_scopes(idt, scope, NULL, &out);
+	} else {
+		out = json_object();
+		json_object_foreach(idt, name, v)
+		{
+			if (!is_protocol_claim(name))
+				json_object_set(out, name, v);
+		}
+	}
+	json_decref(idt);
+	return out;
+}

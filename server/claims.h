@@ -37,6 +37,20 @@ enum status claims_for_scopes(const json_t *user_claims, const char *scope,
  */
 json_t *claims_request_member(const char *claims_request, const char *member);
 
+/*
+ * Headless mode: the member ("id_token" or "access_token") of the consent
+ * app's session JSON (may be NULL), when it is an object: a new reference,
+ * else NULL.
+ */
+json_t *claims_session_member(const char *session, const char *member);
+
+/*
+ * The session's id_token claims to release: by scope (standard claims only,
+ * as claims_for_scopes) when filter_by_scope, else all of them but protocol
+ * claims (iss, sub, aud, exp, nonce, ...). New reference, or NULL.
+ */
+json_t *claims_from_session(const char *session, const char *scope, bool filter_by_scope);
+
 /* True when the space-separated scope (may be NULL) contains value exactly (RFC 6749 §3.3). */
 bool claims_scope_has(const char *scope, const char *value);
 

@@ -14,6 +14,7 @@
 #include "crypto/random.h"
 #include "crypto/secret.h"
 #include "server/authz.h"
+#include "server/flows.h"
 #include "server/handlers.h"
 #include "server/id_token.h"
 #include "server/metrics.h"
@@ -21,10 +22,9 @@
 #include "server/secrets.h"
 #include "server/subject.h"
 
-/* OIDC Core §3.1.2.1: prompt, max_age and an ended session call for a (new) login. */
-static bool
-needs_login(const struct authz *az, const struct store_session *sess, enum status found,
-            int64_t now)
+bool
+authz_needs_login(const struct authz *az, const struct store_session *sess, enum status found,
+                  int64_t now)
 {
 	if (found == ST_NOT_FOUND)
 		return true;
@@ -40,9 +40,9 @@ needs_login(const struct authz *az, const struct store_session *sess, enum statu
  * issued. A hint for another user than the session's makes the session
  * count as absent (*found = ST_NOT_FOUND): that user must sign in.
  */
-static bool
-hint_matches(const struct app *app, struct request *req, const struct authz *az,
-             const struct store_session *sess, enum status *found)
+bool
+authz_hint_matches(const struct app *app, struct request *req, const struct authz *az,
+                   const struct store_session *sess, enum status *found)
 {
 	json_t *claims;
 	struct err err;
@@ -70,6 +70,8 @@ handle_authorize(const struct app *app, struct request *req, struct response *re
 	bool done;
 	enum status st, found;
 
+	if (flows_is_headless(app))
+		return flows_authorize(app, req, res); /* the deployment's own login app */
 	if (req->is_write_done)
 		return authz_written(req, res);
 	st = authz_start(app, req, res, params, req->method == HTTP_POST, &az, &done);
@@ -80,12 +82,12 @@ handle_authorize(const struct app *app, struct request *req, struct response *re
 		st = found;
 		goto out;
 	}
-	if (az.r.id_token_hint != NULL && !hint_matches(app, req, &az, &sess, &found)) {
+	if (az.r.id_token_hint != NULL && !authz_hint_matches(app, req, &az, &sess, &found)) {
 		st = authz_redirect_error(app, req, res, &az, OAUTH_INVALID_REQUEST,
 		                          "id_token_hint is not an ID token of this issuer");
 		goto out;
 	}
-	if (needs_login(&az, &sess, found, clock_now(&app->clock))) {
+	if (authz_needs_login(&az, &sess, found, clock_now(&app->clock))) {
 		if (az.r.prompt & AUTHORIZE_PROMPT_NONE)
 			st = authz_redirect_error(app, req, res, &az, OAUTH_LOGIN_REQUIRED,
 			                          "the user is not signed in");

@@ -40,6 +40,7 @@
 #include "server/authz.h"
 #include "server/clients.h"
 #include "server/cookie.h"
+#include "server/flows.h"
 #include "server/handlers.h"
 #include "server/id_token.h"
 #include "server/logout_request.h"
@@ -529,6 +530,50 @@ written(const struct app *app, struct request *req, struct response *res)
 	return ST_OK;
 }
 
+/* Admin session revocation: one write for several sessions, each as a logout. */
+struct logout_many {
+	struct logout_pending *items;
+	size_t n;
+};
+
+static enum status
+apply_many(struct store *s, void *arg, struct err *err)
+{
+	struct logout_many *m = arg;
+	enum status st = ST_OK;
+
+	for (size_t i = 0; i < m->n && st == ST_OK; i++)
+		st = apply(s, &m->items[i], err);
+	return st;
+}
+
+enum status
+logout_sessions_prepare(const struct app *app, struct request *req,
+                        const struct store_session *sessions, size_t n, store_write_fn **fn,
+                        void **arg)
+{
+	struct logout_many *m = arena_alloc(req->arena, sizeof *m);
+	enum status st;
+
+	m->items = arena_alloc(req->arena, (n + 1) * sizeof *m->items);
+	m->n = n;
+	for (size_t i = 0; i < n; i++) {
+		struct logout_pending *p = &m->items[i];
+
+		memset(p, 0, sizeof *p);
+		memcpy(p->session_hash, sessions[i].id_hash, STORE_HASH_LEN);
+		p->sid = sessions[i].sid;
+		p->now = clock_now(&app->clock);
+		p->revoke_tokens = app->cfg->logout_revoke_tokens;
+		st = collect_clients(app, req, &sessions[i], p);
+		if (st != ST_OK)
+			return st;
+	}
+	*fn = apply_many;
+	*arg = m;
+	return ST_OK;
+}
+
 enum status
 handle_logout(const struct app *app, struct request *req, struct response *res)
 {
@@ -539,7 +584,7 @@ handle_logout(const struct app *app, struct request *req, struct response *res)
 	bool done, confirmed = false;
 	enum status st, found;
 
-	if (req->is_write_done)
+	if (req->is_write_done && req->flow_state == NULL)
 		return written(app, req, res);
 	memset(&lo, 0, sizeof lo);
 	lo.is_post = req->method == HTTP_POST;
@@ -562,6 +607,26 @@ handle_logout(const struct app *app, struct request *req, struct response *res)
 	}
 	if (found != ST_OK) {
 		st = found;
+		goto out;
+	}
+	if (flows_logout_headless(app)) {
+		/* Headless mode: the deployment's logout app confirms (Hydra's logout challenge).
+		 */
+		struct flows_logout fl = {
+		        .encoded = lo.encoded,
+		        .subject = sess.user_id,
+		        .sid = sess.sid,
+		        .client_id = lo.client.row.id,
+		        .target = lo.target,
+		        .verifier = form_get(params, "logout_verifier"),
+		        .cookies = &lo.cookies,
+		        .is_post = lo.is_post,
+		};
+		bool end_now;
+
+		st = flows_logout(app, req, res, &fl, &end_now);
+		if (st == ST_OK && end_now)
+			st = end_session(app, req, res, &lo, &sess, hash);
 		goto out;
 	}
 	if (confirmed) {

@@ -115,7 +115,7 @@ has_scopes(const char *granted, const char *required)
 static json_t *
 introspection(const struct app *app, const struct store_token *t)
 {
-	json_t *out = json_object();
+	json_t *out = json_object(), *ext;
 
 	json_object_set_new(out, "active", json_true());
 	json_object_set_new(out, "scope", json_string(t->scope));
@@ -132,7 +132,8 @@ introspection(const struct app *app, const struct store_token *t)
 	json_object_set_new(
 	        out, "token_use",
 	        json_string(t->kind == STORE_TOKEN_REFRESH ? "refresh_token" : "access_token"));
-	json_object_set_new(out, "ext", json_object());
+	ext = claims_session_member(t->session, "access_token");
+	json_object_set_new(out, "ext", ext != NULL ? ext : json_object());
 	return out;
 }
 

@@ -252,6 +252,7 @@ refresh_apply(struct store *s, void *arg, struct err *err)
 	        .acr = old.acr,
 	        .amr = old.amr,
 	        .claims = old.claims,
+	        .session = old.session,
 	};
 	for (int i = 0; i < 2; i++)
 		g->issue.rows[i].grant_id = old.grant_id; /* the family */
@@ -351,6 +352,19 @@ id_token(const struct app *app, struct request *req, const struct token_grant *g
 			st = claims_for_scopes(user_claims, NULL, requested, &extra);
 		if (st != ST_OK)
 			goto out;
+	}
+	if (c->session != NULL) {
+		/* Headless mode: the consent app's session.id_token claims (issue 8). */
+		json_t *session = claims_from_session(
+		        c->session, g->issue.scope != NULL ? g->issue.scope : c->scope,
+		        app->cfg->oidc_claims_filter_by_scope);
+
+		if (session != NULL) {
+			if (extra == NULL)
+				extra = json_object();
+			json_object_update_missing(extra, session);
+			json_decref(session);
+		}
 	}
 	amr = tokens_amr_array(c->amr);
 	p.issuer = app->issuer;

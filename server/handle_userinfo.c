@@ -79,6 +79,15 @@ answer(const struct app *app, struct request *req, struct response *res,
 		st = claims_for_scopes(user_claims, t->scope, requested, &out);
 	if (st != ST_OK)
 		goto out;
+	if (t->session != NULL) {
+		/* Headless mode: what the consent app put in session.id_token. */
+		json_t *extra = claims_from_session(t->session, t->scope,
+		                                    app->cfg->oidc_claims_filter_by_scope);
+
+		if (extra != NULL)
+			json_object_update(out, extra);
+		json_decref(extra);
+	}
 	if (needs_client_doc(req, &client->row)) {
 		client->doc = json_loads(client->row.metadata, 0, &jerr);
 		if (client->doc == NULL) {

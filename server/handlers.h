@@ -45,6 +45,28 @@ handler_fn handle_revoke;
 handler_fn handle_device_authorization;
 handler_fn handle_device_verify;
 handler_fn handle_admin_metrics;
+handler_fn handle_admin_login_request;
+handler_fn handle_admin_login_accept;
+handler_fn handle_admin_login_reject;
+handler_fn handle_admin_consent_request;
+handler_fn handle_admin_consent_accept;
+handler_fn handle_admin_consent_reject;
+handler_fn handle_admin_consent_sessions;
+handler_fn handle_admin_consent_sessions_revoke;
+handler_fn handle_admin_login_sessions_revoke;
+handler_fn handle_admin_logout_request;
+handler_fn handle_admin_logout_accept;
+handler_fn handle_admin_logout_reject;
+
+/*
+ * Ends sessions[0..n) as logouts do (tokens revoked per logout.revoke_tokens,
+ * back-channel logout tokens queued in the same write): *fn and *arg for
+ * request_write; kick app->logout_worker once it is written.
+ * (handle_logout.c; for DELETE /admin/oauth2/auth/sessions/login.)
+ */
+enum status logout_sessions_prepare(const struct app *app, struct request *req,
+                                    const struct store_session *sessions, size_t n,
+                                    store_write_fn **fn, void **arg);
 handler_fn handle_admin_introspect;
 
 handler_fn handle_credentials;

@@ -74,6 +74,7 @@ struct request {
 	enum status write_status;
 	struct err write_err;
 	void *write_state; /* the handler's own, in the arena */
+	void *flow_state;  /* headless logout (flows.c): its own writes before the logout's */
 	struct store_write write;
 	/* Set by http.c: submits req->write and suspends the connection until
 	 * it is done. NULL (handler tests): the write runs inline. */

@@ -81,6 +81,7 @@ tokens_from_code(struct tokens_issue *t, const struct store_code *code, bool may
 		r->acr = code->acr;
 		r->amr = code->amr;
 		r->claims = code->claims;
+		r->session = code->session;
 	}
 	t->count = offline && may_refresh ? 2 : 1;
 }

@@ -176,6 +176,7 @@ code_from_row(sqlite3_stmt *stmt, struct arena *arena, struct store_code *out, s
 	out->claims = store_column_text_dup(stmt, 12, arena);
 	out->created_at = sqlite3_column_int64(stmt, 13);
 	out->expires_at = sqlite3_column_int64(stmt, 14);
+	out->session = store_column_text_dup(stmt, 15, arena);
 	return ST_OK;
 }
 
@@ -209,7 +210,8 @@ store_code_insert(struct store *s, const struct store_code *code, struct err *er
 	    store_bind_text_or_null(stmt, 12, code->amr) != SQLITE_OK ||
 	    store_bind_text_or_null(stmt, 13, code->claims) != SQLITE_OK ||
 	    sqlite3_bind_int64(stmt, 14, code->created_at) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 15, code->expires_at) != SQLITE_OK) {
+	    sqlite3_bind_int64(stmt, 15, code->expires_at) != SQLITE_OK ||
+	    store_bind_text_or_null(stmt, 16, code->session) != SQLITE_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
@@ -396,6 +398,7 @@ token_from_row(sqlite3_stmt *stmt, struct arena *arena, struct store_token *out,
 	out->created_at = sqlite3_column_int64(stmt, 11);
 	out->expires_at = sqlite3_column_int64(stmt, 12);
 	out->revoked_at = sqlite3_column_int64(stmt, 13);
+	out->session = store_column_text_dup(stmt, 14, arena);
 	return ST_OK;
 }
 
@@ -420,7 +423,8 @@ token_insert_one(struct conn *c, sqlite3_stmt *stmt, const struct store_token *t
 	    store_bind_text_or_null(stmt, 11, t->claims) != SQLITE_OK ||
 	    sqlite3_bind_int64(stmt, 12, t->created_at) != SQLITE_OK ||
 	    sqlite3_bind_int64(stmt, 13, t->expires_at) != SQLITE_OK ||
-	    store_bind_time_or_null(stmt, 14, t->revoked_at) != SQLITE_OK)
+	    store_bind_time_or_null(stmt, 14, t->revoked_at) != SQLITE_OK ||
+	    store_bind_text_or_null(stmt, 15, t->session) != SQLITE_OK)
 		return STORE_FAIL(c, err);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)

@@ -239,6 +239,25 @@ static const char *const migrations[] = {
         "CREATE INDEX logout_deliveries_sid ON logout_deliveries (sid);"
         "CREATE INDEX logout_deliveries_client_id ON logout_deliveries (client_id);"
         "CREATE INDEX logout_deliveries_expires_at ON logout_deliveries (expires_at);",
+        /* 8: headless mode (issue 8, flows.c): login, consent and logout
+         * requests handed to the deployment's own app (Hydra's challenge
+         * protocol), by the keyed hash of their challenge and, once answered,
+         * of their verifier; bound to the browser's CSRF cookie. The session
+         * the consent app grants travels with codes and tokens. */
+        "CREATE TABLE flow_requests ("
+        " challenge_hash BLOB PRIMARY KEY CHECK (length(challenge_hash) = 32),"
+        " kind TEXT NOT NULL CHECK (kind IN ('login', 'consent', 'logout')),"
+        " verifier_hash BLOB UNIQUE CHECK (verifier_hash IS NULL OR length(verifier_hash) = 32),"
+        " binding_hash BLOB NOT NULL CHECK (length(binding_hash) = 32),"
+        " status TEXT NOT NULL CHECK (status IN ('pending', 'accepted', 'rejected', 'used')),"
+        " request TEXT NOT NULL,"
+        " result TEXT,"
+        " created_at INTEGER NOT NULL,"
+        " expires_at INTEGER NOT NULL"
+        ") STRICT;"
+        "CREATE INDEX flow_requests_expires_at ON flow_requests (expires_at);"
+        "ALTER TABLE auth_codes ADD COLUMN session TEXT;"
+        "ALTER TABLE tokens ADD COLUMN session TEXT;",
 };
 
 int

@@ -62,10 +62,13 @@
 #define STORE_CONSENT_COLUMNS "user_id, client_id, scopes, granted_at, expires_at"
 #define STORE_CODE_COLUMNS                                                                         \
 	"code_hash, client_id, user_id, sid, redirect_uri, scope, nonce, code_challenge,"          \
-	" code_challenge_method, auth_time, acr, amr, claims, created_at, expires_at"
+	" code_challenge_method, auth_time, acr, amr, claims, created_at, expires_at, session"
 #define STORE_TOKEN_COLUMNS                                                                        \
 	"token_hash, kind, grant_id, client_id, user_id, sid, scope, auth_time, acr, amr, claims," \
-	" created_at, expires_at, revoked_at"
+	" created_at, expires_at, revoked_at, session"
+#define STORE_FLOW_COLUMNS                                                                         \
+	"challenge_hash, kind, verifier_hash, binding_hash, status, request, result, created_at,"  \
+	" expires_at"
 #define STORE_DEVICE_COLUMNS                                                                       \
 	"device_code_hash, user_code_hash, client_id, scope, grant_id, status, interval_secs,"     \
 	" last_poll_ms, user_id, sid, auth_time, acr, amr, created_at, expires_at"
@@ -137,6 +140,9 @@ static const char *const stmt_sql[STMT_COUNT] = {
         [STMT_SESSION_GET_ACTIVE] = "SELECT " STORE_SESSION_COLUMNS " FROM sessions"
                                     " WHERE id_hash = ?1 AND ended_at IS NULL AND expires_at > ?2",
         [STMT_SESSION_GET_BY_SID] = "SELECT " STORE_SESSION_COLUMNS " FROM sessions WHERE sid = ?1",
+        [STMT_SESSION_LIST_USER] =
+                "SELECT " STORE_SESSION_COLUMNS " FROM sessions WHERE user_id = ?1"
+                " AND ended_at IS NULL AND expires_at > ?2 LIMIT 1000",
         [STMT_SESSION_END] = "UPDATE sessions SET ended_at = ?2"
                              " WHERE id_hash = ?1 AND ended_at IS NULL AND expires_at > ?2"
                              " RETURNING " STORE_SESSION_COLUMNS,
@@ -154,7 +160,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
         [STMT_CONSENT_DELETE] = "DELETE FROM consents WHERE user_id = ?1 AND client_id = ?2",
         /* grants.c: codes. Consumed by one statement (RFC 6749 §4.1.2). */
         [STMT_CODE_INSERT] = "INSERT INTO auth_codes (" STORE_CODE_COLUMNS ") VALUES (?1, ?2, ?3,"
-                             " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                             " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
         [STMT_CODE_CONSUME] = "DELETE FROM auth_codes WHERE code_hash = ?1 AND expires_at > ?2"
                               " RETURNING " STORE_CODE_COLUMNS,
         /* A hash seen again (only when a code was re-inserted) takes the new grant. */
@@ -166,7 +172,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
                 "SELECT grant_id FROM used_codes WHERE code_hash = ?1 AND expires_at > ?2",
         /* grants.c: tokens; active: revoked_at IS NULL AND expires_at > now */
         [STMT_TOKEN_INSERT] = "INSERT INTO tokens (" STORE_TOKEN_COLUMNS ") VALUES (?1, ?2, ?3,"
-                              " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                              " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         [STMT_TOKEN_GET_ACTIVE] = "SELECT " STORE_TOKEN_COLUMNS " FROM tokens WHERE token_hash = ?1"
                                   " AND revoked_at IS NULL AND expires_at > ?2",
         [STMT_TOKEN_GET] = "SELECT " STORE_TOKEN_COLUMNS " FROM tokens WHERE token_hash = ?1",
@@ -265,6 +271,26 @@ static const char *const stmt_sql[STMT_COUNT] = {
                                       " FROM login_attempts WHERE expires_at <= ?1 LIMIT ?2)",
         [STMT_SWEEP_USED_JTIS] = "DELETE FROM used_jtis WHERE rowid IN (SELECT rowid FROM"
                                  " used_jtis WHERE expires_at <= ?1 LIMIT ?2)",
+        /* flows.c: each state change is one conditional UPDATE. */
+        [STMT_FLOW_INSERT] = "INSERT INTO flow_requests (" STORE_FLOW_COLUMNS ")"
+                             " VALUES (?1, ?2, NULL, ?3, 'pending', ?4, NULL, ?5, ?6)",
+        [STMT_FLOW_GET] = "SELECT " STORE_FLOW_COLUMNS " FROM flow_requests"
+                          " WHERE challenge_hash = ?1 AND kind = ?2",
+        [STMT_FLOW_DECIDE] = "UPDATE flow_requests SET status = ?3, result = ?4, verifier_hash = ?5"
+                             " WHERE challenge_hash = ?1 AND kind = ?6 AND status = 'pending'"
+                             " AND expires_at > ?2",
+        [STMT_FLOW_CONSUME] = "UPDATE flow_requests SET status = 'used'"
+                              " WHERE verifier_hash = ?1 AND kind = ?2 AND binding_hash = ?3"
+                              " AND status IN ('accepted', 'rejected') AND expires_at > ?4"
+                              " RETURNING " STORE_FLOW_COLUMNS,
+        [STMT_USER_ENSURE] = "INSERT INTO users (id, username, password_hash, claims, created_at,"
+                             " updated_at) VALUES (?1, ?2, '!', '{}', ?3, ?3)"
+                             " ON CONFLICT DO NOTHING",
+        [STMT_CONSENT_LIST] = "SELECT " STORE_CONSENT_COLUMNS " FROM consents WHERE user_id = ?1"
+                              " AND (expires_at IS NULL OR expires_at > ?2) ORDER BY granted_at",
+        [STMT_CONSENT_DELETE_USER] = "DELETE FROM consents WHERE user_id = ?1",
+        [STMT_SWEEP_FLOWS] = "DELETE FROM flow_requests WHERE rowid IN (SELECT rowid FROM"
+                             " flow_requests WHERE expires_at <= ?1 LIMIT ?2)",
         [STMT_SWEEP_DEVICE_CODES] = "DELETE FROM device_codes WHERE rowid IN (SELECT rowid FROM"
                                     " device_codes WHERE expires_at <= ?1 LIMIT ?2)",
         [STMT_SWEEP_VC_NONCES] = "DELETE FROM vc_nonces WHERE rowid IN (SELECT rowid FROM"

@@ -299,6 +299,10 @@ enum status store_session_get_active(struct store *s, const unsigned char *id_ha
                                      struct arena *arena, struct store_session *out,
                                      struct err *err);
 /* The session with this sid, whatever its state (the caller checks ended_at, expires_at). */
+/* The active sessions of a user at now (at most 1000); array in the arena, NULL when none. */
+enum status store_session_list_user(struct store *s, const char *user_id, int64_t now,
+                                    struct arena *arena, struct store_session **out,
+                                    size_t *count_out, struct err *err);
 enum status store_session_get_by_sid(struct store *s, const char *sid, struct arena *arena,
                                      struct store_session *out, struct err *err);
 /*
@@ -361,6 +365,9 @@ struct store_code {
 	const char *claims; /* the OIDC Core §5.5 claims request as JSON text, or NULL */
 	int64_t created_at;
 	int64_t expires_at;
+	/* headless mode: the consent app's session ({"id_token":{..},"access_token":{..}}), or NULL
+	 */
+	const char *session;
 };
 
 /*
@@ -417,7 +424,8 @@ struct store_token {
 	const char *claims; /* the claims request (JSON text, for /userinfo) or NULL */
 	int64_t created_at;
 	int64_t expires_at;
-	int64_t revoked_at; /* 0 = not revoked */
+	int64_t revoked_at;  /* 0 = not revoked */
+	const char *session; /* headless mode: the consent app's session JSON, or NULL */
 };
 
 /*
@@ -467,6 +475,71 @@ enum status store_token_revoke_sid(struct store *s, const char *sid, int64_t now
  * corruption, busy beyond the timeout) since the process started: metrics.
  */
 unsigned long long store_error_count(void);
+
+/* ---- headless mode: login, consent and logout requests (table flow_requests) ---- */
+
+enum store_flow_kind {
+	STORE_FLOW_LOGIN = 0,
+	STORE_FLOW_CONSENT,
+	STORE_FLOW_LOGOUT
+};
+enum store_flow_status {
+	STORE_FLOW_PENDING = 0, /* handed to the app, not answered */
+	STORE_FLOW_ACCEPTED,
+	STORE_FLOW_REJECTED,
+	STORE_FLOW_USED, /* its verifier came back: over */
+};
+
+struct store_flow {
+	const unsigned char *challenge_hash; /* STORE_HASH_LEN bytes */
+	enum store_flow_kind kind;
+	const unsigned char *verifier_hash; /* set when answered, else NULL */
+	const unsigned char *binding_hash;  /* the browser's CSRF cookie, hashed */
+	enum store_flow_status status;
+	const char *request; /* JSON: what the app is shown, and what the flow needs back */
+	const char *result;  /* JSON: the app's accept or reject body, or NULL */
+	int64_t created_at;
+	int64_t expires_at;
+};
+
+/* Inserts a pending request. ST_CONFLICT when the challenge hash exists. */
+enum status store_flow_insert(struct store *s, const struct store_flow *f, struct err *err);
+/* The request of this kind with this challenge hash, whatever its state. ST_NOT_FOUND when none. */
+enum status store_flow_get(struct store *s, const unsigned char *challenge_hash,
+                           enum store_flow_kind kind, struct arena *arena, struct store_flow *out,
+                           struct err *err);
+/*
+ * The app's answer (status ACCEPTED or REJECTED, result, verifier hash) to
+ * the pending, unexpired request: one conditional UPDATE, so a request is
+ * answered once. ST_NOT_FOUND when it is not pending any more or expired.
+ */
+enum status store_flow_decide(struct store *s, const unsigned char *challenge_hash,
+                              enum store_flow_kind kind, int64_t now, enum store_flow_status status,
+                              const char *result, const unsigned char *verifier_hash,
+                              struct err *err);
+/*
+ * Takes the answered, unexpired request of this kind with this verifier
+ * hash for the browser with this binding (status becomes USED) in one
+ * UPDATE ... RETURNING: a verifier works once, in its own browser.
+ * ST_NOT_FOUND otherwise.
+ */
+enum status store_flow_consume(struct store *s, const unsigned char *verifier_hash,
+                               enum store_flow_kind kind, const unsigned char *binding_hash,
+                               int64_t now, struct arena *arena, struct store_flow *out,
+                               struct err *err);
+/*
+ * Makes sure a user row exists for an external subject (headless mode: the
+ * login app's users), so sessions, codes and tokens can refer to it; an
+ * existing row (a built-in user with that id) is kept as it is.
+ */
+enum status store_user_ensure(struct store *s, const char *id, const char *username, int64_t now,
+                              struct err *err);
+/* The unexpired consents of a user at now, oldest first; array in the arena (NULL when none). */
+enum status store_consent_list(struct store *s, const char *user_id, int64_t now,
+                               struct arena *arena, struct store_consent **out, size_t *count_out,
+                               struct err *err);
+/* Deletes every consent of a user. */
+enum status store_consent_delete_user(struct store *s, const char *user_id, struct err *err);
 
 /* ---- device authorization grants (RFC 8628; table device_codes) ---- */
 

@@ -33,6 +33,7 @@ static const enum store_stmt sweep_stmts[] = {
         STMT_SWEEP_CONSENTS,   STMT_SWEEP_LOGIN_ATTEMPTS,
         STMT_SWEEP_USED_JTIS,  STMT_SWEEP_DEVICE_CODES,
         STMT_SWEEP_VC_NONCES,  STMT_SWEEP_LOGOUT_DELIVERIES,
+        STMT_SWEEP_FLOWS,
 };
 
 /* Runs one table's batch; *deleted_out gets how many rows it removed. */

@@ -1,0 +1,824 @@
+/*
+ * server/flows.c — headless mode: the authorization endpoint's side of
+ * Hydra's login and consent challenges. See flows.h; the admin API is
+ * handle_flows.c.
+ */
+#include "server/flows.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "crypto/b64url.h"
+#include "crypto/digest.h"
+#include "crypto/random.h"
+#include "server/authz.h"
+#include "server/claims.h"
+#include "server/clients.h"
+#include "server/secrets.h"
+
+#define SUBJECT_MAX 255
+
+bool
+flows_is_headless(const struct app *app)
+{
+	return app->cfg->urls_login != NULL && app->cfg->urls_consent != NULL;
+}
+
+/* ---- request bodies of the admin API ---- */
+
+static enum status __attribute__((format(printf, 2, 3))) refuse(char why[160], const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, 160, fmt, ap);
+	va_end(ap);
+	return ST_INVALID;
+}
+
+static bool
+is_string_array(const json_t *v, size_t max_len)
+{
+	const json_t *x;
+	size_t i;
+
+	if (!json_is_array(v))
+		return false;
+	json_array_foreach(v, i, x)
+	{
+		if (!json_is_string(x) || json_string_length(x) == 0 ||
+		    json_string_length(x) > max_len ||
+		    strlen(json_string_value(x)) != json_string_length(x))
+			return false;
+	}
+	return true;
+}
+
+static bool
+array_has(const json_t *arr, const char *s)
+{
+	const json_t *x;
+	size_t i;
+
+	json_array_foreach(arr, i, x)
+	{
+		if (json_is_string(x) && strcmp(json_string_value(x), s) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* remember (bool) and remember_for (seconds, >= 0) when present. */
+static enum status
+check_remember(const json_t *in, json_t *out, char why[160])
+{
+	const json_t *r = json_object_get(in, "remember"), *f = json_object_get(in, "remember_for");
+
+	if (r != NULL && !json_is_boolean(r))
+		return refuse(why, "%s must be a boolean", "remember");
+	if (f != NULL && (!json_is_integer(f) || json_integer_value(f) < 0 ||
+	                  json_integer_value(f) > 10LL * 365 * 86400))
+		return refuse(why, "%s must be a number of seconds (0 = the default)",
+		              "remember_for");
+	json_object_set_new(out, "remember", json_boolean(json_is_true(r)));
+	json_object_set_new(out, "remember_for",
+	                    json_integer(f != NULL ? json_integer_value(f) : 0));
+	return ST_OK;
+}
+
+static enum status
+login_accept(const json_t *in, const char *skip_subject, json_t *out, char why[160])
+{
+	const json_t *sub = json_object_get(in, "subject"), *acr = json_object_get(in, "acr"),
+	             *amr = json_object_get(in, "amr"), *ctx = json_object_get(in, "context");
+
+	if (!json_is_string(sub) || json_string_length(sub) == 0 ||
+	    json_string_length(sub) > SUBJECT_MAX ||
+	    strlen(json_string_value(sub)) != json_string_length(sub))
+		return refuse(why, "%s is required: a string of 1 to 255 characters", "subject");
+	if (skip_subject != NULL && strcmp(skip_subject, json_string_value(sub)) != 0)
+		return refuse(why,
+		              "%s differs from the subject of the remembered login (skip was "
+		              "true)",
+		              "subject");
+	if (acr != NULL && (!json_is_string(acr) || json_string_length(acr) > 255 ||
+	                    strchr(json_string_value(acr), ' ') != NULL))
+		return refuse(why, "%s must be a string", "acr");
+	if (amr != NULL && !is_string_array(amr, 64))
+		return refuse(why, "%s must be an array of strings", "amr");
+	if (ctx != NULL && !json_is_object(ctx))
+		return refuse(why, "%s must be an object", "context");
+	json_object_set_new(out, "subject", json_string(json_string_value(sub)));
+	json_object_set_new(out, "acr", json_string(acr != NULL ? json_string_value(acr) : ""));
+	json_object_set_new(out, "amr", amr != NULL ? json_deep_copy(amr) : json_array());
+	json_object_set_new(out, "context", ctx != NULL ? json_deep_copy(ctx) : json_object());
+	return check_remember(in, out, why);
+}
+
+static enum status
+consent_accept(const json_t *in, const json_t *requested, json_t *out, char why[160])
+{
+	const json_t *grant = json_object_get(in, "grant_scope"),
+	             *aud = json_object_get(in, "grant_access_token_audience"),
+	             *session = json_object_get(in, "session"), *x;
+	size_t i;
+
+	if (grant != NULL && !is_string_array(grant, 128))
+		return refuse(why, "%s must be an array of scopes", "grant_scope");
+	json_array_foreach(grant, i, x)
+	{
+		if (requested == NULL || !array_has(requested, json_string_value(x)))
+			return refuse(why, "grant_scope: \"%.100s\" was not requested",
+			              json_string_value(x));
+		if (strspn(json_string_value(x),
+		           "!#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		           "[]^_`abcdefghijklmnopqrstuvwxyz{|}~") != json_string_length(x))
+			return refuse(why, "%s: not a scope token", "grant_scope");
+	}
+	if (aud != NULL && !is_string_array(aud, 512))
+		return refuse(why, "%s must be an array of strings", "grant_access_token_audience");
+	if (session != NULL && !json_is_object(session))
+		return refuse(why, "%s must be an object", "session");
+	if (session != NULL && ((json_object_get(session, "id_token") != NULL &&
+	                         !json_is_object(json_object_get(session, "id_token"))) ||
+	                        (json_object_get(session, "access_token") != NULL &&
+	                         !json_is_object(json_object_get(session, "access_token")))))
+		return refuse(why, "%s: id_token and access_token must be objects", "session");
+	json_object_set_new(out, "grant_scope",
+	                    grant != NULL ? json_deep_copy(grant) : json_array());
+	json_object_set_new(out, "grant_access_token_audience",
+	                    aud != NULL ? json_deep_copy(aud) : json_array());
+	json_object_set_new(out, "session",
+	                    session != NULL ? json_deep_copy(session) : json_object());
+	return check_remember(in, out, why);
+}
+
+static enum status
+reject_body(const json_t *in, json_t *out, char why[160])
+{
+	const json_t *e = json_object_get(in, "error"),
+	             *d = json_object_get(in, "error_description");
+	const char *code = json_is_string(e) ? json_string_value(e) : "access_denied";
+
+	if (e != NULL && !json_is_string(e))
+		return refuse(why, "%s must be a string", "error");
+	if (d != NULL && !json_is_string(d))
+		return refuse(why, "%s must be a string", "error_description");
+	/* RFC 6749 §4.1.2.1: error is an ASCII token. */
+	if (code[0] == '\0' || strlen(code) > 64 ||
+	    strspn(code, "abcdefghijklmnopqrstuvwxyz_") != strlen(code))
+		return refuse(why, "%s must be an OAuth error code (lower case and _)", "error");
+	json_object_set_new(out, "error", json_string(code));
+	if (d != NULL)
+		json_object_set_new(
+		        out, "error_description",
+		        json_stringn(json_string_value(d), strnlen(json_string_value(d), 500)));
+	return ST_OK;
+}
+
+enum status
+flows_parse_body(const char *kind, const char *body, size_t len, const json_t *requested_scope,
+                 const char *skip_subject, char **out, char why[160])
+{
+	json_t *in = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL), *norm = json_object();
+	enum status st;
+
+	*out = NULL;
+	if (!json_is_object(in))
+		st = refuse(why, "%s", "the body must be a JSON object");
+	else if (strcmp(kind, "login-accept") == 0)
+		st = login_accept(in, skip_subject, norm, why);
+	else if (strcmp(kind, "consent-accept") == 0)
+		st = consent_accept(in, requested_scope, norm, why);
+	else
+		st = reject_body(in, norm, why);
+	if (st == ST_OK) {
+		*out = json_dumps(norm, JSON_COMPACT);
+		if (*out == NULL)
+			st = refuse(why, "%s", "the body cannot be stored");
+	}
+	json_decref(in);
+	json_decref(norm);
+	return st;
+}
+
+/* ---- the authorization endpoint ---- */
+
+/* One /oauth2/auth request between its runs: a verifier consumed, then the next writes. */
+struct flow_state {
+	enum {
+		PHASE_CONSUME = 1,
+		PHASE_FINAL
+	} phase;
+	enum store_flow_kind kind;
+	unsigned char verifier_hash[STORE_HASH_LEN];
+	unsigned char binding_hash[STORE_HASH_LEN];
+	int64_t now;
+	struct arena *arena;
+	bool found;
+	struct store_flow row;
+	struct authz_pending *p;
+};
+
+static enum status
+consume_apply(struct store *s, void *arg, struct err *err)
+{
+	struct flow_state *fs = arg;
+	enum status st = store_flow_consume(s, fs->verifier_hash, fs->kind, fs->binding_hash,
+	                                    fs->now, fs->arena, &fs->row, err);
+
+	fs->found = st == ST_OK;
+	return st == ST_NOT_FOUND ? ST_OK : st;
+}
+
+static enum status
+final_apply(struct store *s, void *arg, struct err *err)
+{
+	struct flow_state *fs = arg;
+
+	return authz_apply(s, fs->p, err);
+}
+
+/* The binding of this browser (its CSRF cookie), hashed; a browser without one gets zeros. */
+static void
+binding_hash(const struct app *app, const struct authz *az, unsigned char out[STORE_HASH_LEN])
+{
+	const char *b = authz_csrf_binding(app, az);
+
+	if (b == NULL || b[0] == '\0')
+		memset(out, 0, STORE_HASH_LEN);
+	else
+		secrets_token_hash(app->cfg, b, out);
+}
+
+static json_t *
+scope_array(const struct authorize_request *r)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < r->scopes_count; i++)
+		json_array_append_new(a, json_string(r->scopes[i]));
+	return a;
+}
+
+static json_t *
+oidc_context(const struct authorize_request *r)
+{
+	json_t *ctx = json_object();
+
+	if (r->login_hint != NULL)
+		json_object_set_new(ctx, "login_hint", json_string(r->login_hint));
+	if (r->ui_locales != NULL)
+		json_object_set_new(ctx, "ui_locales", json_pack("[s]", r->ui_locales));
+	if (r->acr_values != NULL)
+		json_object_set_new(ctx, "acr_values", json_pack("[s]", r->acr_values));
+	if (r->display != NULL)
+		json_object_set_new(ctx, "display", json_string(r->display));
+	return ctx;
+}
+
+/*
+ * A new request for the app (kind login or consent) queued in p, and the
+ * redirect to it (url?<param>=<challenge>) prepared in p->res.
+ */
+static enum status
+hand_to_app(const struct app *app, struct request *req, const struct authz *az,
+            struct authz_pending *p, enum store_flow_kind kind, json_t *request)
+{
+	const char *base = kind == STORE_FLOW_LOGIN ? app->cfg->urls_login : app->cfg->urls_consent;
+	const char *param = kind == STORE_FLOW_LOGIN ? "login_challenge" : "consent_challenge";
+	const char *binding;
+	unsigned char *bhash = arena_alloc(req->arena, STORE_HASH_LEN);
+	char *challenge, *text;
+	enum status st;
+
+	st = authz_csrf_binding_ensure(app, req, &p->res, &az->cookies, &binding);
+	if (st == ST_OK)
+		st = random_token("", req->arena, &challenge, &req->err);
+	if (st != ST_OK)
+		return st;
+	secrets_token_hash(app->cfg, binding, bhash);
+	secrets_token_hash(app->cfg, challenge, p->flow_hash);
+	json_object_set_new(request, "encoded", json_string(az->encoded));
+	json_object_set_new(request, "client_id", json_string(az->client.row.id));
+	json_object_set_new(request, "requested_scope", scope_array(&az->r));
+	json_object_set_new(request, "requested_access_token_audience", json_array());
+	json_object_set_new(request, "request_url",
+	                    json_string(arena_printf(req->arena, "%s/oauth2/auth?%s", app->issuer,
+	                                             az->encoded)));
+	json_object_set_new(request, "oidc_context", oidc_context(&az->r));
+	text = json_dumps(request, JSON_COMPACT);
+	json_decref(request);
+	if (text == NULL)
+		return ERR_SET(&req->err, ST_IO, "cannot serialise a %s request", param);
+	p->has_flow = true;
+	p->flow = (struct store_flow){
+	        .challenge_hash = p->flow_hash,
+	        .kind = kind,
+	        .binding_hash = bhash,
+	        .status = STORE_FLOW_PENDING,
+	        .request = arena_strdup(req->arena, text),
+	        .created_at = p->now,
+	        .expires_at = p->now + app->cfg->ttl_login_consent_request_secs,
+	};
+	free(text);
+	p->res.status = az->is_post ? 303 : 302;
+	response_header(&p->res, "Location",
+	                arena_printf(req->arena, "%s%c%s=%s", base, strchr(base, '?') ? '&' : '?',
+	                             param, challenge));
+	return ST_OK;
+}
+
+/* Starts the flow: the login request (skip when a remembered login session may be used). */
+static enum status
+start(const struct app *app, struct request *req, struct response *res, struct authz *az,
+      struct flow_state *fs)
+{
+	struct store_session sess;
+	struct authz_pending *p;
+	enum status found, st;
+	bool need;
+	json_t *request;
+
+	found = authz_session(app, req, az, &sess);
+	if (found != ST_OK && found != ST_NOT_FOUND)
+		return found;
+	if (az->r.id_token_hint != NULL && !authz_hint_matches(app, req, az, &sess, &found))
+		return authz_redirect_error(app, req, res, az, OAUTH_INVALID_REQUEST,
+		                            "id_token_hint is not an ID token of this issuer");
+	need = authz_needs_login(az, &sess, found, clock_now(&app->clock));
+	if (need && (az->r.prompt & AUTHORIZE_PROMPT_NONE))
+		return authz_redirect_error(app, req, res, az, OAUTH_LOGIN_REQUIRED,
+		                            "the user is not signed in");
+	p = authz_pending_new(app, req);
+	request = json_object();
+	json_object_set_new(request, "skip", json_boolean(!need));
+	json_object_set_new(request, "subject", json_string(need ? "" : sess.user_id));
+	json_object_set_new(request, "session_id", json_string(found == ST_OK ? sess.sid : ""));
+	st = hand_to_app(app, req, az, p, STORE_FLOW_LOGIN, request);
+	if (st != ST_OK)
+		return st;
+	fs->phase = PHASE_FINAL;
+	fs->p = p;
+	return request_write(app, req, res, final_apply, fs, fs);
+}
+
+/* The app's error for the client, as the closest error code oidcd knows. */
+static enum oauth_error
+app_error(const char *code)
+{
+	static const enum oauth_error known[] = {
+	        OAUTH_ACCESS_DENIED,
+	        OAUTH_LOGIN_REQUIRED,
+	        OAUTH_CONSENT_REQUIRED,
+	        OAUTH_INTERACTION_REQUIRED,
+	        OAUTH_INVALID_REQUEST,
+	        OAUTH_INVALID_SCOPE,
+	        OAUTH_UNAUTHORIZED_CLIENT,
+	        OAUTH_TEMPORARILY_UNAVAILABLE,
+	        OAUTH_ACCOUNT_SELECTION_REQUIRED,
+	        OAUTH_SERVER_ERROR,
+	};
+
+	for (size_t i = 0; code != NULL && i < sizeof known / sizeof known[0]; i++)
+		if (strcmp(oauth_error_code(known[i]), code) == 0)
+			return known[i];
+	return OAUTH_ACCESS_DENIED;
+}
+
+static enum status
+rejected(const struct app *app, struct request *req, struct response *res, const struct authz *az,
+         const json_t *result)
+{
+	const char *desc = json_string_value(json_object_get(result, "error_description"));
+
+	return authz_redirect_error(app, req, res, az,
+	                            app_error(json_string_value(json_object_get(result, "error"))),
+	                            desc != NULL ? desc : "the request was refused");
+}
+
+/* A username for an external subject: unique, and never a name a person would type. */
+static const char *
+external_username(struct request *req, const char *subject)
+{
+	unsigned char h[DIGEST_SHA256_BYTES];
+
+	digest_sha256(subject, strlen(subject), h);
+	return arena_printf(req->arena, "external:%s", b64url_encode_arena(req->arena, h, 18));
+}
+
+/* The login app accepted: a (new or remembered) session, then the consent request. */
+static enum status
+login_accepted(const struct app *app, struct request *req, struct response *res, struct authz *az,
+               struct flow_state *fs, const json_t *request, const json_t *result)
+{
+	/* Copies: request and result are freed before the write runs. */
+	const char *subject =
+	        arena_strdup(req->arena, json_string_value(json_object_get(result, "subject")));
+	bool skip = json_is_true(json_object_get(request, "skip"));
+	bool remember = json_is_true(json_object_get(result, "remember"));
+	int64_t remember_for = json_integer_value(json_object_get(result, "remember_for"));
+	struct authz_pending *p = authz_pending_new(app, req);
+	struct store_session sess, *use = &sess;
+	struct store_consent consent;
+	bool consent_skip;
+	json_t *next;
+	enum status st;
+
+	if (skip) {
+		st = authz_session(app, req, az, &sess);
+		if (st == ST_NOT_FOUND || (st == ST_OK && strcmp(sess.user_id, subject) != 0))
+			return authz_error_page(
+			        app, req, res, 400, "Sign-in expired",
+			        "The remembered sign-in ended meanwhile. Start again "
+			        "from the application.");
+		if (st != ST_OK)
+			return st;
+	} else {
+		bool https = strncmp(app->issuer, "https://", 8) == 0;
+		int64_t ttl = remember && remember_for > 0 ? remember_for
+		                                           : app->cfg->ttl_login_session_secs;
+		char sid[37], *value, *cookie;
+		json_t *amr = json_object_get(result, "amr"), *x;
+		struct buf amrs = {0};
+		size_t i;
+
+		st = random_token("", req->arena, &value, &req->err);
+		if (st == ST_OK)
+			st = random_uuid(sid, &req->err);
+		if (st != ST_OK)
+			return st;
+		json_array_foreach(amr, i, x)
+		{
+			if (i > 0)
+				buf_putc(&amrs, ' ');
+			buf_puts(&amrs, json_string_value(x));
+		}
+		secrets_token_hash(app->cfg, value, p->session_hash);
+		p->ensure_user = subject;
+		p->ensure_user_name = external_username(req, subject);
+		p->has_session = true;
+		p->session = (struct store_session){
+		        .id_hash = p->session_hash,
+		        .sid = arena_strdup(req->arena, sid),
+		        .user_id = subject,
+		        .auth_time = p->now,
+		        .amr = arena_strdup(req->arena, amrs.data != NULL ? amrs.data : ""),
+		        .acr = arena_strdup(req->arena,
+		                            json_string_value(json_object_get(result, "acr"))),
+		        .created_at = p->now,
+		        .expires_at = p->now + ttl,
+		};
+		buf_free(&amrs);
+		/* remember false: a browser-session cookie (gone when the browser closes). */
+		st = cookie_set(req->arena, AUTHZ_SESSION_COOKIE, value, remember ? ttl : -1, https,
+		                true, COOKIE_SAME_SITE_LAX, &cookie, &req->err);
+		if (st != ST_OK)
+			return st;
+		response_header(&p->res, "Set-Cookie", cookie);
+		use = &p->session;
+	}
+	consent_skip = json_is_true(json_object_get(az->client.doc, "skip_consent"));
+	if (!consent_skip && !(az->r.prompt & AUTHORIZE_PROMPT_CONSENT)) {
+		st = store_consent_get(app->store, subject, az->client.row.id, p->now, req->arena,
+		                       &consent, &req->err);
+		if (st == ST_OK) {
+			consent_skip = true;
+			for (size_t i = 0; i < az->r.scopes_count && consent_skip; i++)
+				consent_skip = claims_scope_has(consent.scopes, az->r.scopes[i]);
+		} else if (st != ST_NOT_FOUND) {
+			return st;
+		}
+	}
+	next = json_object();
+	json_object_set_new(next, "skip", json_boolean(consent_skip));
+	json_object_set_new(next, "subject", json_string(subject));
+	json_object_set_new(next, "login_session_id", json_string(use->sid));
+	json_object_set_new(next, "acr", json_string(use->acr != NULL ? use->acr : ""));
+	json_object_set(next, "amr", json_object_get(result, "amr"));
+	json_object_set(next, "context", json_object_get(result, "context"));
+	json_object_set_new(next, "auth_time", json_integer(use->auth_time));
+	st = hand_to_app(app, req, az, p, STORE_FLOW_CONSENT, next);
+	if (st != ST_OK)
+		return st;
+	fs->phase = PHASE_FINAL;
+	fs->p = p;
+	return request_write(app, req, res, final_apply, fs, fs);
+}
+
+/* The consent app accepted: the code (and front-channel tokens) with the granted scopes. */
+static enum status
+consent_accepted(const struct app *app, struct request *req, struct response *res, struct authz *az,
+                 struct flow_state *fs, const json_t *request, const json_t *result)
+{
+	const char *subject =
+	        arena_strdup(req->arena, json_string_value(json_object_get(request, "subject")));
+	struct authz_pending *p = authz_pending_new(app, req);
+	const json_t *grant = json_object_get(result, "grant_scope"), *x;
+	struct store_session sess;
+	struct buf scopes = {0};
+	char *session;
+	size_t i;
+	enum status st;
+
+	st = authz_session(app, req, az, &sess);
+	if (st == ST_NOT_FOUND || (st == ST_OK && strcmp(sess.user_id, subject) != 0))
+		return authz_error_page(app, req, res, 400, "Sign-in expired",
+		                        "The sign-in for this request ended. Start again from the "
+		                        "application.");
+	if (st != ST_OK)
+		return st;
+	json_array_foreach(grant, i, x)
+	{
+		if (i > 0)
+			buf_putc(&scopes, ' ');
+		buf_puts(&scopes, json_string_value(x));
+	}
+	p->granted_scope = arena_strdup(req->arena, scopes.data != NULL ? scopes.data : "");
+	buf_free(&scopes);
+	session = json_dumps(json_object_get(result, "session"), JSON_COMPACT);
+	if (session != NULL) {
+		p->session_claims = arena_strdup(req->arena, session);
+		free(session);
+	}
+	if (json_is_true(json_object_get(result, "remember"))) {
+		int64_t rf = json_integer_value(json_object_get(result, "remember_for"));
+
+		p->has_consent = true;
+		p->consent = (struct store_consent){
+		        .user_id = subject,
+		        .client_id = az->client.row.id,
+		        .scopes = p->granted_scope,
+		        .granted_at = p->now,
+		        .expires_at = p->now + (rf > 0 ? rf : app->cfg->ttl_consent_secs),
+		};
+	}
+	st = authz_issue_code(app, req, az, &sess, p);
+	if (st != ST_OK)
+		return st;
+	fs->phase = PHASE_FINAL;
+	fs->p = p;
+	return request_write(app, req, res, final_apply, fs, fs);
+}
+
+/* The verifier was looked up: continue, refuse, or tell the browser it is too late. */
+static enum status
+consumed(const struct app *app, struct request *req, struct response *res, struct authz *az,
+         struct flow_state *fs)
+{
+	json_t *request = NULL, *result = NULL;
+	enum status st;
+
+	if (!fs->found)
+		return authz_error_page(
+		        app, req, res, 400, "Request expired",
+		        "This sign-in step is not valid any more (used, expired, or "
+		        "started in another browser). Start again from the "
+		        "application.");
+	request = json_loads(fs->row.request, 0, NULL);
+	result = fs->row.result != NULL ? json_loads(fs->row.result, 0, NULL) : NULL;
+	if (!json_is_object(request) || !json_is_object(result)) {
+		st = ERR_SET(&req->err, ST_IO, "a stored flow request is not JSON");
+		goto out;
+	}
+	if (json_string_value(json_object_get(request, "encoded")) == NULL ||
+	    strcmp(json_string_value(json_object_get(request, "encoded")), az->encoded) != 0) {
+		st = authz_error_page(
+		        app, req, res, 400, "Request mismatch",
+		        "This sign-in step belongs to another authorization request.");
+		goto out;
+	}
+	if (fs->row.status == STORE_FLOW_REJECTED)
+		st = rejected(app, req, res, az, result);
+	else if (fs->kind == STORE_FLOW_LOGIN)
+		st = login_accepted(app, req, res, az, fs, request, result);
+	else
+		st = consent_accepted(app, req, res, az, fs, request, result);
+out:
+	json_decref(request);
+	json_decref(result);
+	return st;
+}
+
+/* params without login_verifier and consent_verifier (in the arena). */
+static void
+strip_verifiers(const struct form *params, struct arena *arena, struct form *out)
+{
+	out->params = arena_alloc(arena, (params->count + 1) * sizeof *out->params);
+	out->count = 0;
+	for (size_t i = 0; i < params->count; i++) {
+		const char *n = params->params[i].name;
+
+		if (strcmp(n, "login_verifier") != 0 && strcmp(n, "consent_verifier") != 0)
+			out->params[out->count++] = params->params[i];
+	}
+}
+
+enum status
+flows_authorize(const struct app *app, struct request *req, struct response *res)
+{
+	const struct form *params = req->method == HTTP_POST ? &req->form : &req->query;
+	const char *login_v = form_get(params, "login_verifier");
+	const char *consent_v = form_get(params, "consent_verifier");
+	struct flow_state *fs = req->is_write_done ? req->write_state : NULL;
+	struct form stripped;
+	struct authz az;
+	bool done;
+	enum status st;
+
+	if (fs != NULL && fs->phase == PHASE_FINAL) {
+		if (req->write_status != ST_OK) {
+			req->err = req->write_err;
+			return req->write_status;
+		}
+		*res = fs->p->res;
+		return ST_OK;
+	}
+	strip_verifiers(params, req->arena, &stripped);
+	st = authz_start(app, req, res, &stripped, req->method == HTTP_POST, &az, &done);
+	if (st != ST_OK || done)
+		return st;
+	if (fs != NULL) {
+		if (req->write_status != ST_OK) {
+			req->err = req->write_err;
+			st = req->write_status;
+		} else {
+			st = consumed(app, req, res, &az, fs);
+		}
+		goto out;
+	}
+	fs = arena_alloc(req->arena, sizeof *fs);
+	memset(fs, 0, sizeof *fs);
+	fs->arena = req->arena;
+	fs->now = clock_now(&app->clock);
+	if (login_v != NULL || consent_v != NULL) {
+		fs->phase = PHASE_CONSUME;
+		fs->kind = login_v != NULL ? STORE_FLOW_LOGIN : STORE_FLOW_CONSENT;
+		secrets_token_hash(app->cfg, login_v != NULL ? login_v : consent_v,
+		                   fs->verifier_hash);
+		binding_hash(app, &az, fs->binding_hash);
+		st = request_write(app, req, res, consume_apply, fs, fs);
+	} else {
+		st = start(app, req, res, &az, fs);
+	}
+out:
+	authz_clear(&az);
+	return st;
+}
+
+/* ---- the logout endpoint ---- */
+
+bool
+flows_logout_headless(const struct app *app)
+{
+	return flows_is_headless(app) && app->cfg->urls_logout != NULL;
+}
+
+/* A logout between its runs: the request handed to the app, or its verifier consumed. */
+struct logout_state {
+	enum {
+		LOGOUT_HANDED = 1,
+		LOGOUT_CONSUMED
+	} phase;
+	struct authz_pending *p; /* LOGOUT_HANDED: the flow row and the redirect */
+	unsigned char verifier_hash[STORE_HASH_LEN];
+	unsigned char binding_hash[STORE_HASH_LEN];
+	int64_t now;
+	struct arena *arena;
+	bool found;
+	struct store_flow row;
+};
+
+static enum status
+logout_apply(struct store *s, void *arg, struct err *err)
+{
+	struct logout_state *ls = arg;
+	enum status st;
+
+	if (ls->phase == LOGOUT_HANDED)
+		return authz_apply(s, ls->p, err);
+	st = store_flow_consume(s, ls->verifier_hash, STORE_FLOW_LOGOUT, ls->binding_hash, ls->now,
+	                        ls->arena, &ls->row, err);
+	ls->found = st == ST_OK;
+	return st == ST_NOT_FOUND ? ST_OK : st;
+}
+
+static enum status
+logout_hand(const struct app *app, struct request *req, struct response *res,
+            const struct flows_logout *lo, struct logout_state *ls)
+{
+	struct authz_pending *p = authz_pending_new(app, req);
+	const char *base = app->cfg->urls_logout, *binding;
+	unsigned char *bhash = arena_alloc(req->arena, STORE_HASH_LEN);
+	json_t *request = json_object();
+	char *challenge, *text;
+	enum status st;
+
+	st = authz_csrf_binding_ensure(app, req, &p->res, lo->cookies, &binding);
+	if (st == ST_OK)
+		st = random_token("", req->arena, &challenge, &req->err);
+	if (st != ST_OK) {
+		json_decref(request);
+		return st;
+	}
+	secrets_token_hash(app->cfg, binding, bhash);
+	secrets_token_hash(app->cfg, challenge, p->flow_hash);
+	json_object_set_new(request, "encoded", json_string(lo->encoded));
+	json_object_set_new(request, "subject", json_string(lo->subject));
+	json_object_set_new(request, "sid", json_string(lo->sid));
+	if (lo->client_id != NULL)
+		json_object_set_new(request, "client_id", json_string(lo->client_id));
+	json_object_set_new(request, "request_url",
+	                    json_string(arena_printf(req->arena, "%s/oauth2/sessions/logout?%s",
+	                                             app->issuer, lo->encoded)));
+	json_object_set_new(request, "rp_initiated", json_true());
+	text = json_dumps(request, JSON_COMPACT);
+	json_decref(request);
+	if (text == NULL)
+		return ERR_SET(&req->err, ST_IO, "cannot serialise a logout request");
+	p->has_flow = true;
+	p->flow = (struct store_flow){
+	        .challenge_hash = p->flow_hash,
+	        .kind = STORE_FLOW_LOGOUT,
+	        .binding_hash = bhash,
+	        .status = STORE_FLOW_PENDING,
+	        .request = arena_strdup(req->arena, text),
+	        .created_at = p->now,
+	        .expires_at = p->now + app->cfg->ttl_login_consent_request_secs,
+	};
+	free(text);
+	p->res.status = lo->is_post ? 303 : 302;
+	response_header(&p->res, "Location",
+	                arena_printf(req->arena, "%s%clogout_challenge=%s", base,
+	                             strchr(base, '?') ? '&' : '?', challenge));
+	ls->phase = LOGOUT_HANDED;
+	ls->p = p;
+	req->flow_state = ls;
+	return request_write(app, req, res, logout_apply, ls, ls);
+}
+
+enum status
+flows_logout(const struct app *app, struct request *req, struct response *res,
+             const struct flows_logout *lo, bool *end_now)
+{
+	struct logout_state *ls = req->is_write_done ? req->flow_state : NULL;
+	json_t *request;
+	bool same;
+
+	*end_now = false;
+	if (ls != NULL) {
+		req->flow_state = NULL; /* the logout's own write, if any, comes next */
+		if (req->write_status != ST_OK) {
+			req->err = req->write_err;
+			return req->write_status;
+		}
+		if (ls->phase == LOGOUT_HANDED) {
+			*res = ls->p->res;
+			return ST_OK;
+		}
+		if (!ls->found)
+			return authz_error_page(app, req, res, 400, "Sign-out expired",
+			                        "This sign-out step is not valid any more (used, "
+			                        "expired, or started in another browser).");
+		request = json_loads(ls->row.request, 0, NULL);
+		same = json_string_value(json_object_get(request, "encoded")) != NULL &&
+		       strcmp(json_string_value(json_object_get(request, "encoded")),
+		              lo->encoded) == 0 &&
+		       json_string_value(json_object_get(request, "sid")) != NULL &&
+		       strcmp(json_string_value(json_object_get(request, "sid")), lo->sid) == 0;
+		json_decref(request);
+		if (!same)
+			return authz_error_page(app, req, res, 400, "Request mismatch",
+			                        "This sign-out step belongs to another request or "
+			                        "session.");
+		if (ls->row.status == STORE_FLOW_REJECTED) {
+			/* The app kept the user signed in: back to where the request would end. */
+			res->status = lo->is_post ? 303 : 302;
+			response_header(res, "Location", lo->target);
+			return ST_OK;
+		}
+		*end_now = true;
+		return ST_OK;
+	}
+	ls = arena_alloc(req->arena, sizeof *ls);
+	memset(ls, 0, sizeof *ls);
+	ls->arena = req->arena;
+	ls->now = clock_now(&app->clock);
+	if (lo->verifier == NULL)
+		return logout_hand(app, req, res, lo, ls);
+	ls->phase = LOGOUT_CONSUMED;
+	secrets_token_hash(app->cfg, lo->verifier, ls->verifier_hash);
+	{
+		const char *b = authz_csrf_binding_of(app, lo->cookies);
+
+		if (b == NULL || b[0] == '\0')
+			memset(ls->binding_hash, 0, STORE_HASH_LEN);
+		else
+			secrets_token_hash(app->cfg, b, ls->binding_hash);
+	}
+	req->flow_state = ls;
+	return request_write(app, req, res, logout_apply, ls, ls);
+}

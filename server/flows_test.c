@@ -1,0 +1,138 @@
+/*
+ * server/flows_test.c — headless mode's admin bodies (flows_parse_body):
+ * what Hydra's login app sends is accepted and normalised; a subject is
+ * required (and must be the remembered one when skip was true); a consent
+ * grants only requested scopes; sessions are objects; rejects carry an
+ * OAuth error token; malformed JSON is refused with a reason.
+ */
+#include <jansson.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+/* cmocka.h needs stdarg.h, stddef.h and setjmp.h before it. */
+#include <cmocka.h>
+
+#include "server/flows.h"
+
+static enum status
+parse(const char *kind, const char *body, const char *skip, char **out, char why[160])
+{
+	json_t *requested = json_pack("[sss]", "openid", "email", "offline_access");
+	enum status st = flows_parse_body(kind, body, strlen(body), requested, skip, out, why);
+
+	json_decref(requested);
+	return st;
+}
+
+static void
+test_login_accept_is_normalised_with_defaults(void **state)
+{
+	char why[160], *out = NULL;
+
+	(void)state;
+	assert_int_equal(parse("login-accept", "{\"subject\":\"u-1\"}", NULL, &out, why), ST_OK);
+	assert_string_equal(out, "{\"subject\":\"u-1\",\"acr\":\"\",\"amr\":[],\"context\":{},"
+	                         "\"remember\":false,\"remember_for\":0}");
+	free(out);
+	assert_int_equal(parse("login-accept",
+	                       "{\"subject\":\"u-1\",\"remember\":true,\"remember_for\":60,"
+	                       "\"acr\":\"2\",\"amr\":[\"pwd\",\"otp\"],\"context\":{\"x\":1},"
+	                       "\"extend_session_lifespan\":true}",
+	                       "u-1", &out, why),
+	                 ST_OK);
+	assert_non_null(strstr(out, "\"remember\":true,\"remember_for\":60"));
+	assert_non_null(strstr(out, "\"amr\":[\"pwd\",\"otp\"]"));
+	free(out);
+}
+
+static void
+test_login_accept_refusals_name_the_field(void **state)
+{
+	static const struct {
+		const char *body, *skip, *field;
+	} bad[] = {
+	        {"{}",	                               NULL,  "subject"     },
+	        {"{\"subject\":\"\"}",                       NULL,  "subject"     },
+	        {"{\"subject\":7}",                          NULL,  "subject"     },
+	        {"{\"subject\":\"a\\u0000b\"}",              NULL,  "JSON object" },
+	        {"{\"subject\":\"other\"}",                  "u-1", "subject"     },
+	        {"{\"subject\":\"u\",\"remember\":\"yes\"}", NULL,  "remember"    },
+	        {"{\"subject\":\"u\",\"remember_for\":-5}",  NULL,  "remember_for"},
+	        {"{\"subject\":\"u\",\"amr\":\"pwd\"}",      NULL,  "amr"         },
+	        {"{\"subject\":\"u\",\"acr\":[1]}",          NULL,  "acr"         },
+	        {"{\"subject\":\"u\",\"context\":[]}",       NULL,  "context"     },
+	        {"[]",	                               NULL,  "JSON object" },
+	        {"{\"subject\":\"u\",\"subject\":\"v\"}",    NULL,  "JSON object" },
+	};
+	char why[160], *out = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(parse("login-accept", bad[i].body, bad[i].skip, &out, why),
+		                 ST_INVALID);
+		assert_null(out);
+		assert_non_null(strstr(why, bad[i].field));
+	}
+}
+
+static void
+test_consent_accept_grants_only_requested_scopes(void **state)
+{
+	char why[160], *out = NULL;
+
+	(void)state;
+	assert_int_equal(parse("consent-accept",
+	                       "{\"grant_scope\":[\"openid\",\"email\"],\"remember\":true,"
+	                       "\"session\":{\"id_token\":{\"email\":\"a@b.c\"}}}",
+	                       NULL, &out, why),
+	                 ST_OK);
+	assert_non_null(strstr(out, "\"grant_scope\":[\"openid\",\"email\"]"));
+	assert_non_null(strstr(out, "\"session\":{\"id_token\":{\"email\":\"a@b.c\"}}"));
+	free(out);
+	assert_int_equal(parse("consent-accept", "{\"grant_scope\":[\"admin\"]}", NULL, &out, why),
+	                 ST_INVALID);
+	assert_non_null(strstr(why, "admin"));
+	assert_int_equal(
+	        parse("consent-accept", "{\"session\":{\"id_token\":[]}}", NULL, &out, why),
+	        ST_INVALID);
+	assert_int_equal(parse("consent-accept", "{\"session\":7}", NULL, &out, why), ST_INVALID);
+	assert_int_equal(parse("consent-accept", "{}", NULL, &out, why), ST_OK);
+	assert_non_null(strstr(out, "\"grant_scope\":[]"));
+	free(out);
+}
+
+static void
+test_reject_defaults_to_access_denied_and_needs_a_token(void **state)
+{
+	char why[160], *out = NULL;
+
+	(void)state;
+	assert_int_equal(parse("reject", "{}", NULL, &out, why), ST_OK);
+	assert_string_equal(out, "{\"error\":\"access_denied\"}");
+	free(out);
+	assert_int_equal(parse("reject",
+	                       "{\"error\":\"login_required\",\"error_description\":\"x\"}", NULL,
+	                       &out, why),
+	                 ST_OK);
+	assert_string_equal(out, "{\"error\":\"login_required\",\"error_description\":\"x\"}");
+	free(out);
+	assert_int_equal(parse("reject", "{\"error\":\"Not A Token\"}", NULL, &out, why),
+	                 ST_INVALID);
+	assert_int_equal(parse("reject", "{\"error\":5}", NULL, &out, why), ST_INVALID);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_login_accept_is_normalised_with_defaults),
+	        cmocka_unit_test(test_login_accept_refusals_name_the_field),
+	        cmocka_unit_test(test_consent_accept_grants_only_requested_scopes),
+	        cmocka_unit_test(test_reject_defaults_to_access_denied_and_needs_a_token),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
