@@ -90,7 +90,7 @@ export function parseForms(html) {
 		const open = attributes(block.match(/^<form\b[^>]*>/i)[0]);
 		const inputs = [...block.matchAll(/<input\b[^>]*>/gi)].map((x) => {
 			const a = attributes(x[0]);
-			return { name: a.name, type: (a.type || 'text').toLowerCase(), value: a.value ?? '' };
+			return { name: a.name, type: (a.type || 'text').toLowerCase(), value: a.value ?? '', checked: 'checked' in a };
 		});
 		const buttons = [...block.matchAll(/<button\b[^>]*>/gi)].map((x) => {
 			const a = attributes(x[0]);
@@ -137,16 +137,19 @@ function sameEndpoint(a, b) {
  *   jar                 a CookieJar to reuse (e.g. a logged-in session); a new one by default
  *   method              'GET' (default) or 'POST' for the authorization request itself
  *   maxSteps            bound on pages and redirects (default 12)
+ *   origins             more origins the flow may visit besides the provider's (a headless
+ *                       login/consent app, issue 8); default none
  * Resolves {params: URLSearchParams the redirect_uri received, via: 'query' | 'form_post',
  * jar, pages: ['login', 'consent', ...]}. Throws, with the last response, when the flow
  * stops anywhere else (an error page, an unexpected status, a redirect off the origin, the
  * login page again after a login post, i.e. a refused login: it is never posted twice).
  */
 export async function authorize(publicUrl, params, opts = {}) {
-	const { username, password, consent = 'allow', jar = new CookieJar(), method = 'GET', maxSteps = 12 } = opts;
+	const { username, password, consent = 'allow', jar = new CookieJar(), method = 'GET', maxSteps = 12, origins = [] } = opts;
 	const pairs = Array.isArray(params) ? params : Object.entries(params);
 	const redirect = new URL(new URLSearchParams(pairs).get('redirect_uri'));
 	const origin = new URL(publicUrl).origin;
+	const allowed = new Set([origin, ...origins.map((o) => new URL(o).origin)]);
 	const pages = [];
 	let lastPost = null;
 
@@ -171,7 +174,7 @@ export async function authorize(publicUrl, params, opts = {}) {
 			if (sameEndpoint(loc, redirect)) {
 				return { params: loc.searchParams, via: 'query', jar, pages, location: loc.href };
 			}
-			if (loc.origin !== origin) throw new Error(`${where}: redirect off the provider to ${loc.href}`);
+			if (!allowed.has(loc.origin)) throw new Error(`${where}: redirect off the provider to ${loc.href}`);
 			url = loc;
 			if (res.status === 303 || (res.status !== 307 && res.status !== 308)) {
 				reqMethod = 'GET';
@@ -201,7 +204,9 @@ export async function authorize(publicUrl, params, opts = {}) {
 			}
 			form = login;
 			pages.push('login');
-			fields = [...login.hidden, ['username', username], ['password', password ?? '']];
+			// Checked boxes go along as a browser sends them (a headless app's "remember me").
+			const boxes = login.inputs.filter((i) => i.type === 'checkbox' && i.checked && i.name).map((i) => [i.name, i.value || 'on']);
+			fields = [...login.hidden, ...boxes, ['username', username], ['password', password ?? '']];
 		} else if (consentForm) {
 			form = consentForm;
 			pages.push('consent');
@@ -211,7 +216,7 @@ export async function authorize(publicUrl, params, opts = {}) {
 		}
 		lastPost = pages[pages.length - 1];
 		url = new URL(form.action || url.href, url);
-		if (url.origin !== origin) throw new Error(`${where}: form posts off the provider to ${url.href}`);
+		if (!allowed.has(url.origin)) throw new Error(`${where}: form posts off the provider to ${url.href}`);
 		reqMethod = form.method === 'post' ? 'POST' : 'GET';
 		body = undefined;
 		if (reqMethod === 'POST') body = formBody(fields);
