@@ -938,7 +938,6 @@ const BASIC_MODULES = [
 			assert.equal(r.info.name, h.user.claims.name, 'userinfo has the requested name'); // [W in the suite]
 			assert.ok(!('name' in r.claims), 'the id_token has no name'); // [W]
 		},
-		{ headlessTodo: 'headless mode: the claims parameter does not reach the session.id_token claims (userinfo lacks the requested name with scope openid), although discovery says claims_parameter_supported' },
 	],
 	[
 		'oidcc-ensure-request-object-with-redirect-uri',
