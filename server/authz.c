@@ -289,23 +289,11 @@ enum status
 authz_csrf_token(const struct app *app, struct request *req, struct response *res,
                  const struct cookie_jar *cookies, const char *purpose, char **out)
 {
-	const char *binding = authz_csrf_binding_of(app, cookies);
-	bool https = is_https_issuer(app);
-	char *fresh, *set;
-	enum status st;
+	const char *binding;
+	enum status st = authz_csrf_binding_ensure(app, req, res, cookies, &binding);
 
-	if (binding == NULL || binding[0] == '\0' || strchr(binding, '|') != NULL) {
-		st = page_csrf_binding_new(req->arena, &fresh, &req->err);
-		if (st != ST_OK)
-			return st;
-		/* A session cookie: it only has to outlive the open forms. */
-		st = cookie_set(req->arena, page_csrf_cookie_name(https), fresh, -1, https, true,
-		                COOKIE_SAME_SITE_LAX, &set, &req->err);
-		if (st != ST_OK)
-			return st;
-		response_header(res, "Set-Cookie", set);
-		binding = fresh;
-	}
+	if (st != ST_OK)
+		return st;
 	return page_csrf_token(app->cfg, binding, purpose, req->arena, out, &req->err);
 }
 

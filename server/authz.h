@@ -168,6 +168,9 @@ enum status authz_written(struct request *req, struct response *res);
 /* The store_write_fn of a pending step (arg: struct authz_pending). */
 enum status authz_apply(struct store *s, void *arg, struct err *err);
 
+/* The login_attempts key "<kind>:<value>", lower-cased (in the arena). */
+const char *authz_throttle_key(struct request *req, const char *kind, const char *value);
+
 /* *locked: either key (login_attempts) is locked at now. */
 enum status authz_throttled(const struct app *app, struct request *req, const char *const keys[2],
                             int64_t now, bool *locked);

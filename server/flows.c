@@ -18,8 +18,17 @@
 #include "server/claims.h"
 #include "server/clients.h"
 #include "server/secrets.h"
+#include "server/tokens.h"
 
 #define SUBJECT_MAX 255
+
+const char *
+flows_challenge_param(enum store_flow_kind kind)
+{
+	return kind == STORE_FLOW_LOGIN     ? "login_challenge"
+	       : kind == STORE_FLOW_CONSENT ? "consent_challenge"
+	                                    : "logout_challenge";
+}
 
 bool
 flows_is_headless(const struct app *app)
@@ -209,7 +218,11 @@ flows_parse_body(const char *kind, const char *body, size_t len, const json_t *r
 
 /* ---- the authorization endpoint ---- */
 
-/* One /oauth2/auth request between its runs: a verifier consumed, then the next writes. */
+/*
+ * One /oauth2/auth or logout request between its runs: a verifier
+ * consumed (PHASE_CONSUME), or the writes of the next step (PHASE_FINAL:
+ * a request handed to the app, a session, a code ...) in p.
+ */
 struct flow_state {
 	enum {
 		PHASE_CONSUME = 1,
@@ -226,113 +239,89 @@ struct flow_state {
 };
 
 static enum status
-consume_apply(struct store *s, void *arg, struct err *err)
+flow_apply(struct store *s, void *arg, struct err *err)
 {
 	struct flow_state *fs = arg;
-	enum status st = store_flow_consume(s, fs->verifier_hash, fs->kind, fs->binding_hash,
-	                                    fs->now, fs->arena, &fs->row, err);
+	enum status st;
 
+	if (fs->phase == PHASE_FINAL)
+		return authz_apply(s, fs->p, err);
+	st = store_flow_consume(s, fs->verifier_hash, fs->kind, fs->binding_hash, fs->now,
+	                        fs->arena, &fs->row, err);
 	fs->found = st == ST_OK;
 	return st == ST_NOT_FOUND ? ST_OK : st;
 }
 
+static struct flow_state *
+flow_state_new(const struct app *app, struct request *req)
+{
+	struct flow_state *fs = arena_alloc(req->arena, sizeof *fs);
+
+	memset(fs, 0, sizeof *fs);
+	fs->arena = req->arena;
+	fs->now = clock_now(&app->clock);
+	return fs;
+}
+
+/* Takes the app's answer back: consumes verifier (kind) for this browser (its CSRF cookie). */
 static enum status
-final_apply(struct store *s, void *arg, struct err *err)
+consume(const struct app *app, struct request *req, struct response *res, struct flow_state *fs,
+        enum store_flow_kind kind, const char *verifier, const struct cookie_jar *cookies)
 {
-	struct flow_state *fs = arg;
+	const char *b = authz_csrf_binding_of(app, cookies);
 
-	return authz_apply(s, fs->p, err);
-}
-
-/* The binding of this browser (its CSRF cookie), hashed; a browser without one gets zeros. */
-static void
-binding_hash(const struct app *app, const struct authz *az, unsigned char out[STORE_HASH_LEN])
-{
-	const char *b = authz_csrf_binding(app, az);
-
+	fs->phase = PHASE_CONSUME;
+	fs->kind = kind;
+	secrets_token_hash(app->cfg, verifier, fs->verifier_hash);
+	/* A browser without the cookie gets zeros: no stored binding is all zeros. */
 	if (b == NULL || b[0] == '\0')
-		memset(out, 0, STORE_HASH_LEN);
+		memset(fs->binding_hash, 0, STORE_HASH_LEN);
 	else
-		secrets_token_hash(app->cfg, b, out);
+		secrets_token_hash(app->cfg, b, fs->binding_hash);
+	return request_write(app, req, res, flow_apply, fs, fs);
 }
 
-static json_t *
-scope_array(const struct authorize_request *r)
+/* Writes the next step queued in p; its answer is p->res. */
+static enum status
+finish(const struct app *app, struct request *req, struct response *res, struct flow_state *fs,
+       struct authz_pending *p)
 {
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < r->scopes_count; i++)
-		json_array_append_new(a, json_string(r->scopes[i]));
-	return a;
-}
-
-/* A space-separated list (OIDC Core §3.1.2.1) as a JSON array, as Hydra shows it. */
-static json_t *
-words(const char *s)
-{
-	json_t *a = json_array();
-
-	while (s != NULL && *s != '\0') {
-		size_t n = strcspn(s, " ");
-
-		if (n > 0)
-			json_array_append_new(a, json_stringn(s, n));
-		s += n;
-		s += strspn(s, " ");
-	}
-	return a;
-}
-
-static json_t *
-oidc_context(const struct authorize_request *r)
-{
-	json_t *ctx = json_object();
-
-	if (r->login_hint != NULL)
-		json_object_set_new(ctx, "login_hint", json_string(r->login_hint));
-	if (r->ui_locales != NULL)
-		json_object_set_new(ctx, "ui_locales", words(r->ui_locales));
-	if (r->acr_values != NULL)
-		json_object_set_new(ctx, "acr_values", words(r->acr_values));
-	if (r->display != NULL)
-		json_object_set_new(ctx, "display", json_string(r->display));
-	return ctx;
+	fs->phase = PHASE_FINAL;
+	fs->p = p;
+	return request_write(app, req, res, flow_apply, fs, fs);
 }
 
 /*
- * A new request for the app (kind login or consent) queued in p, and the
- * redirect to it (url?<param>=<challenge>) prepared in p->res.
+ * A new request for the app queued in p (request: what it is shown, taken
+ * over), bound to this browser's CSRF cookie (set on p->res when new), and
+ * the redirect to it (base?<param>=<challenge>) prepared in p->res.
  */
 static enum status
-hand_to_app(const struct app *app, struct request *req, const struct authz *az,
-            struct authz_pending *p, enum store_flow_kind kind, json_t *request)
+queue_flow(const struct app *app, struct request *req, struct authz_pending *p,
+           enum store_flow_kind kind, json_t *request, const struct cookie_jar *cookies,
+           bool is_post)
 {
-	const char *base = kind == STORE_FLOW_LOGIN ? app->cfg->urls_login : app->cfg->urls_consent;
-	const char *param = kind == STORE_FLOW_LOGIN ? "login_challenge" : "consent_challenge";
-	const char *binding;
+	const char *base = kind == STORE_FLOW_LOGIN     ? app->cfg->urls_login
+	                   : kind == STORE_FLOW_CONSENT ? app->cfg->urls_consent
+	                                                : app->cfg->urls_logout;
+	const char *param = flows_challenge_param(kind), *binding;
 	unsigned char *bhash = arena_alloc(req->arena, STORE_HASH_LEN);
 	char *challenge, *text;
 	enum status st;
 
-	st = authz_csrf_binding_ensure(app, req, &p->res, &az->cookies, &binding);
+	st = authz_csrf_binding_ensure(app, req, &p->res, cookies, &binding);
 	if (st == ST_OK)
 		st = random_token("", req->arena, &challenge, &req->err);
-	if (st != ST_OK)
+	if (st != ST_OK) {
+		json_decref(request);
 		return st;
+	}
 	secrets_token_hash(app->cfg, binding, bhash);
 	secrets_token_hash(app->cfg, challenge, p->flow_hash);
 	/* Hydra's consent request names the login challenge it followed: kept in the login
 	 * request (usable only on the admin API, and spent before anyone sees it again). */
 	if (kind == STORE_FLOW_LOGIN)
 		json_object_set_new(request, "login_challenge", json_string(challenge));
-	json_object_set_new(request, "encoded", json_string(az->encoded));
-	json_object_set_new(request, "client_id", json_string(az->client.row.id));
-	json_object_set_new(request, "requested_scope", scope_array(&az->r));
-	json_object_set_new(request, "requested_access_token_audience", json_array());
-	json_object_set_new(request, "request_url",
-	                    json_string(arena_printf(req->arena, "%s/oauth2/auth?%s", app->issuer,
-	                                             az->encoded)));
-	json_object_set_new(request, "oidc_context", oidc_context(&az->r));
 	text = json_dumps(request, JSON_COMPACT);
 	json_decref(request);
 	if (text == NULL)
@@ -348,11 +337,53 @@ hand_to_app(const struct app *app, struct request *req, const struct authz *az,
 	        .expires_at = p->now + app->cfg->ttl_login_consent_request_secs,
 	};
 	free(text);
-	p->res.status = az->is_post ? 303 : 302;
+	p->res.status = is_post ? 303 : 302;
 	response_header(&p->res, "Location",
 	                arena_printf(req->arena, "%s%c%s=%s", base, strchr(base, '?') ? '&' : '?',
 	                             param, challenge));
 	return ST_OK;
+}
+
+static json_t *
+scope_array(const struct authorize_request *r)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < r->scopes_count; i++)
+		json_array_append_new(a, json_string(r->scopes[i]));
+	return a;
+}
+
+static json_t *
+oidc_context(const struct authorize_request *r)
+{
+	json_t *ctx = json_object();
+
+	if (r->login_hint != NULL)
+		json_object_set_new(ctx, "login_hint", json_string(r->login_hint));
+	if (r->ui_locales != NULL)
+		json_object_set_new(ctx, "ui_locales", tokens_words(r->ui_locales));
+	if (r->acr_values != NULL)
+		json_object_set_new(ctx, "acr_values", tokens_words(r->acr_values));
+	if (r->display != NULL)
+		json_object_set_new(ctx, "display", json_string(r->display));
+	return ctx;
+}
+
+/* A login or consent request for the app (queue_flow) with the authorization request's fields. */
+static enum status
+hand_to_app(const struct app *app, struct request *req, const struct authz *az,
+            struct authz_pending *p, enum store_flow_kind kind, json_t *request)
+{
+	json_object_set_new(request, "encoded", json_string(az->encoded));
+	json_object_set_new(request, "client_id", json_string(az->client.row.id));
+	json_object_set_new(request, "requested_scope", scope_array(&az->r));
+	json_object_set_new(request, "requested_access_token_audience", json_array());
+	json_object_set_new(request, "request_url",
+	                    json_string(arena_printf(req->arena, "%s/oauth2/auth?%s", app->issuer,
+	                                             az->encoded)));
+	json_object_set_new(request, "oidc_context", oidc_context(&az->r));
+	return queue_flow(app, req, p, kind, request, &az->cookies, az->is_post);
 }
 
 /* Starts the flow: the login request (skip when a remembered login session may be used). */
@@ -384,9 +415,7 @@ start(const struct app *app, struct request *req, struct response *res, struct a
 	st = hand_to_app(app, req, az, p, STORE_FLOW_LOGIN, request);
 	if (st != ST_OK)
 		return st;
-	fs->phase = PHASE_FINAL;
-	fs->p = p;
-	return request_write(app, req, res, final_apply, fs, fs);
+	return finish(app, req, res, fs, p);
 }
 
 /* The app's error for the client, as the closest error code oidcd knows. */
@@ -528,9 +557,7 @@ login_accepted(const struct app *app, struct request *req, struct response *res,
 	st = hand_to_app(app, req, az, p, STORE_FLOW_CONSENT, next);
 	if (st != ST_OK)
 		return st;
-	fs->phase = PHASE_FINAL;
-	fs->p = p;
-	return request_write(app, req, res, final_apply, fs, fs);
+	return finish(app, req, res, fs, p);
 }
 
 /* The consent app accepted: the code (and front-channel tokens) with the granted scopes. */
@@ -583,9 +610,7 @@ consent_accepted(const struct app *app, struct request *req, struct response *re
 	st = authz_issue_code(app, req, az, &sess, p);
 	if (st != ST_OK)
 		return st;
-	fs->phase = PHASE_FINAL;
-	fs->p = p;
-	return request_write(app, req, res, final_apply, fs, fs);
+	return finish(app, req, res, fs, p);
 }
 
 /* The verifier was looked up: continue, refuse, or tell the browser it is too late. */
@@ -631,23 +656,10 @@ out:
 	return st;
 }
 
-/* params without login_verifier and consent_verifier (in the arena). */
-static void
-strip_verifiers(const struct form *params, struct arena *arena, struct form *out)
-{
-	out->params = arena_alloc(arena, (params->count + 1) * sizeof *out->params);
-	out->count = 0;
-	for (size_t i = 0; i < params->count; i++) {
-		const char *n = params->params[i].name;
-
-		if (strcmp(n, "login_verifier") != 0 && strcmp(n, "consent_verifier") != 0)
-			out->params[out->count++] = params->params[i];
-	}
-}
-
 enum status
 flows_authorize(const struct app *app, struct request *req, struct response *res)
 {
+	static const char *const verifier_names[] = {"login_verifier", "consent_verifier"};
 	const struct form *params = req->method == HTTP_POST ? &req->form : &req->query;
 	const char *login_v = form_get(params, "login_verifier");
 	const char *consent_v = form_get(params, "consent_verifier");
@@ -665,7 +677,7 @@ flows_authorize(const struct app *app, struct request *req, struct response *res
 		*res = fs->p->res;
 		return ST_OK;
 	}
-	strip_verifiers(params, req->arena, &stripped);
+	form_without(params, verifier_names, 2, req->arena, &stripped);
 	st = authz_start(app, req, res, &stripped, req->method == HTTP_POST, &az, &done);
 	if (st != ST_OK || done)
 		return st;
@@ -678,17 +690,11 @@ flows_authorize(const struct app *app, struct request *req, struct response *res
 		}
 		goto out;
 	}
-	fs = arena_alloc(req->arena, sizeof *fs);
-	memset(fs, 0, sizeof *fs);
-	fs->arena = req->arena;
-	fs->now = clock_now(&app->clock);
+	fs = flow_state_new(app, req);
 	if (login_v != NULL || consent_v != NULL) {
-		fs->phase = PHASE_CONSUME;
-		fs->kind = login_v != NULL ? STORE_FLOW_LOGIN : STORE_FLOW_CONSENT;
-		secrets_token_hash(app->cfg, login_v != NULL ? login_v : consent_v,
-		                   fs->verifier_hash);
-		binding_hash(app, &az, fs->binding_hash);
-		st = request_write(app, req, res, consume_apply, fs, fs);
+		st = consume(app, req, res, fs,
+		             login_v != NULL ? STORE_FLOW_LOGIN : STORE_FLOW_CONSENT,
+		             login_v != NULL ? login_v : consent_v, &az.cookies);
 	} else {
 		st = start(app, req, res, &az, fs);
 	}
@@ -705,55 +711,15 @@ flows_logout_headless(const struct app *app)
 	return flows_is_headless(app) && app->cfg->urls_logout != NULL;
 }
 
-/* A logout between its runs: the request handed to the app, or its verifier consumed. */
-struct logout_state {
-	enum {
-		LOGOUT_HANDED = 1,
-		LOGOUT_CONSUMED
-	} phase;
-	struct authz_pending *p; /* LOGOUT_HANDED: the flow row and the redirect */
-	unsigned char verifier_hash[STORE_HASH_LEN];
-	unsigned char binding_hash[STORE_HASH_LEN];
-	int64_t now;
-	struct arena *arena;
-	bool found;
-	struct store_flow row;
-};
-
-static enum status
-logout_apply(struct store *s, void *arg, struct err *err)
-{
-	struct logout_state *ls = arg;
-	enum status st;
-
-	if (ls->phase == LOGOUT_HANDED)
-		return authz_apply(s, ls->p, err);
-	st = store_flow_consume(s, ls->verifier_hash, STORE_FLOW_LOGOUT, ls->binding_hash, ls->now,
-	                        ls->arena, &ls->row, err);
-	ls->found = st == ST_OK;
-	return st == ST_NOT_FOUND ? ST_OK : st;
-}
-
+/* Hands the logout to the app (urls.logout?logout_challenge=). */
 static enum status
 logout_hand(const struct app *app, struct request *req, struct response *res,
-            const struct flows_logout *lo, struct logout_state *ls)
+            const struct flows_logout *lo, struct flow_state *fs)
 {
 	struct authz_pending *p = authz_pending_new(app, req);
-	const char *base = app->cfg->urls_logout, *binding;
-	unsigned char *bhash = arena_alloc(req->arena, STORE_HASH_LEN);
 	json_t *request = json_object();
-	char *challenge, *text;
 	enum status st;
 
-	st = authz_csrf_binding_ensure(app, req, &p->res, lo->cookies, &binding);
-	if (st == ST_OK)
-		st = random_token("", req->arena, &challenge, &req->err);
-	if (st != ST_OK) {
-		json_decref(request);
-		return st;
-	}
-	secrets_token_hash(app->cfg, binding, bhash);
-	secrets_token_hash(app->cfg, challenge, p->flow_hash);
 	json_object_set_new(request, "encoded", json_string(lo->encoded));
 	json_object_set_new(request, "subject", json_string(lo->subject));
 	json_object_set_new(request, "sid", json_string(lo->sid));
@@ -763,36 +729,18 @@ logout_hand(const struct app *app, struct request *req, struct response *res,
 	                    json_string(arena_printf(req->arena, "%s/oauth2/sessions/logout?%s",
 	                                             app->issuer, lo->encoded)));
 	json_object_set_new(request, "rp_initiated", json_true());
-	text = json_dumps(request, JSON_COMPACT);
-	json_decref(request);
-	if (text == NULL)
-		return ERR_SET(&req->err, ST_IO, "cannot serialise a logout request");
-	p->has_flow = true;
-	p->flow = (struct store_flow){
-	        .challenge_hash = p->flow_hash,
-	        .kind = STORE_FLOW_LOGOUT,
-	        .binding_hash = bhash,
-	        .status = STORE_FLOW_PENDING,
-	        .request = arena_strdup(req->arena, text),
-	        .created_at = p->now,
-	        .expires_at = p->now + app->cfg->ttl_login_consent_request_secs,
-	};
-	free(text);
-	p->res.status = lo->is_post ? 303 : 302;
-	response_header(&p->res, "Location",
-	                arena_printf(req->arena, "%s%clogout_challenge=%s", base,
-	                             strchr(base, '?') ? '&' : '?', challenge));
-	ls->phase = LOGOUT_HANDED;
-	ls->p = p;
-	req->flow_state = ls;
-	return request_write(app, req, res, logout_apply, ls, ls);
+	st = queue_flow(app, req, p, STORE_FLOW_LOGOUT, request, lo->cookies, lo->is_post);
+	if (st != ST_OK)
+		return st;
+	req->flow_state = fs;
+	return finish(app, req, res, fs, p);
 }
 
 enum status
 flows_logout(const struct app *app, struct request *req, struct response *res,
              const struct flows_logout *lo, bool *end_now)
 {
-	struct logout_state *ls = req->is_write_done ? req->flow_state : NULL;
+	struct flow_state *ls = req->is_write_done ? req->flow_state : NULL;
 	json_t *request;
 	bool same;
 
@@ -803,7 +751,7 @@ flows_logout(const struct app *app, struct request *req, struct response *res,
 			req->err = req->write_err;
 			return req->write_status;
 		}
-		if (ls->phase == LOGOUT_HANDED) {
+		if (ls->phase == PHASE_FINAL) {
 			*res = ls->p->res;
 			return ST_OK;
 		}
@@ -831,22 +779,9 @@ flows_logout(const struct app *app, struct request *req, struct response *res,
 		*end_now = true;
 		return ST_OK;
 	}
-	ls = arena_alloc(req->arena, sizeof *ls);
-	memset(ls, 0, sizeof *ls);
-	ls->arena = req->arena;
-	ls->now = clock_now(&app->clock);
+	ls = flow_state_new(app, req);
 	if (lo->verifier == NULL)
 		return logout_hand(app, req, res, lo, ls);
-	ls->phase = LOGOUT_CONSUMED;
-	secrets_token_hash(app->cfg, lo->verifier, ls->verifier_hash);
-	{
-		const char *b = authz_csrf_binding_of(app, lo->cookies);
-
-		if (b == NULL || b[0] == '\0')
-			memset(ls->binding_hash, 0, STORE_HASH_LEN);
-		else
-			secrets_token_hash(app->cfg, b, ls->binding_hash);
-	}
 	req->flow_state = ls;
-	return request_write(app, req, res, logout_apply, ls, ls);
+	return consume(app, req, res, ls, STORE_FLOW_LOGOUT, lo->verifier, lo->cookies);
 }

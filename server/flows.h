@@ -41,6 +41,11 @@
 #include "server/cookie.h"
 #include "server/request.h"
 #include "server/response.h"
+#include "storage/store.h"
+
+/* The query parameter of a kind's challenge: login_challenge, consent_challenge, logout_challenge.
+ */
+const char *flows_challenge_param(enum store_flow_kind kind);
 
 /* True when urls.login (and urls.consent) are configured. */
 bool flows_is_headless(const struct app *app);

@@ -4,6 +4,7 @@
  */
 #include "server/form.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 static int
@@ -112,4 +113,20 @@ form_get(const struct form *f, const char *name)
 		if (strcmp(f->params[i].name, name) == 0)
 			return f->params[i].value;
 	return NULL;
+}
+
+void
+form_without(const struct form *f, const char *const *names, size_t n, struct arena *arena,
+             struct form *out)
+{
+	out->params = arena_alloc(arena, (f->count + 1) * sizeof *out->params);
+	out->count = 0;
+	for (size_t i = 0; i < f->count; i++) {
+		bool drop = false;
+
+		for (size_t j = 0; j < n && !drop; j++)
+			drop = strcmp(f->params[i].name, names[j]) == 0;
+		if (!drop)
+			out->params[out->count++] = f->params[i];
+	}
 }

@@ -32,6 +32,10 @@ struct form {
 enum status form_parse(const char *s, size_t len, struct arena *arena, struct form *out,
                        struct err *err);
 
+/* f without the parameters named in names[0..n) (in the arena; values shared with f). */
+void form_without(const struct form *f, const char *const *names, size_t n, struct arena *arena,
+                  struct form *out);
+
 /* Value of name, or NULL. */
 const char *form_get(const struct form *f, const char *name);
 

@@ -152,8 +152,8 @@ verify_password(const struct store_user *user, const char *password, bool *ok, s
 	return st;
 }
 
-static const char *
-throttle_key(struct request *req, const char *kind, const char *value)
+const char *
+authz_throttle_key(struct request *req, const char *kind, const char *value)
 {
 	char *key = arena_printf(req->arena, "%s:%s", kind, value);
 
@@ -243,8 +243,9 @@ authz_password_login(const struct app *app, struct request *req, struct authz_pe
 		*outcome = AUTHZ_LOGIN_EMPTY;
 		return ST_OK;
 	}
-	keys[0] = throttle_key(req, "user", username);
-	keys[1] = throttle_key(req, "ip", req->client_ip != NULL ? req->client_ip : "unknown");
+	keys[0] = authz_throttle_key(req, "user", username);
+	keys[1] =
+	        authz_throttle_key(req, "ip", req->client_ip != NULL ? req->client_ip : "unknown");
 	st = authz_throttled(app, req, keys, p->now, &locked);
 	if (st != ST_OK || locked) {
 		authz_forget_password(req, password);

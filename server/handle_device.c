@@ -361,12 +361,6 @@ step_login(const struct app *app, struct request *req, struct response *res, str
 	return st;
 }
 
-static const char *
-throttle_key(struct request *req, const char *kind, const char *value)
-{
-	return arena_printf(req->arena, "device-%s:%s", kind, value);
-}
-
 /* POST ?step=code: the user code, looked up (throttled like logins). */
 static enum status
 step_code(const struct app *app, struct request *req, struct response *res, struct verify *v)
@@ -387,8 +381,9 @@ step_code(const struct app *app, struct request *req, struct response *res, stru
 		return code_page(app, req, res, v, typed,
 		                 "This form has expired. Please try again.", 400);
 	p = authz_pending_new(app, req);
-	keys[0] = throttle_key(req, "ip", req->client_ip != NULL ? req->client_ip : "unknown");
-	keys[1] = throttle_key(req, "user", v->session.user_id);
+	keys[0] = authz_throttle_key(req, "device-ip",
+	                             req->client_ip != NULL ? req->client_ip : "unknown");
+	keys[1] = authz_throttle_key(req, "device-user", v->session.user_id);
 	st = authz_throttled(app, req, keys, p->now, &locked);
 	if (st != ST_OK)
 		return st;

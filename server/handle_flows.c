@@ -19,21 +19,14 @@
 #include "server/handlers.h"
 #include "server/logout_worker.h"
 #include "server/secrets.h"
-
-static const char *
-challenge_param(enum store_flow_kind kind)
-{
-	return kind == STORE_FLOW_LOGIN     ? "login_challenge"
-	       : kind == STORE_FLOW_CONSENT ? "consent_challenge"
-	                                    : "logout_challenge";
-}
+#include "server/tokens.h"
 
 /* A request of kind named by its challenge in the query; *done with the answer in res otherwise. */
 static enum status
 load(const struct app *app, struct request *req, struct response *res, enum store_flow_kind kind,
      struct store_flow *row, json_t **request, bool *done)
 {
-	const char *param = challenge_param(kind);
+	const char *param = flows_challenge_param(kind);
 	const char *challenge = request_query(req, param);
 	unsigned char hash[STORE_HASH_LEN];
 	enum status st;
@@ -98,7 +91,7 @@ get_request(const struct app *app, struct request *req, struct response *res,
 	if (kind == STORE_FLOW_LOGIN)
 		json_object_del(out, "login_challenge"); /* the challenge is echoed below */
 	json_object_set_new(out, "challenge",
-	                    json_string(request_query(req, challenge_param(kind))));
+	                    json_string(request_query(req, flows_challenge_param(kind))));
 	if (json_string_value(json_object_get(request, "client_id")) != NULL) {
 		st = clients_load(app, json_string_value(json_object_get(request, "client_id")),
 		                  req->arena, &client, &req->err);
@@ -291,23 +284,6 @@ handle_admin_logout_reject(const struct app *app, struct request *req, struct re
 
 /* ---- sessions ---- */
 
-static json_t *
-scopes_array(const char *scopes)
-{
-	json_t *a = json_array();
-	const char *p = scopes;
-
-	while (p != NULL && *p != '\0') {
-		size_t n = strcspn(p, " ");
-
-		if (n > 0)
-			json_array_append_new(a, json_stringn(p, n));
-		p += n;
-		p += strspn(p, " ");
-	}
-	return a;
-}
-
 /* GET /admin/oauth2/auth/sessions/consent?subject=: Hydra's oAuth2ConsentSession list. */
 enum status
 handle_admin_consent_sessions(const struct app *app, struct request *req, struct response *res)
@@ -340,7 +316,7 @@ handle_admin_consent_sessions(const struct app *app, struct request *req, struct
 		json_array_append_new(
 		        out,
 		        json_pack("{s:o,s:o,s:b,s:I,s:o}", "consent_request", cr, "grant_scope",
-		                  scopes_array(items[i].scopes), "remember", 1, "remember_for",
+		                  tokens_words(items[i].scopes), "remember", 1, "remember_for",
 		                  (json_int_t)(items[i].expires_at > 0
 		                                       ? items[i].expires_at - items[i].granted_at
 		                                       : 0),

@@ -501,8 +501,12 @@ resolve_client(const struct config *cfg, struct MHD_Connection *conn, struct req
 			inet_ntop(AF_INET6, &s6->sin6_addr, name, sizeof name);
 		}
 	}
-	proxy_resolve(cfg, arena_strdup(req->arena, name), family, addr,
-	              request_header(req, "Forwarded"), request_header(req, "X-Forwarded-For"),
+	req->client_ip = arena_strdup(req->arena, name);
+	/* Forwarding headers are read only for a trusted proxy: not on every request. */
+	if (family == AF_UNSPEC || !config_is_trusted_proxy(cfg, family, addr))
+		return;
+	proxy_resolve(cfg, req->client_ip, family, addr, request_header(req, "Forwarded"),
+	              request_header(req, "X-Forwarded-For"),
 	              request_header(req, "X-Forwarded-Proto"), req->arena, &req->client_ip,
 	              &is_https);
 	if (is_https >= 0)

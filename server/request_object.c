@@ -28,14 +28,9 @@ request_object_present(const struct form *query)
 void
 request_object_strip(const struct form *query, struct arena *arena, struct form *out)
 {
-	out->params = arena_alloc(arena, (query->count + 1) * sizeof *out->params);
-	out->count = 0;
-	for (size_t i = 0; i < query->count; i++) {
-		const char *n = query->params[i].name;
+	static const char *const names[] = {"request", "request_uri"};
 
-		if (strcmp(n, "request") != 0 && strcmp(n, "request_uri") != 0)
-			out->params[out->count++] = query->params[i];
-	}
+	form_without(query, names, 2, arena, out);
 }
 
 enum status

@@ -143,14 +143,11 @@ tokens_check_scope(struct arena *arena, const char *requested, const char *allow
 }
 
 json_t *
-tokens_amr_array(const char *amr)
+tokens_words(const char *list)
 {
-	json_t *arr;
-	const char *s = amr;
+	json_t *arr = json_array();
+	const char *s = list != NULL ? list : "";
 
-	if (amr == NULL || amr[0] == '\0')
-		return NULL;
-	arr = json_array();
 	while (*s != '\0') {
 		size_t n = strcspn(s, " ");
 
@@ -160,6 +157,12 @@ tokens_amr_array(const char *amr)
 		s += strspn(s, " ");
 	}
 	return arr;
+}
+
+json_t *
+tokens_amr_array(const char *amr)
+{
+	return amr == NULL || amr[0] == '\0' ? NULL : tokens_words(amr);
 }
 
 enum status

@@ -62,6 +62,9 @@ void tokens_for_client(struct tokens_issue *t, const char *scope);
 enum status tokens_check_scope(struct arena *arena, const char *requested, const char *allowed,
                                const char **out);
 
+/* A space-separated list (scopes, amr, ui_locales) as a JSON array of its words. New reference. */
+json_t *tokens_words(const char *list);
+
 /* The amr claim (RFC 8176) of a space-separated list; NULL for NULL or "". New reference. */
 json_t *tokens_amr_array(const char *amr);
 

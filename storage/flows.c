@@ -1,11 +1,11 @@
 /*
  * storage/flows.c — headless mode (Hydra's login, consent and logout
  * challenges): the flow_requests table, the external subjects' user rows
- * and the consent listing of the sessions admin API.
+ * and the consent deletion of the sessions admin API.
  *
  * API (store.h): store_flow_insert, store_flow_get, store_flow_decide,
- * store_flow_consume, store_user_ensure, store_consent_list,
- * store_consent_delete_user.
+ * store_flow_consume, store_user_ensure, store_consent_delete_user
+ * (store_consent_list is grants.c's, beside the other consent reads).
  *
  * Invariants:
  * - Challenges and verifiers are stored as keyed hashes only (STYLE B5).
@@ -235,59 +235,6 @@ store_user_ensure(struct store *s, const char *id, const char *username, int64_t
 		goto out;
 	}
 	st = sqlite3_step(stmt) == SQLITE_DONE ? ST_OK : STORE_FAIL(c, err);
-out:
-	store_stmt_done(stmt);
-	store_conn_release(s, c);
-	return st;
-}
-
-enum status
-store_consent_list(struct store *s, const char *user_id, int64_t now, struct arena *arena,
-                   struct store_consent **out, size_t *count_out, struct err *err)
-{
-	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
-	struct store_consent *items = NULL;
-	size_t n = 0, cap = 0;
-	enum status st;
-	int rc;
-
-	*out = NULL;
-	*count_out = 0;
-	st = store_conn_acquire(s, &c, err);
-	if (st != ST_OK)
-		return st;
-	st = store_stmt(c, STMT_CONSENT_LIST, &stmt, err);
-	if (st != ST_OK)
-		goto out;
-	if (sqlite3_bind_text(stmt, 1, user_id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 2, now) != SQLITE_OK) {
-		st = STORE_FAIL(c, err);
-		goto out;
-	}
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		if (n == cap) {
-			struct store_consent *grown;
-
-			cap = cap == 0 ? 8 : cap * 2;
-			grown = arena_alloc(arena, cap * sizeof *grown);
-			if (n > 0)
-				memcpy(grown, items, n * sizeof *grown);
-			items = grown;
-		}
-		items[n].user_id = store_column_text_dup(stmt, 0, arena);
-		items[n].client_id = store_column_text_dup(stmt, 1, arena);
-		items[n].scopes = store_column_text_dup(stmt, 2, arena);
-		items[n].granted_at = sqlite3_column_int64(stmt, 3);
-		items[n].expires_at = sqlite3_column_int64(stmt, 4);
-		n++;
-	}
-	if (rc != SQLITE_DONE) {
-		st = STORE_FAIL(c, err);
-		goto out;
-	}
-	*out = items;
-	*count_out = n;
 out:
 	store_stmt_done(stmt);
 	store_conn_release(s, c);

@@ -46,6 +46,27 @@ consent_from_row(sqlite3_stmt *stmt, struct arena *arena, struct store_consent *
 	out->expires_at = sqlite3_column_int64(stmt, 4); /* NULL (never) reads as 0 */
 }
 
+/* store_read_row_fn for store_rows_collect. */
+static enum status
+consent_row(sqlite3_stmt *stmt, struct arena *arena, void *row, struct err *err)
+{
+	(void)err;
+	consent_from_row(stmt, arena, row);
+	return ST_OK;
+}
+
+enum status
+store_consent_list(struct store *s, const char *user_id, int64_t now, struct arena *arena,
+                   struct store_consent **out, size_t *count_out, struct err *err)
+{
+	void *rows = NULL;
+	enum status st = store_rows_by_text_time(s, STMT_CONSENT_LIST, user_id, now, sizeof **out,
+	                                         consent_row, arena, &rows, count_out, err);
+
+	*out = rows;
+	return st;
+}
+
 enum status
 store_consent_upsert(struct store *s, const struct store_consent *consent, struct err *err)
 {

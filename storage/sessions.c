@@ -21,7 +21,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "common/arena.h"
 #include "common/err.h"
@@ -236,53 +235,22 @@ out:
 	return st;
 }
 
+/* store_read_row_fn for store_rows_collect. */
+static enum status
+session_row(sqlite3_stmt *stmt, struct arena *arena, void *row, struct err *err)
+{
+	return session_from_row(stmt, arena, row, err);
+}
+
 enum status
 store_session_list_user(struct store *s, const char *user_id, int64_t now, struct arena *arena,
                         struct store_session **out, size_t *count_out, struct err *err)
 {
-	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
-	struct store_session *items = NULL;
-	size_t n = 0, cap = 0;
-	enum status st;
-	int rc;
+	void *rows = NULL;
+	enum status st =
+	        store_rows_by_text_time(s, STMT_SESSION_LIST_USER, user_id, now, sizeof **out,
+	                                session_row, arena, &rows, count_out, err);
 
-	*out = NULL;
-	*count_out = 0;
-	st = store_conn_acquire(s, &c, err);
-	if (st != ST_OK)
-		return st;
-	st = store_stmt(c, STMT_SESSION_LIST_USER, &stmt, err);
-	if (st != ST_OK)
-		goto out;
-	if (sqlite3_bind_text(stmt, 1, user_id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 2, now) != SQLITE_OK) {
-		st = STORE_FAIL(c, err);
-		goto out;
-	}
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		if (n == cap) {
-			struct store_session *grown;
-
-			cap = cap == 0 ? 4 : cap * 2;
-			grown = arena_alloc(arena, cap * sizeof *grown);
-			if (n > 0)
-				memcpy(grown, items, n * sizeof *grown);
-			items = grown;
-		}
-		st = session_from_row(stmt, arena, &items[n], err);
-		if (st != ST_OK)
-			goto out;
-		n++;
-	}
-	if (rc != SQLITE_DONE) {
-		st = STORE_FAIL(c, err);
-		goto out;
-	}
-	*out = items;
-	*count_out = n;
-out:
-	store_stmt_done(stmt);
-	store_conn_release(s, c);
+	*out = rows;
 	return st;
 }

@@ -943,6 +943,36 @@ out:
 }
 
 enum status
+store_rows_by_text_time(struct store *s, enum store_stmt id, const char *text, int64_t t,
+                        size_t row_size, store_read_row_fn *read_row, struct arena *arena,
+                        void **rows_out, size_t *count_out, struct err *err)
+{
+	struct conn *c = NULL;
+	sqlite3_stmt *stmt = NULL;
+	enum status st;
+
+	*rows_out = NULL;
+	*count_out = 0;
+	st = store_conn_acquire(s, &c, err);
+	if (st != ST_OK)
+		return st;
+	st = store_stmt(c, id, &stmt, err);
+	if (st != ST_OK)
+		goto out;
+	if (sqlite3_bind_text(stmt, 1, text, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 2, t) != SQLITE_OK) {
+		st = STORE_FAIL(c, err);
+		goto out;
+	}
+	st = store_rows_collect(c, stmt, 0, row_size, read_row, arena, rows_out, count_out, NULL,
+	                        err);
+out:
+	store_stmt_done(stmt);
+	store_conn_release(s, c);
+	return st;
+}
+
+enum status
 store_count(struct store *s, enum store_stmt id, int64_t *count_out, struct err *err)
 {
 	struct conn *c = NULL;

@@ -302,6 +302,15 @@ enum status store_rows_collect(struct conn *c, sqlite3_stmt *stmt, size_t limit,
                                store_read_row_fn *read_row, struct arena *arena, void **rows_out,
                                size_t *count_out, bool *more_out, struct err *err);
 
+/*
+ * Runs statement id bound to ?1 = text and ?2 = t (e.g. a user id and now)
+ * and collects all its rows as store_rows_collect does (own connection).
+ */
+enum status store_rows_by_text_time(struct store *s, enum store_stmt id, const char *text,
+                                    int64_t t, size_t row_size, store_read_row_fn *read_row,
+                                    struct arena *arena, void **rows_out, size_t *count_out,
+                                    struct err *err);
+
 /* Runs statement id, which yields one row of one integer (a count), into *count_out. */
 enum status store_count(struct store *s, enum store_stmt id, int64_t *count_out, struct err *err);
 
