@@ -402,6 +402,77 @@ refuse_early(struct MHD_Connection *conn)
 	(void)shutdown(ci->connect_fd, SHUT_WR);
 }
 
+/*
+ * The other pool gap of libmicrohttpd 0.9.75: a head that fits the pool
+ * only just (a long request line, then many cookies or headers) leaves no
+ * room for a header record, or for the response header of the answer, and
+ * then none for its own 431 either; libmicrohttpd logs "Closing connection
+ * (failed to create response header)" and closes without a status line.
+ * The log callback runs in the thread that serves the connection, before
+ * the socket is shut down, so the 431 can still go straight to the socket
+ * (plain HTTP only: a TLS stream cannot take raw bytes). Which connection:
+ * - after "Not enough memory in pool ..." (a header record or the cookies
+ *   of a head being parsed): the request whose head this thread is still
+ *   reading (on_uri done, on_request not yet), when there is exactly one;
+ * - else the failure is in building the header of the answer just queued:
+ *   the request on_request last ran for in this thread.
+ * Anything more ambiguous is left as libmicrohttpd leaves it.
+ */
+#define HEADS_PENDING_MAX 8
+static _Thread_local struct ctx *heads_pending[HEADS_PENDING_MAX];
+static _Thread_local unsigned heads_pending_n;
+static _Thread_local struct ctx *request_current; /* on_request's last, until completed */
+static _Thread_local bool is_head_pool_full;      /* "Not enough memory in pool" seen */
+
+static void
+head_pending_add(struct ctx *c)
+{
+	if (heads_pending_n < HEADS_PENDING_MAX)
+		heads_pending[heads_pending_n++] = c;
+}
+
+static void
+head_pending_remove(const struct ctx *c)
+{
+	unsigned i;
+
+	for (i = 0; i < heads_pending_n; i++)
+		if (heads_pending[i] == c) {
+			heads_pending[i] = heads_pending[--heads_pending_n];
+			return;
+		}
+}
+
+#define POOL_FULL_BODY                                                                             \
+	"{\"error\":\"invalid_request\",\"error_description\":\"the request head is too large "    \
+	"(limits.header_bytes)\"}"
+
+static void
+refuse_pool_full(void)
+{
+	static const char answer[] = "HTTP/1.1 431 Request Header Fields Too Large\r\n"
+	                             "Content-Type: application/json\r\n"
+	                             "Cache-Control: no-store\r\n"
+	                             "X-Content-Type-Options: nosniff\r\n"
+	                             "Connection: close\r\n"
+	                             "Content-Length: 101\r\n"
+	                             "\r\n" POOL_FULL_BODY;
+	struct ctx *c = NULL;
+	const union MHD_ConnectionInfo *ci;
+
+	_Static_assert(sizeof POOL_FULL_BODY - 1 == 101, "Content-Length of POOL_FULL_BODY");
+	if (is_head_pool_full && heads_pending_n == 1)
+		c = heads_pending[0];
+	else if (!is_head_pool_full)
+		c = request_current;
+	is_head_pool_full = false;
+	if (c == NULL || (c->l->srv->tls_cert != NULL && !c->l->is_admin))
+		return;
+	ci = MHD_get_connection_info(c->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci != NULL)
+		(void)send(ci->connect_fd, answer, sizeof answer - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
 static void *
 on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
@@ -437,6 +508,8 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 		c->req.id[16] = '\0';
 	}
 	c->req.is_admin = l->is_admin;
+	c->conn = conn;
+	head_pending_add(c);
 	return c;
 }
 
@@ -698,11 +771,14 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 	(void)version;
 	if (c == NULL)
 		return MHD_NO; /* refused early in on_uri: the 414 is sent, close */
+	request_current = c;
+	is_head_pool_full = false;
 	limit = c->l->srv->cfg->limits_body_bytes;
 	if (!c->started) {
 		const char *cl;
 
 		c->started = true;
+		head_pending_remove(c);
 		atomic_fetch_add(&c->l->srv->in_flight, 1);
 		begin(c, conn, method);
 		cl = request_header(&c->req, "Content-Length");
@@ -760,6 +836,11 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	if (c == NULL)
 		return;
 	*req_cls = NULL;
+	if (!c->started)
+		head_pending_remove(c);
+	if (request_current == c)
+		request_current = NULL;
+	is_head_pool_full = false; /* libmicrohttpd's own 431 went out */
 	if (c->started && log_enabled(LOG_INFO)) {
 		struct log_field f[] = {
 		        LOG_STR("method", c->req.method_name),
@@ -786,11 +867,20 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 static void
 on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	static const char no_header[] = "Closing connection (failed to create response header)";
+	static const char no_queue[] = "Closing connection (failed to queue response)";
+	static const char pool_full[] = "Not enough memory in pool";
 	char msg[512];
 	size_t n;
 
 	(void)cls;
 	vsnprintf(msg, sizeof msg, fmt, ap);
+	/* libmicrohttpd logs these as "%s\n" with the text as argument. */
+	if (strncmp(msg, pool_full, sizeof pool_full - 1) == 0)
+		is_head_pool_full = true;
+	if (strncmp(msg, no_header, sizeof no_header - 1) == 0 ||
+	    strncmp(msg, no_queue, sizeof no_queue - 1) == 0)
+		refuse_pool_full();
 	n = strlen(msg);
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';
