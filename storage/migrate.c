@@ -261,8 +261,8 @@ static const char *const migrations[] = {
         /* 9: headless mode, Hydra's consent sessions (issue 8): a remembered
          * consent keeps the consent request the app was shown and what it
          * accepted (session, audience), for listOAuth2ConsentSessions. */
-        "ALTER TABLE consents ADD COLUMN request TEXT;"
-        "ALTER TABLE consents ADD COLUMN result TEXT;",
+        ("ALTER TABLE consents ADD COLUMN request TEXT;"
+         "ALTER TABLE consents ADD COLUMN result TEXT;"),
 };
 
 int
