@@ -386,12 +386,14 @@ scopes_cover(const char *have, const struct authorize_request *r)
 /*
  * The ID token of the implicit and hybrid flows (OIDC Core §3.2.2.10,
  * §3.3.2.11): at_hash and c_hash for what travels with it, and, when no
- * access token is issued, the user's claims by scope (§5.4).
+ * access token is issued, the user's claims by scope (§5.4). In headless
+ * mode also the consent app's session.id_token claims, as the token
+ * endpoint adds them (pending: its session_claims and granted_scope).
  */
 static enum status
 front_id_token(const struct app *app, struct request *req, const struct authz *az,
-               const struct store_session *sess, const char *code, const char *access_token,
-               int64_t now, char **out)
+               const struct store_session *sess, const struct authz_pending *pending,
+               const char *code, const char *access_token, int64_t now, char **out)
 {
 	const struct authorize_request *r = &az->r;
 	json_t *amr = tokens_amr_array(sess->amr), *requested = NULL, *user_claims = NULL;
@@ -409,6 +411,19 @@ front_id_token(const struct app *app, struct request *req, const struct authz *a
 		                       requested, &extra);
 	if (st != ST_OK)
 		goto out;
+	if (pending->session_claims != NULL) {
+		json_t *session = claims_from_session(
+		        pending->session_claims,
+		        pending->granted_scope != NULL ? pending->granted_scope : r->scope,
+		        requested, app->cfg->oidc_claims_filter_by_scope);
+
+		if (session != NULL) {
+			if (extra == NULL)
+				extra = json_object();
+			json_object_update_missing(extra, session);
+			json_decref(session);
+		}
+	}
 	memset(&p, 0, sizeof p);
 	p.issuer = app->issuer;
 	p.sub = subject_for(app, az->client.doc, sess->user_id, req->arena);
@@ -520,7 +535,7 @@ authz_issue_code(const struct app *app, struct request *req, const struct authz 
 		                                 (long long)app->cfg->ttl_access_token_secs);
 	}
 	if (r->response_types & AUTHORIZE_RT_ID_TOKEN) {
-		st = front_id_token(app, req, az, sess, code,
+		st = front_id_token(app, req, az, sess, p, code,
 		                    p->has_tokens ? p->tokens.access_token : NULL, p->now, &idt);
 		if (st != ST_OK)
 			return st;

@@ -30,6 +30,20 @@ flows_challenge_param(enum store_flow_kind kind)
 	                                    : "logout_challenge";
 }
 
+json_t *
+flows_request_view(enum store_flow_kind kind, const json_t *request, const char *challenge)
+{
+	json_t *out = json_deep_copy(request);
+
+	json_object_del(out, "encoded");
+	json_object_del(out, "client_id");
+	json_object_del(out, "auth_time");
+	if (kind == STORE_FLOW_LOGIN)
+		json_object_del(out, "login_challenge"); /* its own challenge, echoed below */
+	json_object_set_new(out, "challenge", json_string(challenge != NULL ? challenge : ""));
+	return out;
+}
+
 bool
 flows_is_headless(const struct app *app)
 {
@@ -493,7 +507,7 @@ login_accepted(const struct app *app, struct request *req, struct response *res,
 		bool https = strncmp(app->issuer, "https://", 8) == 0;
 		int64_t ttl = remember && remember_for > 0 ? remember_for
 		                                           : app->cfg->ttl_login_session_secs;
-		char sid[37], *value, *cookie;
+		char sid[37], *value, *cookie = NULL;
 		json_t *amr = json_object_get(result, "amr"), *x;
 		struct buf amrs = {0};
 		size_t i;
@@ -525,12 +539,24 @@ login_accepted(const struct app *app, struct request *req, struct response *res,
 		        .expires_at = p->now + ttl,
 		};
 		buf_free(&amrs);
-		/* remember false: a browser-session cookie (gone when the browser closes). */
-		st = cookie_set(req->arena, AUTHZ_SESSION_COOKIE, value, remember ? ttl : -1, https,
-		                true, COOKIE_SAME_SITE_LAX, &cookie, &req->err);
+		/*
+		 * Hydra's acceptOAuth2LoginRequest: remember false keeps no session in
+		 * the browser (a cookie it had is cleared), so the next authorization
+		 * asks again (skip false); the session row still names this login
+		 * (sid, tokens, back-channel logout) and the consent step finds it by
+		 * sid. remember_for 0 is a browser-session cookie, else its Max-Age.
+		 */
+		if (remember)
+			st = cookie_set(req->arena, AUTHZ_SESSION_COOKIE, value,
+			                remember_for > 0 ? ttl : -1, https, true,
+			                COOKIE_SAME_SITE_LAX, &cookie, &req->err);
+		else if (cookie_get(&az->cookies, AUTHZ_SESSION_COOKIE) != NULL)
+			st = cookie_clear(req->arena, AUTHZ_SESSION_COOKIE, https, true,
+			                  COOKIE_SAME_SITE_LAX, &cookie, &req->err);
 		if (st != ST_OK)
 			return st;
-		response_header(&p->res, "Set-Cookie", cookie);
+		if (cookie != NULL)
+			response_header(&p->res, "Set-Cookie", cookie);
 		use = &p->session;
 	}
 	consent_skip = json_is_true(json_object_get(az->client.doc, "skip_consent"));
@@ -560,6 +586,37 @@ login_accepted(const struct app *app, struct request *req, struct response *res,
 	return finish(app, req, res, fs, p);
 }
 
+/*
+ * The consent request and the accept body a remembered consent keeps
+ * (Hydra's oAuth2ConsentSession): the request as the app saw it, with the
+ * challenge answer() noted in the result once it was spent.
+ */
+static enum status
+remembered_consent(struct request *req, const json_t *request, const json_t *result,
+                   struct store_consent *out)
+{
+	json_t *view = flows_request_view(STORE_FLOW_CONSENT, request,
+	                                  json_string_value(json_object_get(result, "challenge")));
+	json_t *kept = json_deep_copy(result);
+	char *a, *b;
+	enum status st = ST_OK;
+
+	json_object_del(kept, "challenge");
+	a = json_dumps(view, JSON_COMPACT);
+	b = json_dumps(kept, JSON_COMPACT);
+	if (a == NULL || b == NULL) {
+		st = ERR_SET(&req->err, ST_IO, "cannot serialise a consent session");
+	} else {
+		out->request = arena_strdup(req->arena, a);
+		out->result = arena_strdup(req->arena, b);
+	}
+	free(a);
+	free(b);
+	json_decref(view);
+	json_decref(kept);
+	return st;
+}
+
 /* The consent app accepted: the code (and front-channel tokens) with the granted scopes. */
 static enum status
 consent_accepted(const struct app *app, struct request *req, struct response *res, struct authz *az,
@@ -569,14 +626,19 @@ consent_accepted(const struct app *app, struct request *req, struct response *re
 	        arena_strdup(req->arena, json_string_value(json_object_get(request, "subject")));
 	struct authz_pending *p = authz_pending_new(app, req);
 	const json_t *grant = json_object_get(result, "grant_scope"), *x;
+	const char *sid = json_string_value(json_object_get(request, "login_session_id"));
 	struct store_session sess;
 	struct buf scopes = {0};
 	char *session;
 	size_t i;
 	enum status st;
 
-	st = authz_session(app, req, az, &sess);
-	if (st == ST_NOT_FOUND || (st == ST_OK && strcmp(sess.user_id, subject) != 0))
+	/* By the sid the consent request recorded: a login not remembered has no cookie. */
+	st = sid != NULL ? store_session_get_by_sid(app->store, sid, req->arena, &sess, &req->err)
+	                 : ST_NOT_FOUND;
+	if (st == ST_NOT_FOUND ||
+	    (st == ST_OK && (strcmp(sess.user_id, subject) != 0 || sess.ended_at != 0 ||
+	                     sess.expires_at <= p->now)))
 		return authz_error_page(app, req, res, 400, "Sign-in expired",
 		                        "The sign-in for this request ended. Start again from the "
 		                        "application.");
@@ -595,7 +657,10 @@ consent_accepted(const struct app *app, struct request *req, struct response *re
 		p->session_claims = arena_strdup(req->arena, session);
 		free(session);
 	}
-	if (json_is_true(json_object_get(result, "remember"))) {
+	/* Hydra: a skipped consent is not remembered again, so the remembered one
+	 * keeps what was accepted (its session, audience, request). */
+	if (json_is_true(json_object_get(result, "remember")) &&
+	    !json_is_true(json_object_get(request, "skip"))) {
 		int64_t rf = json_integer_value(json_object_get(result, "remember_for"));
 
 		p->has_consent = true;
@@ -606,6 +671,9 @@ consent_accepted(const struct app *app, struct request *req, struct response *re
 		        .granted_at = p->now,
 		        .expires_at = p->now + (rf > 0 ? rf : app->cfg->ttl_consent_secs),
 		};
+		st = remembered_consent(req, request, result, &p->consent);
+		if (st != ST_OK)
+			return st;
 	}
 	st = authz_issue_code(app, req, az, &sess, p);
 	if (st != ST_OK)
@@ -763,14 +831,17 @@ flows_logout(const struct app *app, struct request *req, struct response *res,
 		same = json_string_value(json_object_get(request, "encoded")) != NULL &&
 		       strcmp(json_string_value(json_object_get(request, "encoded")),
 		              lo->encoded) == 0 &&
-		       json_string_value(json_object_get(request, "sid")) != NULL &&
-		       strcmp(json_string_value(json_object_get(request, "sid")), lo->sid) == 0;
+		       (lo->sid == NULL ||
+		        (json_string_value(json_object_get(request, "sid")) != NULL &&
+		         strcmp(json_string_value(json_object_get(request, "sid")), lo->sid) == 0));
 		json_decref(request);
 		if (!same)
 			return authz_error_page(app, req, res, 400, "Request mismatch",
 			                        "This sign-out step belongs to another request or "
 			                        "session.");
-		if (ls->row.result == NULL || strstr(ls->row.result, "\"error\"") != NULL) {
+		/* No session any more (lo->sid NULL): nothing left to end, as in Hydra. */
+		if (lo->sid == NULL || ls->row.result == NULL ||
+		    strstr(ls->row.result, "\"error\"") != NULL) {
 			/* The app kept the user signed in: back to where the request would end. */
 			res->status = lo->is_post ? 303 : 302;
 			response_header(res, "Location", lo->target);

@@ -47,6 +47,13 @@
  */
 const char *flows_challenge_param(enum store_flow_kind kind);
 
+/*
+ * What the app is shown of a stored request (Hydra's oAuth2LoginRequest,
+ * oAuth2ConsentRequest, oAuth2LogoutRequest without "client"): request
+ * without oidcd's own members, with challenge. New reference.
+ */
+json_t *flows_request_view(enum store_flow_kind kind, const json_t *request, const char *challenge);
+
 /* True when urls.login (and urls.consent) are configured. */
 bool flows_is_headless(const struct app *app);
 
@@ -70,8 +77,8 @@ enum status flows_parse_body(const char *kind, const char *body, size_t len,
 /* What the logout endpoint knows when headless mode decides (handle_logout.c). */
 struct flows_logout {
 	const char *encoded;   /* the logout request's parameters, form-encoded */
-	const char *subject;   /* the session's user */
-	const char *sid;       /* the session */
+	const char *subject;   /* the session's user (NULL: no session, verifier set) */
+	const char *sid;       /* the session (NULL: no session any more, verifier set) */
 	const char *client_id; /* the client named by the hint or client_id, or NULL */
 	const char *target;    /* where the browser goes when the app rejects */
 	const char *verifier;  /* logout_verifier of the query, or NULL */
@@ -88,6 +95,9 @@ bool flows_logout_headless(const struct app *app);
  * answer back (logout_verifier). *end_now true: the app accepted, end the
  * session now (res untouched); else res holds the answer (possibly a
  * deferred write: call again when it is done, before anything else).
+ * Without a session (sid NULL) only with a verifier: it is spent all the
+ * same, and a used or unknown one gets the error page (Hydra refuses
+ * replays); a good one just redirects to the target.
  */
 enum status flows_logout(const struct app *app, struct request *req, struct response *res,
                          const struct flows_logout *lo, bool *end_now);

@@ -3,7 +3,8 @@
  * what Hydra's login app sends is accepted and normalised; a subject is
  * required (and must be the remembered one when skip was true); a consent
  * grants only requested scopes; sessions are objects; rejects carry an
- * OAuth error token; malformed JSON is refused with a reason.
+ * OAuth error token; malformed JSON is refused with a reason. What the
+ * app is shown of a stored request (flows_request_view).
  */
 #include <jansson.h>
 #include <setjmp.h>
@@ -124,6 +125,36 @@ test_reject_defaults_to_access_denied_and_needs_a_token(void **state)
 	assert_int_equal(parse("reject", "{\"error\":5}", NULL, &out, why), ST_INVALID);
 }
 
+static void
+test_request_view_hides_internal_members_and_shows_the_challenge(void **state)
+{
+	json_t *request = json_pack("{s:s,s:s,s:I,s:s,s:s,s:b}", "encoded", "client_id=web",
+	                            "client_id", "web", "auth_time", (json_int_t)5,
+	                            "login_challenge", "L1", "subject", "alice", "skip", 0);
+	json_t *login = flows_request_view(STORE_FLOW_LOGIN, request, "L1");
+	json_t *consent = flows_request_view(STORE_FLOW_CONSENT, request, "C1");
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		json_t *v = i == 0 ? login : consent;
+
+		assert_null(json_object_get(v, "encoded"));
+		assert_null(json_object_get(v, "client_id"));
+		assert_null(json_object_get(v, "auth_time"));
+		assert_string_equal(json_string_value(json_object_get(v, "subject")), "alice");
+	}
+	/* A login request's own challenge is its "challenge"; a consent names the login's. */
+	assert_null(json_object_get(login, "login_challenge"));
+	assert_string_equal(json_string_value(json_object_get(login, "challenge")), "L1");
+	assert_string_equal(json_string_value(json_object_get(consent, "login_challenge")), "L1");
+	assert_string_equal(json_string_value(json_object_get(consent, "challenge")), "C1");
+	/* The stored request is left as it was. */
+	assert_non_null(json_object_get(request, "encoded"));
+	json_decref(login);
+	json_decref(consent);
+	json_decref(request);
+}
+
 int
 main(void)
 {
@@ -132,6 +163,7 @@ main(void)
 	        cmocka_unit_test(test_login_accept_refusals_name_the_field),
 	        cmocka_unit_test(test_consent_accept_grants_only_requested_scopes),
 	        cmocka_unit_test(test_reject_defaults_to_access_denied_and_needs_a_token),
+	        cmocka_unit_test(test_request_view_hides_internal_members_and_shows_the_challenge),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,11 +7,14 @@
  *   and the same three for consent (consent_challenge);
  *   GET|DELETE /admin/oauth2/auth/sessions/consent?subject=[&client=|&all=true]
  *   DELETE     /admin/oauth2/auth/sessions/login?subject=|sid=
- * A request answered already gets 410 with its redirect_to gone (Hydra
- * answers 410 too); an unknown or expired challenge 404.
+ * GET of a request answered already gets 410 {"redirect_to": its
+ * request_url} as in Hydra (the authorization or logout request again, so
+ * the app can send the browser back into the flow); a second accept or
+ * reject gets 410 with an error; an unknown or expired challenge 404.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "crypto/random.h"
 #include "server/clients.h"
@@ -81,17 +84,16 @@ get_request(const struct app *app, struct request *req, struct response *res,
 	if (st != ST_OK || done)
 		return st;
 	if (row.status != STORE_FLOW_PENDING) {
+		/* Hydra: 410 with the request's own URL, so the app can send the browser
+		 * back into the flow (a new challenge). Never the verifier: it is spent. */
+		const char *url = json_string_value(json_object_get(request, "request_url"));
+
+		response_json(res, req->arena, 410,
+		              json_pack("{s:s}", "redirect_to", url != NULL ? url : app->issuer));
 		json_decref(request);
-		return gone(req, res);
+		return ST_OK;
 	}
-	out = json_deep_copy(request);
-	json_object_del(out, "encoded");
-	json_object_del(out, "client_id");
-	json_object_del(out, "auth_time");
-	if (kind == STORE_FLOW_LOGIN)
-		json_object_del(out, "login_challenge"); /* the challenge is echoed below */
-	json_object_set_new(out, "challenge",
-	                    json_string(request_query(req, flows_challenge_param(kind))));
+	out = flows_request_view(kind, request, request_query(req, flows_challenge_param(kind)));
 	if (json_string_value(json_object_get(request, "client_id")) != NULL) {
 		st = clients_load(app, json_string_value(json_object_get(request, "client_id")),
 		                  req->arena, &client, &req->err);
@@ -158,6 +160,32 @@ decided(struct request *req, struct response *res)
 	return ST_OK;
 }
 
+/*
+ * A consent accept body (malloc'd, replaced) with the challenge and the
+ * time it was answered: a remembered consent shows them (Hydra's
+ * oAuth2ConsentSession consent_request.challenge, handled_at). Kept only
+ * once answered, when the challenge opens nothing any more.
+ */
+static char *
+with_challenge(char *result, const char *challenge, int64_t now)
+{
+	json_t *r = json_loads(result, 0, NULL);
+	char *out;
+
+	if (!json_is_object(r)) {
+		json_decref(r);
+		return result;
+	}
+	json_object_set_new(r, "challenge", json_string(challenge));
+	json_object_set_new(r, "handled_at", json_integer(now));
+	out = json_dumps(r, JSON_COMPACT);
+	json_decref(r);
+	if (out == NULL)
+		return result;
+	free(result);
+	return out;
+}
+
 /* PUT accept/reject: Hydra's oAuth2RedirectTo once the answer is durable. */
 static enum status
 answer(const struct app *app, struct request *req, struct response *res, enum store_flow_kind kind,
@@ -195,6 +223,9 @@ answer(const struct app *app, struct request *req, struct response *res, enum st
 		json_decref(request);
 		return oauth_error(res, req->arena, OAUTH_INVALID_REQUEST, why);
 	}
+	if (kind == STORE_FLOW_CONSENT && accept)
+		result = with_challenge(result, request_query(req, flows_challenge_param(kind)),
+		                        clock_now(&app->clock));
 	d = arena_alloc(req->arena, sizeof *d);
 	memset(d, 0, sizeof *d);
 	d->kind = kind;
@@ -284,6 +315,66 @@ handle_admin_logout_reject(const struct app *app, struct request *req, struct re
 
 /* ---- sessions ---- */
 
+/* t as an RFC 3339 UTC date-time (Hydra's nullTime) in the arena. */
+static const char *
+date_time(struct arena *arena, int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char out[32];
+
+	if (gmtime_r(&tt, &tm) == NULL || strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		return "1970-01-01T00:00:00Z";
+	return arena_strdup(arena, out);
+}
+
+/*
+ * One remembered consent as Hydra's oAuth2ConsentSession: what headless
+ * mode kept of the consent request and the accept body (the built-in
+ * pages keep neither: an empty session).
+ */
+static json_t *
+consent_session(const struct app *app, struct request *req, const struct store_consent *c)
+{
+	json_t *cr = c->request != NULL ? json_loads(c->request, 0, NULL) : NULL;
+	json_t *result = c->result != NULL ? json_loads(c->result, 0, NULL) : NULL;
+	const json_t *aud = json_object_get(result, "grant_access_token_audience");
+	const json_t *session = json_object_get(result, "session");
+	const json_t *rf = json_object_get(result, "remember_for");
+	const json_t *handled = json_object_get(result, "handled_at");
+	struct client_record client;
+	json_t *out;
+
+	if (!json_is_object(cr)) {
+		json_decref(cr);
+		cr = json_object();
+	}
+	json_object_set_new(cr, "subject", json_string(c->user_id));
+	if (clients_load(app, c->client_id, req->arena, &client, &req->err) == ST_OK) {
+		json_object_set_new(cr, "client",
+		                    clients_render(app, &client, CLIENT_VIEW_ADMIN, req->arena));
+		clients_record_clear(&client);
+	}
+	out = json_pack("{s:o,s:o,s:o,s:b,s:I,s:o,s:s}", "consent_request", cr, "grant_scope",
+	                tokens_words(c->scopes), "grant_access_token_audience",
+	                json_is_array(aud) ? json_deep_copy(aud) : json_array(), "remember", 1,
+	                "remember_for",
+	                (json_int_t)(json_is_integer(rf) ? json_integer_value(rf)
+	                             : c->expires_at > 0 ? c->expires_at - c->granted_at
+	                                                 : 0),
+	                "session",
+	                json_is_object(session) ? json_deep_copy(session) : json_object(),
+	                "handled_at",
+	                date_time(req->arena, json_is_integer(handled) ? json_integer_value(handled)
+	                                                               : c->granted_at));
+	if (json_string_value(json_object_get(cr, "challenge")) != NULL)
+		json_object_set_new(
+		        out, "consent_request_id",
+		        json_string(json_string_value(json_object_get(cr, "challenge"))));
+	json_decref(result);
+	return out;
+}
+
 /* GET /admin/oauth2/auth/sessions/consent?subject=: Hydra's oAuth2ConsentSession list. */
 enum status
 handle_admin_consent_sessions(const struct app *app, struct request *req, struct response *res)
@@ -301,27 +392,8 @@ handle_admin_consent_sessions(const struct app *app, struct request *req, struct
 	if (st != ST_OK)
 		return st;
 	out = json_array();
-	for (size_t i = 0; i < n; i++) {
-		struct client_record client;
-		json_t *cr = json_object();
-
-		json_object_set_new(cr, "subject", json_string(subject));
-		if (clients_load(app, items[i].client_id, req->arena, &client, &req->err) ==
-		    ST_OK) {
-			json_object_set_new(
-			        cr, "client",
-			        clients_render(app, &client, CLIENT_VIEW_ADMIN, req->arena));
-			clients_record_clear(&client);
-		}
-		json_array_append_new(
-		        out,
-		        json_pack("{s:o,s:o,s:b,s:I,s:o}", "consent_request", cr, "grant_scope",
-		                  tokens_words(items[i].scopes), "remember", 1, "remember_for",
-		                  (json_int_t)(items[i].expires_at > 0
-		                                       ? items[i].expires_at - items[i].granted_at
-		                                       : 0),
-		                  "session", json_object()));
-	}
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(out, consent_session(app, req, &items[i]));
 	response_json(res, req->arena, 200, out);
 	return ST_OK;
 }

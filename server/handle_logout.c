@@ -599,6 +599,23 @@ handle_logout(const struct app *app, struct request *req, struct response *res)
 	if (st != ST_OK || done)
 		goto out;
 	found = browser_session(app, req, &lo, hash, &sess);
+	if (found == ST_NOT_FOUND && flows_logout_headless(app) &&
+	    form_get(params, "logout_verifier") != NULL) {
+		/* The session ended already (by this very verifier, or meanwhile): the
+		 * verifier is still spent once, and a used one is refused (Hydra). */
+		struct flows_logout fl = {
+		        .encoded = lo.encoded,
+		        .client_id = lo.client.row.id,
+		        .target = lo.target,
+		        .verifier = form_get(params, "logout_verifier"),
+		        .cookies = &lo.cookies,
+		        .is_post = lo.is_post,
+		};
+		bool end_now;
+
+		st = flows_logout(app, req, res, &fl, &end_now);
+		goto out;
+	}
 	if (found == ST_NOT_FOUND) {
 		/* Nothing to end (as Hydra: its SDK expects a redirect). */
 		redirect(res, lo.target, lo.is_post);

@@ -44,6 +44,8 @@ consent_from_row(sqlite3_stmt *stmt, struct arena *arena, struct store_consent *
 	out->scopes = store_column_text_dup(stmt, 2, arena);
 	out->granted_at = sqlite3_column_int64(stmt, 3);
 	out->expires_at = sqlite3_column_int64(stmt, 4); /* NULL (never) reads as 0 */
+	out->request = store_column_text_dup(stmt, 5, arena);
+	out->result = store_column_text_dup(stmt, 6, arena);
 }
 
 /* store_read_row_fn for store_rows_collect. */
@@ -85,7 +87,9 @@ store_consent_upsert(struct store *s, const struct store_consent *consent, struc
 	    sqlite3_bind_text(stmt, 2, consent->client_id, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_text(stmt, 3, consent->scopes, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_int64(stmt, 4, consent->granted_at) != SQLITE_OK ||
-	    store_bind_time_or_null(stmt, 5, consent->expires_at) != SQLITE_OK) {
+	    store_bind_time_or_null(stmt, 5, consent->expires_at) != SQLITE_OK ||
+	    store_bind_text_or_null(stmt, 6, consent->request) != SQLITE_OK ||
+	    store_bind_text_or_null(stmt, 7, consent->result) != SQLITE_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}

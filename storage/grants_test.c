@@ -141,6 +141,33 @@ test_consent_upsert_then_get_and_upsert_again_replaces(void **state)
 }
 
 static void
+test_consent_keeps_request_and_result_and_upsert_replaces_them(void **state)
+{
+	struct fixture *f = *state;
+	struct store_consent in = make_consent("u1", "c1", 0), out, *list;
+	struct err err = {0};
+	size_t n;
+
+	in.request = "{\"challenge\":\"c-1\"}";
+	in.result = "{\"session\":{\"id_token\":{\"a\":1}}}";
+	assert_int_equal(store_consent_upsert(f->s, &in, &err), ST_OK);
+	assert_int_equal(store_consent_get(f->s, "u1", "c1", T0, f->arena, &out, &err), ST_OK);
+	assert_string_equal(out.request, in.request);
+	assert_string_equal(out.result, in.result);
+	assert_int_equal(store_consent_list(f->s, "u1", T0, f->arena, &list, &n, &err), ST_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].result, in.result);
+
+	/* The built-in pages keep neither: NULL replaces what headless mode kept. */
+	in.request = NULL;
+	in.result = NULL;
+	assert_int_equal(store_consent_upsert(f->s, &in, &err), ST_OK);
+	assert_int_equal(store_consent_get(f->s, "u1", "c1", T0, f->arena, &out, &err), ST_OK);
+	assert_null(out.request);
+	assert_null(out.result);
+}
+
+static void
 test_consent_get_honours_expiry_and_no_expiry_means_never(void **state)
 {
 	struct fixture *f = *state;
@@ -923,6 +950,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        T(test_consent_upsert_then_get_and_upsert_again_replaces),
+	        T(test_consent_keeps_request_and_result_and_upsert_replaces_them),
 	        T(test_consent_get_honours_expiry_and_no_expiry_means_never),
 	        T(test_consent_get_and_delete_of_missing_are_not_found),
 	        T(test_consent_upsert_for_unknown_user_or_client_is_invalid),

@@ -258,6 +258,11 @@ static const char *const migrations[] = {
         "CREATE INDEX flow_requests_expires_at ON flow_requests (expires_at);"
         "ALTER TABLE auth_codes ADD COLUMN session TEXT;"
         "ALTER TABLE tokens ADD COLUMN session TEXT;",
+        /* 9: headless mode, Hydra's consent sessions (issue 8): a remembered
+         * consent keeps the consent request the app was shown and what it
+         * accepted (session, audience), for listOAuth2ConsentSessions. */
+        ("ALTER TABLE consents ADD COLUMN request TEXT;"
+         "ALTER TABLE consents ADD COLUMN result TEXT;"),
 };
 
 int

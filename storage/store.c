@@ -59,7 +59,7 @@
 #define STORE_USER_COLUMNS "id, username, password_hash, claims, created_at, updated_at"
 #define STORE_SESSION_COLUMNS                                                                      \
 	"id_hash, sid, user_id, auth_time, amr, acr, created_at, expires_at, ended_at"
-#define STORE_CONSENT_COLUMNS "user_id, client_id, scopes, granted_at, expires_at"
+#define STORE_CONSENT_COLUMNS "user_id, client_id, scopes, granted_at, expires_at, request, result"
 #define STORE_CODE_COLUMNS                                                                         \
 	"code_hash, client_id, user_id, sid, redirect_uri, scope, nonce, code_challenge,"          \
 	" code_challenge_method, auth_time, acr, amr, claims, created_at, expires_at, session"
@@ -151,9 +151,11 @@ static const char *const stmt_sql[STMT_COUNT] = {
                                   " RETURNING sid",
         /* grants.c: consents */
         [STMT_CONSENT_UPSERT] =
-                "INSERT INTO consents (" STORE_CONSENT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5)"
+                "INSERT INTO consents (" STORE_CONSENT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5,"
+                " ?6, ?7)"
                 " ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = excluded.scopes,"
-                " granted_at = excluded.granted_at, expires_at = excluded.expires_at",
+                " granted_at = excluded.granted_at, expires_at = excluded.expires_at,"
+                " request = excluded.request, result = excluded.result",
         [STMT_CONSENT_GET] = "SELECT " STORE_CONSENT_COLUMNS " FROM consents"
                              " WHERE user_id = ?1 AND client_id = ?2"
                              " AND (expires_at IS NULL OR expires_at > ?3)",

@@ -331,6 +331,10 @@ struct store_consent {
 	const char *scopes; /* space-separated, sorted (the caller sorts and merges) */
 	int64_t granted_at;
 	int64_t expires_at; /* 0 = never */
+	/* headless mode (Hydra's oAuth2ConsentSession): the consent request the app was shown
+	 * and its accept body (grant_scope, audience, session, ...), JSON; NULL otherwise */
+	const char *request;
+	const char *result;
 };
 
 /*

@@ -12,7 +12,12 @@
 // post_logout_redirect_uri with state, session over) and rejected (session kept); the sessions
 // admin API (list/revoke consent sessions, revoke login sessions by subject and by sid, with
 // back-channel logout); and Hydra SDK round trips of every admin operation (statuses, shapes,
-// unknown and handled challenges, bad bodies).
+// unknown and handled challenges, bad bodies). Hydra's semantics also where they are subtle:
+// remember false keeps no session in the browser (skip false next time), remember_for 0 is a
+// browser-session cookie; consent sessions carry the accepted session, handled_at and the
+// consent request, and a skipped consent does not replace them; GET of an answered request is
+// 410 {redirect_to: request_url}; session.id_token claims reach implicit/hybrid ID tokens; a
+// used logout_verifier is refused.
 
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -52,14 +57,6 @@ const CONSENT_REQUEST_KEYS = ['acr', 'amr', 'challenge', 'client', 'consent_requ
 const LOGOUT_REQUEST_KEYS = ['challenge', 'client', 'expires_at', 'request_url', 'requested_at', 'rp_initiated', 'sid', 'subject'];
 const OIDC_CONTEXT_KEYS = ['acr_values', 'display', 'id_token_hint_claims', 'login_hint', 'ui_locales'];
 const PROFILE_CLAIMS = ['name', 'given_name', 'family_name', 'middle_name', 'nickname', 'preferred_username', 'profile', 'picture', 'website', 'gender', 'birthdate', 'zoneinfo', 'locale', 'updated_at'];
-
-// Where oidcd (still) differs from Hydra's contract: these tests assert Hydra's behaviour and
-// are marked todo with the difference, so the file passes while they are visible.
-const DIFF = {
-	rememberFalse: 'oidcd differs from Hydra: accept with remember=false still leaves a remembered login (the next request is skip=true)',
-	consentSessionShape: 'oidcd differs from Hydra: listOAuth2ConsentSessions has session {} (not the accepted id_token/access_token) and no handled_at',
-	goneRedirect: 'oidcd differs from Hydra: GET of an answered login/consent request is 410 without redirect_to (Hydra: 410 {redirect_to})',
-};
 
 const browser = await launchBrowser(after);
 
@@ -317,7 +314,7 @@ describe('headless mode: login, consent, claims, rejects and verifiers', () => {
 		assert.deepEqual(lr.oidc_context.acr_values, ['1', '2']);
 	});
 
-	test('the remember checkbox unchecked: no remembered session, the next authorization shows the login page', { todo: DIFF.rememberFalse }, async (t) => {
+	test('the remember checkbox unchecked: no remembered session, the next authorization shows the login page', async (t) => {
 		h.app.reset();
 		const user = fresh('forgetful');
 		const { page } = await newPage(browser, t.after.bind(t));
@@ -332,6 +329,31 @@ describe('headless mode: login, consent, claims, rejects and verifiers', () => {
 		const none = await authorize(page, h.cb, h.rp, { params: { prompt: 'none' } });
 		assert.equal(none.kind, 'callback');
 		assert.equal(none.request.params.get('error'), 'login_required');
+		assert.ok(!(await page.context().cookies()).some((c) => c.name === 'oidcd_session'), 'no session cookie in the browser');
+	});
+
+	test('remember_for: 0 is a browser-session cookie, n seconds a cookie of that Max-Age (Hydra)', async (t) => {
+		for (const [remember_for, persistent] of [[0, false], [600, true]]) {
+			h.app.reset();
+			const user = fresh(`remember-for-${remember_for}`);
+			const { page, context } = await newPage(browser, t.after.bind(t));
+			h.app.behaviour.loginAccept = { remember: true, remember_for };
+			const one = await authorize(page, h.cb, h.rp, { login: loginOf(user), consent: 'allow' });
+			await redeem(h.srv, h.rp, one);
+			const cookie = (await context.cookies()).find((c) => c.name === 'oidcd_session');
+			assert.ok(cookie, `remember_for ${remember_for}: a session cookie`);
+			if (persistent) {
+				const left = cookie.expires - Date.now() / 1000;
+				assert.ok(left > 500 && left <= 601, `Max-Age about ${remember_for}s (${left})`);
+			} else {
+				assert.equal(cookie.expires, -1, 'a browser-session cookie');
+			}
+			h.app.reset();
+			const calls = h.app.calls.length;
+			const two = await authorize(page, h.cb, h.rp, {});
+			assert.deepEqual(shown(two), [], 'remembered: no page');
+			assert.equal(h.app.calls.slice(calls).find((c) => c.op === 'getOAuth2LoginRequest').data.skip, true);
+		}
 	});
 
 	test('session.id_token claims reach the ID token and /userinfo, filtered by the granted scopes; session.access_token is introspection ext', async (t) => {
@@ -368,6 +390,40 @@ describe('headless mode: login, consent, claims, rejects and verifiers', () => {
 		for (const [k, v] of Object.entries(h.bob.claims)) {
 			assert.deepEqual(all.claims[k], v, `ID token ${k}`);
 			assert.deepEqual(infoAll.json[k], v, `userinfo ${k}`);
+		}
+	});
+
+	test('session.id_token claims reach the ID tokens of implicit and hybrid responses, filtered by the granted scopes', async () => {
+		// Front-channel ID tokens need an https redirect_uri; form_post is read, never posted.
+		const front = 'https://rp.example.test/front_callback';
+		await createClient(h.srv, {
+			client_id: 'front',
+			client_name: 'Headless Front Channel',
+			client_secret: SECRET,
+			redirect_uris: [front],
+			response_types: ['code id_token', 'id_token'],
+			grant_types: ['authorization_code', 'implicit'],
+			scope: ALL_SCOPES,
+			token_endpoint_auth_method: 'client_secret_basic',
+		});
+		const jwks = jose.createRemoteJWKSet(new URL(`${h.srv.publicUrl}/.well-known/jwks.json`));
+		for (const response_type of ['code id_token', 'id_token']) {
+			h.app.reset();
+			const user = fresh(`front-${response_type.replace(' ', '-')}`);
+			const r = await authorizeNoBrowser(
+				h.srv.publicUrl,
+				{ response_type, response_mode: 'form_post', client_id: 'front', redirect_uri: front, scope: 'openid email', state: 'front-state-1', nonce: 'front-nonce-1' },
+				{ username: user.username, password: user.password, origins: [h.app.url] },
+			);
+			assert.ok(!r.params.has('error'), `${response_type}: ${r.params}`);
+			const idt = r.params.get('id_token');
+			assert.ok(idt, `${response_type}: an id_token`);
+			const { payload } = await jose.jwtVerify(idt, jwks, { issuer: h.srv.issuer, audience: 'front' });
+			assert.equal(payload.sub, user.id);
+			assert.equal(payload.nonce, 'front-nonce-1');
+			assert.equal(payload.email, user.claims.email, `${response_type}: session.id_token email`);
+			assert.equal(payload.email_verified, user.claims.email_verified, `${response_type}: email_verified`);
+			for (const c of [...PROFILE_CLAIMS, 'phone_number', 'address']) assert.ok(!(c in payload), `${response_type}: no ${c} (scope not granted)`);
 		}
 	});
 
@@ -659,12 +715,21 @@ describe('headless mode: logout challenges and the sessions admin API', () => {
 		assert.deepEqual(await logoutSids(h.srv, h.bc, bcBefore, 'web'), [claims.sid]);
 		assert.equal((await silent(page)).get('error'), 'login_required', 'the session is over');
 
-		// The verifier again: nothing more happens (no 5xx, no second back-channel logout).
+		// The answered logout request: 410 with its request_url (Hydra).
+		const lgone = await h.app.api.getOAuth2LogoutRequest({ logoutChallenge: challenge }).catch((x) => x);
+		assert.equal(lgone.response && lgone.response.status, 410);
+		assert.equal(lgone.response.data.redirect_to, lr.data.request_url);
+
+		// The verifier again: refused like every used verifier (Hydra), an error page of
+		// oidcd's; no redirect to the RP and no second back-channel logout.
 		const bcAfter = h.bc.posts.length;
+		const cbAfter = h.cb.requests.length;
 		const replay = await page.goto(acc.data.redirect_to);
-		assert.ok(replay.status() < 500, 'no 5xx on a replayed logout verifier');
-		t.diagnostic(`a replayed logout_verifier ends at ${page.url()} (${replay.status()})`);
+		assert.equal(replay.status(), 400, 'a used logout_verifier: 400');
+		assert.match(String(replay.headers()['content-type']), /^text\/html/);
+		assert.equal(new URL(page.url()).origin, new URL(h.srv.publicUrl).origin, 'oidcd\'s error page');
 		await sleep(200);
+		assert.equal(h.cb.since(cbAfter).filter((r) => r.path === '/post_logout_redirect').length, 0, 'not redirected to the RP again');
 		assert.equal(h.bc.posts.length, bcAfter, 'no second back-channel logout');
 	});
 
@@ -808,11 +873,11 @@ describe('headless mode: logout challenges and the sessions admin API', () => {
 		assert.ok(pub.status === 404 || pub.status === 401 || pub.status === 403, `the admin API is not on the public listener: ${pub.status}`);
 	});
 
-	test('consent sessions carry the accepted session and handled_at (Hydra\'s oAuth2ConsentSession)', { todo: DIFF.consentSessionShape }, async () => {
+	test('consent sessions carry the accepted session and handled_at (Hydra\'s oAuth2ConsentSession)', async () => {
 		h.app.reset();
 		const user = appUser({ username: 'dave' });
 		h.app.users.push(user);
-		await authorizeNoBrowser(
+		const first = await authorizeNoBrowser(
 			h.srv.publicUrl,
 			{ response_type: 'code', client_id: 'web', redirect_uri: h.cb.url, scope: 'openid email', state: 'shape-1' },
 			{ username: user.username, password: user.password, origins: [h.app.url] },
@@ -823,9 +888,33 @@ describe('headless mode: logout challenges and the sessions admin API', () => {
 		assert.deepEqual(s0.session.access_token, { team: 'blue' });
 		assert.equal(s0.session.id_token.email, user.claims.email);
 		assert.equal(s0.consent_request.challenge, h.app.last('getOAuth2ConsentRequest').data.challenge);
+		assertKeys(s0.consent_request, [...CONSENT_REQUEST_KEYS], ['challenge', 'client', 'subject'], 'oAuth2ConsentSession.consent_request');
+		assert.deepEqual(s0.consent_request.requested_scope, ['openid', 'email']);
+		assert.equal(s0.consent_request.client.client_id, 'web');
+		assert.deepEqual(s0.grant_scope, ['openid', 'email']);
+		assert.deepEqual(s0.grant_access_token_audience, []);
+		assert.equal(s0.remember, true);
+		assert.equal(s0.remember_for, 3600);
+
+		// A skipped consent accepted again (other session data) does not replace the remembered one.
+		h.app.reset();
+		h.app.behaviour.accessToken = { team: 'red' };
+		const jar = first.jar;
+		const again = await authorizeNoBrowser(
+			h.srv.publicUrl,
+			{ response_type: 'code', client_id: 'web', redirect_uri: h.cb.url, scope: 'openid', state: 'shape-2' },
+			{ username: user.username, password: user.password, origins: [h.app.url], jar },
+		);
+		assert.ok(again.params.get('code'));
+		assert.equal(h.app.last('getOAuth2ConsentRequest').data.skip, true);
+		h.app.reset();
+		const [s1] = (await h.app.api.listOAuth2ConsentSessions({ subject: user.id })).data;
+		assert.deepEqual(s1.session.access_token, { team: 'blue' }, 'the remembered consent keeps what was accepted');
+		assert.deepEqual(s1.grant_scope, ['openid', 'email']);
+		assert.equal(s1.handled_at, s0.handled_at);
 	});
 
-	test('an answered login or consent request: 410 with redirect_to (Hydra)', { todo: DIFF.goneRedirect }, async () => {
+	test('an answered login or consent request: 410 with redirect_to, the authorization request again (Hydra)', async () => {
 		h.app.reset();
 		const user = appUser({ username: 'erin' });
 		h.app.users.push(user);
@@ -834,12 +923,22 @@ describe('headless mode: logout challenges and the sessions admin API', () => {
 			{ response_type: 'code', client_id: 'web', redirect_uri: h.cb.url, scope: 'openid', state: 'gone-1' },
 			{ username: user.username, password: user.password, origins: [h.app.url] },
 		);
-		const lc = h.app.last('getOAuth2LoginRequest').challenge;
-		const cc = h.app.last('getOAuth2ConsentRequest').challenge;
-		for (const [op, p] of [['getOAuth2LoginRequest', { loginChallenge: lc }], ['getOAuth2ConsentRequest', { consentChallenge: cc }]]) {
+		const lr = h.app.last('getOAuth2LoginRequest');
+		const cr = h.app.last('getOAuth2ConsentRequest');
+		for (const [op, p, url] of [
+			['getOAuth2LoginRequest', { loginChallenge: lr.challenge }, lr.data.request_url],
+			['getOAuth2ConsentRequest', { consentChallenge: cr.challenge }, cr.data.request_url],
+		]) {
 			const e = await h.app.api[op](p).catch((x) => x);
 			assert.equal(e.response && e.response.status, 410, `${op}: 410`);
-			assert.equal(typeof e.response.data.redirect_to, 'string', `${op}: 410 with redirect_to`);
+			assertRedirectTo(e.response.data, `${op} 410`);
+			// Hydra answers the request_url (not the spent verifier): the app sends the browser
+			// back into the flow, which starts again with a new challenge.
+			assert.equal(e.response.data.redirect_to, url, `${op}: redirect_to is the request_url`);
+			const ru = new URL(e.response.data.redirect_to);
+			assert.equal(ru.pathname, '/oauth2/auth');
+			assert.ok(!ru.searchParams.has('login_verifier') && !ru.searchParams.has('consent_verifier'), 'no verifier');
+			assert.equal(ru.searchParams.get('state'), 'gone-1');
 		}
 	});
 });
