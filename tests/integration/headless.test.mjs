@@ -8,7 +8,7 @@
 // login and consent rejected (by the app and by the user's deny button) → the error at the RP
 // with state; a skipped login accepted with another subject → 400; replayed and foreign
 // login/consent verifiers → an error page and no code; an expired challenge and an expired
-// verifier (ttl.login_consent_request=2s); logout with a challenge, accepted (back-channel,
+// verifier (ttl.login_consent_request=4s); logout with a challenge, accepted (back-channel,
 // post_logout_redirect_uri with state, session over) and rejected (session kept); the sessions
 // admin API (list/revoke consent sessions, revoke login sessions by subject and by sid, with
 // back-channel logout); and Hydra SDK round trips of every admin operation (statuses, shapes,
@@ -605,11 +605,11 @@ describe('headless mode: oidc.claims.filter_by_scope=false', () => {
 	});
 });
 
-describe('headless mode: expiry (ttl.login_consent_request=2s)', () => {
+describe('headless mode: expiry (ttl.login_consent_request=4s)', () => {
 	const life = suiteScope();
 	let h;
 	before(async () => {
-		h = await headless(life, { args: ['--set', 'ttl.login_consent_request=2s'] });
+		h = await headless(life, { args: ['--set', 'ttl.login_consent_request=4s'] });
 		life.after(() => h.srv.stopOk());
 	});
 
@@ -618,7 +618,9 @@ describe('headless mode: expiry (ttl.login_consent_request=2s)', () => {
 		const { page } = await newPage(browser, t.after.bind(t));
 		const atLogin = await authorize(page, h.cb, h.rp, {});
 		assert.equal(atLogin.kind, 'login');
-		await sleep(3000); // the TTL passes (a real wait; not a timing assertion)
+		// The TTL passes (a real wait; not a timing assertion). 4 s, not 2: on a loaded CI
+		// machine the login and consent steps before the wait can take a second or two.
+		await sleep(5000);
 		const before = h.cb.requests.length;
 		await page.fill('input[name=username]', h.alice.username);
 		await page.fill('input[name=password]', h.alice.password);
@@ -636,7 +638,7 @@ describe('headless mode: expiry (ttl.login_consent_request=2s)', () => {
 		h.app.behaviour.holdRedirect = 'login';
 		const held = await authorize(page, h.cb, h.rp, { login: loginOf(h.alice) });
 		assert.equal(held.kind, 'page');
-		await sleep(3000);
+		await sleep(5000);
 		const late = await drive(page, h.app.held, h.cb, { consent: 'allow' });
 		assert.equal(late.kind, 'page', `an error page, got ${late.kind}`);
 		assert.ok(late.status >= 400 && late.status < 500, `4xx (${late.status})`);
@@ -648,7 +650,7 @@ describe('headless mode: expiry (ttl.login_consent_request=2s)', () => {
 		const { page } = await newPage(browser, t.after.bind(t));
 		const atConsent = await authorize(page, h.cb, h.rp, { login: loginOf(h.alice) });
 		assert.equal(atConsent.kind, 'consent');
-		await sleep(3000);
+		await sleep(5000);
 		const before = h.cb.requests.length;
 		await Promise.all([page.waitForEvent('load'), page.click('button[name=consent][value=allow]')]);
 		const last = h.app.calls.at(-1);
