@@ -240,7 +240,7 @@ store_backup(struct store *s, const char *path, bool overwrite, struct err *err)
 	st = store_conn_acquire(s, &c, err);
 	if (st != ST_OK)
 		return st;
-	if (!sqlite3_get_autocommit(c->db)) {
+	if (db_in_transaction(c)) {
 		st = ERR_SET(err, ST_INVALID, "backup inside a transaction");
 		goto out;
 	}

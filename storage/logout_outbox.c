@@ -32,7 +32,7 @@
 
 /* Copies the current row (STORE_LOGOUT_COLUMNS) into a struct store_logout_delivery. */
 static enum status
-delivery_from_row(sqlite3_stmt *stmt, struct arena *arena, void *row, struct err *err)
+delivery_from_row(struct db_stmt *stmt, struct arena *arena, void *row, struct err *err)
 {
 	struct store_logout_delivery *d = row;
 
@@ -42,12 +42,12 @@ delivery_from_row(sqlite3_stmt *stmt, struct arena *arena, void *row, struct err
 	d->client_id = store_column_text_dup(stmt, 2, arena);
 	d->uri = store_column_text_dup(stmt, 3, arena);
 	d->logout_token = store_column_text_dup(stmt, 4, arena);
-	d->created_at = sqlite3_column_int64(stmt, 5);
-	d->attempts = sqlite3_column_int64(stmt, 6);
-	d->next_attempt_at_ms = sqlite3_column_int64(stmt, 7);
-	d->failed_at = sqlite3_column_int64(stmt, 8); /* NULL reads as 0 */
+	d->created_at = db_column_int64(stmt, 5);
+	d->attempts = db_column_int64(stmt, 6);
+	d->next_attempt_at_ms = db_column_int64(stmt, 7);
+	d->failed_at = db_column_int64(stmt, 8); /* NULL reads as 0 */
 	d->last_error = store_column_text_dup(stmt, 9, arena);
-	d->expires_at = sqlite3_column_int64(stmt, 10);
+	d->expires_at = db_column_int64(stmt, 10);
 	return ST_OK;
 }
 
@@ -56,9 +56,9 @@ store_logout_delivery_insert(struct store *s, const struct store_logout_delivery
                              struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
-	int rc;
+	enum db_rc rc;
 
 	assert(d->id != NULL && d->sid != NULL && d->client_id != NULL && d->uri != NULL &&
 	       d->logout_token != NULL);
@@ -68,22 +68,21 @@ store_logout_delivery_insert(struct store *s, const struct store_logout_delivery
 	st = store_stmt(c, STMT_LOGOUT_INSERT, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (sqlite3_bind_text(stmt, 1, d->id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 2, d->sid, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 3, d->client_id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 4, d->uri, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 5, d->logout_token, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 6, d->created_at) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 7, d->attempts) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 8, d->next_attempt_at_ms) != SQLITE_OK ||
-	    store_bind_time_or_null(stmt, 9, d->failed_at) != SQLITE_OK ||
-	    store_bind_text_or_null(stmt, 10, d->last_error) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 11, d->expires_at) != SQLITE_OK) {
+	if (db_bind_text(stmt, 1, d->id) != DB_OK || db_bind_text(stmt, 2, d->sid) != DB_OK ||
+	    db_bind_text(stmt, 3, d->client_id) != DB_OK ||
+	    db_bind_text(stmt, 4, d->uri) != DB_OK ||
+	    db_bind_text(stmt, 5, d->logout_token) != DB_OK ||
+	    db_bind_int64(stmt, 6, d->created_at) != DB_OK ||
+	    db_bind_int64(stmt, 7, d->attempts) != DB_OK ||
+	    db_bind_int64(stmt, 8, d->next_attempt_at_ms) != DB_OK ||
+	    store_bind_time_or_null(stmt, 9, d->failed_at) != DB_OK ||
+	    store_bind_text_or_null(stmt, 10, d->last_error) != DB_OK ||
+	    db_bind_int64(stmt, 11, d->expires_at) != DB_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	rc = sqlite3_step(stmt);
-	st = rc == SQLITE_DONE ? ST_OK : STORE_FAIL(c, err);
+	rc = db_step(stmt);
+	st = rc == DB_DONE ? ST_OK : STORE_FAIL(c, err);
 out:
 	store_stmt_done(stmt);
 	store_conn_release(s, c);
@@ -97,7 +96,7 @@ list_rows(struct store *s, enum store_stmt id, int64_t a, bool has_b, int64_t b,
           struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	void *rows = NULL;
 	size_t n = 0;
 	enum status st;
@@ -108,8 +107,7 @@ list_rows(struct store *s, enum store_stmt id, int64_t a, bool has_b, int64_t b,
 	st = store_stmt(c, id, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (sqlite3_bind_int64(stmt, 1, a) != SQLITE_OK ||
-	    (has_b && sqlite3_bind_int64(stmt, 2, b) != SQLITE_OK)) {
+	if (db_bind_int64(stmt, 1, a) != DB_OK || (has_b && db_bind_int64(stmt, 2, b) != DB_OK)) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
@@ -149,7 +147,7 @@ store_logout_delivery_counts(struct store *s, int64_t *pending_out, int64_t *fai
                              struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
 
 	st = store_conn_acquire(s, &c, err);
@@ -158,12 +156,12 @@ store_logout_delivery_counts(struct store *s, int64_t *pending_out, int64_t *fai
 	st = store_stmt(c, STMT_LOGOUT_COUNTS, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (sqlite3_step(stmt) != SQLITE_ROW) {
+	if (db_step(stmt) != DB_ROW) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	*pending_out = sqlite3_column_int64(stmt, 0);
-	*failed_out = sqlite3_column_int64(stmt, 1);
+	*pending_out = db_column_int64(stmt, 0);
+	*failed_out = db_column_int64(stmt, 1);
 	st = ST_OK;
 out:
 	store_stmt_done(stmt);
@@ -175,7 +173,7 @@ enum status
 store_logout_delivery_next_due(struct store *s, int64_t *at_ms_out, struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
 
 	st = store_conn_acquire(s, &c, err);
@@ -184,16 +182,16 @@ store_logout_delivery_next_due(struct store *s, int64_t *at_ms_out, struct err *
 	st = store_stmt(c, STMT_LOGOUT_NEXT_DUE, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (sqlite3_step(stmt) != SQLITE_ROW) {
+	if (db_step(stmt) != DB_ROW) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
 	/* min() over no rows is NULL. */
-	if (sqlite3_column_type(stmt, 0) == SQLITE_NULL) {
+	if (db_column_is_null(stmt, 0)) {
 		st = ERR_SET(err, ST_NOT_FOUND, "no pending logout delivery");
 		goto out;
 	}
-	*at_ms_out = sqlite3_column_int64(stmt, 0);
+	*at_ms_out = db_column_int64(stmt, 0);
 	st = ST_OK;
 out:
 	store_stmt_done(stmt);
@@ -205,7 +203,7 @@ enum status
 store_logout_delivery_done(struct store *s, const char *id, struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
 
 	st = store_conn_acquire(s, &c, err);
@@ -214,13 +212,11 @@ store_logout_delivery_done(struct store *s, const char *id, struct err *err)
 	st = store_stmt(c, STMT_LOGOUT_DONE, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_step(stmt) != SQLITE_DONE) {
+	if (db_bind_text(stmt, 1, id) != DB_OK || db_step(stmt) != DB_DONE) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	st = sqlite3_changes(c->db) == 1 ? ST_OK
-	                                 : ERR_SET(err, ST_NOT_FOUND, "no such logout delivery");
+	st = db_changes(stmt) == 1 ? ST_OK : ERR_SET(err, ST_NOT_FOUND, "no such logout delivery");
 out:
 	store_stmt_done(stmt);
 	store_conn_release(s, c);
@@ -232,7 +228,7 @@ store_logout_delivery_retry(struct store *s, const char *id, int64_t now,
                             int64_t next_attempt_at_ms, const char *error, struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
 
 	st = store_conn_acquire(s, &c, err);
@@ -241,15 +237,13 @@ store_logout_delivery_retry(struct store *s, const char *id, int64_t now,
 	st = store_stmt(c, STMT_LOGOUT_RETRY, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 2, now) != SQLITE_OK ||
-	    store_bind_text_or_null(stmt, 3, error) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 4, next_attempt_at_ms) != SQLITE_OK ||
-	    sqlite3_step(stmt) != SQLITE_DONE) {
+	if (db_bind_text(stmt, 1, id) != DB_OK || db_bind_int64(stmt, 2, now) != DB_OK ||
+	    store_bind_text_or_null(stmt, 3, error) != DB_OK ||
+	    db_bind_int64(stmt, 4, next_attempt_at_ms) != DB_OK || db_step(stmt) != DB_DONE) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	st = sqlite3_changes(c->db) == 1
+	st = db_changes(stmt) == 1
 	             ? ST_OK
 	             : ERR_SET(err, ST_NOT_FOUND, "no pending logout delivery with that id");
 out:
@@ -263,7 +257,7 @@ store_logout_delivery_pending_sid(struct store *s, const char *sid, int64_t *cou
                                   struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
 
 	st = store_conn_acquire(s, &c, err);
@@ -272,12 +266,11 @@ store_logout_delivery_pending_sid(struct store *s, const char *sid, int64_t *cou
 	st = store_stmt(c, STMT_LOGOUT_PENDING_SID, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (sqlite3_bind_text(stmt, 1, sid, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_step(stmt) != SQLITE_ROW) {
+	if (db_bind_text(stmt, 1, sid) != DB_OK || db_step(stmt) != DB_ROW) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	*count_out = sqlite3_column_int64(stmt, 0);
+	*count_out = db_column_int64(stmt, 0);
 	st = ST_OK;
 out:
 	store_stmt_done(stmt);
@@ -290,11 +283,11 @@ store_session_client_ids(struct store *s, const char *sid, struct arena *arena,
                          const char ***ids_out, size_t *count_out, struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	const char **ids = NULL; /* grows on the heap, copied to the arena once */
 	size_t n = 0, cap = 0;
 	enum status st;
-	int rc;
+	enum db_rc rc;
 
 	st = store_conn_acquire(s, &c, err);
 	if (st != ST_OK)
@@ -302,18 +295,18 @@ store_session_client_ids(struct store *s, const char *sid, struct arena *arena,
 	st = store_stmt(c, STMT_SESSION_CLIENT_IDS, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (sqlite3_bind_text(stmt, 1, sid, -1, SQLITE_STATIC) != SQLITE_OK) {
+	if (db_bind_text(stmt, 1, sid) != DB_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	while ((rc = db_step(stmt)) == DB_ROW) {
 		if (n == cap) {
 			cap = cap == 0 ? 8 : 2 * cap;
 			ids = xrealloc(ids, cap * sizeof *ids);
 		}
 		ids[n++] = store_column_text_dup(stmt, 0, arena);
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != DB_DONE) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}

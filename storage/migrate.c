@@ -27,6 +27,7 @@
 #include <stdio.h>
 
 #include "common/err.h"
+#include "storage/db.h"
 #include "storage/store.h"
 #include "storage/store_internal.h"
 
@@ -269,17 +270,17 @@ store_schema_latest(void)
 enum status
 store_user_version(struct conn *c, int *version_out, struct err *err)
 {
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
 
 	st = store_stmt(c, STMT_USER_VERSION, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (sqlite3_step(stmt) != SQLITE_ROW) {
+	if (db_step(stmt) != DB_ROW) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	*version_out = sqlite3_column_int(stmt, 0);
+	*version_out = (int)db_column_int64(stmt, 0);
 	st = ST_OK;
 out:
 	store_stmt_done(stmt);
@@ -317,13 +318,13 @@ migrate_next(struct conn *c, bool *is_done_out, struct err *err)
 		is_done = true;
 		goto out;
 	}
-	if (sqlite3_exec(c->db, migrations[version], NULL, NULL, NULL) != SQLITE_OK) {
-		st = ERR_SET(err, ST_IO, "migration %d: %s", version + 1, sqlite3_errmsg(c->db));
+	if (db_exec(c, migrations[version]) != DB_OK) {
+		st = ERR_SET(err, ST_IO, "migration %d: %s", version + 1, db_errmsg(c));
 		goto out;
 	}
 	/* A pragma takes no parameters; the value is our own integer. */
 	snprintf(bump, sizeof bump, "PRAGMA user_version = %d", version + 1);
-	if (sqlite3_exec(c->db, bump, NULL, NULL, NULL) != SQLITE_OK) {
+	if (db_exec(c, bump) != DB_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}

@@ -31,7 +31,6 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -40,6 +39,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "storage/db.h"
 #include "storage/store.h"
 #include "storage/store_internal.h"
 
@@ -76,7 +76,7 @@ batch_run_write(struct store *s, struct conn *c, struct store_write *w, struct e
 	/* Savepoints fn left open end with ours (RELEASE and ROLLBACK TO end
 	 * every savepoint opened after the one they name). */
 	c->tx_depth = 0;
-	if (sqlite3_get_autocommit(c->db)) {
+	if (!db_in_transaction(c)) {
 		/* SQLITE_FULL, SQLITE_IOERR and the like end the whole transaction. */
 		if (w->st != ST_OK)
 			*batch_err = w->err;
@@ -116,8 +116,7 @@ batch_run(struct store *s, struct store_write *batch)
 	}
 	/* The syncer makes the batch durable: COMMIT itself need not fsync. */
 	if (s->is_sync_pipelined && !s->is_writer_conn_normal) {
-		if (sqlite3_exec(c->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) !=
-		    SQLITE_OK) {
+		if (db_exec(c, "PRAGMA synchronous=NORMAL") != DB_OK) {
 			(void)STORE_FAIL(c, &batch_err);
 			goto report;
 		}
