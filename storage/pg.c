@@ -296,6 +296,20 @@ pg_close(struct pg_db *db)
 	free(db);
 }
 
+/*
+ * COMMIT of a failed transaction succeeds on the wire but rolls back (its
+ * tag says ROLLBACK): that is a failure for the caller, as in SQLite where
+ * the statements that failed never left the transaction half done.
+ */
+static bool
+commit_rolled_back(struct pg_db *db, const char *sql, PGresult *res)
+{
+	if (strncmp(sql, "COMMIT", 6) != 0 || strcmp(PQcmdStatus(res), "ROLLBACK") != 0)
+		return false;
+	db_set_error(db, "40000", "the transaction was rolled back: a statement in it had failed");
+	return true;
+}
+
 enum pg_rc
 pg_exec(struct pg_db *db, const char *sql)
 {
@@ -305,6 +319,8 @@ pg_exec(struct pg_db *db, const char *sql)
 
 	if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
 		rc = db_fail(db, res);
+	else if (commit_rolled_back(db, sql, res))
+		rc = PG_ERROR;
 	else
 		db_clear_error(db);
 	PQclear(res);
@@ -539,6 +555,12 @@ stmt_execute(struct pg_stmt *stmt)
 		stmt->res = NULL;
 		stmt->changes = 0;
 		return rc;
+	}
+	if (commit_rolled_back(db, stmt->sql, stmt->res)) {
+		PQclear(stmt->res);
+		stmt->res = NULL;
+		stmt->changes = 0;
+		return PG_ERROR;
 	}
 	tuples = PQcmdTuples(stmt->res);
 	stmt->changes = tuples[0] != '\0' ? strtoll(tuples, NULL, 10) : 0;

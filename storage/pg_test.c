@@ -24,24 +24,13 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "storage/db.h"
 #include "storage/pg.h"
 #include "storage/pg_schema.h"
 #include "storage/store.h"
 #include "storage/store_internal.h"
 
 #define TEST_SCHEMA "oidcd_pg_test"
-
-/* TEMPORARY until storage/db.h (branch shim) is merged: stmt_sql from store.c. */
-#include "storage/store.c"
-#define DB_PG 1
-static const char *
-store_stmt_sql(int backend, enum store_stmt id)
-{
-	const char *o = pg_stmt_sql_override(id);
-
-	(void)backend;
-	return o != NULL ? o : stmt_sql[id];
-}
 
 /* OIDCD_TEST_PG_URL with search_path set to TEST_SCHEMA, or NULL. */
 static char url[1024];

@@ -55,6 +55,7 @@
 
 #ifdef OIDCD_HAVE_PG
 #include "storage/pg.h"
+#include "storage/pg_schema.h"
 #endif
 
 #define STORE_BUSY_TIMEOUT_MS_DEFAULT 5000
@@ -321,11 +322,15 @@ store_stmt_sql(enum db_backend backend, enum store_stmt id)
 		return stmt_sql[id];
 	case DB_PG:
 #ifdef OIDCD_HAVE_PG
-		/* The PostgreSQL backend's own text goes here for the ids whose
-		 * common text does not run there. */
-		return stmt_sql[id];
+	{
+		/* PostgreSQL's own text for the ids whose common text does not
+		 * run there (pg_schema.c). */
+		const char *sql = pg_stmt_sql_override(id);
+
+		return sql != NULL ? sql : stmt_sql[id];
+	}
 #endif
-		break;
+	break;
 	}
 	abort();
 }
@@ -453,6 +458,14 @@ conn_free(struct conn *c)
 
 	if (c == NULL)
 		return;
+#ifdef OIDCD_HAVE_PG
+	if (c->backend == DB_PG) {
+		/* Frees every statement too; the server drops them with the session. */
+		pg_close(c->pg);
+		free(c);
+		return;
+	}
+#endif
 	for (i = 0; i < STMT_COUNT; i++)
 		db_finalize(&c->stmt[i]);
 	sqlite3_close_v2(c->db);
@@ -475,7 +488,15 @@ conn_new(struct store *s, struct conn **out, struct err *err)
 	int rc;
 
 	c->store = s;
-	c->backend = DB_SQLITE;
+	c->backend = s->backend;
+#ifdef OIDCD_HAVE_PG
+	if (s->backend == DB_PG) {
+		/* statement_timeout plays busy_timeout's part: a statement waiting
+		 * on another's row lock gives up after it. */
+		st = pg_open(s->url, busy_ms, &c->pg, err);
+		goto out;
+	}
+#endif
 	flags |= s->opts.read_only ? SQLITE_OPEN_READONLY
 	                           : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	rc = sqlite3_open_v2(s->path, &c->db, flags, NULL);
@@ -512,6 +533,10 @@ conn_configure(struct store *s, struct conn *c, struct err *err)
 	                          ? "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL"
 	                          : "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL";
 
+	/* PostgreSQL: foreign keys are always on; commits wait for the WAL
+	 * flush (synchronous_commit's default), whatever synchronous says. */
+	if (c->backend == DB_PG)
+		return ST_OK;
 	if (db_exec(c, sql) != DB_OK)
 		return STORE_FAIL(c, err);
 	return ST_OK;
@@ -530,6 +555,17 @@ conn_check(struct store *s, struct conn *c, struct err *err)
 	int version = 0;
 	int rc;
 
+#ifdef OIDCD_HAVE_PG
+	if (c->backend == DB_PG) {
+		st = pg_schema_version(c->pg, &version, err);
+		if (st == ST_OK && version > latest)
+			st = ERR_SET(err, ST_UNSUPPORTED,
+			             "database schema version %d is newer than this oidcd supports"
+			             " (%d); upgrade oidcd",
+			             version, latest);
+		return st;
+	}
+#endif
 	rc = sqlite3_prepare_v2(c->db, "PRAGMA schema_version", -1, &stmt, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(stmt);
@@ -679,16 +715,72 @@ out:
 	return st;
 }
 
+bool
+store_path_is_pg(const char *path)
+{
+	return strncmp(path, "postgres://", 11) == 0 || strncmp(path, "postgresql://", 13) == 0;
+}
+
+/*
+ * A copy of a connection URL fit for messages and logs: the password of
+ * "scheme://user:password@host" and the value of a "password=" query
+ * parameter are replaced by "***".
+ */
+static char *
+url_redact(const char *url)
+{
+	const char *p = strstr(url, "://");
+	const char *end, *at, *colon, *q;
+	size_t n = strlen(url);
+	/* Each "***" replaces at least nothing after 9 bytes of "password=". */
+	char *out = xmalloc(2 * n + 8);
+	size_t o = 0;
+
+	p = p != NULL ? p + 3 : url;
+	end = p + strcspn(p, "/?");
+	at = memchr(p, '@', (size_t)(end - p));
+	colon = at != NULL ? memchr(p, ':', (size_t)(at - p)) : NULL;
+	if (colon != NULL) {
+		o = (size_t)(colon + 1 - url);
+		memcpy(out, url, o);
+		memcpy(out + o, "***", 3);
+		o += 3;
+		p = at;
+	} else {
+		p = url;
+	}
+	while ((q = strstr(p, "password=")) != NULL) {
+		memcpy(out + o, p, (size_t)(q + 9 - p));
+		o += (size_t)(q + 9 - p);
+		p = q + 9;
+		if (q > url && (q[-1] == '?' || q[-1] == '&')) {
+			memcpy(out + o, "***", 3);
+			o += 3;
+			p += strcspn(p, "&");
+		}
+	}
+	strcpy(out + o, p);
+	return out;
+}
+
 static struct store *
 store_new(const char *path, const struct store_options *opts)
 {
 	struct store *s = xcalloc(1, sizeof *s);
 	pthread_mutexattr_t attr;
 
-	s->path = xstrdup(path);
+	if (store_path_is_pg(path)) {
+		s->backend = DB_PG;
+		s->url = xstrdup(path);
+		s->path = url_redact(path);
+	} else {
+		/* "sqlite:PATH" is the file PATH. */
+		s->backend = DB_SQLITE;
+		s->path = xstrdup(strncmp(path, "sqlite:", 7) == 0 ? path + 7 : path);
+	}
 	if (opts != NULL)
 		s->opts = *opts;
-	s->is_memory = strcmp(path, ":memory:") == 0;
+	s->is_memory = strcmp(s->path, ":memory:") == 0;
 	pthread_mutex_init(&s->lock, NULL);
 	/* Recursive: a storage function may call another while it holds the
 	 * shared connection (e.g. inside a transaction). */
@@ -716,6 +808,10 @@ store_free(struct store *s)
 	pthread_mutex_destroy(&s->write_lock);
 	pthread_mutex_destroy(&s->memory_lock);
 	pthread_mutex_destroy(&s->lock);
+	if (s->url != NULL) {
+		memset(s->url, 0, strlen(s->url)); /* it may hold a password */
+		free(s->url);
+	}
 	free(s->path);
 	free(s);
 }
@@ -743,12 +839,22 @@ store_open(const char *path, const struct store_options *opts, struct store **ou
 
 	pthread_once(&sqlite_once, sqlite_configure);
 	s = store_new(path, opts);
-	if (!s->is_memory) {
-		st = check_header(path, s->opts.read_only, err);
+#ifndef OIDCD_HAVE_PG
+	if (s->backend == DB_PG) {
+		st = ERR_SET(err, ST_UNSUPPORTED, "%s: built without PostgreSQL support", s->path);
+		goto out;
+	}
+#endif
+	/* From here on s->path: the file (without "sqlite:"), or the URL
+	 * without its password. */
+	if (!s->is_memory && s->backend == DB_SQLITE) {
+		st = check_header(s->path, s->opts.read_only, err);
 		if (st != ST_OK)
 			goto out;
+	}
+	if (!s->is_memory) {
 		if (pthread_key_create(&s->key, conn_at_thread_exit) != 0) {
-			st = ERR_SET(err, ST_IO, "%s: no thread-specific key left", path);
+			st = ERR_SET(err, ST_IO, "%s: no thread-specific key left", s->path);
 			goto out;
 		}
 		has_key = true;
@@ -756,7 +862,7 @@ store_open(const char *path, const struct store_options *opts, struct store **ou
 	st = conn_new(s, &c, err);
 	if (st != ST_OK)
 		goto out;
-	if (!s->is_memory) {
+	if (!s->is_memory && s->backend == DB_SQLITE) {
 		st = store_lock_shared(s, err);
 		if (st != ST_OK)
 			goto out;
@@ -767,7 +873,7 @@ store_open(const char *path, const struct store_options *opts, struct store **ou
 	st = conn_configure(s, c, err);
 	if (st != ST_OK)
 		goto out;
-	if (!s->is_memory && !s->opts.read_only) {
+	if (!s->is_memory && !s->opts.read_only && s->backend == DB_SQLITE) {
 		st = conn_enable_wal(s, c, err);
 		if (st != ST_OK)
 			goto out;
@@ -779,7 +885,7 @@ store_open(const char *path, const struct store_options *opts, struct store **ou
 		/* The checked connection becomes the calling thread's. */
 		if (pthread_setspecific(s->key, c) != 0) {
 			st = ERR_SET(err, ST_IO, "%s: cannot attach a connection to this thread",
-			             path);
+			             s->path);
 			goto out;
 		}
 		conn_list_add(s, c);
@@ -1074,8 +1180,12 @@ store_read_begin(struct store *s, struct err *err)
 	struct conn *c;
 	enum status st;
 
-	/* The shared ":memory:" connection (tests) is not this thread's to hold. */
-	if (s->is_memory)
+	/* The shared ":memory:" connection (tests) is not this thread's to hold.
+	 * PostgreSQL: each statement reads committed data (READ COMMITTED);
+	 * the lookups that share a snapshot here are read-only and tolerate
+	 * a commit between them, and BEGIN + COMMIT would cost two round trips
+	 * on the hot path (userinfo). */
+	if (s->is_memory || s->backend == DB_PG)
 		return ST_OK;
 	st = store_conn_acquire(s, &c, err);
 	if (st != ST_OK)
@@ -1095,7 +1205,7 @@ store_read_end(struct store *s)
 	struct conn *c;
 	struct err err;
 
-	if (s->is_memory || store_conn_acquire(s, &c, &err) != ST_OK)
+	if (s->is_memory || s->backend == DB_PG || store_conn_acquire(s, &c, &err) != ST_OK)
 		return;
 	/* A read transaction has nothing to lose: COMMIT only ends it. */
 	if (c->is_read_tx && db_in_transaction(c))

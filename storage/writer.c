@@ -324,7 +324,8 @@ store_writer_start(struct store *s, struct err *err)
 	sigdelset(&all, SIGILL);
 	sigdelset(&all, SIGTRAP);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	s->is_sync_pipelined = s->opts.synchronous_full && !s->is_memory;
+	/* PostgreSQL: COMMIT waits for the server's WAL flush itself. */
+	s->is_sync_pipelined = s->opts.synchronous_full && !s->is_memory && s->backend == DB_SQLITE;
 	s->syncer_stop = false;
 	s->writer_paused = false;
 	rc = s->is_sync_pipelined ? pthread_create(&s->syncer_tid, NULL, syncer_main, s) : 0;
