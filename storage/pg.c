@@ -532,6 +532,68 @@ stmt_cols_reset(struct pg_stmt *stmt)
 		stmt->cols[i].row = -1;
 }
 
+/*
+ * True when the NUL-terminated s is valid UTF-8 (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), as the server demands.
+ */
+static bool
+utf8_valid(const char *str)
+{
+	const unsigned char *p = (const unsigned char *)str;
+	unsigned cp, n, i;
+
+	while (*p != 0) {
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if (*p >= 0xc2 && *p <= 0xdf) {
+			n = 1;
+			cp = *p & 0x1fu;
+		} else if (*p >= 0xe0 && *p <= 0xef) {
+			n = 2;
+			cp = *p & 0x0fu;
+		} else if (*p >= 0xf0 && *p <= 0xf4) {
+			n = 3;
+			cp = *p & 0x07u;
+		} else {
+			return false;
+		}
+		for (i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (p[i] & 0x3fu);
+		}
+		if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+			return false;
+		p += n + 1;
+	}
+	return true;
+}
+
+/*
+ * Text the server would refuse (not UTF-8): no stored text can equal it, so
+ * a SELECT finds no row (PG_DONE, as SQLite would answer); anything else
+ * fails as a constraint (the input is invalid), without a round trip.
+ */
+static enum pg_rc
+stmt_check_text(struct pg_stmt *stmt)
+{
+	int i;
+
+	for (i = 0; i < stmt->nparams; i++) {
+		if (stmt->values[i] == NULL || stmt->formats[i] != 0 ||
+		    stmt->values[i] == stmt->ints[i] || utf8_valid(stmt->values[i]))
+			continue;
+		if (strncmp(stmt->sql, "SELECT", 6) == 0)
+			return PG_DONE;
+		db_set_error(stmt->db, "22021", "parameter %d is not valid UTF-8", i + 1);
+		return PG_CONSTRAINT;
+	}
+	return PG_OK;
+}
+
 /* Runs the statement with its bindings; its rows are then walked by pg_step. */
 static enum pg_rc
 stmt_execute(struct pg_stmt *stmt)
@@ -541,6 +603,10 @@ stmt_execute(struct pg_stmt *stmt)
 	const char *tuples;
 	enum pg_rc rc;
 
+	stmt->changes = 0;
+	rc = stmt_check_text(stmt);
+	if (rc != PG_OK)
+		return rc;
 	if (stmt->epoch != db->epoch) {
 		rc = stmt_prepare_server(stmt);
 		if (rc != PG_OK)

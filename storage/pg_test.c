@@ -1,7 +1,8 @@
 /*
  * storage/pg_test.c — storage/pg.c and storage/pg_schema.c against a real
  * PostgreSQL (issue 10): values round-trip (text, integers, blobs, NULL),
- * ?N is rewritten outside string literals only, unique and other
+ * ?N is rewritten outside string literals only, text that is not UTF-8
+ * matches nothing and is not written, unique and other
  * constraint violations map to PG_CONFLICT / PG_CONSTRAINT, the migrations
  * apply once (also from two connections at once) and refuse a newer
  * schema, usernames are unique ignoring case, the keys_generation trigger
@@ -183,6 +184,27 @@ test_placeholders_in_literals_are_left_alone(void **state)
 	assert_string_equal(pg_column_text(stmt, 2), "x");
 	assert_int_equal(pg_column_int64(stmt, 3), 42);
 	pg_reset(stmt);
+}
+
+static void
+test_text_not_utf8_finds_nothing_and_is_not_written(void **state)
+{
+	struct pg_db *db = db_of(state);
+	struct pg_stmt *sel = NULL, *ins = NULL;
+
+	assert_int_equal(pg_exec(db, "CREATE TABLE v (k TEXT PRIMARY KEY)"), PG_OK);
+	assert_int_equal(pg_prepare(db, "sel", "SELECT k FROM v WHERE k = ?1", &sel), PG_OK);
+	assert_int_equal(pg_bind_text(sel, 1, "a\x80" "b"), PG_OK);
+	assert_int_equal(pg_step(sel), PG_DONE);
+	pg_reset(sel);
+	assert_int_equal(pg_prepare(db, "ins", "INSERT INTO v VALUES (?1)", &ins), PG_OK);
+	assert_int_equal(pg_bind_text(ins, 1, "\xed\xa0\x80"), PG_OK); /* a surrogate */
+	assert_int_equal(pg_step(ins), PG_CONSTRAINT);
+	assert_string_equal(pg_sqlstate(db), "22021");
+	pg_reset(ins);
+	assert_int_equal(pg_bind_text(ins, 1, "h\xc3\xa9 \xf0\x9f\x99\x82"), PG_OK);
+	assert_int_equal(pg_step(ins), PG_DONE);
+	pg_reset(ins);
 }
 
 static void
@@ -412,6 +434,8 @@ main(void)
 	        cmocka_unit_test(test_open_failure_hides_the_password),
 	        cmocka_unit_test_setup_teardown(test_values_round_trip, db_setup, db_teardown),
 	        cmocka_unit_test_setup_teardown(test_placeholders_in_literals_are_left_alone,
+	                                        db_setup, db_teardown),
+	        cmocka_unit_test_setup_teardown(test_text_not_utf8_finds_nothing_and_is_not_written,
 	                                        db_setup, db_teardown),
 	        cmocka_unit_test_setup_teardown(test_booleans_read_as_integers, db_setup,
 	                                        db_teardown),
