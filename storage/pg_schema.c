@@ -425,6 +425,14 @@ static const char *const overrides[STMT_COUNT] = {
                 " ELSE next_attempt_at_ms END,"
                 " failed_at = CASE WHEN ?4::bigint > 0 THEN NULL ELSE ?2::bigint END"
                 " WHERE id = ?1 AND failed_at IS NULL",
+        /* The claim of store.c's text; rows another instance is claiming
+         * right now are skipped, not waited for. */
+        [STMT_LOGOUT_DUE] = "UPDATE logout_deliveries SET next_attempt_at_ms = ?3"
+                            " WHERE id IN (SELECT id FROM logout_deliveries"
+                            " WHERE failed_at IS NULL AND next_attempt_at_ms <= ?1"
+                            " ORDER BY next_attempt_at_ms, id LIMIT ?2 FOR UPDATE SKIP LOCKED)"
+                            " RETURNING id, sid, client_id, uri, logout_token, created_at,"
+                            " attempts, next_attempt_at_ms, failed_at, last_error, expires_at",
         [STMT_SWEEP_SESSIONS] = PG_SWEEP("sessions", "id_hash"),
         [STMT_SWEEP_AUTH_CODES] = PG_SWEEP("auth_codes", "code_hash"),
         [STMT_SWEEP_USED_CODES] = PG_SWEEP("used_codes", "code_hash"),

@@ -247,9 +247,15 @@ static const char *const stmt_sql[STMT_COUNT] = {
         /* logout_outbox.c; pending: failed_at IS NULL */
         [STMT_LOGOUT_INSERT] = "INSERT INTO logout_deliveries (" STORE_LOGOUT_COLUMNS ")"
                                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        [STMT_LOGOUT_DUE] = "SELECT " STORE_LOGOUT_COLUMNS " FROM logout_deliveries"
+        /* A claim: the due rows' due time moves to the lease's end (?3) in
+         * the statement that picks them, so no other worker takes them. */
+        [STMT_LOGOUT_DUE] = "UPDATE logout_deliveries SET next_attempt_at_ms = ?3"
+                            " WHERE id IN (SELECT id FROM logout_deliveries"
                             " WHERE failed_at IS NULL AND next_attempt_at_ms <= ?1"
-                            " ORDER BY next_attempt_at_ms, id LIMIT ?2",
+                            " ORDER BY next_attempt_at_ms, id LIMIT ?2)"
+                            " RETURNING " STORE_LOGOUT_COLUMNS,
+        [STMT_LOGOUT_RELEASE] = "UPDATE logout_deliveries SET next_attempt_at_ms = ?2"
+                                " WHERE id = ?1 AND failed_at IS NULL",
         [STMT_LOGOUT_NEXT_DUE] = "SELECT min(next_attempt_at_ms) FROM logout_deliveries"
                                  " WHERE failed_at IS NULL",
         [STMT_LOGOUT_COUNTS] = "SELECT count(*) FILTER (WHERE failed_at IS NULL),"

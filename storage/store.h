@@ -732,12 +732,25 @@ struct store_logout_delivery {
 enum status store_logout_delivery_insert(struct store *s, const struct store_logout_delivery *d,
                                          struct err *err);
 /*
- * Up to limit (>= 1) pending deliveries due at now_ms, earliest first; array
- * and strings in the arena, *out NULL when none.
+ * Claims up to limit (1..1000) pending deliveries due at now_ms: in one
+ * statement their due time moves to now_ms + lease_ms (> 0), so no other
+ * worker (thread or oidcd instance on the same database) takes them while
+ * the lease runs, and one whose worker died is due again when it ends.
+ * Record each outcome with _done, _retry or _release before then (the lease
+ * must outlast the deliveries). Oldest first (created_at, id);
+ * next_attempt_at_ms of a returned row is its lease's end. Array and
+ * strings in the arena, *out NULL when none.
  */
-enum status store_logout_delivery_due(struct store *s, int64_t now_ms, size_t limit,
-                                      struct arena *arena, struct store_logout_delivery **out,
-                                      size_t *count_out, struct err *err);
+enum status store_logout_delivery_claim(struct store *s, int64_t now_ms, int64_t lease_ms,
+                                        size_t limit, struct arena *arena,
+                                        struct store_logout_delivery **out, size_t *count_out,
+                                        struct err *err);
+/*
+ * Gives back a claimed delivery that was not attempted (shutdown): due
+ * again at at_ms, attempts unchanged. ST_NOT_FOUND when absent or given up.
+ */
+enum status store_logout_delivery_release(struct store *s, const char *id, int64_t at_ms,
+                                          struct err *err);
 /* When the earliest pending delivery is due (ms). ST_NOT_FOUND when none is pending. */
 /* How many deliveries are pending and how many gave up (metrics). */
 enum status store_logout_delivery_counts(struct store *s, int64_t *pending_out, int64_t *failed_out,

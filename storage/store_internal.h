@@ -124,6 +124,7 @@ enum store_stmt {
 	STMT_LOGOUT_RETRY,
 	STMT_LOGOUT_PENDING_SID,
 	STMT_LOGOUT_LIST,
+	STMT_LOGOUT_RELEASE,
 	STMT_SESSION_CLIENT_IDS,
 	/* sweep.c: one per table, in the order store_sweep runs them */
 	STMT_SWEEP_SESSIONS,
