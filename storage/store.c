@@ -359,13 +359,19 @@ sqlite_status(int code)
 }
 
 #ifdef OIDCD_HAVE_PG
-/* SQLSTATE class 23 is integrity_constraint_violation; 23505 unique_violation. */
+/*
+ * SQLSTATE class 23 is integrity_constraint_violation (23505
+ * unique_violation); class 22, data_exception, is a value the server
+ * refuses (text that is not UTF-8, a number out of range): invalid input.
+ */
 static enum status
 pg_status(const char *sqlstate)
 {
 	if (strcmp(sqlstate, "23505") == 0)
 		return ST_CONFLICT;
-	return strncmp(sqlstate, "23", 2) == 0 ? ST_INVALID : ST_IO;
+	if (strncmp(sqlstate, "23", 2) == 0 || strncmp(sqlstate, "22", 2) == 0)
+		return ST_INVALID;
+	return ST_IO;
 }
 #endif
 
