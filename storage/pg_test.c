@@ -109,6 +109,45 @@ test_open_failure_hides_the_password(void **state)
 }
 
 static void
+test_store_open_failure_hides_the_password(void **state)
+{
+	struct store *s = NULL;
+	struct err err = {0};
+
+	(void)state;
+	assert_int_equal(
+	        store_open("postgresql://oidcd:pw-0f-mine@127.0.0.1:1/oidcd", NULL, &s, &err),
+	        ST_IO);
+	assert_null(strstr(err.msg, "pw-0f-mine"));
+}
+
+/* store_path of a URL with a password (trust authentication ignores it). */
+static void
+test_store_path_hides_the_password(void **state)
+{
+	const char *base = getenv("OIDCD_TEST_PG_URL");
+	const char *at;
+	struct store *s = NULL;
+	struct err err = {0};
+	char with_pw[1024];
+
+	(void)db_of(state);
+	at = strchr(base, '@');
+	if (at == NULL || strstr(base, "://") == NULL ||
+	    memchr(base, ':', (size_t)(at - base)) != strstr(base, "://"))
+		skip(); /* needs a URL with a user and no password */
+	snprintf(with_pw, sizeof with_pw, "%.*s:pw-0f-mine%s&password=pw-0f-mine", (int)(at - base),
+	         base, at);
+	if (strchr(base, '?') == NULL)
+		with_pw[strlen(with_pw) - strlen("&password=pw-0f-mine")] = '?';
+	assert_int_equal(store_open(with_pw, NULL, &s, &err), ST_OK);
+	assert_null(strstr(store_path(s), "pw-0f-mine"));
+	assert_non_null(strstr(store_path(s), ":***@"));
+	assert_non_null(strstr(store_path(s), "password=***"));
+	store_close(s);
+}
+
+static void
 test_values_round_trip(void **state)
 {
 	struct pg_db *db = db_of(state);
@@ -194,7 +233,10 @@ test_text_not_utf8_finds_nothing_and_is_not_written(void **state)
 
 	assert_int_equal(pg_exec(db, "CREATE TABLE v (k TEXT PRIMARY KEY)"), PG_OK);
 	assert_int_equal(pg_prepare(db, "sel", "SELECT k FROM v WHERE k = ?1", &sel), PG_OK);
-	assert_int_equal(pg_bind_text(sel, 1, "a\x80" "b"), PG_OK);
+	assert_int_equal(pg_bind_text(sel, 1,
+	                              "a\x80"
+	                              "b"),
+	                 PG_OK);
 	assert_int_equal(pg_step(sel), PG_DONE);
 	pg_reset(sel);
 	assert_int_equal(pg_prepare(db, "ins", "INSERT INTO v VALUES (?1)", &ins), PG_OK);
@@ -432,6 +474,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_open_failure_hides_the_password),
+	        cmocka_unit_test(test_store_open_failure_hides_the_password),
+	        cmocka_unit_test_setup_teardown(test_store_path_hides_the_password, db_setup,
+	                                        db_teardown),
 	        cmocka_unit_test_setup_teardown(test_values_round_trip, db_setup, db_teardown),
 	        cmocka_unit_test_setup_teardown(test_placeholders_in_literals_are_left_alone,
 	                                        db_setup, db_teardown),
