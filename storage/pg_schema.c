@@ -311,7 +311,10 @@ migrate_next(struct pg_db *db, bool *is_done_out, struct err *err)
 	int64_t version = 0;
 	enum status st;
 
-	if (pg_exec(db, "BEGIN; SELECT pg_advisory_xact_lock(" PG_MIGRATE_LOCK ");"
+	/* No statement_timeout here: waiting for another instance's migration
+	 * (or running a long one) is not a stuck statement. */
+	if (pg_exec(db, "BEGIN; SET LOCAL statement_timeout = 0;"
+	                " SELECT pg_advisory_xact_lock(" PG_MIGRATE_LOCK ");"
 	                "CREATE TABLE IF NOT EXISTS schema_version ("
 	                " version INTEGER PRIMARY KEY,"
 	                " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())") != PG_OK) {
