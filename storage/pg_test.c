@@ -132,14 +132,16 @@ test_store_path_hides_the_password(void **state)
 	char with_pw[1024];
 
 	(void)db_of(state);
-	at = strchr(base, '@');
-	if (at == NULL || strstr(base, "://") == NULL ||
-	    memchr(base, ':', (size_t)(at - base)) != strstr(base, "://"))
+	at = base != NULL ? strchr(base, '@') : NULL;
+	if (at == NULL || (size_t)(at - base) >= 512 || strstr(base, "://") == NULL ||
+	    memchr(base, ':', (size_t)(at - base)) != strstr(base, "://")) {
 		skip(); /* needs a URL with a user and no password */
-	snprintf(with_pw, sizeof with_pw, "%.*s:pw-0f-mine%s&password=pw-0f-mine", (int)(at - base),
-	         base, at);
-	if (strchr(base, '?') == NULL)
-		with_pw[strlen(with_pw) - strlen("&password=pw-0f-mine")] = '?';
+		return;
+	}
+	/* user:pw@host..., and a password= parameter too */
+	memcpy(with_pw, base, (size_t)(at - base));
+	snprintf(with_pw + (at - base), sizeof with_pw - (size_t)(at - base),
+	         ":pw-0f-mine%s%cpassword=pw-0f-mine", at, strchr(base, '?') != NULL ? '&' : '?');
 	assert_int_equal(store_open(with_pw, NULL, &s, &err), ST_OK);
 	assert_null(strstr(store_path(s), "pw-0f-mine"));
 	assert_non_null(strstr(store_path(s), ":***@"));
