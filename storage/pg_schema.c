@@ -436,6 +436,11 @@ static const char *const overrides[STMT_COUNT] = {
                             " ORDER BY next_attempt_at_ms, id LIMIT ?2 FOR UPDATE SKIP LOCKED)"
                             " RETURNING id, sid, client_id, uri, logout_token, created_at,"
                             " attempts, next_attempt_at_ms, failed_at, last_error, expires_at",
+        /* Sorted by bytes as SQLite's BINARY, whatever the locale (a UNION
+         * sorts by output columns only: hence the subquery). */
+        [STMT_SESSION_CLIENT_IDS] = "SELECT client_id FROM (SELECT client_id FROM tokens"
+                                    " WHERE sid = ?1 UNION SELECT client_id FROM auth_codes"
+                                    " WHERE sid = ?1) AS c ORDER BY client_id COLLATE \"C\"",
         [STMT_SWEEP_SESSIONS] = PG_SWEEP("sessions", "id_hash"),
         [STMT_SWEEP_AUTH_CODES] = PG_SWEEP("auth_codes", "code_hash"),
         [STMT_SWEEP_USED_CODES] = PG_SWEEP("used_codes", "code_hash"),
