@@ -3,8 +3,8 @@
  * waiting to be POSTed to the clients of an ended login session (OIDC
  * Back-Channel Logout 1.0 §2.5), and the query that names those clients.
  *
- * API (store.h): store_logout_delivery_insert, _due, _next_due, _done,
- * _retry, _pending_sid, _list; store_session_client_ids.
+ * API (store.h): store_logout_delivery_insert, _claim, _release, _next_due,
+ * _done, _retry, _pending_sid, _list; store_session_client_ids.
  *
  * Invariants:
  * - A row is written in the same transaction that ends its session (the
@@ -14,6 +14,13 @@
  *   last error for operators until expires_at, when sweep.c deletes it.
  * - Time is the caller's; due times are in milliseconds (next_attempt_at_ms)
  *   so backoff steps of one second stay one second.
+ * - A worker claims due rows (store_logout_delivery_claim): one UPDATE
+ *   moves their due time to the end of a lease and returns them, so no
+ *   other worker, thread or oidcd instance on the same database, takes them
+ *   while the lease runs (PostgreSQL: FOR UPDATE SKIP LOCKED, so two
+ *   claims never wait on or take each other's rows; SQLite serializes
+ *   writes). Each token is then delivered once, unless its worker dies or
+ *   overruns the lease: then it is due again when the lease ends.
  *
  * To add a column: a new migration, STORE_LOGOUT_COLUMNS in store.c, then
  * delivery_from_row and store_logout_delivery_insert below.
@@ -23,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/arena.h"
 #include "common/err.h"
@@ -89,17 +97,17 @@ out:
 	return st;
 }
 
-/* Runs statement id with ?1 = a (int), ?2 = b (int, when has_b), collecting delivery rows. */
+/* Runs statement id with ?1..?nargs = args (integers), collecting delivery rows. */
 static enum status
-list_rows(struct store *s, enum store_stmt id, int64_t a, bool has_b, int64_t b,
-          struct arena *arena, struct store_logout_delivery **out, size_t *count_out,
-          struct err *err)
+list_rows(struct store *s, enum store_stmt id, const int64_t *args, int nargs, struct arena *arena,
+          struct store_logout_delivery **out, size_t *count_out, struct err *err)
 {
 	struct conn *c = NULL;
 	struct db_stmt *stmt = NULL;
 	void *rows = NULL;
 	size_t n = 0;
 	enum status st;
+	int i;
 
 	st = store_conn_acquire(s, &c, err);
 	if (st != ST_OK)
@@ -107,9 +115,11 @@ list_rows(struct store *s, enum store_stmt id, int64_t a, bool has_b, int64_t b,
 	st = store_stmt(c, id, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (db_bind_int64(stmt, 1, a) != DB_OK || (has_b && db_bind_int64(stmt, 2, b) != DB_OK)) {
-		st = STORE_FAIL(c, err);
-		goto out;
+	for (i = 0; i < nargs; i++) {
+		if (db_bind_int64(stmt, i + 1, args[i]) != DB_OK) {
+			st = STORE_FAIL(c, err);
+			goto out;
+		}
 	}
 	st = store_rows_collect(c, stmt, 0, sizeof(struct store_logout_delivery), delivery_from_row,
 	                        arena, &rows, &n, NULL, err);
@@ -123,14 +133,67 @@ out:
 	return st;
 }
 
-enum status
-store_logout_delivery_due(struct store *s, int64_t now_ms, size_t limit, struct arena *arena,
-                          struct store_logout_delivery **out, size_t *count_out, struct err *err)
+/* qsort: oldest first (created_at, then id). */
+static int
+delivery_cmp(const void *a, const void *b)
 {
+	const struct store_logout_delivery *x = a, *y = b;
+
+	if (x->created_at != y->created_at)
+		return x->created_at < y->created_at ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+enum status
+store_logout_delivery_claim(struct store *s, int64_t now_ms, int64_t lease_ms, size_t limit,
+                            struct arena *arena, struct store_logout_delivery **out,
+                            size_t *count_out, struct err *err)
+{
+	int64_t args[3];
+	enum status st;
+
 	if (limit < 1 || limit > 1000)
 		return ERR_SET(err, ST_INVALID, "limit %zu is not in 1..1000", limit);
-	return list_rows(s, STMT_LOGOUT_DUE, now_ms, true, (int64_t)limit, arena, out, count_out,
-	                 err);
+	if (lease_ms < 1)
+		return ERR_SET(err, ST_INVALID, "lease %lld ms is not positive",
+		               (long long)lease_ms);
+	args[0] = now_ms;
+	args[1] = (int64_t)limit;
+	args[2] = now_ms + lease_ms;
+	*out = NULL;
+	*count_out = 0;
+	st = list_rows(s, STMT_LOGOUT_DUE, args, 3, arena, out, count_out, err);
+	/* RETURNING gives the rows in no set order. */
+	if (st == ST_OK && *count_out > 1)
+		qsort(*out, *count_out, sizeof **out, delivery_cmp);
+	return st;
+}
+
+enum status
+store_logout_delivery_release(struct store *s, const char *id, int64_t at_ms, struct err *err)
+{
+	struct conn *c = NULL;
+	struct db_stmt *stmt = NULL;
+	enum status st;
+
+	st = store_conn_acquire(s, &c, err);
+	if (st != ST_OK)
+		return st;
+	st = store_stmt(c, STMT_LOGOUT_RELEASE, &stmt, err);
+	if (st != ST_OK)
+		goto out;
+	if (db_bind_text(stmt, 1, id) != DB_OK || db_bind_int64(stmt, 2, at_ms) != DB_OK ||
+	    db_step(stmt) != DB_DONE) {
+		st = STORE_FAIL(c, err);
+		goto out;
+	}
+	st = db_changes(stmt) == 1
+	             ? ST_OK
+	             : ERR_SET(err, ST_NOT_FOUND, "no pending logout delivery with that id");
+out:
+	store_stmt_done(stmt);
+	store_conn_release(s, c);
+	return st;
 }
 
 enum status
@@ -139,7 +202,9 @@ store_logout_delivery_list(struct store *s, size_t limit, struct arena *arena,
 {
 	if (limit < 1 || limit > 1000)
 		return ERR_SET(err, ST_INVALID, "limit %zu is not in 1..1000", limit);
-	return list_rows(s, STMT_LOGOUT_LIST, (int64_t)limit, false, 0, arena, out, count_out, err);
+	int64_t arg = (int64_t)limit;
+
+	return list_rows(s, STMT_LOGOUT_LIST, &arg, 1, arena, out, count_out, err);
 }
 
 enum status

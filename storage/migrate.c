@@ -31,6 +31,10 @@
 #include "storage/store.h"
 #include "storage/store_internal.h"
 
+#ifdef OIDCD_HAVE_PG
+#include "storage/pg_schema.h"
+#endif
+
 static const char *const migrations[] = {
         /* 1: signing keys, and meta counters that let every process notice
          * another process's key changes (store_key_generation). */
@@ -278,6 +282,11 @@ store_user_version(struct conn *c, int *version_out, struct err *err)
 	struct db_stmt *stmt = NULL;
 	enum status st;
 
+#ifdef OIDCD_HAVE_PG
+	/* PostgreSQL: the schema_version table, which may not exist yet. */
+	if (c->backend == DB_PG)
+		return pg_schema_version(c->pg, version_out, err);
+#endif
 	st = store_stmt(c, STMT_USER_VERSION, &stmt, err);
 	if (st != ST_OK)
 		goto out;
@@ -368,6 +377,13 @@ store_migrate(struct store *s, int *applied_out, struct err *err)
 		             s->path, version);
 		goto out;
 	}
+#ifdef OIDCD_HAVE_PG
+	/* PostgreSQL: pg_schema.c's migrations, the same list in its dialect. */
+	if (c->backend == DB_PG) {
+		st = pg_schema_migrate(c->pg, &applied, err);
+		goto out;
+	}
+#endif
 	for (;;) {
 		st = migrate_next(c, &is_done, err);
 		if (st != ST_OK || is_done)

@@ -55,6 +55,7 @@
 
 #ifdef OIDCD_HAVE_PG
 #include "storage/pg.h"
+#include "storage/pg_schema.h"
 #endif
 
 #define STORE_BUSY_TIMEOUT_MS_DEFAULT 5000
@@ -248,9 +249,15 @@ static const char *const stmt_sql[STMT_COUNT] = {
         /* logout_outbox.c; pending: failed_at IS NULL */
         [STMT_LOGOUT_INSERT] = "INSERT INTO logout_deliveries (" STORE_LOGOUT_COLUMNS ")"
                                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        [STMT_LOGOUT_DUE] = "SELECT " STORE_LOGOUT_COLUMNS " FROM logout_deliveries"
+        /* A claim: the due rows' due time moves to the lease's end (?3) in
+         * the statement that picks them, so no other worker takes them. */
+        [STMT_LOGOUT_DUE] = "UPDATE logout_deliveries SET next_attempt_at_ms = ?3"
+                            " WHERE id IN (SELECT id FROM logout_deliveries"
                             " WHERE failed_at IS NULL AND next_attempt_at_ms <= ?1"
-                            " ORDER BY next_attempt_at_ms, id LIMIT ?2",
+                            " ORDER BY next_attempt_at_ms, id LIMIT ?2)"
+                            " RETURNING " STORE_LOGOUT_COLUMNS,
+        [STMT_LOGOUT_RELEASE] = "UPDATE logout_deliveries SET next_attempt_at_ms = ?2"
+                                " WHERE id = ?1 AND failed_at IS NULL",
         [STMT_LOGOUT_NEXT_DUE] = "SELECT min(next_attempt_at_ms) FROM logout_deliveries"
                                  " WHERE failed_at IS NULL",
         [STMT_LOGOUT_COUNTS] = "SELECT count(*) FILTER (WHERE failed_at IS NULL),"
@@ -323,11 +330,15 @@ store_stmt_sql(enum db_backend backend, enum store_stmt id)
 		return stmt_sql[id];
 	case DB_PG:
 #ifdef OIDCD_HAVE_PG
-		/* The PostgreSQL backend's own text goes here for the ids whose
-		 * common text does not run there. */
-		return stmt_sql[id];
+	{
+		/* PostgreSQL's own text for the ids whose common text does not
+		 * run there (pg_schema.c). */
+		const char *sql = pg_stmt_sql_override(id);
+
+		return sql != NULL ? sql : stmt_sql[id];
+	}
 #endif
-		break;
+	break;
 	}
 	abort();
 }
@@ -350,13 +361,19 @@ sqlite_status(int code)
 }
 
 #ifdef OIDCD_HAVE_PG
-/* SQLSTATE class 23 is integrity_constraint_violation; 23505 unique_violation. */
+/*
+ * SQLSTATE class 23 is integrity_constraint_violation (23505
+ * unique_violation); class 22, data_exception, is a value the server
+ * refuses (text that is not UTF-8, a number out of range): invalid input.
+ */
 static enum status
 pg_status(const char *sqlstate)
 {
 	if (strcmp(sqlstate, "23505") == 0)
 		return ST_CONFLICT;
-	return strncmp(sqlstate, "23", 2) == 0 ? ST_INVALID : ST_IO;
+	if (strncmp(sqlstate, "23", 2) == 0 || strncmp(sqlstate, "22", 2) == 0)
+		return ST_INVALID;
+	return ST_IO;
 }
 #endif
 
@@ -455,6 +472,14 @@ conn_free(struct conn *c)
 
 	if (c == NULL)
 		return;
+#ifdef OIDCD_HAVE_PG
+	if (c->backend == DB_PG) {
+		/* Frees every statement too; the server drops them with the session. */
+		pg_close(c->pg);
+		free(c);
+		return;
+	}
+#endif
 	for (i = 0; i < STMT_COUNT; i++)
 		db_finalize(&c->stmt[i]);
 	sqlite3_close_v2(c->db);
@@ -477,7 +502,15 @@ conn_new(struct store *s, struct conn **out, struct err *err)
 	int rc;
 
 	c->store = s;
-	c->backend = DB_SQLITE;
+	c->backend = s->backend;
+#ifdef OIDCD_HAVE_PG
+	if (s->backend == DB_PG) {
+		/* statement_timeout plays busy_timeout's part: a statement waiting
+		 * on another's row lock gives up after it. */
+		st = pg_open(s->url, busy_ms, &c->pg, err);
+		goto out;
+	}
+#endif
 	flags |= s->opts.read_only ? SQLITE_OPEN_READONLY
 	                           : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	rc = sqlite3_open_v2(s->path, &c->db, flags, NULL);
@@ -514,6 +547,10 @@ conn_configure(struct store *s, struct conn *c, struct err *err)
 	                          ? "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL"
 	                          : "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL";
 
+	/* PostgreSQL: foreign keys are always on; commits wait for the WAL
+	 * flush (synchronous_commit's default), whatever synchronous says. */
+	if (c->backend == DB_PG)
+		return ST_OK;
 	if (db_exec(c, sql) != DB_OK)
 		return STORE_FAIL(c, err);
 	return ST_OK;
@@ -532,6 +569,17 @@ conn_check(struct store *s, struct conn *c, struct err *err)
 	int version = 0;
 	int rc;
 
+#ifdef OIDCD_HAVE_PG
+	if (c->backend == DB_PG) {
+		st = pg_schema_version(c->pg, &version, err);
+		if (st == ST_OK && version > latest)
+			st = ERR_SET(err, ST_UNSUPPORTED,
+			             "database schema version %d is newer than this oidcd supports"
+			             " (%d); upgrade oidcd",
+			             version, latest);
+		return st;
+	}
+#endif
 	rc = sqlite3_prepare_v2(c->db, "PRAGMA schema_version", -1, &stmt, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(stmt);
@@ -681,16 +729,72 @@ out:
 	return st;
 }
 
+bool
+store_path_is_pg(const char *path)
+{
+	return strncmp(path, "postgres://", 11) == 0 || strncmp(path, "postgresql://", 13) == 0;
+}
+
+/*
+ * A copy of a connection URL fit for messages and logs: the password of
+ * "scheme://user:password@host" and the value of a "password=" query
+ * parameter are replaced by "***".
+ */
+static char *
+url_redact(const char *url)
+{
+	const char *p = strstr(url, "://");
+	const char *end, *at, *colon, *q;
+	size_t n = strlen(url);
+	/* Each "***" replaces at least nothing after 9 bytes of "password=". */
+	char *out = xmalloc(2 * n + 8);
+	size_t o = 0;
+
+	p = p != NULL ? p + 3 : url;
+	end = p + strcspn(p, "/?");
+	at = memchr(p, '@', (size_t)(end - p));
+	colon = at != NULL ? memchr(p, ':', (size_t)(at - p)) : NULL;
+	if (colon != NULL) {
+		o = (size_t)(colon + 1 - url);
+		memcpy(out, url, o);
+		memcpy(out + o, "***", 3);
+		o += 3;
+		p = at;
+	} else {
+		p = url;
+	}
+	while ((q = strstr(p, "password=")) != NULL) {
+		memcpy(out + o, p, (size_t)(q + 9 - p));
+		o += (size_t)(q + 9 - p);
+		p = q + 9;
+		if (q > url && (q[-1] == '?' || q[-1] == '&')) {
+			memcpy(out + o, "***", 3);
+			o += 3;
+			p += strcspn(p, "&");
+		}
+	}
+	strcpy(out + o, p);
+	return out;
+}
+
 static struct store *
 store_new(const char *path, const struct store_options *opts)
 {
 	struct store *s = xcalloc(1, sizeof *s);
 	pthread_mutexattr_t attr;
 
-	s->path = xstrdup(path);
+	if (store_path_is_pg(path)) {
+		s->backend = DB_PG;
+		s->url = xstrdup(path);
+		s->path = url_redact(path);
+	} else {
+		/* "sqlite:PATH" is the file PATH. */
+		s->backend = DB_SQLITE;
+		s->path = xstrdup(strncmp(path, "sqlite:", 7) == 0 ? path + 7 : path);
+	}
 	if (opts != NULL)
 		s->opts = *opts;
-	s->is_memory = strcmp(path, ":memory:") == 0;
+	s->is_memory = strcmp(s->path, ":memory:") == 0;
 	pthread_mutex_init(&s->lock, NULL);
 	/* Recursive: a storage function may call another while it holds the
 	 * shared connection (e.g. inside a transaction). */
@@ -718,6 +822,10 @@ store_free(struct store *s)
 	pthread_mutex_destroy(&s->write_lock);
 	pthread_mutex_destroy(&s->memory_lock);
 	pthread_mutex_destroy(&s->lock);
+	if (s->url != NULL) {
+		memset(s->url, 0, strlen(s->url)); /* it may hold a password */
+		free(s->url);
+	}
 	free(s->path);
 	free(s);
 }
@@ -745,12 +853,22 @@ store_open(const char *path, const struct store_options *opts, struct store **ou
 
 	pthread_once(&sqlite_once, sqlite_configure);
 	s = store_new(path, opts);
-	if (!s->is_memory) {
-		st = check_header(path, s->opts.read_only, err);
+#ifndef OIDCD_HAVE_PG
+	if (s->backend == DB_PG) {
+		st = ERR_SET(err, ST_UNSUPPORTED, "%s: built without PostgreSQL support", s->path);
+		goto out;
+	}
+#endif
+	/* From here on s->path: the file (without "sqlite:"), or the URL
+	 * without its password. */
+	if (!s->is_memory && s->backend == DB_SQLITE) {
+		st = check_header(s->path, s->opts.read_only, err);
 		if (st != ST_OK)
 			goto out;
+	}
+	if (!s->is_memory) {
 		if (pthread_key_create(&s->key, conn_at_thread_exit) != 0) {
-			st = ERR_SET(err, ST_IO, "%s: no thread-specific key left", path);
+			st = ERR_SET(err, ST_IO, "%s: no thread-specific key left", s->path);
 			goto out;
 		}
 		has_key = true;
@@ -758,7 +876,7 @@ store_open(const char *path, const struct store_options *opts, struct store **ou
 	st = conn_new(s, &c, err);
 	if (st != ST_OK)
 		goto out;
-	if (!s->is_memory) {
+	if (!s->is_memory && s->backend == DB_SQLITE) {
 		st = store_lock_shared(s, err);
 		if (st != ST_OK)
 			goto out;
@@ -769,7 +887,7 @@ store_open(const char *path, const struct store_options *opts, struct store **ou
 	st = conn_configure(s, c, err);
 	if (st != ST_OK)
 		goto out;
-	if (!s->is_memory && !s->opts.read_only) {
+	if (!s->is_memory && !s->opts.read_only && s->backend == DB_SQLITE) {
 		st = conn_enable_wal(s, c, err);
 		if (st != ST_OK)
 			goto out;
@@ -781,7 +899,7 @@ store_open(const char *path, const struct store_options *opts, struct store **ou
 		/* The checked connection becomes the calling thread's. */
 		if (pthread_setspecific(s->key, c) != 0) {
 			st = ERR_SET(err, ST_IO, "%s: cannot attach a connection to this thread",
-			             path);
+			             s->path);
 			goto out;
 		}
 		conn_list_add(s, c);
@@ -1076,8 +1194,12 @@ store_read_begin(struct store *s, struct err *err)
 	struct conn *c;
 	enum status st;
 
-	/* The shared ":memory:" connection (tests) is not this thread's to hold. */
-	if (s->is_memory)
+	/* The shared ":memory:" connection (tests) is not this thread's to hold.
+	 * PostgreSQL: each statement reads committed data (READ COMMITTED);
+	 * the lookups that share a snapshot here are read-only and tolerate
+	 * a commit between them, and BEGIN + COMMIT would cost two round trips
+	 * on the hot path (userinfo). */
+	if (s->is_memory || s->backend == DB_PG)
 		return ST_OK;
 	st = store_conn_acquire(s, &c, err);
 	if (st != ST_OK)
@@ -1097,7 +1219,7 @@ store_read_end(struct store *s)
 	struct conn *c;
 	struct err err;
 
-	if (s->is_memory || store_conn_acquire(s, &c, &err) != ST_OK)
+	if (s->is_memory || s->backend == DB_PG || store_conn_acquire(s, &c, &err) != ST_OK)
 		return;
 	/* A read transaction has nothing to lose: COMMIT only ends it. */
 	if (c->is_read_tx && db_in_transaction(c))

@@ -124,6 +124,7 @@ enum store_stmt {
 	STMT_LOGOUT_RETRY,
 	STMT_LOGOUT_PENDING_SID,
 	STMT_LOGOUT_LIST,
+	STMT_LOGOUT_RELEASE,
 	STMT_SESSION_CLIENT_IDS,
 	/* sweep.c: one per table, in the order store_sweep runs them */
 	STMT_SWEEP_SESSIONS,
@@ -172,9 +173,14 @@ struct conn {
 };
 
 struct store {
-	char *path;
+	char *path; /* PostgreSQL: the URL without its password, for messages */
 	struct store_options opts;
 	bool is_memory;
+	/* DB_PG (a postgres:// or postgresql:// URL): url is the whole URL,
+	 * password included (wiped when freed); every thread gets its own
+	 * server connection through key, as for a file. */
+	enum db_backend backend;
+	char *url;
 	/* File databases: an fd on the file holding a shared flock(2) for the
 	 * store's life, so store_restore can tell the file is in use; -1 if none. */
 	int lock_fd;

@@ -15,7 +15,9 @@
  *   write's done runs only after the COMMIT returned, so what it reports as
  *   ST_OK is durable. When BEGIN, a savepoint or COMMIT fails, or the
  *   transaction ends underneath us, nothing of the batch is kept and every
- *   write whose fn had succeeded gets ST_IO.
+ *   write whose fn had succeeded gets ST_IO. PostgreSQL, a batch of one
+ *   write: no savepoint (round trips cost there); the write's failure rolls
+ *   the transaction back.
  * - Every queued write gets exactly one done, in submission order: stop
  *   drains the queue before the thread exits, and a write that finds no
  *   thread to take it runs inline.
@@ -91,6 +93,29 @@ batch_run_write(struct store *s, struct conn *c, struct store_write *w, struct e
 }
 
 /*
+ * Runs the only write of a batch without a savepoint. false when the batch
+ * must not commit: the write failed (w->st says why; the rollback undoes
+ * it) or the transaction ended inside it (*batch_err).
+ */
+static bool
+batch_run_alone(struct store *s, struct conn *c, struct store_write *w, struct err *batch_err)
+{
+	c->tx_depth = 0; /* fn's store_tx_* nest inside the batch */
+	w->st = w->fn(s, w->arg, &w->err);
+	c->tx_depth = 0;
+	if (w->st != ST_OK) {
+		*batch_err = w->err;
+		return false;
+	}
+	if (!db_in_transaction(c)) {
+		ERR_SET(batch_err, ST_IO, "%s: the write transaction ended inside a write",
+		        s->path);
+		return false;
+	}
+	return true;
+}
+
+/*
  * One batch: one transaction, one savepoint per write, one COMMIT; then
  * every done, in order. batch is a NULL-terminated list.
  */
@@ -125,9 +150,16 @@ batch_run(struct store *s, struct store_write *batch)
 	/* Not store_tx_begin: the batch must be the outermost transaction. */
 	if (store_stmt_run(c, STMT_BEGIN_IMMEDIATE, &batch_err) != ST_OK)
 		goto report;
-	for (w = batch; w != NULL; w = w->next)
-		if (!batch_run_write(s, c, w, &batch_err))
+	if (s->backend == DB_PG && batch->next == NULL) {
+		/* PostgreSQL, one write: the transaction is the write's, so no
+		 * savepoint (two round trips fewer); its failure rolls it back. */
+		if (!batch_run_alone(s, c, batch, &batch_err))
 			goto report;
+	} else {
+		for (w = batch; w != NULL; w = w->next)
+			if (!batch_run_write(s, c, w, &batch_err))
+				goto report;
+	}
 	is_ok = store_stmt_run(c, STMT_COMMIT, &batch_err) == ST_OK;
 report:
 	if (c != NULL) {
@@ -324,7 +356,8 @@ store_writer_start(struct store *s, struct err *err)
 	sigdelset(&all, SIGILL);
 	sigdelset(&all, SIGTRAP);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	s->is_sync_pipelined = s->opts.synchronous_full && !s->is_memory;
+	/* PostgreSQL: COMMIT waits for the server's WAL flush itself. */
+	s->is_sync_pipelined = s->opts.synchronous_full && !s->is_memory && s->backend == DB_SQLITE;
 	s->syncer_stop = false;
 	s->writer_paused = false;
 	rc = s->is_sync_pipelined ? pthread_create(&s->syncer_tid, NULL, syncer_main, s) : 0;
