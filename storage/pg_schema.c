@@ -246,6 +246,9 @@ static const char *const migrations[] = {
         "CREATE INDEX flow_requests_expires_at ON flow_requests (expires_at);"
         "ALTER TABLE auth_codes ADD COLUMN session TEXT;"
         "ALTER TABLE tokens ADD COLUMN session TEXT;",
+        /* 9: headless mode, Hydra's consent sessions (migrate.c 9). */
+        ("ALTER TABLE consents ADD COLUMN request TEXT;"
+         "ALTER TABLE consents ADD COLUMN result TEXT;"),
 };
 
 int
