@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 /* cmocka.h needs stdarg.h, stddef.h and setjmp.h before it. */
 #include <cmocka.h>
@@ -219,9 +220,13 @@ claim_loop(void *arg)
 	do {
 		cl->st = store_logout_delivery_claim(cl->s, NOW_MS, LEASE, 3, arena, &rows, &n,
 		                                     &err);
-		for (i = 0; cl->st == ST_OK && i < n; i++)
-			if (sscanf(rows[i].id, "r%d", &k) == 1 && k >= 0 && k < CLAIM_ROWS)
+		for (i = 0; cl->st == ST_OK && i < n; i++) {
+			char *end = NULL;
+
+			k = rows[i].id[0] == 'r' ? (int)strtol(rows[i].id + 1, &end, 10) : -1;
+			if (k >= 0 && k < CLAIM_ROWS && end != rows[i].id + 1 && *end == '\0')
 				cl->taken[k]++;
+		}
 	} while (cl->st == ST_OK && n > 0);
 	arena_free(arena);
 	return NULL;

@@ -98,7 +98,7 @@ scrub(char *msg, const char *secret)
 	while ((p = strstr(msg, secret)) != NULL) {
 		m = strlen(p + n);
 		if (n >= 3) {
-			memcpy(p, "***", 3);
+			p[0] = p[1] = p[2] = '*';
 			memmove(p + 3, p + n, m + 1);
 		} else {
 			memset(p, '*', n);

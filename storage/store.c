@@ -48,6 +48,7 @@
 #include <unistd.h>
 
 #include "common/arena.h"
+#include "common/buf.h"
 #include "common/err.h"
 #include "common/xalloc.h"
 #include "storage/db.h"
@@ -745,36 +746,29 @@ url_redact(const char *url)
 {
 	const char *p = strstr(url, "://");
 	const char *end, *at, *colon, *q;
-	size_t n = strlen(url);
-	/* Each "***" replaces at least nothing after 9 bytes of "password=". */
-	char *out = xmalloc(2 * n + 8);
-	size_t o = 0;
+	struct buf out = {0};
 
 	p = p != NULL ? p + 3 : url;
 	end = p + strcspn(p, "/?");
 	at = memchr(p, '@', (size_t)(end - p));
 	colon = at != NULL ? memchr(p, ':', (size_t)(at - p)) : NULL;
 	if (colon != NULL) {
-		o = (size_t)(colon + 1 - url);
-		memcpy(out, url, o);
-		memcpy(out + o, "***", 3);
-		o += 3;
+		buf_append(&out, url, (size_t)(colon + 1 - url));
+		buf_puts(&out, "***");
 		p = at;
 	} else {
 		p = url;
 	}
 	while ((q = strstr(p, "password=")) != NULL) {
-		memcpy(out + o, p, (size_t)(q + 9 - p));
-		o += (size_t)(q + 9 - p);
+		buf_append(&out, p, (size_t)(q + 9 - p));
 		p = q + 9;
 		if (q > url && (q[-1] == '?' || q[-1] == '&')) {
-			memcpy(out + o, "***", 3);
-			o += 3;
+			buf_puts(&out, "***");
 			p += strcspn(p, "&");
 		}
 	}
-	strcpy(out + o, p);
-	return out;
+	buf_puts(&out, p);
+	return buf_steal(&out);
 }
 
 static struct store *

@@ -93,11 +93,13 @@ fixture_setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
 	const char *path = ":memory:";
+	const char *pg_url = getenv("OIDCD_TEST_PG_URL");
 	struct err err = {0};
 
 	if (f == NULL)
 		return -1;
-	if (getenv("OIDCD_TEST_PG_URL") != NULL && getenv("OIDCD_TEST_PG_URL")[0] != '\0') {
+
+	if (pg_url != NULL && pg_url[0] != '\0') {
 		path = fixture_pg_url();
 		if (path == NULL) {
 			free(f);

@@ -130,6 +130,7 @@ batch_run(struct store *s, struct store_write *batch)
 	bool is_ok = false;
 	uint64_t n = 0;
 
+	assert(batch != NULL);
 	for (w = batch; w != NULL; w = w->next) {
 		w->st = ST_OK; /* also for the writes a failure keeps from running */
 		err_clear(&w->err);
