@@ -89,7 +89,7 @@ void pg_reset(struct pg_stmt *stmt);
 int64_t pg_changes(const struct pg_stmt *stmt);
 
 bool pg_column_is_null(struct pg_stmt *stmt, int col);
-int64_t pg_column_int64(struct pg_stmt *stmt, int col); /* 0 for NULL; "t"/"f" read as 1/0 */
+int64_t pg_column_int64(struct pg_stmt *stmt, int col);    /* 0 for NULL; "t"/"f" read as 1/0 */
 const char *pg_column_text(struct pg_stmt *stmt, int col); /* NULL for NULL */
 const void *pg_column_blob(struct pg_stmt *stmt, int col); /* bytea decoded; NULL for NULL */
 size_t pg_column_bytes(struct pg_stmt *stmt, int col);     /* of the text or the decoded blob */
