@@ -370,11 +370,16 @@ db_conflict_is_primary_key(struct conn *c)
 		return sqlite3_extended_errcode(c->db) == SQLITE_CONSTRAINT_PRIMARYKEY;
 	case DB_PG:
 #ifdef OIDCD_HAVE_PG
-		/* pg.h gives no constraint name: PostgreSQL names a primary key
-		 * "<table>_pkey" and quotes the name in its unique_violation message. */
-		return strstr(pg_errmsg(c->pg), "_pkey\"") != NULL;
+	{
+		/* The schema (pg_schema.c) leaves primary keys their default
+		 * names, "<table>_pkey". */
+		const char *name = pg_constraint(c->pg);
+		size_t n = strlen(name);
+
+		return n > 5 && strcmp(name + n - 5, "_pkey") == 0;
+	}
 #endif
-		break;
+	break;
 	}
 	abort();
 }

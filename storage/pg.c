@@ -71,10 +71,12 @@ struct pg_stmt {
 struct pg_db {
 	PGconn *conn;
 	struct pg_stmt *stmts;
-	unsigned epoch;   /* bumped by every PQreset */
-	char *password;   /* from the URL, to scrub from messages; may be NULL */
-	char errmsg[512]; /* "" when none */
-	char sqlstate[6]; /* "" when none */
+	unsigned epoch;      /* bumped by every PQreset */
+	char *password;      /* from the URL, to scrub from messages; may be NULL */
+	char errmsg[512];    /* "" when none */
+	char sqlstate[6];    /* "" when none */
+	char constraint[64]; /* the violated constraint's name (PG_DIAG_CONSTRAINT_NAME), "" when
+	                        none */
 };
 
 /* NOTICEs (e.g. "does not exist, skipping") are not errors: dropped. */
@@ -131,6 +133,7 @@ db_clear_error(struct pg_db *db)
 {
 	db->errmsg[0] = '\0';
 	db->sqlstate[0] = '\0';
+	db->constraint[0] = '\0';
 }
 
 /*
@@ -156,7 +159,11 @@ db_fail(struct pg_db *db, const PGresult *res)
 {
 	const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	const char *primary = res != NULL ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *constraint =
+	        res != NULL ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
 	enum pg_rc rc = PG_ERROR;
+
+	snprintf(db->constraint, sizeof db->constraint, "%s", constraint != NULL ? constraint : "");
 
 	if (primary != NULL)
 		db_set_error(db, state, "%s", primary);
@@ -348,6 +355,12 @@ const char *
 pg_sqlstate(const struct pg_db *db)
 {
 	return db->sqlstate;
+}
+
+const char *
+pg_constraint(const struct pg_db *db)
+{
+	return db->constraint;
 }
 
 /*

@@ -58,6 +58,8 @@ bool pg_in_transaction(const struct pg_db *db);
 /* The last failure's message and SQLSTATE ("" when none). */
 const char *pg_errmsg(const struct pg_db *db);
 const char *pg_sqlstate(const struct pg_db *db);
+/* The constraint the last failure violated ("" when none or unknown). */
+const char *pg_constraint(const struct pg_db *db);
 
 /*
  * Prepares sql (common dialect, see above). name must be unique on db and
