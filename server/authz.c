@@ -425,8 +425,11 @@ front_id_token(const struct app *app, struct request *req, const struct authz *a
 		}
 	}
 	memset(&p, 0, sizeof p);
+	st = subject_for_client(app, az->client.doc, az->client.row.id, sess->user_id, req->arena,
+	                        &p.sub, &req->err);
+	if (st != ST_OK)
+		goto out;
 	p.issuer = app->issuer;
-	p.sub = subject_for(app, az->client.doc, sess->user_id, req->arena);
 	p.aud = az->client.row.id;
 	p.azp = az->client.row.id;
 	p.nonce = r->nonce;
@@ -578,7 +581,8 @@ static bool
 has_writes(const struct authz_pending *p)
 {
 	return p->has_session || p->has_consent || p->has_code || p->has_tokens || p->has_flow ||
-	       p->throttle_fail[0] != NULL || p->throttle_clear[0] != NULL;
+	       p->throttle_fail[0] != NULL || p->throttle_clear[0] != NULL ||
+	       p->extend_hash != NULL || p->forced_subject != NULL;
 }
 
 enum status
@@ -632,6 +636,15 @@ authz_apply(struct store *s, void *arg, struct err *err)
 		st = store_user_ensure(s, p->ensure_user, p->ensure_user_name, p->now, err);
 	if (st == ST_OK && p->has_session)
 		st = store_session_insert(s, &p->session, err);
+	if (st == ST_OK && p->extend_hash != NULL) {
+		/* Ended meanwhile: nothing to extend; the consent step finds it ended. */
+		st = store_session_extend(s, p->extend_hash, p->now, p->extend_until, err);
+		if (st == ST_NOT_FOUND)
+			st = ST_OK;
+	}
+	if (st == ST_OK && p->forced_subject != NULL)
+		st = store_forced_subject_put(s, p->forced_client, p->forced_user,
+		                              p->forced_subject, p->now, err);
 	for (i = 0; st == ST_OK && i < 2; i++)
 		if (p->throttle_clear[i] != NULL)
 			st = store_throttle_clear(s, p->throttle_clear[i], err);

@@ -73,6 +73,13 @@ struct authz_pending {
 	bool has_flow;              /* a login/consent/logout request to hand to the app */
 	struct store_flow flow;
 	unsigned char flow_hash[STORE_HASH_LEN];
+	/* extend_session_lifespan: the remembered session (id hash) expires at extend_until */
+	const unsigned char *extend_hash;
+	int64_t extend_until;
+	/* force_subject_identifier: the sub of ensure_user/forced_user at forced_client, or NULL */
+	const char *forced_subject;
+	const char *forced_client;
+	const char *forced_user;
 };
 
 /*

@@ -18,6 +18,7 @@
 #include "server/claims.h"
 #include "server/clients.h"
 #include "server/secrets.h"
+#include "server/subject.h"
 #include "server/tokens.h"
 
 #define SUBJECT_MAX 255
@@ -104,8 +105,7 @@ check_remember(const json_t *in, json_t *out, char why[160])
 		return refuse(why, "%s must be a boolean", "remember");
 	if (f != NULL && (!json_is_integer(f) || json_integer_value(f) < 0 ||
 	                  json_integer_value(f) > 10LL * 365 * 86400))
-		return refuse(why, "%s must be a number of seconds (0 = the default)",
-		              "remember_for");
+		return refuse(why, "%s must be a number of seconds, 0 or more", "remember_for");
 	json_object_set_new(out, "remember", json_boolean(json_is_true(r)));
 	json_object_set_new(out, "remember_for",
 	                    json_integer(f != NULL ? json_integer_value(f) : 0));
@@ -116,7 +116,9 @@ static enum status
 login_accept(const json_t *in, const char *skip_subject, json_t *out, char why[160])
 {
 	const json_t *sub = json_object_get(in, "subject"), *acr = json_object_get(in, "acr"),
-	             *amr = json_object_get(in, "amr"), *ctx = json_object_get(in, "context");
+	             *amr = json_object_get(in, "amr"), *ctx = json_object_get(in, "context"),
+	             *ext = json_object_get(in, "extend_session_lifespan"),
+	             *force = json_object_get(in, "force_subject_identifier");
 
 	if (!json_is_string(sub) || json_string_length(sub) == 0 ||
 	    json_string_length(sub) > SUBJECT_MAX ||
@@ -134,7 +136,22 @@ login_accept(const json_t *in, const char *skip_subject, json_t *out, char why[1
 		return refuse(why, "%s must be an array of strings", "amr");
 	if (ctx != NULL && !json_is_object(ctx))
 		return refuse(why, "%s must be an object", "context");
+	if (ext != NULL && !json_is_boolean(ext))
+		return refuse(why, "%s must be a boolean", "extend_session_lifespan");
+	/* Hydra: only a login that had a session (skip true) can extend it. */
+	if (json_is_true(ext) && skip_subject == NULL)
+		return refuse(why, "%s",
+		              "extend_session_lifespan can only be true when the login request "
+		              "was skipped (skip true)");
+	if (force != NULL && (!json_is_string(force) || json_string_length(force) > SUBJECT_MAX ||
+	                      strlen(json_string_value(force)) != json_string_length(force)))
+		return refuse(why, "%s must be a string of at most 255 characters",
+		              "force_subject_identifier");
 	json_object_set_new(out, "subject", json_string(json_string_value(sub)));
+	json_object_set_new(out, "extend_session_lifespan", json_boolean(json_is_true(ext)));
+	if (force != NULL && json_string_length(force) > 0)
+		json_object_set_new(out, "force_subject_identifier",
+		                    json_string(json_string_value(force)));
 	json_object_set_new(out, "acr", json_string(acr != NULL ? json_string_value(acr) : ""));
 	json_object_set_new(out, "amr", amr != NULL ? json_deep_copy(amr) : json_array());
 	json_object_set_new(out, "context", ctx != NULL ? json_deep_copy(ctx) : json_object());
@@ -476,6 +493,35 @@ external_username(struct request *req, const char *subject)
 	return arena_printf(req->arena, "external:%s", b64url_encode_arena(req->arena, h, 18));
 }
 
+/*
+ * extend_session_lifespan (Hydra's acceptOAuth2LoginRequest, skip true
+ * only): the remembered session sess lives remember_for seconds (else
+ * ttl.login_session) from now, in the table and in the browser, whose
+ * cookie gets that Max-Age (as Hydra re-saves its cookie), so prompt=none
+ * keeps working for as long as the app keeps extending.
+ */
+static enum status
+extend_session(const struct app *app, struct request *req, const struct authz *az,
+               struct authz_pending *p, const struct store_session *sess, int64_t remember_for)
+{
+	bool https = strncmp(app->issuer, "https://", 8) == 0;
+	int64_t ttl = remember_for > 0 ? remember_for : app->cfg->ttl_login_session_secs;
+	const char *value = cookie_get(&az->cookies, AUTHZ_SESSION_COOKIE);
+	char *cookie;
+	enum status st;
+
+	if (value == NULL) /* skip true: the session came from this cookie */
+		return ERR_SET(&req->err, ST_IO, "a skipped login without a session cookie");
+	st = cookie_set(req->arena, AUTHZ_SESSION_COOKIE, value, ttl, https, true,
+	                COOKIE_SAME_SITE_LAX, &cookie, &req->err);
+	if (st != ST_OK)
+		return st;
+	response_header(&p->res, "Set-Cookie", cookie);
+	p->extend_hash = sess->id_hash;
+	p->extend_until = p->now + ttl;
+	return ST_OK;
+}
+
 /* The login app accepted: a (new or remembered) session, then the consent request. */
 static enum status
 login_accepted(const struct app *app, struct request *req, struct response *res, struct authz *az,
@@ -503,6 +549,11 @@ login_accepted(const struct app *app, struct request *req, struct response *res,
 			        "from the application.");
 		if (st != ST_OK)
 			return st;
+		if (json_is_true(json_object_get(result, "extend_session_lifespan"))) {
+			st = extend_session(app, req, az, p, &sess, remember_for);
+			if (st != ST_OK)
+				return st;
+		}
 	} else {
 		bool https = strncmp(app->issuer, "https://", 8) == 0;
 		int64_t ttl = remember && remember_for > 0 ? remember_for
@@ -558,6 +609,15 @@ login_accepted(const struct app *app, struct request *req, struct response *res,
 		if (cookie != NULL)
 			response_header(&p->res, "Set-Cookie", cookie);
 		use = &p->session;
+	}
+	/* force_subject_identifier: pairwise clients only (Hydra ignores it otherwise). */
+	if (json_string_value(json_object_get(result, "force_subject_identifier")) != NULL &&
+	    subject_is_pairwise(az->client.doc)) {
+		p->forced_subject = arena_strdup(
+		        req->arena,
+		        json_string_value(json_object_get(result, "force_subject_identifier")));
+		p->forced_client = az->client.row.id;
+		p->forced_user = subject;
 	}
 	consent_skip = json_is_true(json_object_get(az->client.doc, "skip_consent"));
 	if (!consent_skip && !(az->r.prompt & AUTHORIZE_PROMPT_CONSENT)) {
@@ -669,7 +729,8 @@ consent_accepted(const struct app *app, struct request *req, struct response *re
 		        .client_id = az->client.row.id,
 		        .scopes = p->granted_scope,
 		        .granted_at = p->now,
-		        .expires_at = p->now + (rf > 0 ? rf : app->cfg->ttl_consent_secs),
+		        /* Hydra: remember_for 0 remembers the consent indefinitely. */
+		        .expires_at = rf > 0 ? p->now + rf : 0,
 		};
 		st = remembered_consent(req, request, result, &p->consent);
 		if (st != ST_OK)

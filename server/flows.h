@@ -7,7 +7,8 @@
  *
  *   /oauth2/auth            -> 302 urls.login?login_challenge=C1
  *   app: GET  /admin/oauth2/auth/requests/login?login_challenge=C1
- *        PUT  .../login/accept {subject, remember, remember_for, acr, amr, context}
+ *        PUT  .../login/accept {subject, remember, remember_for, acr, amr, context,
+ *                               extend_session_lifespan, force_subject_identifier}
  *             (or .../login/reject {error, error_description})
  *        <- {"redirect_to": "<issuer>/oauth2/auth?<request>&login_verifier=V1"}
  *   /oauth2/auth?...&login_verifier=V1
@@ -29,6 +30,10 @@
  * app's session.id_token claims reach the ID token and /userinfo
  * (filtered by the granted scopes unless oidc.claims.filter_by_scope is
  * off) and session.access_token reaches introspection ("ext").
+ * extend_session_lifespan (skip true only) moves a remembered session's
+ * expiry and cookie; force_subject_identifier is the sub of a pairwise
+ * client (server/subject.h subject_for_client); a consent remembered with
+ * remember_for 0 never expires (Hydra: "remembered indefinitely").
  */
 #ifndef SERVER_FLOWS_H
 #define SERVER_FLOWS_H

@@ -35,7 +35,8 @@ test_login_accept_is_normalised_with_defaults(void **state)
 
 	(void)state;
 	assert_int_equal(parse("login-accept", "{\"subject\":\"u-1\"}", NULL, &out, why), ST_OK);
-	assert_string_equal(out, "{\"subject\":\"u-1\",\"acr\":\"\",\"amr\":[],\"context\":{},"
+	assert_string_equal(out, "{\"subject\":\"u-1\",\"extend_session_lifespan\":false,"
+	                         "\"acr\":\"\",\"amr\":[],\"context\":{},"
 	                         "\"remember\":false,\"remember_for\":0}");
 	free(out);
 	assert_int_equal(parse("login-accept",
@@ -46,6 +47,51 @@ test_login_accept_is_normalised_with_defaults(void **state)
 	                 ST_OK);
 	assert_non_null(strstr(out, "\"remember\":true,\"remember_for\":60"));
 	assert_non_null(strstr(out, "\"amr\":[\"pwd\",\"otp\"]"));
+	assert_non_null(strstr(out, "\"extend_session_lifespan\":true"));
+	free(out);
+}
+
+static void
+test_login_accept_extends_a_session_only_when_skipped(void **state)
+{
+	static const char body[] = "{\"subject\":\"u-1\",\"extend_session_lifespan\":true}";
+	char why[160], *out = NULL;
+
+	(void)state;
+	/* Hydra: "only ... if the user has an authentication", i.e. skip true. */
+	assert_int_equal(parse("login-accept", body, NULL, &out, why), ST_INVALID);
+	assert_null(out);
+	assert_non_null(strstr(why, "extend_session_lifespan"));
+	assert_non_null(strstr(why, "skip"));
+	assert_int_equal(parse("login-accept", body, "u-1", &out, why), ST_OK);
+	assert_non_null(strstr(out, "\"extend_session_lifespan\":true"));
+	free(out);
+	/* false is fine either way */
+	assert_int_equal(parse("login-accept",
+	                       "{\"subject\":\"u-1\",\"extend_session_lifespan\":false}", NULL,
+	                       &out, why),
+	                 ST_OK);
+	free(out);
+}
+
+static void
+test_login_accept_keeps_a_forced_subject_and_drops_an_empty_one(void **state)
+{
+	char why[160], *out = NULL;
+
+	(void)state;
+	assert_int_equal(parse("login-accept",
+	                       "{\"subject\":\"u-1\",\"force_subject_identifier\":\"pw-1\"}", NULL,
+	                       &out, why),
+	                 ST_OK);
+	assert_non_null(strstr(out, "\"force_subject_identifier\":\"pw-1\""));
+	free(out);
+	/* "" is the SDK's zero value: no forced subject. */
+	assert_int_equal(parse("login-accept",
+	                       "{\"subject\":\"u-1\",\"force_subject_identifier\":\"\"}", NULL,
+	                       &out, why),
+	                 ST_OK);
+	assert_null(strstr(out, "force_subject_identifier"));
 	free(out);
 }
 
@@ -55,18 +101,22 @@ test_login_accept_refusals_name_the_field(void **state)
 	static const struct {
 		const char *body, *skip, *field;
 	} bad[] = {
-	        {"{}",	                               NULL,  "subject"     },
-	        {"{\"subject\":\"\"}",                       NULL,  "subject"     },
-	        {"{\"subject\":7}",                          NULL,  "subject"     },
-	        {"{\"subject\":\"a\\u0000b\"}",              NULL,  "JSON object" },
-	        {"{\"subject\":\"other\"}",                  "u-1", "subject"     },
-	        {"{\"subject\":\"u\",\"remember\":\"yes\"}", NULL,  "remember"    },
-	        {"{\"subject\":\"u\",\"remember_for\":-5}",  NULL,  "remember_for"},
-	        {"{\"subject\":\"u\",\"amr\":\"pwd\"}",      NULL,  "amr"         },
-	        {"{\"subject\":\"u\",\"acr\":[1]}",          NULL,  "acr"         },
-	        {"{\"subject\":\"u\",\"context\":[]}",       NULL,  "context"     },
-	        {"[]",	                               NULL,  "JSON object" },
-	        {"{\"subject\":\"u\",\"subject\":\"v\"}",    NULL,  "JSON object" },
+	        {"{}",	                                         NULL,  "subject"     },
+	        {"{\"subject\":\"\"}",                                 NULL,  "subject"     },
+	        {"{\"subject\":7}",	                            NULL,  "subject"     },
+	        {"{\"subject\":\"a\\u0000b\"}",                        NULL,  "JSON object" },
+	        {"{\"subject\":\"other\"}",                            "u-1", "subject"     },
+	        {"{\"subject\":\"u\",\"remember\":\"yes\"}",           NULL,  "remember"    },
+	        {"{\"subject\":\"u\",\"remember_for\":-5}",            NULL,  "remember_for"},
+	        {"{\"subject\":\"u\",\"amr\":\"pwd\"}",                NULL,  "amr"         },
+	        {"{\"subject\":\"u\",\"acr\":[1]}",                    NULL,  "acr"         },
+	        {"{\"subject\":\"u\",\"context\":[]}",                 NULL,  "context"     },
+	        {"{\"subject\":\"u\",\"extend_session_lifespan\":1}",  "u",
+	         "extend_session_lifespan"	                                          },
+	        {"{\"subject\":\"u\",\"force_subject_identifier\":5}", NULL,
+	         "force_subject_identifier"	                                         },
+	        {"[]",	                                         NULL,  "JSON object" },
+	        {"{\"subject\":\"u\",\"subject\":\"v\"}",              NULL,  "JSON object" },
 	};
 	char why[160], *out = NULL;
 
@@ -161,6 +211,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_login_accept_is_normalised_with_defaults),
 	        cmocka_unit_test(test_login_accept_refusals_name_the_field),
+	        cmocka_unit_test(test_login_accept_extends_a_session_only_when_skipped),
+	        cmocka_unit_test(test_login_accept_keeps_a_forced_subject_and_drops_an_empty_one),
 	        cmocka_unit_test(test_consent_accept_grants_only_requested_scopes),
 	        cmocka_unit_test(test_reject_defaults_to_access_denied_and_needs_a_token),
 	        cmocka_unit_test(test_request_view_hides_internal_members_and_shows_the_challenge),

@@ -45,6 +45,7 @@ authz_hint_matches(const struct app *app, struct request *req, const struct auth
                    const struct store_session *sess, enum status *found)
 {
 	json_t *claims;
+	const char *sub;
 	struct err err;
 
 	if (id_token_verify_hint(app->keyring, app->issuer, az->r.id_token_hint, req->arena,
@@ -52,9 +53,11 @@ authz_hint_matches(const struct app *app, struct request *req, const struct auth
 		log_req(LOG_INFO, req, "id_token_hint refused: %s", err.msg);
 		return false;
 	}
+	/* A sub we cannot work out (storage failing) counts as another user's. */
 	if (*found == ST_OK &&
-	    strcmp(json_string_value(json_object_get(claims, "sub")),
-	           subject_for(app, az->client.doc, sess->user_id, req->arena)) != 0)
+	    (subject_for_client(app, az->client.doc, az->client.row.id, sess->user_id, req->arena,
+	                        &sub, &err) != ST_OK ||
+	     strcmp(json_string_value(json_object_get(claims, "sub")), sub) != 0))
 		*found = ST_NOT_FOUND;
 	json_decref(claims);
 	return true;

@@ -357,15 +357,19 @@ sign_logout_token(const struct app *app, struct request *req, const struct clien
                   const struct store_session *sess, int64_t now, const char *jti, char **out)
 {
 	int64_t exp = now + logout_token_ttl_secs(app->cfg);
-	json_t *header = json_pack("{s:s}", "typ", "logout+jwt");
-	json_t *claims = json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:{s:{}}}", "iss",
-	                           app->issuer, "aud", client->row.id, "iat", (json_int_t)now,
-	                           "exp", (json_int_t)exp, "jti", jti, "sid", sess->sid, "sub",
-	                           subject_for(app, client->doc, sess->user_id, req->arena),
-	                           "events", BACKCHANNEL_EVENT);
+	json_t *header = NULL, *claims = NULL;
+	const char *sub;
 	char *payload = NULL;
 	enum status st;
 
+	st = subject_for_client(app, client->doc, client->row.id, sess->user_id, req->arena, &sub,
+	                        &req->err);
+	if (st != ST_OK)
+		goto out;
+	header = json_pack("{s:s}", "typ", "logout+jwt");
+	claims = json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:{s:{}}}", "iss", app->issuer,
+	                   "aud", client->row.id, "iat", (json_int_t)now, "exp", (json_int_t)exp,
+	                   "jti", jti, "sid", sess->sid, "sub", sub, "events", BACKCHANNEL_EVENT);
 	if (header == NULL || claims == NULL) {
 		st = ERR_SET(&req->err, ST_INVALID, "cannot build the logout token");
 		goto out;

@@ -168,11 +168,20 @@ handle_admin_introspect(const struct app *app, struct request *req, struct respo
 			json_decref(out);
 			return st;
 		}
-		if (subject_is_pairwise(client.doc))
-			json_object_set_new(
-			        out, "obfuscated_subject",
-			        json_string(subject_for(app, client.doc, t.user_id, req->arena)));
+		/* Hydra: sub stays the real subject; a forced one shows here only. */
+		if (subject_is_pairwise(client.doc)) {
+			const char *sub;
+
+			st = subject_for_client(app, client.doc, t.client_id, t.user_id, req->arena,
+			                        &sub, &req->err);
+			if (st == ST_OK)
+				json_object_set_new(out, "obfuscated_subject", json_string(sub));
+		}
 		clients_record_clear(&client);
+		if (st != ST_OK) {
+			json_decref(out);
+			return st;
+		}
 	}
 	response_json(res, req->arena, 200, out);
 	return ST_OK;

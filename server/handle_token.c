@@ -368,7 +368,10 @@ id_token(const struct app *app, struct request *req, const struct token_grant *g
 	}
 	amr = tokens_amr_array(c->amr);
 	p.issuer = app->issuer;
-	p.sub = subject_for(app, g->client_doc, c->user_id, req->arena);
+	st = subject_for_client(app, g->client_doc, g->client_id, c->user_id, req->arena, &p.sub,
+	                        &req->err);
+	if (st != ST_OK)
+		goto out;
 	p.aud = g->client_id;
 	p.azp = g->client_id;
 	p.nonce = c->nonce;

@@ -70,7 +70,7 @@ answer(const struct app *app, struct request *req, struct response *res,
 	json_t *user_claims = NULL, *requested = claims_request_member(t->claims, "userinfo"),
 	       *out = NULL;
 	json_error_t jerr;
-	const char *alg = NULL;
+	const char *alg = NULL, *sub;
 	char *jwt;
 	enum status st;
 
@@ -99,8 +99,11 @@ answer(const struct app *app, struct request *req, struct response *res,
 		alg = json_string_value(
 		        json_object_get(client->doc, "userinfo_signed_response_alg"));
 	}
-	json_object_set_new(out, "sub",
-	                    json_string(subject_for(app, client->doc, user->id, req->arena)));
+	st = subject_for_client(app, client->doc, t->client_id, user->id, req->arena, &sub,
+	                        &req->err);
+	if (st != ST_OK)
+		goto out;
+	json_object_set_new(out, "sub", json_string(sub));
 	if (alg != NULL && strcmp(alg, "none") != 0) {
 		st = userinfo_jwt_sign(app->keyring, now, app->issuer, t->client_id, 0, out,
 		                       req->arena, &jwt, &req->err);

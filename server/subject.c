@@ -10,6 +10,7 @@
 #include "crypto/digest.h"
 #include "crypto/secret.h"
 #include "server/uri.h"
+#include "storage/store.h"
 
 bool
 subject_is_pairwise(const json_t *client_doc)
@@ -62,4 +63,22 @@ subject_for(const struct app *app, const json_t *client_doc, const char *user_id
 	digest_sha256(input, (size_t)n, hash);
 	secret_wipe(input, sizeof input);
 	return b64url_encode_arena(arena, hash, sizeof hash);
+}
+
+enum status
+subject_for_client(const struct app *app, const json_t *client_doc, const char *client_id,
+                   const char *user_id, struct arena *arena, const char **out, struct err *err)
+{
+	enum status st;
+
+	if (!subject_is_pairwise(client_doc)) {
+		*out = user_id;
+		return ST_OK;
+	}
+	st = store_forced_subject_get(app->store, client_id, user_id, arena, out, err);
+	if (st == ST_NOT_FOUND) {
+		*out = subject_for(app, client_doc, user_id, arena);
+		st = ST_OK;
+	}
+	return st;
 }

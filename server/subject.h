@@ -15,6 +15,7 @@
 #include <stdbool.h>
 
 #include "common/arena.h"
+#include "common/err.h"
 #include "server/app.h"
 
 /* True when client_doc (borrowed; may be NULL) asks for pairwise subjects. */
@@ -23,5 +24,20 @@ bool subject_is_pairwise(const json_t *client_doc);
 /* The sub of user_id at the client of client_doc (borrowed; NULL: public). In the arena. */
 const char *subject_for(const struct app *app, const json_t *client_doc, const char *user_id,
                         struct arena *arena);
+
+/*
+ * The sub of user_id at client client_id (client_doc) in ID tokens,
+ * /userinfo, logout tokens and id_token_hint checks: subject_for's, except
+ * that for a pairwise client a subject the headless login app forced
+ * (force_subject_identifier, kept per client and user by
+ * store_forced_subject_put) wins. Hydra keeps such a forced subject per
+ * client and subject too, but asks the app to send it on every login;
+ * oidcd keeps using the last one forced until another is, so the sub stays
+ * stable for later flows (skipped logins, refreshes) either way. *out in
+ * the arena (or user_id itself).
+ */
+enum status subject_for_client(const struct app *app, const json_t *client_doc,
+                               const char *client_id, const char *user_id, struct arena *arena,
+                               const char **out, struct err *err);
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * server/subject_test.c — public and pairwise subjects (OIDC Core §8.1).
+ * server/subject_test.c — public and pairwise subjects (OIDC Core §8.1),
+ * and a subject forced by a headless login app (subject_for_client).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -36,11 +37,28 @@ setup(void **state)
 	return 0;
 }
 
+/* setup with a migrated ":memory:" store (forced subjects). */
+static int
+setup_store(void **state)
+{
+	struct store_options so = {0};
+	struct fixture *f;
+	struct err err;
+
+	setup(state);
+	f = *state;
+	assert_int_equal(store_open(":memory:", &so, &f->app.store, &err), ST_OK);
+	assert_int_equal(store_migrate(f->app.store, NULL, &err), ST_OK);
+	return 0;
+}
+
 static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
 
+	if (f->app.store != NULL)
+		store_close(f->app.store);
 	arena_free(f->arena);
 	config_free(&f->cfg);
 	test_free(f);
@@ -117,6 +135,37 @@ test_pairwise_depends_on_the_salt(void **state)
 	assert_string_not_equal(sub(f, doc, "u-1"), a);
 }
 
+static void
+test_forced_subject_wins_for_pairwise_clients_only(void **state)
+{
+	static const char pw[] = "{\"client_id\":\"c1\",\"subject_type\":\"pairwise\","
+	                         "\"redirect_uris\":[\"https://rp.example/cb\"]}";
+	struct fixture *f = *state;
+	struct store_client c = {.id = "c1", .metadata = "{}", .created_at = 1, .updated_at = 1};
+	json_t *pairwise = json_loads(pw, 0, NULL), *public = json_pack("{s:s}", "client_id", "c1");
+	const char *computed, *out = NULL;
+	struct err err;
+
+	assert_int_equal(store_client_insert(f->app.store, &c, &err), ST_OK);
+	assert_int_equal(store_user_ensure(f->app.store, "u1", "external:u1", 1, &err), ST_OK);
+	computed = subject_for(&f->app, pairwise, "u1", f->arena);
+	/* Nothing forced: the computed pairwise sub. */
+	assert_int_equal(subject_for_client(&f->app, pairwise, "c1", "u1", f->arena, &out, &err),
+	                 ST_OK);
+	assert_string_equal(out, computed);
+	assert_int_equal(store_forced_subject_put(f->app.store, "c1", "u1", "forced-1", 2, &err),
+	                 ST_OK);
+	assert_int_equal(subject_for_client(&f->app, pairwise, "c1", "u1", f->arena, &out, &err),
+	                 ST_OK);
+	assert_string_equal(out, "forced-1");
+	/* A public client (the same id, another doc) never uses it. */
+	assert_int_equal(subject_for_client(&f->app, public, "c1", "u1", f->arena, &out, &err),
+	                 ST_OK);
+	assert_string_equal(out, "u1");
+	json_decref(pairwise);
+	json_decref(public);
+}
+
 int
 main(void)
 {
@@ -126,6 +175,8 @@ main(void)
 	        cmocka_unit_test_setup_teardown(test_pairwise_is_per_sector_and_per_user, setup,
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_pairwise_depends_on_the_salt, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_forced_subject_wins_for_pairwise_clients_only,
+	                                        setup_store, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,8 +4,9 @@
  * and the consent deletion of the sessions admin API.
  *
  * API (store.h): store_flow_insert, store_flow_get, store_flow_decide,
- * store_flow_consume, store_user_ensure, store_consent_delete_user
- * (store_consent_list is grants.c's, beside the other consent reads).
+ * store_flow_consume, store_user_ensure, store_consent_delete_user,
+ * store_forced_subject_put, store_forced_subject_get (store_consent_list
+ * is grants.c's, beside the other consent reads).
  *
  * Invariants:
  * - Challenges and verifiers are stored as keyed hashes only (STYLE B5).
@@ -258,6 +259,69 @@ store_consent_delete_user(struct store *s, const char *user_id, struct err *err)
 		goto out;
 	}
 	st = db_step(stmt) == DB_DONE ? ST_OK : STORE_FAIL(c, err);
+out:
+	store_stmt_done(stmt);
+	store_conn_release(s, c);
+	return st;
+}
+
+enum status
+store_forced_subject_put(struct store *s, const char *client_id, const char *user_id,
+                         const char *subject, int64_t now, struct err *err)
+{
+	struct conn *c = NULL;
+	struct db_stmt *stmt = NULL;
+	enum status st;
+
+	assert(client_id != NULL && user_id != NULL && subject != NULL);
+	st = store_conn_acquire(s, &c, err);
+	if (st != ST_OK)
+		return st;
+	st = store_stmt(c, STMT_FORCED_SUBJECT_PUT, &stmt, err);
+	if (st != ST_OK)
+		goto out;
+	if (db_bind_text(stmt, 1, client_id) != DB_OK || db_bind_text(stmt, 2, user_id) != DB_OK ||
+	    db_bind_text(stmt, 3, subject) != DB_OK || db_bind_int64(stmt, 4, now) != DB_OK) {
+		st = STORE_FAIL(c, err);
+		goto out;
+	}
+	/* An unknown client or user fails the foreign key: ST_INVALID. */
+	st = db_step(stmt) == DB_DONE ? ST_OK : STORE_FAIL(c, err);
+out:
+	store_stmt_done(stmt);
+	store_conn_release(s, c);
+	return st;
+}
+
+enum status
+store_forced_subject_get(struct store *s, const char *client_id, const char *user_id,
+                         struct arena *arena, const char **out, struct err *err)
+{
+	struct conn *c = NULL;
+	struct db_stmt *stmt = NULL;
+	enum status st;
+	enum db_rc rc;
+
+	st = store_conn_acquire(s, &c, err);
+	if (st != ST_OK)
+		return st;
+	st = store_stmt(c, STMT_FORCED_SUBJECT_GET, &stmt, err);
+	if (st != ST_OK)
+		goto out;
+	if (db_bind_text(stmt, 1, client_id) != DB_OK || db_bind_text(stmt, 2, user_id) != DB_OK) {
+		st = STORE_FAIL(c, err);
+		goto out;
+	}
+	rc = db_step(stmt);
+	if (rc == DB_ROW) {
+		*out = store_column_text_dup(stmt, 0, arena);
+		st = ST_OK;
+	} else if (rc == DB_DONE) {
+		st = ERR_SET(err, ST_NOT_FOUND, "no forced subject of user %s at client %s",
+		             user_id, client_id);
+	} else {
+		st = STORE_FAIL(c, err);
+	}
 out:
 	store_stmt_done(stmt);
 	store_conn_release(s, c);

@@ -3,7 +3,8 @@
  * answered once (a second decision, or one after expiry, finds nothing),
  * a verifier honoured once and only for its browser binding, swept when
  * expired; external subjects get a user row once; consents listed and
- * deleted per user. On a fresh migrated ":memory:" store.
+ * deleted per user, and one without expiry (remember_for 0) kept; forced
+ * subjects per client and user, replaced by a later one. On a fresh migrated ":memory:" store.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -138,6 +139,73 @@ test_user_ensure_once_and_consents_per_user(void **state)
 	assert_int_equal(n, 0);
 }
 
+static void
+test_forced_subject_is_kept_per_client_and_user_and_replaced(void **state)
+{
+	struct fixture *f = *state;
+	struct store_client c1 = {.id = "c1", .metadata = "{}", .created_at = 1, .updated_at = 1};
+	struct store_client c2 = {.id = "c2", .metadata = "{}", .created_at = 1, .updated_at = 1};
+	struct err err = {0};
+	const char *sub = NULL;
+
+	assert_int_equal(store_user_ensure(f->s, "ext-1", "external:x", T0, &err), ST_OK);
+	assert_int_equal(store_client_insert(f->s, &c1, &err), ST_OK);
+	assert_int_equal(store_client_insert(f->s, &c2, &err), ST_OK);
+	assert_int_equal(store_forced_subject_get(f->s, "c1", "ext-1", f->arena, &sub, &err),
+	                 ST_NOT_FOUND);
+	assert_int_equal(store_forced_subject_put(f->s, "c1", "ext-1", "pw-a", T0, &err), ST_OK);
+	assert_int_equal(store_forced_subject_get(f->s, "c1", "ext-1", f->arena, &sub, &err),
+	                 ST_OK);
+	assert_string_equal(sub, "pw-a");
+	/* Per client: c2 has none. */
+	assert_int_equal(store_forced_subject_get(f->s, "c2", "ext-1", f->arena, &sub, &err),
+	                 ST_NOT_FOUND);
+	/* A later force replaces the earlier one. */
+	assert_int_equal(store_forced_subject_put(f->s, "c1", "ext-1", "pw-b", T0 + 1, &err),
+	                 ST_OK);
+	assert_int_equal(store_forced_subject_get(f->s, "c1", "ext-1", f->arena, &sub, &err),
+	                 ST_OK);
+	assert_string_equal(sub, "pw-b");
+	/* Unknown client or user: the foreign keys refuse it. */
+	assert_int_equal(store_forced_subject_put(f->s, "nope", "ext-1", "pw", T0, &err),
+	                 ST_INVALID);
+	assert_int_equal(store_forced_subject_put(f->s, "c1", "nobody", "pw", T0, &err),
+	                 ST_INVALID);
+	/* Deleting the client forgets its forced subjects. */
+	assert_int_equal(store_client_delete(f->s, "c1", NULL, &err), ST_OK);
+	assert_int_equal(store_forced_subject_get(f->s, "c1", "ext-1", f->arena, &sub, &err),
+	                 ST_NOT_FOUND);
+}
+
+static void
+test_consent_without_expiry_is_listed_forever(void **state)
+{
+	struct fixture *f = *state;
+	struct store_client c = {.id = "c1", .metadata = "{}", .created_at = 1, .updated_at = 1};
+	struct store_consent consent = {.user_id = "ext-1",
+	                                .client_id = "c1",
+	                                .scopes = "openid",
+	                                .granted_at = T0,
+	                                .expires_at = 0};
+	struct store_consent *list, one;
+	struct err err = {0};
+	int64_t deleted = 0;
+	size_t n;
+
+	assert_int_equal(store_user_ensure(f->s, "ext-1", "external:x", T0, &err), ST_OK);
+	assert_int_equal(store_client_insert(f->s, &c, &err), ST_OK);
+	assert_int_equal(store_consent_upsert(f->s, &consent, &err), ST_OK);
+	assert_int_equal(store_sweep(f->s, T0 + 100LL * 365 * 86400, 100, &deleted, &err), ST_OK);
+	assert_int_equal(store_consent_get(f->s, "ext-1", "c1", T0 + 100LL * 365 * 86400, f->arena,
+	                                   &one, &err),
+	                 ST_OK);
+	assert_int_equal(one.expires_at, 0);
+	assert_int_equal(store_consent_list(f->s, "ext-1", T0 + 100LL * 365 * 86400, f->arena,
+	                                    &list, &n, &err),
+	                 ST_OK);
+	assert_int_equal(n, 1);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, fixture_teardown)
 
 int
@@ -147,6 +215,8 @@ main(void)
 	        T(test_flow_is_answered_once_and_its_verifier_honoured_once_for_its_browser),
 	        T(test_flow_expiry_and_sweep),
 	        T(test_user_ensure_once_and_consents_per_user),
+	        T(test_forced_subject_is_kept_per_client_and_user_and_replaced),
+	        T(test_consent_without_expiry_is_listed_forever),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

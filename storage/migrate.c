@@ -268,6 +268,18 @@ static const char *const migrations[] = {
          * accepted (session, audience), for listOAuth2ConsentSessions. */
         ("ALTER TABLE consents ADD COLUMN request TEXT;"
          "ALTER TABLE consents ADD COLUMN result TEXT;"),
+        /* 10: headless mode, force_subject_identifier (issue 8, flows.c): the
+         * pairwise subject a login app forced for a user at a client, which
+         * that client's ID tokens and /userinfo keep using (Hydra's
+         * obfuscated authentication sessions, one per client and subject). */
+        "CREATE TABLE forced_subjects ("
+        " client_id TEXT NOT NULL REFERENCES clients(id) ON DELETE CASCADE,"
+        " user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+        " subject TEXT NOT NULL,"
+        " created_at INTEGER NOT NULL,"
+        " PRIMARY KEY (client_id, user_id)"
+        ") STRICT;"
+        "CREATE INDEX forced_subjects_user_id ON forced_subjects (user_id);",
 };
 
 int

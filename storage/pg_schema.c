@@ -249,6 +249,15 @@ static const char *const migrations[] = {
         /* 9: headless mode, Hydra's consent sessions (migrate.c 9). */
         ("ALTER TABLE consents ADD COLUMN request TEXT;"
          "ALTER TABLE consents ADD COLUMN result TEXT;"),
+        /* 10: headless mode, force_subject_identifier (migrate.c 10). */
+        "CREATE TABLE forced_subjects ("
+        " client_id TEXT NOT NULL REFERENCES clients(id) ON DELETE CASCADE,"
+        " user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+        " subject TEXT NOT NULL,"
+        " created_at BIGINT NOT NULL,"
+        " PRIMARY KEY (client_id, user_id)"
+        ");"
+        "CREATE INDEX forced_subjects_user_id ON forced_subjects (user_id);",
 };
 
 int

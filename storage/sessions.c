@@ -4,7 +4,8 @@
  * public sid.
  *
  * API (store.h): store_session_insert, store_session_get_active,
- * store_session_get_by_sid, store_session_end, store_session_end_user.
+ * store_session_get_by_sid, store_session_end, store_session_end_user,
+ * store_session_extend (headless mode's extend_session_lifespan).
  *
  * Invariants:
  * - A session is active while ended_at IS NULL and expires_at > now; "now"
@@ -250,5 +251,37 @@ store_session_list_user(struct store *s, const char *user_id, int64_t now, struc
 	                                session_row, arena, &rows, count_out, err);
 
 	*out = rows;
+	return st;
+}
+
+enum status
+store_session_extend(struct store *s, const unsigned char *id_hash, int64_t now, int64_t expires_at,
+                     struct err *err)
+{
+	struct conn *c = NULL;
+	struct db_stmt *stmt = NULL;
+	enum status st;
+
+	assert(id_hash != NULL);
+	st = store_conn_acquire(s, &c, err);
+	if (st != ST_OK)
+		return st;
+	st = store_stmt(c, STMT_SESSION_EXTEND, &stmt, err);
+	if (st != ST_OK)
+		goto out;
+	if (store_bind_hash(stmt, 1, id_hash) != DB_OK || db_bind_int64(stmt, 2, now) != DB_OK ||
+	    db_bind_int64(stmt, 3, expires_at) != DB_OK) {
+		st = STORE_FAIL(c, err);
+		goto out;
+	}
+	if (db_step(stmt) != DB_DONE) {
+		st = STORE_FAIL(c, err);
+		goto out;
+	}
+	st = db_changes(stmt) == 0 ? ERR_SET(err, ST_NOT_FOUND, "no active session with that hash")
+	                           : ST_OK;
+out:
+	store_stmt_done(stmt);
+	store_conn_release(s, c);
 	return st;
 }

@@ -301,6 +301,34 @@ test_session_schema_refuses_hash_of_wrong_length(void **state)
 	assert_int_equal(fixture_exec(f->s, sql), DB_CONSTRAINT);
 }
 
+static void
+test_session_extend_moves_the_expiry_of_an_active_session_only(void **state)
+{
+	struct fixture *f = *state;
+	unsigned char hash[STORE_HASH_LEN];
+	struct store_session out;
+	struct err err = {0};
+
+	session_add(f->s, 0x21, "sid-1", "u1");
+	hash_fill(hash, 0x21);
+	assert_int_equal(store_session_extend(f->s, hash, T0 + 10, T0 + 10 + 2 * TTL, &err), ST_OK);
+	/* Active past its old expiry, until the new one. */
+	assert_int_equal(get_active(f, 0x21, T0 + TTL + 1, &out), ST_OK);
+	assert_int_equal(out.expires_at, T0 + 10 + 2 * TTL);
+	assert_int_equal(get_active(f, 0x21, T0 + 10 + 2 * TTL, &out), ST_NOT_FOUND);
+	/* Expired, ended or unknown: nothing to extend. */
+	assert_int_equal(store_session_extend(f->s, hash, T0 + 10 + 2 * TTL, T0 + 5 * TTL, &err),
+	                 ST_NOT_FOUND);
+	session_add(f->s, 0x22, "sid-2", "u1");
+	hash_fill(hash, 0x22);
+	assert_int_equal(store_session_end(f->s, hash, T0 + 1, NULL, NULL, &err), ST_OK);
+	assert_int_equal(store_session_extend(f->s, hash, T0 + 2, T0 + 5 * TTL, &err),
+	                 ST_NOT_FOUND);
+	hash_fill(hash, 0x23);
+	assert_int_equal(store_session_extend(f->s, hash, T0 + 2, T0 + 5 * TTL, &err),
+	                 ST_NOT_FOUND);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, fixture_teardown)
 
 int
@@ -317,6 +345,7 @@ main(void)
 	        T(test_session_end_user_ends_every_active_session_of_that_user),
 	        T(test_session_end_user_leaves_expired_sessions_alone),
 	        T(test_session_schema_refuses_hash_of_wrong_length),
+	        T(test_session_extend_moves_the_expiry_of_an_active_session_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -313,6 +313,16 @@ static const char *const stmt_sql[STMT_COUNT] = {
         [STMT_CONSENT_DELETE_USER] = "DELETE FROM consents WHERE user_id = ?1",
         [STMT_SWEEP_FLOWS] = "DELETE FROM flow_requests WHERE rowid IN (SELECT rowid FROM"
                              " flow_requests WHERE expires_at <= ?1 LIMIT ?2)",
+        /* sessions.c: extend_session_lifespan moves an active session's expiry. */
+        [STMT_SESSION_EXTEND] = "UPDATE sessions SET expires_at = ?3"
+                                " WHERE id_hash = ?1 AND ended_at IS NULL AND expires_at > ?2",
+        /* flows.c: force_subject_identifier, one per (client, user); the last one wins. */
+        [STMT_FORCED_SUBJECT_PUT] =
+                "INSERT INTO forced_subjects (client_id, user_id, subject, created_at)"
+                " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (client_id, user_id)"
+                " DO UPDATE SET subject = excluded.subject, created_at = excluded.created_at",
+        [STMT_FORCED_SUBJECT_GET] =
+                "SELECT subject FROM forced_subjects WHERE client_id = ?1 AND user_id = ?2",
         [STMT_SWEEP_DEVICE_CODES] = "DELETE FROM device_codes WHERE rowid IN (SELECT rowid FROM"
                                     " device_codes WHERE expires_at <= ?1 LIMIT ?2)",
         [STMT_SWEEP_VC_NONCES] = "DELETE FROM vc_nonces WHERE rowid IN (SELECT rowid FROM"

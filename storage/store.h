@@ -332,6 +332,14 @@ enum status store_session_end_user(struct store *s, const char *user_id, int64_t
                                    struct arena *arena, const char ***sids_out, size_t *count_out,
                                    struct err *err);
 
+/*
+ * headless mode, extend_session_lifespan (issue 8): the active session with
+ * this id_hash at now expires at expires_at from now on, in one UPDATE.
+ * ST_NOT_FOUND when there is no active session with that hash.
+ */
+enum status store_session_extend(struct store *s, const unsigned char *id_hash, int64_t now,
+                                 int64_t expires_at, struct err *err);
+
 /* ---- consents (table consents) ---- */
 
 /* The scopes a user granted a client; one row per (user, client). */
@@ -554,6 +562,18 @@ enum status store_consent_list(struct store *s, const char *user_id, int64_t now
                                struct err *err);
 /* Deletes every consent of a user. */
 enum status store_consent_delete_user(struct store *s, const char *user_id, struct err *err);
+
+/*
+ * headless mode, force_subject_identifier (issue 8; table forced_subjects):
+ * the subject a login app forced for user_id at a pairwise client. One per
+ * (client, user): a later one replaces it. ST_INVALID when the client or
+ * the user does not exist.
+ */
+enum status store_forced_subject_put(struct store *s, const char *client_id, const char *user_id,
+                                     const char *subject, int64_t now, struct err *err);
+/* The forced subject of user_id at client_id, in the arena. ST_NOT_FOUND when none. */
+enum status store_forced_subject_get(struct store *s, const char *client_id, const char *user_id,
+                                     struct arena *arena, const char **out, struct err *err);
 
 /* ---- device authorization grants (RFC 8628; table device_codes) ---- */
 

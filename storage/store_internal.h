@@ -147,6 +147,10 @@ enum store_stmt {
 	STMT_CONSENT_LIST,
 	STMT_CONSENT_DELETE_USER,
 	STMT_SWEEP_FLOWS,
+	/* headless mode, issue 8 (extend_session_lifespan, force_subject_identifier) */
+	STMT_SESSION_EXTEND,
+	STMT_FORCED_SUBJECT_PUT,
+	STMT_FORCED_SUBJECT_GET,
 
 	STMT_COUNT
 };

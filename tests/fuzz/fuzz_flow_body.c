@@ -5,8 +5,8 @@
  *
  * Invariants checked on every input: an accepted body normalises to a JSON
  * object that is accepted again unchanged (idempotent); a login accept has
- * a 1..255 character subject, the skip subject when one is imposed; a
- * consent accept grants only requested scopes; a reject's error is a
+ * a 1..255 character subject, the skip subject when one is imposed, and
+ * extend_session_lifespan true only when the login was skipped; a consent accept grants only requested scopes; a reject's error is a
  * lower-case token; a refusal always says why.
  */
 #include <jansson.h>
@@ -37,6 +37,9 @@ check(const char *kind, const char *body, size_t len, const json_t *requested, c
 
 		if (sub == NULL || sub[0] == '\0' || strlen(sub) > 255 ||
 		    (skip != NULL && strcmp(sub, skip) != 0))
+			abort();
+		/* Hydra: a session is extended only when the login was skipped. */
+		if (skip == NULL && json_is_true(json_object_get(doc, "extend_session_lifespan")))
 			abort();
 	} else if (strcmp(kind, "consent-accept") == 0) {
 		const json_t *x;

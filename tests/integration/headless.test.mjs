@@ -17,7 +17,10 @@
 // browser-session cookie; consent sessions carry the accepted session, handled_at and the
 // consent request, and a skipped consent does not replace them; GET of an answered request is
 // 410 {redirect_to: request_url}; session.id_token claims reach implicit/hybrid ID tokens; a
-// used logout_verifier is refused.
+// used logout_verifier is refused. The rest of Hydra's accept bodies: extend_session_lifespan
+// (400 unless skip; moves the session's expiry and cookie), force_subject_identifier (a
+// pairwise client's ID token and /userinfo sub, kept for later flows, not introspection's
+// sub; ignored for public clients) and consent remember_for 0 (never expires).
 
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -524,6 +527,146 @@ describe('headless mode: login, consent, claims, rejects and verifiers', () => {
 		}
 	});
 
+	test('extend_session_lifespan: refused (400) unless skip is true; on a skipped login it moves the session\'s expiry and cookie, so prompt=none keeps working', async (t) => {
+		h.app.reset();
+		const user = fresh('extender');
+		const { page, context } = await newPage(browser, t.after.bind(t));
+		const cookieOf = async () => (await context.cookies()).find((c) => c.name === 'oidcd_session');
+
+		// Not skipped (no session yet): Hydra refuses the accept with 400, nothing reaches the RP.
+		const atLogin = await authorize(page, h.cb, h.rp, {});
+		assert.equal(atLogin.kind, 'login');
+		const challenge = new URL(atLogin.info.url).searchParams.get('login_challenge');
+		const refused = await h.app.api
+			.acceptOAuth2LoginRequest({ loginChallenge: challenge, acceptOAuth2LoginRequest: { subject: user.id, remember: true, extend_session_lifespan: true } })
+			.catch((e) => e);
+		assert.equal(refused.response && refused.response.status, 400, 'extend_session_lifespan without skip: 400');
+		assert.match(JSON.stringify(refused.response.data), /extend_session_lifespan/);
+		const still = await h.app.api.getOAuth2LoginRequest({ loginChallenge: challenge });
+		assert.equal(still.status, 200, 'the refused accept left the request pending');
+
+		// A login remembered for 8 s: the session row and the cookie expire then.
+		h.app.behaviour.loginAccept = { remember: true, remember_for: 8 };
+		const one = await authorize(page, h.cb, h.rp, { login: loginOf(user), consent: 'allow' });
+		await redeem(h.srv, h.rp, one);
+		const loggedInAt = Date.now();
+		const c1 = await cookieOf();
+		assert.ok(c1, 'a session cookie');
+		assert.ok(c1.expires - loggedInAt / 1000 <= 9, `Max-Age about 8 s (${c1.expires - loggedInAt / 1000})`);
+
+		// The next authorization is skipped; the app extends the session by 600 s.
+		h.app.reset();
+		h.app.behaviour.loginAccept = { extend_session_lifespan: true, remember_for: 600 };
+		const calls = h.app.calls.length;
+		const two = await authorize(page, h.cb, h.rp, {});
+		assert.deepEqual(shown(two), [], 'remembered: no page');
+		const acc = h.app.calls.slice(calls).find((c) => c.op === 'acceptOAuth2LoginRequest');
+		assert.equal(acc.status, 200, `the skipped login accepted with extend_session_lifespan (${JSON.stringify(acc.data)})`);
+		assert.equal(h.app.calls.slice(calls).find((c) => c.op === 'getOAuth2LoginRequest').data.skip, true);
+		const { claims: c2claims } = await redeem(h.srv, h.rp, two);
+		const c2 = await cookieOf();
+		assert.equal(c2.value, c1.value, 'the same session');
+		const left = c2.expires - Date.now() / 1000;
+		assert.ok(left > 500 && left <= 601, `the cookie's Max-Age moved to about 600 s (${left})`);
+
+		// Past the original 8 s: the session still answers prompt=none (its expiry moved too).
+		const wait = loggedInAt + 9500 - Date.now();
+		assert.ok(wait > 0, 'the skipped login finished before the original expiry');
+		await sleep(wait);
+		h.app.reset();
+		const none = await authorize(page, h.cb, h.rp, { params: { prompt: 'none' } });
+		assert.equal(none.kind, 'callback');
+		assert.ok(none.request.params.get('code'), `prompt=none after the original expiry: ${none.request.params}`);
+		const { claims: c3 } = await redeem(h.srv, h.rp, none);
+		assert.equal(c3.sid, c2claims.sid, 'the same login session');
+		assert.equal(c3.auth_time, c2claims.auth_time, 'the same authentication');
+	});
+
+	test('force_subject_identifier: a pairwise client\'s ID token and /userinfo sub, kept for later flows; introspection keeps the real sub; ignored for public clients', async (t) => {
+		await createClient(h.srv, {
+			client_id: 'pairwise',
+			client_name: 'Headless Pairwise',
+			client_secret: SECRET,
+			redirect_uris: [h.cb.url],
+			response_types: ['code'],
+			grant_types: ['authorization_code', 'refresh_token'],
+			scope: ALL_SCOPES,
+			token_endpoint_auth_method: 'client_secret_basic',
+			subject_type: 'pairwise',
+		});
+		const pw = await rpConfig(h.srv, 'pairwise', { secret: SECRET });
+		const user = fresh('forced');
+		const forced = `forced-${user.id.slice(-8)}`;
+		const { page } = await newPage(browser, t.after.bind(t));
+
+		// Without a forced value the pairwise sub is oidcd's own (neither the user id nor forced).
+		h.app.reset();
+		const other = fresh('unforced');
+		const plain = await signedIn(t, { user: other, config: pw });
+		assert.notEqual(plain.claims.sub, other.id, 'a pairwise sub');
+
+		h.app.reset();
+		h.app.behaviour.loginAccept = { force_subject_identifier: forced };
+		const one = await authorize(page, h.cb, pw, { scope: 'openid email offline_access', login: loginOf(user), consent: 'allow' });
+		const { tokens, claims } = await redeem(h.srv, pw, one);
+		assert.equal(claims.sub, forced, 'the ID token sub is the forced one');
+		const info = await userinfo(h.srv, tokens.access_token);
+		assert.equal(info.status, 200, info.text);
+		assert.equal(info.json.sub, forced, '/userinfo sub is the forced one');
+		const cr = h.app.last('getOAuth2ConsentRequest').data;
+		assert.equal(cr.subject, user.id, 'the consent request names the real subject');
+
+		// Hydra: "It does not change the sub claim in the OAuth 2.0 Introspection."
+		const intro = await h.app.api.introspectOAuth2Token({ token: tokens.access_token });
+		assert.equal(intro.data.active, true);
+		assert.equal(intro.data.sub, user.id, 'introspection: the real subject');
+		assert.equal(intro.data.obfuscated_subject, forced, 'introspection: the forced one as obfuscated_subject');
+
+		// A refresh: the new ID token keeps the forced sub.
+		const refreshed = await client.refreshTokenGrant(pw, tokens.refresh_token);
+		assert.equal(jose.decodeJwt(refreshed.id_token).sub, forced, 'refreshed ID token sub');
+
+		// A later flow (skipped login, no force_subject_identifier this time): still the forced sub.
+		h.app.reset();
+		const calls = h.app.calls.length;
+		const two = await authorize(page, h.cb, pw, { scope: 'openid email' });
+		assert.deepEqual(shown(two), []);
+		assert.equal(h.app.calls.slice(calls).find((c) => c.op === 'getOAuth2LoginRequest').data.skip, true);
+		const { tokens: t2, claims: c2 } = await redeem(h.srv, pw, two);
+		assert.equal(c2.sub, forced, 'a later flow keeps the forced sub');
+		assert.equal((await userinfo(h.srv, t2.access_token)).json.sub, forced);
+
+		// A public-subject client ignores it.
+		h.app.reset();
+		h.app.behaviour.loginAccept = { force_subject_identifier: 'ignored-for-public' };
+		const pub = await authorize(page, h.cb, h.rp, { consent: 'allow' });
+		const { tokens: t3, claims: c3 } = await redeem(h.srv, h.rp, pub);
+		assert.equal(c3.sub, user.id, 'public client: the real subject');
+		assert.equal((await userinfo(h.srv, t3.access_token)).json.sub, user.id);
+	});
+
+	test('consent remember_for 0: remembered without expiry, and listOAuth2ConsentSessions shows remember_for 0', async () => {
+		h.app.reset();
+		const user = fresh('forever');
+		h.app.behaviour.consentAccept = { remember: true, remember_for: 0 };
+		const first = await authorizeNoBrowser(
+			h.srv.publicUrl,
+			{ response_type: 'code', client_id: 'web', redirect_uri: h.cb.url, scope: 'openid email', state: 'forever-1' },
+			{ username: user.username, password: user.password, origins: [h.app.url] },
+		);
+		assert.ok(first.params.get('code'));
+		const [s0] = (await h.app.api.listOAuth2ConsentSessions({ subject: user.id })).data;
+		assert.equal(s0.remember, true);
+		assert.equal(s0.remember_for, 0, 'remember_for 0 as accepted (Hydra: indefinitely)');
+		h.app.reset();
+		await authorizeNoBrowser(
+			h.srv.publicUrl,
+			{ response_type: 'code', client_id: 'web', redirect_uri: h.cb.url, scope: 'openid', state: 'forever-2' },
+			{ username: user.username, password: user.password, origins: [h.app.url], jar: first.jar },
+		);
+		assert.equal(h.app.last('getOAuth2ConsentRequest').data.skip, true, 'the consent is remembered');
+	});
+
 	test('the flow without a browser: lib/login.mjs authorize() goes through the app\'s pages too', async () => {
 		h.app.reset();
 		const user = fresh('nobrowser');
@@ -601,6 +744,36 @@ describe('headless mode: oidc.claims.filter_by_scope=false', () => {
 			assert.deepEqual(claims[k], v, `ID token ${k} with scope openid only`);
 			assert.deepEqual(info.json[k], v, `userinfo ${k} with scope openid only`);
 		}
+		await h.srv.stopOk();
+	});
+});
+
+describe('headless mode: consent remember_for 0 outlives ttl.consent (ttl.consent=2s)', () => {
+	test('remember_for 0 never expires; remember_for 1 does', async (t) => {
+		const h = await headless({ after: t.after.bind(t) }, { args: ['--set', 'ttl.consent=2s'] });
+		const flow = async (user, state, jar) => {
+			const r = await authorizeNoBrowser(
+				h.srv.publicUrl,
+				{ response_type: 'code', client_id: 'web', redirect_uri: h.cb.url, scope: 'openid', state },
+				{ username: user.username, password: user.password, origins: [h.app.url], jar },
+			);
+			assert.ok(r.params.get('code'), `${state}: a code (${r.params})`);
+			return r;
+		};
+		const forever = appUser({ username: 'forever' });
+		const brief = appUser({ username: 'brief' });
+		h.app.users.push(forever, brief);
+		h.app.behaviour.consentAccept = { remember: true, remember_for: 0 };
+		const f1 = await flow(forever, 'forever-1');
+		h.app.behaviour.consentAccept = { remember: true, remember_for: 1 };
+		const b1 = await flow(brief, 'brief-1');
+		await sleep(3000); // past ttl.consent and past remember_for 1 (a real wait, not a timing assertion)
+		h.app.reset();
+		await flow(forever, 'forever-2', f1.jar);
+		assert.equal(h.app.last('getOAuth2ConsentRequest').data.skip, true, 'remember_for 0: still remembered after ttl.consent');
+		await flow(brief, 'brief-2', b1.jar);
+		assert.equal(h.app.last('getOAuth2ConsentRequest').data.skip, false, 'remember_for 1: expired');
+		assert.equal((await h.app.api.listOAuth2ConsentSessions({ subject: forever.id })).data[0].remember_for, 0);
 		await h.srv.stopOk();
 	});
 });
