@@ -24,6 +24,7 @@ import {
 	rawRequest,
 	request,
 	runOidcd,
+	sqliteOnly,
 	startOidcd,
 	tempDir,
 	TEST_SECRET,
@@ -102,7 +103,7 @@ test('log.output=stdout: the log lines go to stdout, as JSON, and nothing to std
 	assert.equal(err, '', 'nothing on stderr');
 });
 
-test('--dev without a secret creates <db>.secret (0600), warns about development, and a restart keeps keys and secret', async (t) => {
+test('--dev without a secret creates <db>.secret (0600), warns about development, and a restart keeps keys and secret', { skip: sqliteOnly('the --dev secret file is written beside the SQLite file') }, async (t) => {
 	const dir = await tempDir(t);
 	const db = path.join(dir, 'oidcd.db');
 	const secretFile = `${db}.secret`;
@@ -152,7 +153,7 @@ test('a restart with an explicit secret keeps the same JWKS kids', async (t) => 
 	assert.ok(!existsSync(path.join(dir, 'oidcd.db.secret')), 'no secret file when a secret is configured');
 });
 
-test('a corrupt database file is refused (exit 2, path named) and left byte-identical, with no -wal/-shm', async (t) => {
+test('a corrupt database file is refused (exit 2, path named) and left byte-identical, with no -wal/-shm', { skip: sqliteOnly('a corrupt SQLite file, -wal and -shm') }, async (t) => {
 	const dir = await tempDir(t);
 	const db = path.join(dir, 'oidcd.db');
 	const junk = randomBytes(64 * 1024);

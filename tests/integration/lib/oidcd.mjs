@@ -113,9 +113,11 @@ async function pgArgs(args, env = {}) {
 	if (!usingPg) return args;
 	const out = [...args];
 	const i = out.indexOf('--database');
-	if (i < 0 || i + 1 >= out.length || isUrl(out[i + 1])) return out;
+	if (i < 0 || i + 1 >= out.length) return out;
 	out[i + 1] = await pgDatabase(out[i + 1]);
-	if (out.includes('--dev') && !hasSecret(out, env)) out.push('--set', `secrets.system=${pgDevSecret(out[i + 1])}`);
+	if (/^postgres(ql)?:/.test(out[i + 1]) && out.includes('--dev') && !hasSecret(out, env)) {
+		out.push('--set', `secrets.system=${pgDevSecret(out[i + 1])}`);
+	}
 	return out;
 }
 
