@@ -175,7 +175,7 @@ if [ "${SKIP_PG:-0}" != 1 ]; then
     mapfile -t pg_units < <(meson introspect build --tests | python3 -c '
 import json, sys
 for t in json.load(sys.stdin):
-    if t["name"].startswith("storage_") and "unit" in t["suite"]:
+    if t["name"].startswith("storage_") and any(s.split(":")[-1] == "unit" for s in t["suite"]):
         print(t["name"])')
     if [ ${#pg_units[@]} -gt 0 ] && unit_url=$(scripts/pg.sh createdb "$pg_dir/cluster" unit_tests); then
       OIDCD_TEST_PG_URL=$unit_url meson test -C build --no-rebuild --print-errorlogs \
