@@ -11,7 +11,7 @@
 #      dir, loopback port, non-root), the integration suite again against it
 #      with the debug build (OIDCD_TEST_PG: a fresh database per server; two
 #      files at a time, as meson runs them), the storage unit tests against it
-#      (OIDCD_TEST_PG_URL, one at a time: they share one database), then the
+#      (OIDCD_TEST_PG_URL; each test program makes its own schema), then the
 #      cluster is stopped (also on exit: trap)
 #   5. libFuzzer: client_metadata for FUZZ_SECONDS (60 when CI=true), every other
 #      target FUZZ_SECONDS_SHORT (10; FUZZ_SECONDS when that is set), two at a time,
@@ -179,7 +179,7 @@ for t in json.load(sys.stdin):
         print(t["name"])')
     if [ ${#pg_units[@]} -gt 0 ] && unit_url=$(scripts/pg.sh createdb "$pg_dir/cluster" unit_tests); then
       OIDCD_TEST_PG_URL=$unit_url meson test -C build --no-rebuild --print-errorlogs \
-        --num-processes 1 --logbase testlog-pg-unit "${pg_units[@]}" || true
+        --logbase testlog-pg-unit "${pg_units[@]}" || true
     else
       step_failed "PostgreSQL storage unit tests (no tests or no database)"
     fi
