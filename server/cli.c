@@ -33,7 +33,7 @@ struct usage {
 #define COMMON_FLAGS                                                                               \
 	"  --config FILE        configuration file (default: $OIDCD_CONFIG, else none)\n"          \
 	"  --dev                development defaults: http issuer, ./oidcd.db, generated secret\n" \
-	"  --database PATH      SQLite database file (key: database)\n"                            \
+	"  --database PATH      SQLite database file, or postgres://... URL (key: database)\n"     \
 	"  --set KEY=VALUE      set any configuration key (highest precedence)\n"
 
 /* AlignArrayOfStructures makes this prose table unreadable. */
@@ -283,7 +283,13 @@ cli_dev_secret(struct config *cfg)
 
 	if (!cfg->is_dev || cfg->secrets_system_count > 0)
 		return true;
-	snprintf(path, sizeof path, "%s.secret", cfg->database);
+	/* A PostgreSQL URL is no file to put it beside: the working directory. */
+	if (store_path_is_pg(cfg->database))
+		snprintf(path, sizeof path, "oidcd-dev.secret");
+	else
+		snprintf(path, sizeof path, "%s.secret",
+		         strncmp(cfg->database, "sqlite:", 7) == 0 ? cfg->database + 7
+		                                                   : cfg->database);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0 && errno == EEXIST) {
 		ok = read_secret(path, secret, sizeof secret);
@@ -334,7 +340,7 @@ cli_open_store(const struct config *cfg, bool read_only, struct store **out)
 		return st == ST_IO ? 1 : 2;
 	}
 	if (!read_only && store_migrate(s, NULL, &err) != ST_OK) {
-		fprintf(stderr, "oidcd: %s: migration failed: %s\n", cfg->database, err.msg);
+		fprintf(stderr, "oidcd: %s: migration failed: %s\n", store_path(s), err.msg);
 		store_close(s);
 		return 1;
 	}
@@ -374,7 +380,7 @@ cli_migrate(const struct cli_opts *opts)
 		rc = 1;
 		goto out;
 	}
-	printf("database %s: schema version %d (latest %d)\n", cfg.database, version,
+	printf("database %s: schema version %d (latest %d)\n", store_path(s), version,
 	       store_schema_latest());
 out:
 	store_close(s);
@@ -606,7 +612,7 @@ cli_backup(const struct cli_opts *opts)
 		rc = err.st == ST_CONFLICT ? 2 : 1;
 		goto out;
 	}
-	printf("backed up %s to %s\n", cfg.database, path);
+	printf("backed up %s to %s\n", store_path(s), path);
 out:
 	store_close(s);
 	config_free(&cfg);

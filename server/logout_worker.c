@@ -7,10 +7,11 @@
  *
  * Invariants:
  * - The outbox is the only queue: the thread keeps nothing in memory that
- *   a restart would lose. Each round reads the due rows, POSTs them one by
- *   one, and records each outcome in its own statement (delivered: the row
- *   is deleted; failed: attempts + 1 and a later due time, or given up
- *   once attempts reach logout.backchannel.max_attempts).
+ *   a restart would lose. Each round claims the due rows (leased to this
+ *   worker for CLAIM_LEASE_MS, so several oidcd instances on one database
+ *   deliver each token once), POSTs them one by one, and records each outcome in its own statement
+ * (delivered: the row is deleted; failed: attempts + 1 and a later due time, or given up once
+ * attempts reach logout.backchannel.max_attempts).
  * - Between rounds the thread sleeps until the earliest due time, a kick
  *   (new rows) or stop; it never holds its lock while it talks to the
  *   database or the network.
@@ -39,6 +40,12 @@
 #define ROUND_ROWS   16    /* deliveries per round */
 #define IDLE_WAIT_MS 60000 /* nothing pending: look again after this anyway */
 #define WAIT_STEP_MS 100   /* logout_worker_wait_sid re-reads the outbox this often */
+/*
+ * How long a round's claim keeps its rows from other workers (other oidcd
+ * instances on the same database): longer than the round can take, every
+ * POST running to its timeout, so each token is delivered once.
+ */
+#define CLAIM_LEASE_MS (ROUND_ROWS * LOGOUT_POST_TIMEOUT_MS + 30000)
 
 struct logout_worker {
 	const struct app *app;
@@ -180,6 +187,19 @@ out:
 	return st;
 }
 
+/* Gives a claimed row back, due at once, for the next worker or start. */
+static void
+release(struct logout_worker *w, const struct store_logout_delivery *d)
+{
+	struct err serr;
+	enum status st;
+
+	st = store_logout_delivery_release(w->app->store, d->id, clock_now_ms(&w->app->clock),
+	                                   &serr);
+	if (st != ST_OK && st != ST_NOT_FOUND)
+		log_msg(LOG_ERROR, NULL, serr.func, "logout delivery %s: %s", d->id, serr.msg);
+}
+
 /* Delivers one due row and records the outcome. */
 static void
 deliver(struct logout_worker *w, const struct store_logout_delivery *d)
@@ -192,8 +212,11 @@ deliver(struct logout_worker *w, const struct store_logout_delivery *d)
 
 	err_clear(&err);
 	st = logout_worker_post(cfg->http_client_ca_file, d->uri, d->logout_token, &w->stop, &err);
-	if (atomic_load(&w->stop.is_set) && st != ST_OK)
-		return; /* aborted by stop: the attempt does not count */
+	if (atomic_load(&w->stop.is_set) && st != ST_OK) {
+		/* Aborted by stop: the attempt does not count; due again now. */
+		release(w, d);
+		return;
+	}
 	if (st == ST_OK) {
 		st = store_logout_delivery_done(s, d->id, &serr);
 		if (st != ST_OK && st != ST_NOT_FOUND)
@@ -224,8 +247,8 @@ round_once(struct logout_worker *w, bool *full_out)
 	struct err err;
 
 	*full_out = false;
-	if (store_logout_delivery_due(w->app->store, clock_now_ms(&w->app->clock), ROUND_ROWS,
-	                              arena, &rows, &n, &err) != ST_OK) {
+	if (store_logout_delivery_claim(w->app->store, clock_now_ms(&w->app->clock), CLAIM_LEASE_MS,
+	                                ROUND_ROWS, arena, &rows, &n, &err) != ST_OK) {
 		log_msg(LOG_ERROR, NULL, err.func, "logout outbox: %s", err.msg);
 		goto out;
 	}
@@ -235,6 +258,8 @@ round_once(struct logout_worker *w, bool *full_out)
 		pthread_cond_broadcast(&w->progress);
 		pthread_mutex_unlock(&w->lock);
 	}
+	for (; i < n; i++) /* stopped: the rows not tried go back */
+		release(w, &rows[i]);
 	*full_out = n == ROUND_ROWS;
 out:
 	arena_free(arena);

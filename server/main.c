@@ -242,7 +242,7 @@ serve(const struct cli_opts *opts)
 	          (struct log_field[]){LOG_STR("version", OIDCD_VERSION), LOG_STR("issuer", issuer),
 	                               LOG_STR("public", http_public_addr(srv)),
 	                               LOG_STR("admin", http_admin_addr(srv)),
-	                               LOG_STR("database", cfg.database),
+	                               LOG_STR("database", store_path(store)),
 	                               LOG_NUM("threads", cfg.threads)},
 	          6);
 	/* Unbuffered, the access log costs one write(2) per request. */

@@ -230,6 +230,8 @@ store_backup(struct store *s, const char *path, bool overwrite, struct err *err)
 	struct stat sb;
 	enum status st;
 
+	if (s->backend == DB_PG)
+		return ERR_SET(err, ST_UNSUPPORTED, "%s: PostgreSQL: use pg_dump", s->path);
 	if (s->is_memory)
 		return ERR_SET(err, ST_INVALID, "cannot back up an in-memory database");
 	st = tmp_name(path, tmp, sizeof tmp, err);
@@ -240,7 +242,7 @@ store_backup(struct store *s, const char *path, bool overwrite, struct err *err)
 	st = store_conn_acquire(s, &c, err);
 	if (st != ST_OK)
 		return st;
-	if (!sqlite3_get_autocommit(c->db)) {
+	if (db_in_transaction(c)) {
 		st = ERR_SET(err, ST_INVALID, "backup inside a transaction");
 		goto out;
 	}
@@ -262,6 +264,9 @@ store_integrity_check(struct store *s, struct err *err)
 	enum status st;
 	int rc;
 
+	if (s->backend == DB_PG)
+		return ERR_SET(err, ST_UNSUPPORTED,
+		               "%s: PostgreSQL: use its own checks (amcheck, pg_dump)", s->path);
 	st = store_conn_acquire(s, &c, err);
 	if (st != ST_OK)
 		return st;
@@ -331,6 +336,10 @@ store_restore(const char *backup_path, const char *db_path, struct err *err)
 	int lock_fd = -1;
 	enum status st;
 
+	if (store_path_is_pg(db_path))
+		return ERR_SET(err, ST_UNSUPPORTED, "PostgreSQL: use pg_restore");
+	if (strncmp(db_path, "sqlite:", 7) == 0)
+		db_path += 7;
 	st = tmp_name(db_path, tmp, sizeof tmp, err);
 	if (st != ST_OK)
 		return st;

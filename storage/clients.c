@@ -39,27 +39,26 @@
  * when reg_token_hash has the wrong length (a database edited by hand).
  */
 static enum status
-client_from_row(sqlite3_stmt *stmt, struct arena *arena, void *row, struct err *err)
+client_from_row(struct db_stmt *stmt, struct arena *arena, void *row, struct err *err)
 {
 	struct store_client *out = row;
 	/* The type first: it is undefined after a conversion (STRICT makes
 	 * this column BLOB or NULL, so there is none). */
-	bool has_token = sqlite3_column_type(stmt, 2) != SQLITE_NULL;
-	const void *token = sqlite3_column_blob(stmt, 2);
-	int token_len = sqlite3_column_bytes(stmt, 2);
+	bool has_token = !db_column_is_null(stmt, 2);
+	const void *token = db_column_blob(stmt, 2);
+	int token_len = (int)db_column_bytes(stmt, 2);
 
 	if (has_token && token_len != STORE_CLIENT_TOKEN_HASH_LEN)
 		return ERR_SET(err, ST_IO, "client %s: reg_token_hash is %d bytes, not %d",
-		               (const char *)sqlite3_column_text(stmt, 0), token_len,
-		               STORE_CLIENT_TOKEN_HASH_LEN);
+		               db_column_text(stmt, 0), token_len, STORE_CLIENT_TOKEN_HASH_LEN);
 	/* id and metadata are NOT NULL columns of a STRICT table. */
 	out->id = store_column_text_dup(stmt, 0, arena);
 	out->secret_hash = store_column_text_dup(stmt, 1, arena);
 	out->reg_token_hash =
 	        has_token ? arena_memdup(arena, token, STORE_CLIENT_TOKEN_HASH_LEN) : NULL;
 	out->metadata = store_column_text_dup(stmt, 3, arena);
-	out->created_at = sqlite3_column_int64(stmt, 4);
-	out->updated_at = sqlite3_column_int64(stmt, 5);
+	out->created_at = db_column_int64(stmt, 4);
+	out->updated_at = db_column_int64(stmt, 5);
 	return ST_OK;
 }
 
@@ -67,9 +66,9 @@ enum status
 store_client_insert(struct store *s, const struct store_client *c, struct err *err)
 {
 	struct conn *conn = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
-	int rc;
+	enum db_rc rc;
 
 	assert(c->id != NULL && c->metadata != NULL);
 	st = store_conn_acquire(s, &conn, err);
@@ -78,21 +77,21 @@ store_client_insert(struct store *s, const struct store_client *c, struct err *e
 	st = store_stmt(conn, STMT_CLIENT_INSERT, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (sqlite3_bind_text(stmt, 1, c->id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    store_bind_text_or_null(stmt, 2, c->secret_hash) != SQLITE_OK ||
-	    store_bind_hash_or_null(stmt, 3, c->reg_token_hash) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 4, c->metadata, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 5, c->created_at) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 6, c->updated_at) != SQLITE_OK) {
+	if (db_bind_text(stmt, 1, c->id) != DB_OK ||
+	    store_bind_text_or_null(stmt, 2, c->secret_hash) != DB_OK ||
+	    store_bind_hash_or_null(stmt, 3, c->reg_token_hash) != DB_OK ||
+	    db_bind_text(stmt, 4, c->metadata) != DB_OK ||
+	    db_bind_int64(stmt, 5, c->created_at) != DB_OK ||
+	    db_bind_int64(stmt, 6, c->updated_at) != DB_OK) {
 		st = STORE_FAIL(conn, err);
 		goto out;
 	}
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+	rc = db_step(stmt);
+	if (rc == DB_CONFLICT) {
 		st = ERR_SET(err, ST_CONFLICT, "client %s already exists", c->id);
 		goto out;
 	}
-	st = rc == SQLITE_DONE ? ST_OK : STORE_FAIL(conn, err);
+	st = rc == DB_DONE ? ST_OK : STORE_FAIL(conn, err);
 out:
 	store_stmt_done(stmt);
 	store_conn_release(s, conn);
@@ -104,7 +103,7 @@ store_client_get(struct store *s, const char *id, struct arena *arena, struct st
                  struct err *err)
 {
 	struct conn *conn = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
 
 	st = store_conn_acquire(s, &conn, err);
@@ -113,15 +112,15 @@ store_client_get(struct store *s, const char *id, struct arena *arena, struct st
 	st = store_stmt(conn, STMT_CLIENT_GET, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC) != SQLITE_OK) {
+	if (db_bind_text(stmt, 1, id) != DB_OK) {
 		st = STORE_FAIL(conn, err);
 		goto out;
 	}
-	switch (sqlite3_step(stmt)) {
-	case SQLITE_ROW:
+	switch (db_step(stmt)) {
+	case DB_ROW:
 		st = client_from_row(stmt, arena, out, err);
 		break;
-	case SQLITE_DONE:
+	case DB_DONE:
 		st = ERR_SET(err, ST_NOT_FOUND, "no client %s", id);
 		break;
 	default:
@@ -139,7 +138,7 @@ store_client_update(struct store *s, const char *id, const struct store_client_u
                     struct err *err)
 {
 	struct conn *conn = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
 
 	/* A new value and "clear" at once is a caller bug, not input. */
@@ -152,23 +151,22 @@ store_client_update(struct store *s, const char *id, const struct store_client_u
 	st = store_stmt(conn, STMT_CLIENT_UPDATE, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 2, u->metadata, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 3, u->updated_at) != SQLITE_OK ||
-	    store_bind_text_or_null(stmt, 4, u->secret_hash) != SQLITE_OK ||
-	    sqlite3_bind_int(stmt, 5, u->clear_secret) != SQLITE_OK ||
-	    store_bind_hash_or_null(stmt, 6, u->reg_token_hash) != SQLITE_OK ||
-	    sqlite3_bind_int(stmt, 7, u->clear_reg_token) != SQLITE_OK ||
-	    store_bind_hash_or_null(stmt, 8, u->expect_reg_token_hash) != SQLITE_OK) {
+	if (db_bind_text(stmt, 1, id) != DB_OK || db_bind_text(stmt, 2, u->metadata) != DB_OK ||
+	    db_bind_int64(stmt, 3, u->updated_at) != DB_OK ||
+	    store_bind_text_or_null(stmt, 4, u->secret_hash) != DB_OK ||
+	    db_bind_int64(stmt, 5, u->clear_secret) != DB_OK ||
+	    store_bind_hash_or_null(stmt, 6, u->reg_token_hash) != DB_OK ||
+	    db_bind_int64(stmt, 7, u->clear_reg_token) != DB_OK ||
+	    store_bind_hash_or_null(stmt, 8, u->expect_reg_token_hash) != DB_OK) {
 		st = STORE_FAIL(conn, err);
 		goto out;
 	}
-	if (sqlite3_step(stmt) != SQLITE_DONE) {
+	if (db_step(stmt) != DB_DONE) {
 		st = STORE_FAIL(conn, err);
 		goto out;
 	}
 	/* Gone, or its registration token changed under us: the same answer. */
-	if (sqlite3_changes(conn->db) == 0) {
+	if (db_changes(stmt) == 0) {
 		st = ERR_SET(err, ST_NOT_FOUND, "no client %s%s", id,
 		             u->expect_reg_token_hash != NULL ? " with that registration token"
 		                                              : "");
@@ -186,7 +184,7 @@ store_client_delete(struct store *s, const char *id, const unsigned char *expect
                     struct err *err)
 {
 	struct conn *conn = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
 
 	st = store_conn_acquire(s, &conn, err);
@@ -195,17 +193,17 @@ store_client_delete(struct store *s, const char *id, const unsigned char *expect
 	st = store_stmt(conn, STMT_CLIENT_DELETE, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    store_bind_hash_or_null(stmt, 2, expect_reg_token_hash) != SQLITE_OK) {
+	if (db_bind_text(stmt, 1, id) != DB_OK ||
+	    store_bind_hash_or_null(stmt, 2, expect_reg_token_hash) != DB_OK) {
 		st = STORE_FAIL(conn, err);
 		goto out;
 	}
-	if (sqlite3_step(stmt) != SQLITE_DONE) {
+	if (db_step(stmt) != DB_DONE) {
 		st = STORE_FAIL(conn, err);
 		goto out;
 	}
 	/* Counts the clients row only, not the rows the cascade removed. */
-	if (sqlite3_changes(conn->db) == 0) {
+	if (db_changes(stmt) == 0) {
 		st = ERR_SET(err, ST_NOT_FOUND, "no client %s%s", id,
 		             expect_reg_token_hash != NULL ? " with that registration token" : "");
 		goto out;
@@ -222,7 +220,7 @@ store_client_list(struct store *s, const char *after_id, size_t limit, struct ar
                   struct store_client **out, size_t *count_out, bool *more_out, struct err *err)
 {
 	struct conn *conn = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	void *rows = NULL;
 	enum status st;
 
@@ -235,8 +233,8 @@ store_client_list(struct store *s, const char *after_id, size_t limit, struct ar
 	st = store_stmt(conn, STMT_CLIENT_LIST, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (store_bind_text_or_null(stmt, 1, after_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)limit) != SQLITE_OK) {
+	if (store_bind_text_or_null(stmt, 1, after_id) != DB_OK ||
+	    db_bind_int64(stmt, 2, (int64_t)limit) != DB_OK) {
 		st = STORE_FAIL(conn, err);
 		goto out;
 	}

@@ -397,39 +397,16 @@ test_client_delete_with_expected_token_only_when_it_matches(void **state)
 static void
 exec_on_store(struct store *s, const char *sql)
 {
-	struct conn *c = NULL;
-	struct err err = {0};
-	char *msg = NULL;
-	int rc;
-
-	assert_int_equal(store_conn_acquire(s, &c, &err), ST_OK);
-	rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
-	if (rc != SQLITE_OK)
-		print_error("%s: %s\n", sql, msg);
-	sqlite3_free(msg);
-	store_conn_release(s, c);
-	assert_int_equal(rc, SQLITE_OK);
+	assert_int_equal(fixture_exec(s, sql), DB_OK);
 }
 
 static int64_t
 grant_count(struct store *s, const char *client_id)
 {
-	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
-	struct err err = {0};
-	int64_t n = -1;
+	char sql[128];
 
-	assert_int_equal(store_conn_acquire(s, &c, &err), ST_OK);
-	assert_int_equal(sqlite3_prepare_v2(c->db,
-	                                    "SELECT count(*) FROM grants WHERE client_id = ?1", -1,
-	                                    &stmt, NULL),
-	                 SQLITE_OK);
-	assert_int_equal(sqlite3_bind_text(stmt, 1, client_id, -1, SQLITE_STATIC), SQLITE_OK);
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		n = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	store_conn_release(s, c);
-	return n;
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM grants WHERE client_id = '%s'", client_id);
+	return fixture_query_int(s, sql);
 }
 
 static void
@@ -444,10 +421,15 @@ test_client_delete_cascades_to_rows_issued_to_it(void **state)
 	insert_ok(f->s, "a", NULL, token);
 	insert_ok(f->s, "b", NULL, NULL);
 	/* The shape later migrations use for codes, tokens and sessions. */
-	exec_on_store(f->s, "CREATE TABLE grants (n INTEGER PRIMARY KEY,"
-	                    " client_id TEXT NOT NULL REFERENCES clients(id) ON DELETE CASCADE)"
-	                    " STRICT;"
-	                    "INSERT INTO grants (client_id) VALUES ('a'), ('a'), ('b');");
+	exec_on_store(f->s, fixture_is_pg(f->s)
+	                            ? "CREATE TABLE grants (n SERIAL PRIMARY KEY,"
+	                              " client_id TEXT NOT NULL REFERENCES clients(id) ON DELETE"
+	                              " CASCADE);"
+	                              "INSERT INTO grants (client_id) VALUES ('a'), ('a'), ('b');"
+	                            : "CREATE TABLE grants (n INTEGER PRIMARY KEY,"
+	                              " client_id TEXT NOT NULL REFERENCES clients(id) ON DELETE"
+	                              " CASCADE) STRICT;"
+	                              "INSERT INTO grants (client_id) VALUES ('a'), ('a'), ('b');");
 
 	/* A refused delete leaves them. */
 	assert_int_equal(store_client_delete(f->s, "a", other, &err), ST_NOT_FOUND);
@@ -462,16 +444,14 @@ static void
 test_client_schema_refuses_token_hash_of_wrong_length(void **state)
 {
 	struct fixture *f = *state;
-	struct conn *c = NULL;
-	struct err err = {0};
-	int rc;
 
-	assert_int_equal(store_conn_acquire(f->s, &c, &err), ST_OK);
-	rc = sqlite3_exec(c->db,
-	                  "INSERT INTO clients VALUES ('short', NULL, zeroblob(31), '{}', 1, 1)",
-	                  NULL, NULL, NULL);
-	store_conn_release(f->s, c);
-	assert_int_equal(rc, SQLITE_CONSTRAINT_CHECK);
+	assert_int_equal(
+	        fixture_exec(f->s, fixture_is_pg(f->s)
+	                                   ? "INSERT INTO clients VALUES ('short', NULL,"
+	                                     " decode(repeat('00', 31), 'hex'), '{}', 1, 1)"
+	                                   : "INSERT INTO clients VALUES ('short', NULL,"
+	                                     " zeroblob(31), '{}', 1, 1)"),
+	        DB_CONSTRAINT);
 	assert_int_equal(client_count(f->s), 0);
 }
 

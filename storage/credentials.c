@@ -31,7 +31,7 @@ store_vc_nonce_insert(struct store *s, const unsigned char *nonce_hash,
                       const unsigned char *token_hash, int64_t expires_at, struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
 
 	st = store_conn_acquire(s, &c, err);
@@ -40,13 +40,13 @@ store_vc_nonce_insert(struct store *s, const unsigned char *nonce_hash,
 	st = store_stmt(c, STMT_VC_NONCE_INSERT, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (store_bind_hash(stmt, 1, nonce_hash) != SQLITE_OK ||
-	    store_bind_hash(stmt, 2, token_hash) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 3, expires_at) != SQLITE_OK) {
+	if (store_bind_hash(stmt, 1, nonce_hash) != DB_OK ||
+	    store_bind_hash(stmt, 2, token_hash) != DB_OK ||
+	    db_bind_int64(stmt, 3, expires_at) != DB_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	st = sqlite3_step(stmt) == SQLITE_DONE ? ST_OK : STORE_FAIL(c, err);
+	st = db_step(stmt) == DB_DONE ? ST_OK : STORE_FAIL(c, err);
 out:
 	store_stmt_done(stmt);
 	store_conn_release(s, c);
@@ -58,7 +58,7 @@ store_vc_nonce_consume(struct store *s, const unsigned char *nonce_hash,
                        const unsigned char *token_hash, int64_t now, struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
 
 	st = store_conn_acquire(s, &c, err);
@@ -67,18 +67,17 @@ store_vc_nonce_consume(struct store *s, const unsigned char *nonce_hash,
 	st = store_stmt(c, STMT_VC_NONCE_CONSUME, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (store_bind_hash(stmt, 1, nonce_hash) != SQLITE_OK ||
-	    store_bind_hash(stmt, 2, token_hash) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 3, now) != SQLITE_OK) {
+	if (store_bind_hash(stmt, 1, nonce_hash) != DB_OK ||
+	    store_bind_hash(stmt, 2, token_hash) != DB_OK || db_bind_int64(stmt, 3, now) != DB_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	switch (sqlite3_step(stmt)) {
-	case SQLITE_ROW:
+	switch (db_step(stmt)) {
+	case DB_ROW:
 		/* Step to the end: the DELETE is complete only then. */
-		st = sqlite3_step(stmt) == SQLITE_DONE ? ST_OK : STORE_FAIL(c, err);
+		st = db_step(stmt) == DB_DONE ? ST_OK : STORE_FAIL(c, err);
 		break;
-	case SQLITE_DONE:
+	case DB_DONE:
 		/* Unknown, another token's, expired and used look the same, on purpose. */
 		st = ERR_SET(err, ST_NOT_FOUND, "no such nonce");
 		break;
@@ -96,7 +95,7 @@ enum status
 store_credential_insert(struct store *s, const struct store_credential *cred, struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
 
 	st = store_conn_acquire(s, &c, err);
@@ -105,17 +104,17 @@ store_credential_insert(struct store *s, const struct store_credential *cred, st
 	st = store_stmt(c, STMT_CREDENTIAL_INSERT, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (sqlite3_bind_text(stmt, 1, cred->jti, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 2, cred->subject, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 3, cred->user_id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 4, cred->client_id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 5, cred->key_thumbprint, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 6, cred->iat) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 7, cred->exp) != SQLITE_OK) {
+	if (db_bind_text(stmt, 1, cred->jti) != DB_OK ||
+	    db_bind_text(stmt, 2, cred->subject) != DB_OK ||
+	    db_bind_text(stmt, 3, cred->user_id) != DB_OK ||
+	    db_bind_text(stmt, 4, cred->client_id) != DB_OK ||
+	    db_bind_text(stmt, 5, cred->key_thumbprint) != DB_OK ||
+	    db_bind_int64(stmt, 6, cred->iat) != DB_OK ||
+	    db_bind_int64(stmt, 7, cred->exp) != DB_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	st = sqlite3_step(stmt) == SQLITE_DONE ? ST_OK : STORE_FAIL(c, err);
+	st = db_step(stmt) == DB_DONE ? ST_OK : STORE_FAIL(c, err);
 out:
 	store_stmt_done(stmt);
 	store_conn_release(s, c);
@@ -124,7 +123,7 @@ out:
 
 /* Columns jti, subject, user_id, client_id, key_thumbprint, iat, exp. */
 static enum status
-credential_from_row(sqlite3_stmt *stmt, struct arena *arena, void *row, struct err *err)
+credential_from_row(struct db_stmt *stmt, struct arena *arena, void *row, struct err *err)
 {
 	struct store_credential *out = row;
 
@@ -134,8 +133,8 @@ credential_from_row(sqlite3_stmt *stmt, struct arena *arena, void *row, struct e
 	out->user_id = store_column_text_dup(stmt, 2, arena);
 	out->client_id = store_column_text_dup(stmt, 3, arena);
 	out->key_thumbprint = store_column_text_dup(stmt, 4, arena);
-	out->iat = sqlite3_column_int64(stmt, 5);
-	out->exp = sqlite3_column_int64(stmt, 6);
+	out->iat = db_column_int64(stmt, 5);
+	out->exp = db_column_int64(stmt, 6);
 	return ST_OK;
 }
 
@@ -145,7 +144,7 @@ store_credential_list(struct store *s, const char *subject, size_t limit, struct
                       struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	void *rows = NULL;
 	enum status st;
 
@@ -159,8 +158,8 @@ store_credential_list(struct store *s, const char *subject, size_t limit, struct
 	if (st != ST_OK)
 		goto out;
 	/* One more than asked for: its presence sets *more_out. */
-	if (sqlite3_bind_text(stmt, 1, subject, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)limit + 1) != SQLITE_OK) {
+	if (db_bind_text(stmt, 1, subject) != DB_OK ||
+	    db_bind_int64(stmt, 2, (int64_t)limit + 1) != DB_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}

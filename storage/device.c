@@ -44,7 +44,8 @@ status_from_name(const char *name)
 
 /* Copies the current row (STORE_DEVICE_COLUMNS) into *out, in the arena. */
 static enum status
-device_from_row(sqlite3_stmt *stmt, struct arena *arena, struct store_device *out, struct err *err)
+device_from_row(struct db_stmt *stmt, struct arena *arena, struct store_device *out,
+                struct err *err)
 {
 	const unsigned char *device_hash = NULL, *user_hash = NULL;
 	enum status st;
@@ -59,16 +60,16 @@ device_from_row(sqlite3_stmt *stmt, struct arena *arena, struct store_device *ou
 	out->client_id = store_column_text_dup(stmt, 2, arena);
 	out->scope = store_column_text_dup(stmt, 3, arena);
 	out->grant_id = store_column_text_dup(stmt, 4, arena);
-	out->status = status_from_name((const char *)sqlite3_column_text(stmt, 5));
-	out->interval_secs = sqlite3_column_int64(stmt, 6);
-	out->last_poll_ms = sqlite3_column_int64(stmt, 7);
+	out->status = status_from_name(db_column_text(stmt, 5));
+	out->interval_secs = db_column_int64(stmt, 6);
+	out->last_poll_ms = db_column_int64(stmt, 7);
 	out->user_id = store_column_text_dup(stmt, 8, arena);
 	out->sid = store_column_text_dup(stmt, 9, arena);
-	out->auth_time = sqlite3_column_int64(stmt, 10);
+	out->auth_time = db_column_int64(stmt, 10);
 	out->acr = store_column_text_dup(stmt, 11, arena);
 	out->amr = store_column_text_dup(stmt, 12, arena);
-	out->created_at = sqlite3_column_int64(stmt, 13);
-	out->expires_at = sqlite3_column_int64(stmt, 14);
+	out->created_at = db_column_int64(stmt, 13);
+	out->expires_at = db_column_int64(stmt, 14);
 	return ST_OK;
 }
 
@@ -76,7 +77,7 @@ enum status
 store_device_insert(struct store *s, const struct store_device *d, struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
 
 	assert(d->device_code_hash != NULL && d->user_code_hash != NULL && d->client_id != NULL &&
@@ -87,24 +88,22 @@ store_device_insert(struct store *s, const struct store_device *d, struct err *e
 	st = store_stmt(c, STMT_DEVICE_INSERT, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (store_bind_hash(stmt, 1, d->device_code_hash) != SQLITE_OK ||
-	    store_bind_hash(stmt, 2, d->user_code_hash) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 3, d->client_id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 4, d->scope, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 5, d->grant_id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 6, status_names[STORE_DEVICE_PENDING], -1, SQLITE_STATIC) !=
-	            SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 7, d->interval_secs) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 8, d->last_poll_ms) != SQLITE_OK ||
-	    sqlite3_bind_null(stmt, 9) != SQLITE_OK || sqlite3_bind_null(stmt, 10) != SQLITE_OK ||
-	    sqlite3_bind_null(stmt, 11) != SQLITE_OK || sqlite3_bind_null(stmt, 12) != SQLITE_OK ||
-	    sqlite3_bind_null(stmt, 13) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 14, d->created_at) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 15, d->expires_at) != SQLITE_OK) {
+	if (store_bind_hash(stmt, 1, d->device_code_hash) != DB_OK ||
+	    store_bind_hash(stmt, 2, d->user_code_hash) != DB_OK ||
+	    db_bind_text(stmt, 3, d->client_id) != DB_OK ||
+	    db_bind_text(stmt, 4, d->scope) != DB_OK ||
+	    db_bind_text(stmt, 5, d->grant_id) != DB_OK ||
+	    db_bind_text(stmt, 6, status_names[STORE_DEVICE_PENDING]) != DB_OK ||
+	    db_bind_int64(stmt, 7, d->interval_secs) != DB_OK ||
+	    db_bind_int64(stmt, 8, d->last_poll_ms) != DB_OK || db_bind_null(stmt, 9) != DB_OK ||
+	    db_bind_null(stmt, 10) != DB_OK || db_bind_null(stmt, 11) != DB_OK ||
+	    db_bind_null(stmt, 12) != DB_OK || db_bind_null(stmt, 13) != DB_OK ||
+	    db_bind_int64(stmt, 14, d->created_at) != DB_OK ||
+	    db_bind_int64(stmt, 15, d->expires_at) != DB_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	st = sqlite3_step(stmt) == SQLITE_DONE ? ST_OK : STORE_FAIL(c, err);
+	st = db_step(stmt) == DB_DONE ? ST_OK : STORE_FAIL(c, err);
 out:
 	store_stmt_done(stmt);
 	store_conn_release(s, c);
@@ -117,9 +116,9 @@ device_get(struct store *s, enum store_stmt stmt_id, const unsigned char *hash, 
            struct store_device *out, struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
-	int rc;
+	enum db_rc rc;
 
 	st = store_conn_acquire(s, &c, err);
 	if (st != ST_OK)
@@ -127,14 +126,14 @@ device_get(struct store *s, enum store_stmt stmt_id, const unsigned char *hash, 
 	st = store_stmt(c, stmt_id, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (store_bind_hash(stmt, 1, hash) != SQLITE_OK) {
+	if (store_bind_hash(stmt, 1, hash) != DB_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
+	rc = db_step(stmt);
+	if (rc == DB_ROW)
 		st = device_from_row(stmt, arena, out, err);
-	else if (rc == SQLITE_DONE)
+	else if (rc == DB_DONE)
 		st = ERR_SET(err, ST_NOT_FOUND, "no such device authorization");
 	else
 		st = STORE_FAIL(c, err);
@@ -163,7 +162,7 @@ store_device_decide(struct store *s, const unsigned char *user_code_hash, int64_
                     const struct store_device *d, struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
 
 	assert(d->status == STORE_DEVICE_APPROVED || d->status == STORE_DEVICE_DENIED);
@@ -173,22 +172,22 @@ store_device_decide(struct store *s, const unsigned char *user_code_hash, int64_
 	st = store_stmt(c, STMT_DEVICE_DECIDE, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (store_bind_hash(stmt, 1, user_code_hash) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 2, now) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 3, status_names[d->status], -1, SQLITE_STATIC) != SQLITE_OK ||
-	    store_bind_text_or_null(stmt, 4, d->user_id) != SQLITE_OK ||
-	    store_bind_text_or_null(stmt, 5, d->sid) != SQLITE_OK ||
-	    store_bind_time_or_null(stmt, 6, d->auth_time) != SQLITE_OK ||
-	    store_bind_text_or_null(stmt, 7, d->acr) != SQLITE_OK ||
-	    store_bind_text_or_null(stmt, 8, d->amr) != SQLITE_OK) {
+	if (store_bind_hash(stmt, 1, user_code_hash) != DB_OK ||
+	    db_bind_int64(stmt, 2, now) != DB_OK ||
+	    db_bind_text(stmt, 3, status_names[d->status]) != DB_OK ||
+	    store_bind_text_or_null(stmt, 4, d->user_id) != DB_OK ||
+	    store_bind_text_or_null(stmt, 5, d->sid) != DB_OK ||
+	    store_bind_time_or_null(stmt, 6, d->auth_time) != DB_OK ||
+	    store_bind_text_or_null(stmt, 7, d->acr) != DB_OK ||
+	    store_bind_text_or_null(stmt, 8, d->amr) != DB_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	if (sqlite3_step(stmt) != SQLITE_DONE) {
+	if (db_step(stmt) != DB_DONE) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	st = sqlite3_changes(c->db) == 1
+	st = db_changes(stmt) == 1
 	             ? ST_OK
 	             : ERR_SET(err, ST_NOT_FOUND, "the device authorization is not pending");
 out:
@@ -202,7 +201,7 @@ store_device_poll(struct store *s, const unsigned char *device_code_hash, int64_
                   int64_t interval_secs, struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
 
 	st = store_conn_acquire(s, &c, err);
@@ -211,13 +210,13 @@ store_device_poll(struct store *s, const unsigned char *device_code_hash, int64_
 	st = store_stmt(c, STMT_DEVICE_POLL, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (store_bind_hash(stmt, 1, device_code_hash) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 2, now_ms) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 3, interval_secs) != SQLITE_OK) {
+	if (store_bind_hash(stmt, 1, device_code_hash) != DB_OK ||
+	    db_bind_int64(stmt, 2, now_ms) != DB_OK ||
+	    db_bind_int64(stmt, 3, interval_secs) != DB_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	st = sqlite3_step(stmt) == SQLITE_DONE ? ST_OK : STORE_FAIL(c, err);
+	st = db_step(stmt) == DB_DONE ? ST_OK : STORE_FAIL(c, err);
 out:
 	store_stmt_done(stmt);
 	store_conn_release(s, c);
@@ -229,9 +228,9 @@ store_device_consume(struct store *s, const unsigned char *device_code_hash, con
                      int64_t now, struct arena *arena, struct store_device *out, struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
-	int rc;
+	enum db_rc rc;
 
 	st = store_conn_acquire(s, &c, err);
 	if (st != ST_OK)
@@ -239,21 +238,20 @@ store_device_consume(struct store *s, const unsigned char *device_code_hash, con
 	st = store_stmt(c, STMT_DEVICE_CONSUME, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (store_bind_hash(stmt, 1, device_code_hash) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 2, client_id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 3, now) != SQLITE_OK) {
+	if (store_bind_hash(stmt, 1, device_code_hash) != DB_OK ||
+	    db_bind_text(stmt, 2, client_id) != DB_OK || db_bind_int64(stmt, 3, now) != DB_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
+	rc = db_step(stmt);
+	if (rc == DB_ROW)
 		st = device_from_row(stmt, arena, out, err);
-	else if (rc == SQLITE_DONE)
+	else if (rc == DB_DONE)
 		st = ERR_SET(err, ST_NOT_FOUND, "no approved device authorization");
 	else
 		st = STORE_FAIL(c, err);
 	/* RETURNING: the UPDATE completes when the statement is stepped to its end. */
-	if (st == ST_OK && sqlite3_step(stmt) != SQLITE_DONE)
+	if (st == ST_OK && db_step(stmt) != DB_DONE)
 		st = STORE_FAIL(c, err);
 out:
 	store_stmt_done(stmt);

@@ -37,18 +37,18 @@
 
 /* Copies the current row (STORE_CONSENT_COLUMNS) into *out, strings in the arena. */
 static void
-consent_from_row(sqlite3_stmt *stmt, struct arena *arena, struct store_consent *out)
+consent_from_row(struct db_stmt *stmt, struct arena *arena, struct store_consent *out)
 {
 	out->user_id = store_column_text_dup(stmt, 0, arena);
 	out->client_id = store_column_text_dup(stmt, 1, arena);
 	out->scopes = store_column_text_dup(stmt, 2, arena);
-	out->granted_at = sqlite3_column_int64(stmt, 3);
-	out->expires_at = sqlite3_column_int64(stmt, 4); /* NULL (never) reads as 0 */
+	out->granted_at = db_column_int64(stmt, 3);
+	out->expires_at = db_column_int64(stmt, 4); /* NULL (never) reads as 0 */
 }
 
 /* store_read_row_fn for store_rows_collect. */
 static enum status
-consent_row(sqlite3_stmt *stmt, struct arena *arena, void *row, struct err *err)
+consent_row(struct db_stmt *stmt, struct arena *arena, void *row, struct err *err)
 {
 	(void)err;
 	consent_from_row(stmt, arena, row);
@@ -71,7 +71,7 @@ enum status
 store_consent_upsert(struct store *s, const struct store_consent *consent, struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
 
 	assert(consent->user_id != NULL && consent->client_id != NULL && consent->scopes != NULL);
@@ -81,16 +81,16 @@ store_consent_upsert(struct store *s, const struct store_consent *consent, struc
 	st = store_stmt(c, STMT_CONSENT_UPSERT, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (sqlite3_bind_text(stmt, 1, consent->user_id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 2, consent->client_id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 3, consent->scopes, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 4, consent->granted_at) != SQLITE_OK ||
-	    store_bind_time_or_null(stmt, 5, consent->expires_at) != SQLITE_OK) {
+	if (db_bind_text(stmt, 1, consent->user_id) != DB_OK ||
+	    db_bind_text(stmt, 2, consent->client_id) != DB_OK ||
+	    db_bind_text(stmt, 3, consent->scopes) != DB_OK ||
+	    db_bind_int64(stmt, 4, consent->granted_at) != DB_OK ||
+	    store_bind_time_or_null(stmt, 5, consent->expires_at) != DB_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
 	/* An unknown user or client fails the foreign key: ST_INVALID. */
-	st = sqlite3_step(stmt) == SQLITE_DONE ? ST_OK : STORE_FAIL(c, err);
+	st = db_step(stmt) == DB_DONE ? ST_OK : STORE_FAIL(c, err);
 out:
 	store_stmt_done(stmt);
 	store_conn_release(s, c);
@@ -102,7 +102,7 @@ store_consent_get(struct store *s, const char *user_id, const char *client_id, i
                   struct arena *arena, struct store_consent *out, struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
 
 	st = store_conn_acquire(s, &c, err);
@@ -111,18 +111,17 @@ store_consent_get(struct store *s, const char *user_id, const char *client_id, i
 	st = store_stmt(c, STMT_CONSENT_GET, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (sqlite3_bind_text(stmt, 1, user_id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 2, client_id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 3, now) != SQLITE_OK) {
+	if (db_bind_text(stmt, 1, user_id) != DB_OK || db_bind_text(stmt, 2, client_id) != DB_OK ||
+	    db_bind_int64(stmt, 3, now) != DB_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	switch (sqlite3_step(stmt)) {
-	case SQLITE_ROW:
+	switch (db_step(stmt)) {
+	case DB_ROW:
 		consent_from_row(stmt, arena, out);
 		st = ST_OK;
 		break;
-	case SQLITE_DONE:
+	case DB_DONE:
 		st = ERR_SET(err, ST_NOT_FOUND, "no consent of user %s for client %s", user_id,
 		             client_id);
 		break;
@@ -140,7 +139,7 @@ enum status
 store_consent_delete(struct store *s, const char *user_id, const char *client_id, struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
 
 	st = store_conn_acquire(s, &c, err);
@@ -149,16 +148,15 @@ store_consent_delete(struct store *s, const char *user_id, const char *client_id
 	st = store_stmt(c, STMT_CONSENT_DELETE, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (sqlite3_bind_text(stmt, 1, user_id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 2, client_id, -1, SQLITE_STATIC) != SQLITE_OK) {
+	if (db_bind_text(stmt, 1, user_id) != DB_OK || db_bind_text(stmt, 2, client_id) != DB_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	if (sqlite3_step(stmt) != SQLITE_DONE) {
+	if (db_step(stmt) != DB_DONE) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	if (sqlite3_changes(c->db) == 0) {
+	if (db_changes(stmt) == 0) {
 		st = ERR_SET(err, ST_NOT_FOUND, "no consent of user %s for client %s", user_id,
 		             client_id);
 		goto out;
@@ -174,7 +172,7 @@ out:
 
 /* Copies the current row (STORE_CODE_COLUMNS) into *out, in the arena. */
 static enum status
-code_from_row(sqlite3_stmt *stmt, struct arena *arena, struct store_code *out, struct err *err)
+code_from_row(struct db_stmt *stmt, struct arena *arena, struct store_code *out, struct err *err)
 {
 	const unsigned char *hash = NULL;
 	enum status st;
@@ -191,12 +189,12 @@ code_from_row(sqlite3_stmt *stmt, struct arena *arena, struct store_code *out, s
 	out->nonce = store_column_text_dup(stmt, 6, arena);
 	out->code_challenge = store_column_text_dup(stmt, 7, arena);
 	out->code_challenge_method = store_column_text_dup(stmt, 8, arena);
-	out->auth_time = sqlite3_column_int64(stmt, 9);
+	out->auth_time = db_column_int64(stmt, 9);
 	out->acr = store_column_text_dup(stmt, 10, arena);
 	out->amr = store_column_text_dup(stmt, 11, arena);
 	out->claims = store_column_text_dup(stmt, 12, arena);
-	out->created_at = sqlite3_column_int64(stmt, 13);
-	out->expires_at = sqlite3_column_int64(stmt, 14);
+	out->created_at = db_column_int64(stmt, 13);
+	out->expires_at = db_column_int64(stmt, 14);
 	out->session = store_column_text_dup(stmt, 15, arena);
 	return ST_OK;
 }
@@ -205,9 +203,9 @@ enum status
 store_code_insert(struct store *s, const struct store_code *code, struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
-	int rc;
+	enum db_rc rc;
 
 	assert(code->code_hash != NULL && code->client_id != NULL && code->user_id != NULL &&
 	       code->redirect_uri != NULL && code->scope != NULL);
@@ -217,31 +215,31 @@ store_code_insert(struct store *s, const struct store_code *code, struct err *er
 	st = store_stmt(c, STMT_CODE_INSERT, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (store_bind_hash(stmt, 1, code->code_hash) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 2, code->client_id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 3, code->user_id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    store_bind_text_or_null(stmt, 4, code->sid) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 5, code->redirect_uri, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 6, code->scope, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    store_bind_text_or_null(stmt, 7, code->nonce) != SQLITE_OK ||
-	    store_bind_text_or_null(stmt, 8, code->code_challenge) != SQLITE_OK ||
-	    store_bind_text_or_null(stmt, 9, code->code_challenge_method) != SQLITE_OK ||
-	    store_bind_time_or_null(stmt, 10, code->auth_time) != SQLITE_OK ||
-	    store_bind_text_or_null(stmt, 11, code->acr) != SQLITE_OK ||
-	    store_bind_text_or_null(stmt, 12, code->amr) != SQLITE_OK ||
-	    store_bind_text_or_null(stmt, 13, code->claims) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 14, code->created_at) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 15, code->expires_at) != SQLITE_OK ||
-	    store_bind_text_or_null(stmt, 16, code->session) != SQLITE_OK) {
+	if (store_bind_hash(stmt, 1, code->code_hash) != DB_OK ||
+	    db_bind_text(stmt, 2, code->client_id) != DB_OK ||
+	    db_bind_text(stmt, 3, code->user_id) != DB_OK ||
+	    store_bind_text_or_null(stmt, 4, code->sid) != DB_OK ||
+	    db_bind_text(stmt, 5, code->redirect_uri) != DB_OK ||
+	    db_bind_text(stmt, 6, code->scope) != DB_OK ||
+	    store_bind_text_or_null(stmt, 7, code->nonce) != DB_OK ||
+	    store_bind_text_or_null(stmt, 8, code->code_challenge) != DB_OK ||
+	    store_bind_text_or_null(stmt, 9, code->code_challenge_method) != DB_OK ||
+	    store_bind_time_or_null(stmt, 10, code->auth_time) != DB_OK ||
+	    store_bind_text_or_null(stmt, 11, code->acr) != DB_OK ||
+	    store_bind_text_or_null(stmt, 12, code->amr) != DB_OK ||
+	    store_bind_text_or_null(stmt, 13, code->claims) != DB_OK ||
+	    db_bind_int64(stmt, 14, code->created_at) != DB_OK ||
+	    db_bind_int64(stmt, 15, code->expires_at) != DB_OK ||
+	    store_bind_text_or_null(stmt, 16, code->session) != DB_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+	rc = db_step(stmt);
+	if (rc == DB_CONFLICT) {
 		st = ERR_SET(err, ST_CONFLICT, "an authorization code with that hash exists");
 		goto out;
 	}
-	st = rc == SQLITE_DONE ? ST_OK : STORE_FAIL(c, err);
+	st = rc == DB_DONE ? ST_OK : STORE_FAIL(c, err);
 out:
 	store_stmt_done(stmt);
 	store_conn_release(s, c);
@@ -253,24 +251,23 @@ static enum status
 code_take(struct conn *c, const unsigned char *code_hash, int64_t now, struct arena *arena,
           struct store_code *out, struct err *err)
 {
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
 
 	st = store_stmt(c, STMT_CODE_CONSUME, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (store_bind_hash(stmt, 1, code_hash) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 2, now) != SQLITE_OK) {
+	if (store_bind_hash(stmt, 1, code_hash) != DB_OK || db_bind_int64(stmt, 2, now) != DB_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	switch (sqlite3_step(stmt)) {
-	case SQLITE_ROW:
+	switch (db_step(stmt)) {
+	case DB_ROW:
 		st = code_from_row(stmt, arena, out, err);
-		if (st == ST_OK && sqlite3_step(stmt) != SQLITE_DONE)
+		if (st == ST_OK && db_step(stmt) != DB_DONE)
 			st = STORE_FAIL(c, err);
 		break;
-	case SQLITE_DONE:
+	case DB_DONE:
 		/* Unknown, expired and already used look the same, on purpose. */
 		st = ERR_SET(err, ST_NOT_FOUND, "no such authorization code");
 		break;
@@ -288,19 +285,19 @@ static enum status
 code_mark_used(struct conn *c, const unsigned char *code_hash, const char *grant_id,
                int64_t expires_at, struct err *err)
 {
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
 
 	st = store_stmt(c, STMT_CODE_MARK_USED, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (store_bind_hash(stmt, 1, code_hash) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 2, grant_id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 3, expires_at) != SQLITE_OK) {
+	if (store_bind_hash(stmt, 1, code_hash) != DB_OK ||
+	    db_bind_text(stmt, 2, grant_id) != DB_OK ||
+	    db_bind_int64(stmt, 3, expires_at) != DB_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	st = sqlite3_step(stmt) == SQLITE_DONE ? ST_OK : STORE_FAIL(c, err);
+	st = db_step(stmt) == DB_DONE ? ST_OK : STORE_FAIL(c, err);
 out:
 	store_stmt_done(stmt);
 	return st;
@@ -351,7 +348,7 @@ store_code_used_grant(struct store *s, const unsigned char *code_hash, int64_t n
                       struct arena *arena, const char **grant_id_out, struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
 
 	st = store_conn_acquire(s, &c, err);
@@ -360,17 +357,16 @@ store_code_used_grant(struct store *s, const unsigned char *code_hash, int64_t n
 	st = store_stmt(c, STMT_CODE_USED_GET, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (store_bind_hash(stmt, 1, code_hash) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 2, now) != SQLITE_OK) {
+	if (store_bind_hash(stmt, 1, code_hash) != DB_OK || db_bind_int64(stmt, 2, now) != DB_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	switch (sqlite3_step(stmt)) {
-	case SQLITE_ROW:
+	switch (db_step(stmt)) {
+	case DB_ROW:
 		*grant_id_out = store_column_text_dup(stmt, 0, arena);
 		st = ST_OK;
 		break;
-	case SQLITE_DONE:
+	case DB_DONE:
 		st = ERR_SET(err, ST_NOT_FOUND, "no consumed authorization code with that hash");
 		break;
 	default:
@@ -393,72 +389,72 @@ token_kind_str(enum store_token_kind kind)
 
 /* Copies the current row (STORE_TOKEN_COLUMNS) into *out, in the arena. */
 static enum status
-token_from_row(sqlite3_stmt *stmt, struct arena *arena, struct store_token *out, struct err *err)
+token_from_row(struct db_stmt *stmt, struct arena *arena, struct store_token *out, struct err *err)
 {
 	const unsigned char *hash = NULL;
-	const unsigned char *kind;
+	const char *kind;
 	enum status st;
 
 	st = store_column_hash_dup(stmt, 0, arena, &hash, err);
 	if (st != ST_OK)
 		return st;
 	/* The schema's CHECK allows these two only. */
-	kind = sqlite3_column_text(stmt, 1);
+	kind = db_column_text(stmt, 1);
 	out->token_hash = hash;
-	out->kind = kind != NULL && strcmp((const char *)kind, "refresh") == 0 ? STORE_TOKEN_REFRESH
-	                                                                       : STORE_TOKEN_ACCESS;
+	out->kind = kind != NULL && strcmp(kind, "refresh") == 0 ? STORE_TOKEN_REFRESH
+	                                                         : STORE_TOKEN_ACCESS;
 	out->grant_id = store_column_text_dup(stmt, 2, arena);
 	out->client_id = store_column_text_dup(stmt, 3, arena);
 	out->user_id = store_column_text_dup(stmt, 4, arena);
 	out->sid = store_column_text_dup(stmt, 5, arena);
 	out->scope = store_column_text_dup(stmt, 6, arena);
-	out->auth_time = sqlite3_column_int64(stmt, 7);
+	out->auth_time = db_column_int64(stmt, 7);
 	out->acr = store_column_text_dup(stmt, 8, arena);
 	out->amr = store_column_text_dup(stmt, 9, arena);
 	out->claims = store_column_text_dup(stmt, 10, arena);
-	out->created_at = sqlite3_column_int64(stmt, 11);
-	out->expires_at = sqlite3_column_int64(stmt, 12);
-	out->revoked_at = sqlite3_column_int64(stmt, 13);
+	out->created_at = db_column_int64(stmt, 11);
+	out->expires_at = db_column_int64(stmt, 12);
+	out->revoked_at = db_column_int64(stmt, 13);
 	out->session = store_column_text_dup(stmt, 14, arena);
 	return ST_OK;
 }
 
 /* Inserts one token with the statement of c (the caller resets it). */
 static enum status
-token_insert_one(struct conn *c, sqlite3_stmt *stmt, const struct store_token *t, struct err *err)
+token_insert_one(struct conn *c, struct db_stmt *stmt, const struct store_token *t, struct err *err)
 {
-	int rc;
+	enum db_rc rc;
 
 	assert(t->token_hash != NULL && t->grant_id != NULL && t->client_id != NULL &&
 	       t->scope != NULL);
-	if (store_bind_hash(stmt, 1, t->token_hash) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 2, token_kind_str(t->kind), -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 3, t->grant_id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 4, t->client_id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    store_bind_text_or_null(stmt, 5, t->user_id) != SQLITE_OK ||
-	    store_bind_text_or_null(stmt, 6, t->sid) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 7, t->scope, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    store_bind_time_or_null(stmt, 8, t->auth_time) != SQLITE_OK ||
-	    store_bind_text_or_null(stmt, 9, t->acr) != SQLITE_OK ||
-	    store_bind_text_or_null(stmt, 10, t->amr) != SQLITE_OK ||
-	    store_bind_text_or_null(stmt, 11, t->claims) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 12, t->created_at) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 13, t->expires_at) != SQLITE_OK ||
-	    store_bind_time_or_null(stmt, 14, t->revoked_at) != SQLITE_OK ||
-	    store_bind_text_or_null(stmt, 15, t->session) != SQLITE_OK)
+	if (store_bind_hash(stmt, 1, t->token_hash) != DB_OK ||
+	    db_bind_text(stmt, 2, token_kind_str(t->kind)) != DB_OK ||
+	    db_bind_text(stmt, 3, t->grant_id) != DB_OK ||
+	    db_bind_text(stmt, 4, t->client_id) != DB_OK ||
+	    store_bind_text_or_null(stmt, 5, t->user_id) != DB_OK ||
+	    store_bind_text_or_null(stmt, 6, t->sid) != DB_OK ||
+	    db_bind_text(stmt, 7, t->scope) != DB_OK ||
+	    store_bind_time_or_null(stmt, 8, t->auth_time) != DB_OK ||
+	    store_bind_text_or_null(stmt, 9, t->acr) != DB_OK ||
+	    store_bind_text_or_null(stmt, 10, t->amr) != DB_OK ||
+	    store_bind_text_or_null(stmt, 11, t->claims) != DB_OK ||
+	    db_bind_int64(stmt, 12, t->created_at) != DB_OK ||
+	    db_bind_int64(stmt, 13, t->expires_at) != DB_OK ||
+	    store_bind_time_or_null(stmt, 14, t->revoked_at) != DB_OK ||
+	    store_bind_text_or_null(stmt, 15, t->session) != DB_OK)
 		return STORE_FAIL(c, err);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+	rc = db_step(stmt);
+	if (rc == DB_CONFLICT)
 		return ERR_SET(err, ST_CONFLICT, "a %s token with that hash exists",
 		               token_kind_str(t->kind));
-	return rc == SQLITE_DONE ? ST_OK : STORE_FAIL(c, err);
+	return rc == DB_DONE ? ST_OK : STORE_FAIL(c, err);
 }
 
 enum status
 store_token_insert(struct store *s, const struct store_token *tokens, size_t n, struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	bool in_tx = false;
 	enum status st;
 	size_t i;
@@ -505,7 +501,7 @@ token_fetch(struct store *s, enum store_stmt id, const unsigned char *token_hash
             struct arena *arena, struct store_token *out, struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
 
 	st = store_conn_acquire(s, &c, err);
@@ -514,17 +510,16 @@ token_fetch(struct store *s, enum store_stmt id, const unsigned char *token_hash
 	st = store_stmt(c, id, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (store_bind_hash(stmt, 1, token_hash) != SQLITE_OK ||
-	    (sqlite3_bind_parameter_count(stmt) >= 2 &&
-	     sqlite3_bind_int64(stmt, 2, now) != SQLITE_OK)) {
+	if (store_bind_hash(stmt, 1, token_hash) != DB_OK ||
+	    (id != STMT_TOKEN_GET && db_bind_int64(stmt, 2, now) != DB_OK)) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	switch (sqlite3_step(stmt)) {
-	case SQLITE_ROW:
+	switch (db_step(stmt)) {
+	case DB_ROW:
 		st = token_from_row(stmt, arena, out, err);
 		break;
-	case SQLITE_DONE:
+	case DB_DONE:
 		/* Unknown, expired and revoked look the same (RFC 6750 §3.1 invalid_token). */
 		st = ERR_SET(err, ST_NOT_FOUND, "no such token");
 		break;
@@ -533,7 +528,7 @@ token_fetch(struct store *s, enum store_stmt id, const unsigned char *token_hash
 		break;
 	}
 	/* RETURNING: step to the end so the UPDATE completes before the reset. */
-	if (st == ST_OK && id == STMT_TOKEN_CONSUME_REFRESH && sqlite3_step(stmt) != SQLITE_DONE)
+	if (st == ST_OK && id == STMT_TOKEN_CONSUME_REFRESH && db_step(stmt) != DB_DONE)
 		st = STORE_FAIL(c, err);
 out:
 	store_stmt_done(stmt);
@@ -571,9 +566,9 @@ token_revoke_by(struct store *s, enum store_stmt id, const unsigned char *hash, 
                 int64_t now, int64_t *changes_out, struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
-	int rc;
+	enum db_rc rc;
 
 	st = store_conn_acquire(s, &c, err);
 	if (st != ST_OK)
@@ -581,17 +576,16 @@ token_revoke_by(struct store *s, enum store_stmt id, const unsigned char *hash, 
 	st = store_stmt(c, id, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	rc = hash != NULL ? store_bind_hash(stmt, 1, hash)
-	                  : sqlite3_bind_text(stmt, 1, text, -1, SQLITE_STATIC);
-	if (rc != SQLITE_OK || sqlite3_bind_int64(stmt, 2, now) != SQLITE_OK) {
+	rc = hash != NULL ? store_bind_hash(stmt, 1, hash) : db_bind_text(stmt, 1, text);
+	if (rc != DB_OK || db_bind_int64(stmt, 2, now) != DB_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	if (sqlite3_step(stmt) != SQLITE_DONE) {
+	if (db_step(stmt) != DB_DONE) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	*changes_out = sqlite3_changes64(c->db);
+	*changes_out = db_changes(stmt);
 	st = ST_OK;
 out:
 	store_stmt_done(stmt);
@@ -645,7 +639,7 @@ store_token_grant_has_refresh(struct store *s, const char *grant_id, int64_t now
                               struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
 
 	*out = false;
@@ -655,16 +649,15 @@ store_token_grant_has_refresh(struct store *s, const char *grant_id, int64_t now
 	st = store_stmt(c, STMT_TOKEN_GRANT_HAS_REFRESH, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (sqlite3_bind_text(stmt, 1, grant_id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 2, now) != SQLITE_OK) {
+	if (db_bind_text(stmt, 1, grant_id) != DB_OK || db_bind_int64(stmt, 2, now) != DB_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	switch (sqlite3_step(stmt)) {
-	case SQLITE_ROW:
+	switch (db_step(stmt)) {
+	case DB_ROW:
 		*out = true;
 		break;
-	case SQLITE_DONE:
+	case DB_DONE:
 		break;
 	default:
 		st = STORE_FAIL(c, err);

@@ -88,18 +88,7 @@ hash_fill(unsigned char *hash, unsigned char b)
 static int64_t
 query_int(struct store *s, const char *sql)
 {
-	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
-	struct err err = {0};
-	int64_t n = -1;
-
-	assert_int_equal(store_conn_acquire(s, &c, &err), ST_OK);
-	assert_int_equal(sqlite3_prepare_v2(c->db, sql, -1, &stmt, NULL), SQLITE_OK);
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		n = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	store_conn_release(s, c);
-	return n;
+	return fixture_query_int(s, sql);
 }
 
 /* ---- consents ---- */
@@ -860,25 +849,22 @@ static void
 test_token_schema_refuses_unknown_kind_and_short_hash(void **state)
 {
 	struct fixture *f = *state;
-	struct conn *c = NULL;
-	struct err err = {0};
-	int rc_kind, rc_hash;
+	const char *zero32 =
+	        fixture_is_pg(f->s) ? "decode(repeat('00', 32), 'hex')" : "zeroblob(32)";
+	const char *zero16 =
+	        fixture_is_pg(f->s) ? "decode(repeat('00', 16), 'hex')" : "zeroblob(16)";
+	char sql[512];
 
-	assert_int_equal(store_conn_acquire(f->s, &c, &err), ST_OK);
-	rc_kind =
-	        sqlite3_exec(c->db,
-	                     "INSERT INTO tokens (token_hash, kind, grant_id, client_id, scope,"
-	                     " created_at, expires_at) VALUES (zeroblob(32), 'id', 'g', 'c1', 's',"
-	                     " 1, 2)",
-	                     NULL, NULL, NULL);
-	rc_hash = sqlite3_exec(c->db,
-	                       "INSERT INTO tokens (token_hash, kind, grant_id, client_id, scope,"
-	                       " created_at, expires_at) VALUES (zeroblob(16), 'access', 'g', 'c1',"
-	                       " 's', 1, 2)",
-	                       NULL, NULL, NULL);
-	store_conn_release(f->s, c);
-	assert_int_equal(rc_kind, SQLITE_CONSTRAINT_CHECK);
-	assert_int_equal(rc_hash, SQLITE_CONSTRAINT_CHECK);
+	snprintf(sql, sizeof sql,
+	         "INSERT INTO tokens (token_hash, kind, grant_id, client_id, scope,"
+	         " created_at, expires_at) VALUES (%s, 'id', 'g', 'c1', 's', 1, 2)",
+	         zero32);
+	assert_int_equal(fixture_exec(f->s, sql), DB_CONSTRAINT);
+	snprintf(sql, sizeof sql,
+	         "INSERT INTO tokens (token_hash, kind, grant_id, client_id, scope,"
+	         " created_at, expires_at) VALUES (%s, 'access', 'g', 'c1', 's', 1, 2)",
+	         zero16);
+	assert_int_equal(fixture_exec(f->s, sql), DB_CONSTRAINT);
 }
 
 static void

@@ -23,7 +23,7 @@ store_jti_use(struct store *s, const char *client_id, const char *jti, int64_t e
               int64_t now, struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
 
 	st = store_conn_acquire(s, &c, err);
@@ -32,20 +32,17 @@ store_jti_use(struct store *s, const char *client_id, const char *jti, int64_t e
 	st = store_stmt(c, STMT_JTI_USE, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (sqlite3_bind_text(stmt, 1, client_id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 2, jti, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 3, expires_at) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 4, now) != SQLITE_OK) {
+	if (db_bind_text(stmt, 1, client_id) != DB_OK || db_bind_text(stmt, 2, jti) != DB_OK ||
+	    db_bind_int64(stmt, 3, expires_at) != DB_OK || db_bind_int64(stmt, 4, now) != DB_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	if (sqlite3_step(stmt) != SQLITE_DONE) {
+	if (db_step(stmt) != DB_DONE) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
 	/* The DO UPDATE's WHERE kept a live row: the jti was used already. */
-	st = sqlite3_changes(c->db) == 1 ? ST_OK
-	                                 : ERR_SET(err, ST_CONFLICT, "assertion id used already");
+	st = db_changes(stmt) == 1 ? ST_OK : ERR_SET(err, ST_CONFLICT, "assertion id used already");
 out:
 	store_stmt_done(stmt);
 	store_conn_release(s, c);

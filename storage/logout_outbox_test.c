@@ -1,6 +1,8 @@
 /*
  * storage/logout_outbox_test.c — the back-channel logout outbox: insert,
- * due order and due time, retry and giving up, done, the pending count per
+ * claims (due rows only, leased: not claimed again until the lease ends or
+ * the row is released; threads claiming at once take each row once),
+ * retry and giving up, done, the pending count per
  * session, the operator list, the clients of a session (tokens and codes),
  * client deletion cascading, and the sweep. On a fresh ":memory:" store.
  */
@@ -11,6 +13,8 @@
 #include <string.h>
 /* cmocka.h needs stdarg.h, stddef.h and setjmp.h before it. */
 #include <cmocka.h>
+#include <pthread.h>
+#include <stdio.h>
 
 #include "common/arena.h"
 #include "common/err.h"
@@ -19,6 +23,7 @@
 
 #define NOW    1700000000
 #define NOW_MS ((int64_t)NOW * 1000)
+#define LEASE  60000
 
 static void
 client_add(struct store *s, const char *id)
@@ -103,7 +108,7 @@ test_insert_twice_is_conflict_and_unknown_client_invalid(void **state)
 }
 
 static void
-test_due_returns_only_due_rows_earliest_first(void **state)
+test_claim_returns_only_due_rows_oldest_first(void **state)
 {
 	struct store *s = fixture_store(state);
 	struct store_logout_delivery *rows = NULL;
@@ -113,8 +118,9 @@ test_due_returns_only_due_rows_earliest_first(void **state)
 	add(s, "late", "s1", "c1", NOW_MS + 5000);
 	add(s, "b", "s1", "c2", NOW_MS - 10);
 	add(s, "a", "s2", "c1", NOW_MS - 20);
-	assert_int_equal(store_logout_delivery_due(s, NOW_MS, 10, arena_of(state), &rows, &n, &err),
-	                 ST_OK);
+	assert_int_equal(
+	        store_logout_delivery_claim(s, NOW_MS, LEASE, 10, arena_of(state), &rows, &n, &err),
+	        ST_OK);
 	assert_int_equal(n, 2);
 	assert_string_equal(rows[0].id, "a");
 	assert_string_equal(rows[1].id, "b");
@@ -122,13 +128,137 @@ test_due_returns_only_due_rows_earliest_first(void **state)
 	assert_string_equal(rows[1].logout_token, "a.b.c");
 	assert_int_equal(rows[1].attempts, 0);
 	assert_int_equal(rows[1].failed_at, 0);
+	assert_int_equal(rows[1].next_attempt_at_ms, NOW_MS + LEASE); /* the lease's end */
 	assert_null(rows[1].last_error);
-	/* The limit holds. */
-	assert_int_equal(store_logout_delivery_due(s, NOW_MS, 1, arena_of(state), &rows, &n, &err),
+	assert_int_equal(
+	        store_logout_delivery_claim(s, NOW_MS, LEASE, 0, arena_of(state), &rows, &n, &err),
+	        ST_INVALID);
+	assert_int_equal(
+	        store_logout_delivery_claim(s, NOW_MS, 0, 10, arena_of(state), &rows, &n, &err),
+	        ST_INVALID);
+}
+
+static void
+test_claimed_rows_are_not_claimed_again_until_the_lease_ends(void **state)
+{
+	struct store *s = fixture_store(state);
+	struct store_logout_delivery *rows = NULL;
+	size_t n = 0;
+	struct err err = {0};
+
+	add(s, "a", "s1", "c1", NOW_MS - 20);
+	add(s, "b", "s1", "c2", NOW_MS - 10);
+	/* The limit holds; the first claim leaves b to the next. */
+	assert_int_equal(
+	        store_logout_delivery_claim(s, NOW_MS, LEASE, 1, arena_of(state), &rows, &n, &err),
+	        ST_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(rows[0].id, "a");
+	assert_int_equal(
+	        store_logout_delivery_claim(s, NOW_MS, LEASE, 10, arena_of(state), &rows, &n, &err),
+	        ST_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(rows[0].id, "b");
+	/* Both leased: nothing due until the leases end (a worker died). */
+	assert_int_equal(store_logout_delivery_claim(s, NOW_MS + LEASE - 1, LEASE, 10,
+	                                             arena_of(state), &rows, &n, &err),
+	                 ST_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_logout_delivery_claim(s, NOW_MS + LEASE, LEASE, 10, arena_of(state),
+	                                             &rows, &n, &err),
+	                 ST_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(rows[0].attempts, 0);
+}
+
+static void
+test_release_makes_a_claimed_row_due_again_with_attempts_unchanged(void **state)
+{
+	struct store *s = fixture_store(state);
+	struct store_logout_delivery *rows = NULL;
+	size_t n = 0;
+	struct err err = {0};
+
+	add(s, "a", "s1", "c1", NOW_MS);
+	assert_int_equal(
+	        store_logout_delivery_claim(s, NOW_MS, LEASE, 10, arena_of(state), &rows, &n, &err),
+	        ST_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_logout_delivery_release(s, "a", NOW_MS + 1, &err), ST_OK);
+	assert_int_equal(store_logout_delivery_claim(s, NOW_MS + 1, LEASE, 10, arena_of(state),
+	                                             &rows, &n, &err),
 	                 ST_OK);
 	assert_int_equal(n, 1);
-	assert_int_equal(store_logout_delivery_due(s, NOW_MS, 0, arena_of(state), &rows, &n, &err),
-	                 ST_INVALID);
+	assert_int_equal(rows[0].attempts, 0);
+	assert_int_equal(store_logout_delivery_release(s, "nope", NOW_MS, &err), ST_NOT_FOUND);
+	/* A given-up row is not released into pending again. */
+	assert_int_equal(store_logout_delivery_retry(s, "a", NOW, 0, "HTTP 500", &err), ST_OK);
+	assert_int_equal(store_logout_delivery_release(s, "a", NOW_MS, &err), ST_NOT_FOUND);
+}
+
+#define CLAIM_THREADS 4
+#define CLAIM_ROWS    60
+
+struct claimer {
+	struct store *s;
+	int taken[CLAIM_ROWS]; /* how often this thread claimed row i */
+	enum status st;
+};
+
+static void *
+claim_loop(void *arg)
+{
+	struct claimer *cl = arg;
+	struct arena *arena = arena_new();
+	struct store_logout_delivery *rows = NULL;
+	struct err err = {0};
+	size_t n = 0, i;
+	int k;
+
+	/* Claims of 3 until a claim finds nothing (every row leased). */
+	do {
+		cl->st = store_logout_delivery_claim(cl->s, NOW_MS, LEASE, 3, arena, &rows, &n,
+		                                     &err);
+		for (i = 0; cl->st == ST_OK && i < n; i++)
+			if (sscanf(rows[i].id, "r%d", &k) == 1 && k >= 0 && k < CLAIM_ROWS)
+				cl->taken[k]++;
+	} while (cl->st == ST_OK && n > 0);
+	arena_free(arena);
+	return NULL;
+}
+
+/*
+ * Several workers (on PostgreSQL: several connections, as several oidcd
+ * instances would have) claiming at once take each row exactly once.
+ */
+static void
+test_claims_from_threads_at_once_take_each_row_once(void **state)
+{
+	struct store *s = fixture_store(state);
+	struct claimer cl[CLAIM_THREADS];
+	pthread_t tid[CLAIM_THREADS];
+	char id[16];
+	int i, k, total;
+
+	for (k = 0; k < CLAIM_ROWS; k++) {
+		snprintf(id, sizeof id, "r%d", k);
+		add(s, id, "s1", k % 2 ? "c1" : "c2", NOW_MS - k);
+	}
+	memset(cl, 0, sizeof cl);
+	for (i = 0; i < CLAIM_THREADS; i++) {
+		cl[i].s = s;
+		assert_int_equal(pthread_create(&tid[i], NULL, claim_loop, &cl[i]), 0);
+	}
+	for (i = 0; i < CLAIM_THREADS; i++) {
+		assert_int_equal(pthread_join(tid[i], NULL), 0);
+		assert_int_equal(cl[i].st, ST_OK);
+	}
+	for (k = 0; k < CLAIM_ROWS; k++) {
+		total = 0;
+		for (i = 0; i < CLAIM_THREADS; i++)
+			total += cl[i].taken[k];
+		assert_int_equal(total, 1);
+	}
 }
 
 static void
@@ -160,20 +290,21 @@ test_retry_reschedules_then_gives_up(void **state)
 	add(s, "j", "s1", "c1", NOW_MS);
 	assert_int_equal(store_logout_delivery_retry(s, "j", NOW, NOW_MS + 2000, "HTTP 503", &err),
 	                 ST_OK);
-	assert_int_equal(store_logout_delivery_due(s, NOW_MS, 10, arena_of(state), &rows, &n, &err),
-	                 ST_OK);
-	assert_int_equal(n, 0);
 	assert_int_equal(
-	        store_logout_delivery_due(s, NOW_MS + 2000, 10, arena_of(state), &rows, &n, &err),
+	        store_logout_delivery_claim(s, NOW_MS, LEASE, 10, arena_of(state), &rows, &n, &err),
 	        ST_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_logout_delivery_claim(s, NOW_MS + 2000, LEASE, 10, arena_of(state),
+	                                             &rows, &n, &err),
+	                 ST_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].attempts, 1);
 	assert_string_equal(rows[0].last_error, "HTTP 503");
 	/* Giving up: failed_at is set, it is due no more, retry finds nothing pending. */
 	assert_int_equal(store_logout_delivery_retry(s, "j", NOW + 3, 0, "timeout", &err), ST_OK);
-	assert_int_equal(
-	        store_logout_delivery_due(s, NOW_MS + 99000, 10, arena_of(state), &rows, &n, &err),
-	        ST_OK);
+	assert_int_equal(store_logout_delivery_claim(s, NOW_MS + 99000, LEASE, 10, arena_of(state),
+	                                             &rows, &n, &err),
+	                 ST_OK);
 	assert_int_equal(n, 0);
 	assert_int_equal(store_logout_delivery_retry(s, "j", NOW + 4, 0, "again", &err),
 	                 ST_NOT_FOUND);
@@ -314,7 +445,10 @@ main(void)
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, fixture_teardown)
 	        T(test_insert_twice_is_conflict_and_unknown_client_invalid),
-	        T(test_due_returns_only_due_rows_earliest_first),
+	        T(test_claim_returns_only_due_rows_oldest_first),
+	        T(test_claimed_rows_are_not_claimed_again_until_the_lease_ends),
+	        T(test_release_makes_a_claimed_row_due_again_with_attempts_unchanged),
+	        T(test_claims_from_threads_at_once_take_each_row_once),
 	        T(test_next_due_is_earliest_pending_or_not_found),
 	        T(test_retry_reschedules_then_gives_up),
 	        T(test_done_deletes_once),

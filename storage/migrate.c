@@ -27,8 +27,13 @@
 #include <stdio.h>
 
 #include "common/err.h"
+#include "storage/db.h"
 #include "storage/store.h"
 #include "storage/store_internal.h"
+
+#ifdef OIDCD_HAVE_PG
+#include "storage/pg_schema.h"
+#endif
 
 static const char *const migrations[] = {
         /* 1: signing keys, and meta counters that let every process notice
@@ -269,17 +274,22 @@ store_schema_latest(void)
 enum status
 store_user_version(struct conn *c, int *version_out, struct err *err)
 {
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
 
+#ifdef OIDCD_HAVE_PG
+	/* PostgreSQL: the schema_version table, which may not exist yet. */
+	if (c->backend == DB_PG)
+		return pg_schema_version(c->pg, version_out, err);
+#endif
 	st = store_stmt(c, STMT_USER_VERSION, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (sqlite3_step(stmt) != SQLITE_ROW) {
+	if (db_step(stmt) != DB_ROW) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	*version_out = sqlite3_column_int(stmt, 0);
+	*version_out = (int)db_column_int64(stmt, 0);
 	st = ST_OK;
 out:
 	store_stmt_done(stmt);
@@ -317,13 +327,13 @@ migrate_next(struct conn *c, bool *is_done_out, struct err *err)
 		is_done = true;
 		goto out;
 	}
-	if (sqlite3_exec(c->db, migrations[version], NULL, NULL, NULL) != SQLITE_OK) {
-		st = ERR_SET(err, ST_IO, "migration %d: %s", version + 1, sqlite3_errmsg(c->db));
+	if (db_exec(c, migrations[version]) != DB_OK) {
+		st = ERR_SET(err, ST_IO, "migration %d: %s", version + 1, db_errmsg(c));
 		goto out;
 	}
 	/* A pragma takes no parameters; the value is our own integer. */
 	snprintf(bump, sizeof bump, "PRAGMA user_version = %d", version + 1);
-	if (sqlite3_exec(c->db, bump, NULL, NULL, NULL) != SQLITE_OK) {
+	if (db_exec(c, bump) != DB_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
@@ -362,6 +372,13 @@ store_migrate(struct store *s, int *applied_out, struct err *err)
 		             s->path, version);
 		goto out;
 	}
+#ifdef OIDCD_HAVE_PG
+	/* PostgreSQL: pg_schema.c's migrations, the same list in its dialect. */
+	if (c->backend == DB_PG) {
+		st = pg_schema_migrate(c->pg, &applied, err);
+		goto out;
+	}
+#endif
 	for (;;) {
 		st = migrate_next(c, &is_done, err);
 		if (st != ST_OK || is_done)

@@ -61,7 +61,8 @@ const char *pg_sqlstate(const struct pg_db *db);
 
 /*
  * Prepares sql (common dialect, see above). name must be unique on db and
- * stable (e.g. "s12" for statement id 12). PG_ERROR on failure.
+ * stable (e.g. "s12" for statement id 12), or "" for the unnamed statement
+ * (one at a time: the next "" replaces it). PG_ERROR on failure.
  */
 enum pg_rc pg_prepare(struct pg_db *db, const char *name, const char *sql, struct pg_stmt **out);
 void pg_finalize(struct pg_stmt *stmt);

@@ -30,7 +30,7 @@
 
 /* Copies the current row (STORE_SESSION_COLUMNS) into *out, in the arena. */
 static enum status
-session_from_row(sqlite3_stmt *stmt, struct arena *arena, struct store_session *out,
+session_from_row(struct db_stmt *stmt, struct arena *arena, struct store_session *out,
                  struct err *err)
 {
 	const unsigned char *id_hash = NULL;
@@ -42,12 +42,12 @@ session_from_row(sqlite3_stmt *stmt, struct arena *arena, struct store_session *
 	out->id_hash = id_hash;
 	out->sid = store_column_text_dup(stmt, 1, arena);
 	out->user_id = store_column_text_dup(stmt, 2, arena);
-	out->auth_time = sqlite3_column_int64(stmt, 3);
+	out->auth_time = db_column_int64(stmt, 3);
 	out->amr = store_column_text_dup(stmt, 4, arena);
 	out->acr = store_column_text_dup(stmt, 5, arena);
-	out->created_at = sqlite3_column_int64(stmt, 6);
-	out->expires_at = sqlite3_column_int64(stmt, 7);
-	out->ended_at = sqlite3_column_int64(stmt, 8); /* NULL reads as 0 */
+	out->created_at = db_column_int64(stmt, 6);
+	out->expires_at = db_column_int64(stmt, 7);
+	out->ended_at = db_column_int64(stmt, 8); /* NULL reads as 0 */
 	return ST_OK;
 }
 
@@ -55,9 +55,9 @@ enum status
 store_session_insert(struct store *s, const struct store_session *sess, struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
-	int rc;
+	enum db_rc rc;
 
 	assert(sess->id_hash != NULL && sess->sid != NULL && sess->user_id != NULL &&
 	       sess->amr != NULL && sess->acr != NULL);
@@ -67,26 +67,26 @@ store_session_insert(struct store *s, const struct store_session *sess, struct e
 	st = store_stmt(c, STMT_SESSION_INSERT, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (store_bind_hash(stmt, 1, sess->id_hash) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 2, sess->sid, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 3, sess->user_id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 4, sess->auth_time) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 5, sess->amr, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 6, sess->acr, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 7, sess->created_at) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 8, sess->expires_at) != SQLITE_OK ||
-	    store_bind_time_or_null(stmt, 9, sess->ended_at) != SQLITE_OK) {
+	if (store_bind_hash(stmt, 1, sess->id_hash) != DB_OK ||
+	    db_bind_text(stmt, 2, sess->sid) != DB_OK ||
+	    db_bind_text(stmt, 3, sess->user_id) != DB_OK ||
+	    db_bind_int64(stmt, 4, sess->auth_time) != DB_OK ||
+	    db_bind_text(stmt, 5, sess->amr) != DB_OK ||
+	    db_bind_text(stmt, 6, sess->acr) != DB_OK ||
+	    db_bind_int64(stmt, 7, sess->created_at) != DB_OK ||
+	    db_bind_int64(stmt, 8, sess->expires_at) != DB_OK ||
+	    store_bind_time_or_null(stmt, 9, sess->ended_at) != DB_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE) {
+	rc = db_step(stmt);
+	if (rc == DB_CONFLICT) {
 		/* Not the hash: it stands for a cookie. */
 		st = ERR_SET(err, ST_CONFLICT, "session %s (or its cookie hash) already exists",
 		             sess->sid);
 		goto out;
 	}
-	st = rc == SQLITE_DONE ? ST_OK : STORE_FAIL(c, err);
+	st = rc == DB_DONE ? ST_OK : STORE_FAIL(c, err);
 out:
 	store_stmt_done(stmt);
 	store_conn_release(s, c);
@@ -99,22 +99,22 @@ out:
  * the session in the ST_NOT_FOUND message.
  */
 static enum status
-session_step_one(struct conn *c, sqlite3_stmt *stmt, struct arena *arena, struct store_session *out,
-                 const char *what, struct err *err)
+session_step_one(struct conn *c, struct db_stmt *stmt, struct arena *arena,
+                 struct store_session *out, const char *what, struct err *err)
 {
 	struct store_session row;
 	enum status st;
 
-	switch (sqlite3_step(stmt)) {
-	case SQLITE_ROW:
+	switch (db_step(stmt)) {
+	case DB_ROW:
 		st = out != NULL ? session_from_row(stmt, arena, &row, err) : ST_OK;
 		if (st == ST_OK && out != NULL)
 			*out = row;
 		/* An UPDATE ... RETURNING completes on the next step (one row at most). */
-		if (st == ST_OK && sqlite3_step(stmt) != SQLITE_DONE)
+		if (st == ST_OK && db_step(stmt) != DB_DONE)
 			st = STORE_FAIL(c, err);
 		return st;
-	case SQLITE_DONE:
+	case DB_DONE:
 		return ERR_SET(err, ST_NOT_FOUND, "no %s", what);
 	default:
 		return STORE_FAIL(c, err);
@@ -127,7 +127,7 @@ session_by_hash(struct store *s, enum store_stmt id, const unsigned char *id_has
                 struct arena *arena, struct store_session *out, struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
 
 	st = store_conn_acquire(s, &c, err);
@@ -136,8 +136,7 @@ session_by_hash(struct store *s, enum store_stmt id, const unsigned char *id_has
 	st = store_stmt(c, id, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (store_bind_hash(stmt, 1, id_hash) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 2, now) != SQLITE_OK) {
+	if (store_bind_hash(stmt, 1, id_hash) != DB_OK || db_bind_int64(stmt, 2, now) != DB_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
@@ -167,7 +166,7 @@ store_session_get_by_sid(struct store *s, const char *sid, struct arena *arena,
                          struct store_session *out, struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
 
 	st = store_conn_acquire(s, &c, err);
@@ -176,7 +175,7 @@ store_session_get_by_sid(struct store *s, const char *sid, struct arena *arena,
 	st = store_stmt(c, STMT_SESSION_GET_BY_SID, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (sqlite3_bind_text(stmt, 1, sid, -1, SQLITE_STATIC) != SQLITE_OK) {
+	if (db_bind_text(stmt, 1, sid) != DB_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
@@ -192,11 +191,11 @@ store_session_end_user(struct store *s, const char *user_id, int64_t now, struct
                        const char ***sids_out, size_t *count_out, struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	const char **sids = NULL; /* grows on the heap, copied to the arena once */
 	size_t n = 0, cap = 0;
 	enum status st;
-	int rc;
+	enum db_rc rc;
 
 	st = store_conn_acquire(s, &c, err);
 	if (st != ST_OK)
@@ -204,13 +203,12 @@ store_session_end_user(struct store *s, const char *user_id, int64_t now, struct
 	st = store_stmt(c, STMT_SESSION_END_USER, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (sqlite3_bind_text(stmt, 1, user_id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 2, now) != SQLITE_OK) {
+	if (db_bind_text(stmt, 1, user_id) != DB_OK || db_bind_int64(stmt, 2, now) != DB_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	/* Stepping to SQLITE_DONE is what completes the UPDATE. */
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	/* Stepping to DB_DONE is what completes the UPDATE. */
+	while ((rc = db_step(stmt)) == DB_ROW) {
 		if (sids_out != NULL && n == cap) {
 			cap = cap == 0 ? 4 : 2 * cap;
 			sids = xrealloc(sids, cap * sizeof *sids);
@@ -219,7 +217,7 @@ store_session_end_user(struct store *s, const char *user_id, int64_t now, struct
 			sids[n] = store_column_text_dup(stmt, 0, arena);
 		n++;
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != DB_DONE) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
@@ -237,7 +235,7 @@ out:
 
 /* store_read_row_fn for store_rows_collect. */
 static enum status
-session_row(sqlite3_stmt *stmt, struct arena *arena, void *row, struct err *err)
+session_row(struct db_stmt *stmt, struct arena *arena, void *row, struct err *err)
 {
 	return session_from_row(stmt, arena, row, err);
 }

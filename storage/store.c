@@ -1,6 +1,8 @@
 /*
  * storage/store.c — opening and closing the SQLite store, the per-thread
  * connections, the statement table, transactions and error mapping.
+ * Statements run through storage/db.h; what is SQLite-only here (opening,
+ * the file checks, pragmas, WAL, the flock) stays SQLite-only.
  *
  * API (store.h): store_open, store_close, store_path, store_ping; for the
  * other storage files (store_internal.h): store_conn_acquire/release,
@@ -48,7 +50,13 @@
 #include "common/arena.h"
 #include "common/err.h"
 #include "common/xalloc.h"
+#include "storage/db.h"
 #include "storage/store_internal.h"
+
+#ifdef OIDCD_HAVE_PG
+#include "storage/pg.h"
+#include "storage/pg_schema.h"
+#endif
 
 #define STORE_BUSY_TIMEOUT_MS_DEFAULT 5000
 
@@ -77,7 +85,12 @@
 	"id, sid, client_id, uri, logout_token, created_at, attempts, next_attempt_at_ms,"         \
 	" failed_at, last_error, expires_at"
 
-/* Indexed by enum store_stmt; every id has its SQL (checked in store_stmt). */
+/*
+ * Indexed by enum store_stmt; every id has its SQL (checked in store_stmt).
+ * The common dialect: numbered parameters ?1..?N, RETURNING, ON CONFLICT,
+ * FILTER. Text only SQLite understands (PRAGMA, rowid, BEGIN IMMEDIATE) is
+ * overridden for other backends through store_stmt_sql.
+ */
 static const char *const stmt_sql[STMT_COUNT] = {
         /* store.c, migrate.c */
         [STMT_PING] = "SELECT count(*) FROM sqlite_schema",
@@ -234,9 +247,15 @@ static const char *const stmt_sql[STMT_COUNT] = {
         /* logout_outbox.c; pending: failed_at IS NULL */
         [STMT_LOGOUT_INSERT] = "INSERT INTO logout_deliveries (" STORE_LOGOUT_COLUMNS ")"
                                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        [STMT_LOGOUT_DUE] = "SELECT " STORE_LOGOUT_COLUMNS " FROM logout_deliveries"
+        /* A claim: the due rows' due time moves to the lease's end (?3) in
+         * the statement that picks them, so no other worker takes them. */
+        [STMT_LOGOUT_DUE] = "UPDATE logout_deliveries SET next_attempt_at_ms = ?3"
+                            " WHERE id IN (SELECT id FROM logout_deliveries"
                             " WHERE failed_at IS NULL AND next_attempt_at_ms <= ?1"
-                            " ORDER BY next_attempt_at_ms, id LIMIT ?2",
+                            " ORDER BY next_attempt_at_ms, id LIMIT ?2)"
+                            " RETURNING " STORE_LOGOUT_COLUMNS,
+        [STMT_LOGOUT_RELEASE] = "UPDATE logout_deliveries SET next_attempt_at_ms = ?2"
+                                " WHERE id = ?1 AND failed_at IS NULL",
         [STMT_LOGOUT_NEXT_DUE] = "SELECT min(next_attempt_at_ms) FROM logout_deliveries"
                                  " WHERE failed_at IS NULL",
         [STMT_LOGOUT_COUNTS] = "SELECT count(*) FILTER (WHERE failed_at IS NULL),"
@@ -300,30 +319,83 @@ static const char *const stmt_sql[STMT_COUNT] = {
                                          " LIMIT ?2)",
 };
 
+const char *
+store_stmt_sql(enum db_backend backend, enum store_stmt id)
+{
+	assert(id < STMT_COUNT);
+	switch (backend) {
+	case DB_SQLITE:
+		return stmt_sql[id];
+	case DB_PG:
+#ifdef OIDCD_HAVE_PG
+	{
+		/* PostgreSQL's own text for the ids whose common text does not
+		 * run there (pg_schema.c). */
+		const char *sql = pg_stmt_sql_override(id);
+
+		return sql != NULL ? sql : stmt_sql[id];
+	}
+#endif
+	break;
+	}
+	abort();
+}
+
 /* Failures of the database itself (store_fail's ST_IO), for metrics. */
 static _Atomic unsigned long long io_errors;
 
-enum status
-store_fail(sqlite3 *db, struct err *err, const char *func, int line)
+static enum status
+sqlite_status(int code)
 {
-	int code = sqlite3_extended_errcode(db);
-	enum status st;
-
 	switch (code) {
 	case SQLITE_CONSTRAINT_PRIMARYKEY:
 	case SQLITE_CONSTRAINT_UNIQUE:
-		st = ST_CONFLICT;
-		break;
+		return ST_CONFLICT;
 	case SQLITE_NOTADB:
-		st = ST_INVALID;
-		break;
+		return ST_INVALID;
 	default:
-		st = (code & 0xff) == SQLITE_CONSTRAINT ? ST_INVALID : ST_IO;
+		return (code & 0xff) == SQLITE_CONSTRAINT ? ST_INVALID : ST_IO;
+	}
+}
+
+#ifdef OIDCD_HAVE_PG
+/*
+ * SQLSTATE class 23 is integrity_constraint_violation (23505
+ * unique_violation); class 22, data_exception, is a value the server
+ * refuses (text that is not UTF-8, a number out of range): invalid input.
+ */
+static enum status
+pg_status(const char *sqlstate)
+{
+	if (strcmp(sqlstate, "23505") == 0)
+		return ST_CONFLICT;
+	if (strncmp(sqlstate, "23", 2) == 0 || strncmp(sqlstate, "22", 2) == 0)
+		return ST_INVALID;
+	return ST_IO;
+}
+#endif
+
+enum status
+store_fail(struct conn *c, struct err *err, const char *func, int line)
+{
+	enum status st;
+
+	switch (c->backend) {
+	case DB_SQLITE:
+		st = sqlite_status(sqlite3_extended_errcode(c->db));
+		goto done;
+	case DB_PG:
+#ifdef OIDCD_HAVE_PG
+		st = pg_status(pg_sqlstate(c->pg));
+		goto done;
+#endif
 		break;
 	}
+	abort();
+done:
 	if (st == ST_IO)
 		atomic_fetch_add_explicit(&io_errors, 1, memory_order_relaxed);
-	return err_set(err, st, func, line, "%s", sqlite3_errmsg(db));
+	return err_set(err, st, func, line, "%s", db_errmsg(c));
 }
 
 unsigned long long
@@ -398,8 +470,16 @@ conn_free(struct conn *c)
 
 	if (c == NULL)
 		return;
+#ifdef OIDCD_HAVE_PG
+	if (c->backend == DB_PG) {
+		/* Frees every statement too; the server drops them with the session. */
+		pg_close(c->pg);
+		free(c);
+		return;
+	}
+#endif
 	for (i = 0; i < STMT_COUNT; i++)
-		sqlite3_finalize(c->stmt[i]);
+		db_finalize(&c->stmt[i]);
 	sqlite3_close_v2(c->db);
 	free(c);
 }
@@ -420,6 +500,15 @@ conn_new(struct store *s, struct conn **out, struct err *err)
 	int rc;
 
 	c->store = s;
+	c->backend = s->backend;
+#ifdef OIDCD_HAVE_PG
+	if (s->backend == DB_PG) {
+		/* statement_timeout plays busy_timeout's part: a statement waiting
+		 * on another's row lock gives up after it. */
+		st = pg_open(s->url, busy_ms, &c->pg, err);
+		goto out;
+	}
+#endif
 	flags |= s->opts.read_only ? SQLITE_OPEN_READONLY
 	                           : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	rc = sqlite3_open_v2(s->path, &c->db, flags, NULL);
@@ -456,7 +545,11 @@ conn_configure(struct store *s, struct conn *c, struct err *err)
 	                          ? "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL"
 	                          : "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL";
 
-	if (sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+	/* PostgreSQL: foreign keys are always on; commits wait for the WAL
+	 * flush (synchronous_commit's default), whatever synchronous says. */
+	if (c->backend == DB_PG)
+		return ST_OK;
+	if (db_exec(c, sql) != DB_OK)
 		return STORE_FAIL(c, err);
 	return ST_OK;
 }
@@ -474,6 +567,17 @@ conn_check(struct store *s, struct conn *c, struct err *err)
 	int version = 0;
 	int rc;
 
+#ifdef OIDCD_HAVE_PG
+	if (c->backend == DB_PG) {
+		st = pg_schema_version(c->pg, &version, err);
+		if (st == ST_OK && version > latest)
+			st = ERR_SET(err, ST_UNSUPPORTED,
+			             "database schema version %d is newer than this oidcd supports"
+			             " (%d); upgrade oidcd",
+			             version, latest);
+		return st;
+	}
+#endif
 	rc = sqlite3_prepare_v2(c->db, "PRAGMA schema_version", -1, &stmt, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(stmt);
@@ -623,16 +727,72 @@ out:
 	return st;
 }
 
+bool
+store_path_is_pg(const char *path)
+{
+	return strncmp(path, "postgres://", 11) == 0 || strncmp(path, "postgresql://", 13) == 0;
+}
+
+/*
+ * A copy of a connection URL fit for messages and logs: the password of
+ * "scheme://user:password@host" and the value of a "password=" query
+ * parameter are replaced by "***".
+ */
+static char *
+url_redact(const char *url)
+{
+	const char *p = strstr(url, "://");
+	const char *end, *at, *colon, *q;
+	size_t n = strlen(url);
+	/* Each "***" replaces at least nothing after 9 bytes of "password=". */
+	char *out = xmalloc(2 * n + 8);
+	size_t o = 0;
+
+	p = p != NULL ? p + 3 : url;
+	end = p + strcspn(p, "/?");
+	at = memchr(p, '@', (size_t)(end - p));
+	colon = at != NULL ? memchr(p, ':', (size_t)(at - p)) : NULL;
+	if (colon != NULL) {
+		o = (size_t)(colon + 1 - url);
+		memcpy(out, url, o);
+		memcpy(out + o, "***", 3);
+		o += 3;
+		p = at;
+	} else {
+		p = url;
+	}
+	while ((q = strstr(p, "password=")) != NULL) {
+		memcpy(out + o, p, (size_t)(q + 9 - p));
+		o += (size_t)(q + 9 - p);
+		p = q + 9;
+		if (q > url && (q[-1] == '?' || q[-1] == '&')) {
+			memcpy(out + o, "***", 3);
+			o += 3;
+			p += strcspn(p, "&");
+		}
+	}
+	strcpy(out + o, p);
+	return out;
+}
+
 static struct store *
 store_new(const char *path, const struct store_options *opts)
 {
 	struct store *s = xcalloc(1, sizeof *s);
 	pthread_mutexattr_t attr;
 
-	s->path = xstrdup(path);
+	if (store_path_is_pg(path)) {
+		s->backend = DB_PG;
+		s->url = xstrdup(path);
+		s->path = url_redact(path);
+	} else {
+		/* "sqlite:PATH" is the file PATH. */
+		s->backend = DB_SQLITE;
+		s->path = xstrdup(strncmp(path, "sqlite:", 7) == 0 ? path + 7 : path);
+	}
 	if (opts != NULL)
 		s->opts = *opts;
-	s->is_memory = strcmp(path, ":memory:") == 0;
+	s->is_memory = strcmp(s->path, ":memory:") == 0;
 	pthread_mutex_init(&s->lock, NULL);
 	/* Recursive: a storage function may call another while it holds the
 	 * shared connection (e.g. inside a transaction). */
@@ -660,6 +820,10 @@ store_free(struct store *s)
 	pthread_mutex_destroy(&s->write_lock);
 	pthread_mutex_destroy(&s->memory_lock);
 	pthread_mutex_destroy(&s->lock);
+	if (s->url != NULL) {
+		memset(s->url, 0, strlen(s->url)); /* it may hold a password */
+		free(s->url);
+	}
 	free(s->path);
 	free(s);
 }
@@ -687,12 +851,22 @@ store_open(const char *path, const struct store_options *opts, struct store **ou
 
 	pthread_once(&sqlite_once, sqlite_configure);
 	s = store_new(path, opts);
-	if (!s->is_memory) {
-		st = check_header(path, s->opts.read_only, err);
+#ifndef OIDCD_HAVE_PG
+	if (s->backend == DB_PG) {
+		st = ERR_SET(err, ST_UNSUPPORTED, "%s: built without PostgreSQL support", s->path);
+		goto out;
+	}
+#endif
+	/* From here on s->path: the file (without "sqlite:"), or the URL
+	 * without its password. */
+	if (!s->is_memory && s->backend == DB_SQLITE) {
+		st = check_header(s->path, s->opts.read_only, err);
 		if (st != ST_OK)
 			goto out;
+	}
+	if (!s->is_memory) {
 		if (pthread_key_create(&s->key, conn_at_thread_exit) != 0) {
-			st = ERR_SET(err, ST_IO, "%s: no thread-specific key left", path);
+			st = ERR_SET(err, ST_IO, "%s: no thread-specific key left", s->path);
 			goto out;
 		}
 		has_key = true;
@@ -700,7 +874,7 @@ store_open(const char *path, const struct store_options *opts, struct store **ou
 	st = conn_new(s, &c, err);
 	if (st != ST_OK)
 		goto out;
-	if (!s->is_memory) {
+	if (!s->is_memory && s->backend == DB_SQLITE) {
 		st = store_lock_shared(s, err);
 		if (st != ST_OK)
 			goto out;
@@ -711,7 +885,7 @@ store_open(const char *path, const struct store_options *opts, struct store **ou
 	st = conn_configure(s, c, err);
 	if (st != ST_OK)
 		goto out;
-	if (!s->is_memory && !s->opts.read_only) {
+	if (!s->is_memory && !s->opts.read_only && s->backend == DB_SQLITE) {
 		st = conn_enable_wal(s, c, err);
 		if (st != ST_OK)
 			goto out;
@@ -723,7 +897,7 @@ store_open(const char *path, const struct store_options *opts, struct store **ou
 		/* The checked connection becomes the calling thread's. */
 		if (pthread_setspecific(s->key, c) != 0) {
 			st = ERR_SET(err, ST_IO, "%s: cannot attach a connection to this thread",
-			             path);
+			             s->path);
 			goto out;
 		}
 		conn_list_add(s, c);
@@ -806,105 +980,111 @@ store_conn_release(struct store *s, struct conn *c)
 }
 
 enum status
-store_stmt(struct conn *c, enum store_stmt id, sqlite3_stmt **out, struct err *err)
+store_stmt(struct conn *c, enum store_stmt id, struct db_stmt **out, struct err *err)
 {
-	assert(id < STMT_COUNT && stmt_sql[id] != NULL);
-	if (c->stmt[id] == NULL &&
-	    sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &c->stmt[id],
-	                       NULL) != SQLITE_OK)
-		return STORE_FAIL(c, err);
-	*out = c->stmt[id];
+	struct db_stmt *stmt;
+
+	assert(id < STMT_COUNT);
+	stmt = &c->stmt[id];
+	if (!db_stmt_is_prepared(stmt)) {
+		const char *sql = store_stmt_sql(c->backend, id);
+
+		assert(sql != NULL);
+		if (db_prepare(c, (unsigned)id, sql, stmt) != DB_OK)
+			return STORE_FAIL(c, err);
+	}
+	*out = stmt;
 	return ST_OK;
 }
 
 void
-store_stmt_done(sqlite3_stmt *stmt)
+store_stmt_done(struct db_stmt *stmt)
 {
 	if (stmt == NULL)
 		return;
-	sqlite3_reset(stmt);
-	sqlite3_clear_bindings(stmt);
+	db_reset(stmt);
 }
 
 enum status
 store_stmt_run(struct conn *c, enum store_stmt id, struct err *err)
 {
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
-	int rc;
+	enum db_rc rc;
 
 	st = store_stmt(c, id, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+	while ((rc = db_step(stmt)) == DB_ROW)
 		;
-	st = rc == SQLITE_DONE ? ST_OK : STORE_FAIL(c, err);
+	st = rc == DB_DONE ? ST_OK : STORE_FAIL(c, err);
 out:
 	store_stmt_done(stmt);
 	return st;
 }
 
-int
-store_bind_text_or_null(sqlite3_stmt *stmt, int idx, const char *text)
+enum db_rc
+store_bind_text_or_null(struct db_stmt *stmt, int idx, const char *text)
 {
 	if (text == NULL)
-		return sqlite3_bind_null(stmt, idx);
-	return sqlite3_bind_text(stmt, idx, text, -1, SQLITE_STATIC);
+		return db_bind_null(stmt, idx);
+	return db_bind_text(stmt, idx, text);
 }
 
-int
-store_bind_hash(sqlite3_stmt *stmt, int idx, const unsigned char *hash)
+enum db_rc
+store_bind_hash(struct db_stmt *stmt, int idx, const unsigned char *hash)
 {
 	assert(hash != NULL);
-	return sqlite3_bind_blob(stmt, idx, hash, STORE_HASH_LEN, SQLITE_STATIC);
+	return db_bind_blob(stmt, idx, hash, STORE_HASH_LEN);
 }
 
-int
-store_bind_hash_or_null(sqlite3_stmt *stmt, int idx, const unsigned char *hash)
+enum db_rc
+store_bind_hash_or_null(struct db_stmt *stmt, int idx, const unsigned char *hash)
 {
 	if (hash == NULL)
-		return sqlite3_bind_null(stmt, idx);
+		return db_bind_null(stmt, idx);
 	return store_bind_hash(stmt, idx, hash);
 }
 
-int
-store_bind_time_or_null(sqlite3_stmt *stmt, int idx, int64_t t)
+enum db_rc
+store_bind_time_or_null(struct db_stmt *stmt, int idx, int64_t t)
 {
 	if (t == 0)
-		return sqlite3_bind_null(stmt, idx);
-	return sqlite3_bind_int64(stmt, idx, t);
+		return db_bind_null(stmt, idx);
+	return db_bind_int64(stmt, idx, t);
 }
 
 const char *
-store_column_text_dup(sqlite3_stmt *stmt, int col, struct arena *arena)
+store_column_text_dup(struct db_stmt *stmt, int col, struct arena *arena)
 {
-	/* sqlite3_column_bytes after sqlite3_column_text: the documented order. */
-	const unsigned char *text = sqlite3_column_text(stmt, col);
-	size_t len = (size_t)sqlite3_column_bytes(stmt, col);
+	/* The bytes after the text: the documented order (db.h). */
+	const char *text = db_column_text(stmt, col);
+	size_t len = db_column_bytes(stmt, col);
 
 	if (text == NULL)
 		return NULL;
-	return arena_strndup(arena, (const char *)text, len);
+	return arena_strndup(arena, text, len);
 }
 
 enum status
-store_column_hash_dup(sqlite3_stmt *stmt, int col, struct arena *arena, const unsigned char **out,
+store_column_hash_dup(struct db_stmt *stmt, int col, struct arena *arena, const unsigned char **out,
                       struct err *err)
 {
-	/* The type first: it is undefined after a conversion. */
-	int type = sqlite3_column_type(stmt, col);
-	const void *hash = sqlite3_column_blob(stmt, col);
-	int len = sqlite3_column_bytes(stmt, col);
+	/* NULL first: reading the blob would convert it. A non-NULL value of
+	 * a hash column is a blob (STRICT BLOB column; bytea on PostgreSQL). */
+	bool is_null = db_column_is_null(stmt, col);
+	const void *hash = db_column_blob(stmt, col);
+	int len = (int)db_column_bytes(stmt, col);
 
-	if (type != SQLITE_BLOB || len != STORE_HASH_LEN)
+	if (is_null || len != STORE_HASH_LEN)
 		return ERR_SET(err, ST_IO, "%s: hash column is %d bytes, not %d",
-		               sqlite3_column_name(stmt, col), len, STORE_HASH_LEN);
+		               db_column_name(stmt, col), len, STORE_HASH_LEN);
 	*out = arena_memdup(arena, hash, STORE_HASH_LEN);
 	return ST_OK;
 }
 
 enum status
-store_rows_collect(struct conn *c, sqlite3_stmt *stmt, size_t limit, size_t row_size,
+store_rows_collect(struct conn *c, struct db_stmt *stmt, size_t limit, size_t row_size,
                    store_read_row_fn *read_row, struct arena *arena, void **rows_out,
                    size_t *count_out, bool *more_out, struct err *err)
 {
@@ -912,9 +1092,9 @@ store_rows_collect(struct conn *c, sqlite3_stmt *stmt, size_t limit, size_t row_
 	size_t n = 0, cap = 0;
 	bool more = false;
 	enum status st;
-	int rc;
+	enum db_rc rc;
 
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	while ((rc = db_step(stmt)) == DB_ROW) {
 		if (limit > 0 && n == limit) {
 			more = true; /* the extra row: only its existence matters */
 			break;
@@ -928,7 +1108,7 @@ store_rows_collect(struct conn *c, sqlite3_stmt *stmt, size_t limit, size_t row_
 			goto out;
 		n++;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+	if (rc != DB_ROW && rc != DB_DONE) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
@@ -948,7 +1128,7 @@ store_rows_by_text_time(struct store *s, enum store_stmt id, const char *text, i
                         void **rows_out, size_t *count_out, struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
 
 	*rows_out = NULL;
@@ -959,8 +1139,7 @@ store_rows_by_text_time(struct store *s, enum store_stmt id, const char *text, i
 	st = store_stmt(c, id, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (sqlite3_bind_text(stmt, 1, text, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 2, t) != SQLITE_OK) {
+	if (db_bind_text(stmt, 1, text) != DB_OK || db_bind_int64(stmt, 2, t) != DB_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
@@ -976,7 +1155,7 @@ enum status
 store_count(struct store *s, enum store_stmt id, int64_t *count_out, struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
 
 	st = store_conn_acquire(s, &c, err);
@@ -985,11 +1164,11 @@ store_count(struct store *s, enum store_stmt id, int64_t *count_out, struct err 
 	st = store_stmt(c, id, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (sqlite3_step(stmt) != SQLITE_ROW) {
+	if (db_step(stmt) != DB_ROW) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	*count_out = sqlite3_column_int64(stmt, 0);
+	*count_out = db_column_int64(stmt, 0);
 	st = ST_OK;
 out:
 	store_stmt_done(stmt);
@@ -998,13 +1177,13 @@ out:
 }
 
 /* Runs "<verb> store_tx_<depth>" (a savepoint name cannot be a parameter). */
-static int
+static enum db_rc
 tx_savepoint_exec(struct conn *c, const char *verb, unsigned depth)
 {
 	char sql[64];
 
 	snprintf(sql, sizeof sql, "%s store_tx_%u", verb, depth);
-	return sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+	return db_exec(c, sql);
 }
 
 enum status
@@ -1013,14 +1192,18 @@ store_read_begin(struct store *s, struct err *err)
 	struct conn *c;
 	enum status st;
 
-	/* The shared ":memory:" connection (tests) is not this thread's to hold. */
-	if (s->is_memory)
+	/* The shared ":memory:" connection (tests) is not this thread's to hold.
+	 * PostgreSQL: each statement reads committed data (READ COMMITTED);
+	 * the lookups that share a snapshot here are read-only and tolerate
+	 * a commit between them, and BEGIN + COMMIT would cost two round trips
+	 * on the hot path (userinfo). */
+	if (s->is_memory || s->backend == DB_PG)
 		return ST_OK;
 	st = store_conn_acquire(s, &c, err);
 	if (st != ST_OK)
 		return st;
 	/* Inside a write (or another read) the enclosing transaction serves. */
-	if (sqlite3_get_autocommit(c->db)) {
+	if (!db_in_transaction(c)) {
 		st = store_stmt_run(c, STMT_BEGIN_DEFERRED, err);
 		c->is_read_tx = st == ST_OK;
 	}
@@ -1034,10 +1217,10 @@ store_read_end(struct store *s)
 	struct conn *c;
 	struct err err;
 
-	if (s->is_memory || store_conn_acquire(s, &c, &err) != ST_OK)
+	if (s->is_memory || s->backend == DB_PG || store_conn_acquire(s, &c, &err) != ST_OK)
 		return;
 	/* A read transaction has nothing to lose: COMMIT only ends it. */
-	if (c->is_read_tx && !sqlite3_get_autocommit(c->db))
+	if (c->is_read_tx && db_in_transaction(c))
 		(void)store_stmt_run(c, STMT_COMMIT, &err);
 	c->is_read_tx = false;
 	store_conn_release(s, c);
@@ -1046,11 +1229,11 @@ store_read_end(struct store *s)
 enum status
 store_tx_begin(struct conn *c, struct err *err)
 {
-	if (sqlite3_get_autocommit(c->db)) {
+	if (!db_in_transaction(c)) {
 		c->tx_depth = 0; /* whatever was nested died with its transaction */
 		return store_stmt_run(c, STMT_BEGIN_IMMEDIATE, err);
 	}
-	if (tx_savepoint_exec(c, "SAVEPOINT", c->tx_depth + 1) != SQLITE_OK)
+	if (tx_savepoint_exec(c, "SAVEPOINT", c->tx_depth + 1) != DB_OK)
 		return STORE_FAIL(c, err);
 	c->tx_depth++;
 	return ST_OK;
@@ -1061,13 +1244,13 @@ store_tx_commit(struct conn *c, struct err *err)
 {
 	if (c->tx_depth == 0)
 		return store_stmt_run(c, STMT_COMMIT, err);
-	if (sqlite3_get_autocommit(c->db)) {
+	if (!db_in_transaction(c)) {
 		c->tx_depth = 0;
 		return ERR_SET(err, ST_IO, "%s: the enclosing transaction was rolled back",
 		               c->store->path);
 	}
 	/* On failure the savepoint stays open, for store_tx_rollback. */
-	if (tx_savepoint_exec(c, "RELEASE", c->tx_depth) != SQLITE_OK)
+	if (tx_savepoint_exec(c, "RELEASE", c->tx_depth) != DB_OK)
 		return STORE_FAIL(c, err);
 	c->tx_depth--;
 	return ST_OK;
@@ -1077,7 +1260,7 @@ void
 store_tx_rollback(struct conn *c)
 {
 	/* Some errors (SQLITE_FULL, SQLITE_IOERR, ...) already rolled back. */
-	if (sqlite3_get_autocommit(c->db)) {
+	if (!db_in_transaction(c)) {
 		c->tx_depth = 0;
 		return;
 	}
@@ -1095,10 +1278,10 @@ enum status
 store_ping(struct store *s, struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
 
-	/* Readiness is yes or no: any failure is ST_IO, with SQLite's words. */
+	/* Readiness is yes or no: any failure is ST_IO, with the database's words. */
 	st = store_conn_acquire(s, &c, err);
 	if (st != ST_OK) {
 		if (err != NULL)
@@ -1106,10 +1289,10 @@ store_ping(struct store *s, struct err *err)
 		return ST_IO;
 	}
 	st = store_stmt(c, STMT_PING, &stmt, err);
-	if (st == ST_OK && sqlite3_step(stmt) != SQLITE_ROW)
+	if (st == ST_OK && db_step(stmt) != DB_ROW)
 		st = ST_IO;
 	if (st != ST_OK)
-		st = ERR_SET(err, ST_IO, "%s: %s", s->path, sqlite3_errmsg(c->db));
+		st = ERR_SET(err, ST_IO, "%s: %s", s->path, db_errmsg(c));
 	store_stmt_done(stmt);
 	store_conn_release(s, c);
 	return st;

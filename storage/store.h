@@ -47,6 +47,12 @@ struct store_options {
  * flock(2) on its file until store_close (see store_restore).
  * The connection opened here becomes the calling thread's. Does NOT
  * migrate: call store_migrate().
+ *
+ * path may also be a URL: "sqlite:PATH" is the file PATH; a
+ * "postgres://" or "postgresql://" URL (libpq's syntax) selects the
+ * PostgreSQL backend (issue 10): one server connection per thread, the
+ * same semantics; ST_IO when the server cannot be reached. read_only is
+ * not enforced there beyond refusing to migrate.
  */
 enum status store_open(const char *path, const struct store_options *opts, struct store **out,
                        struct err *err);
@@ -57,8 +63,10 @@ enum status store_open(const char *path, const struct store_options *opts, struc
  * have closed their own connections already).
  */
 void store_close(struct store *s);
-/* The path given to store_open (owned by s). */
+/* The path given to store_open (owned by s); for a URL, without its password. */
 const char *store_path(const struct store *s);
+/* True when path names a PostgreSQL database (postgres:// or postgresql://). */
+bool store_path_is_pg(const char *path);
 
 /*
  * Applies pending migrations, each in its own transaction; safe when several
@@ -77,6 +85,7 @@ int store_schema_latest(void);
  * once instead of once per statement. Only lookups may run in between, on
  * the same thread. Inside a store_write fn (or a snapshot already open)
  * both are no-ops. store_read_end is safe after a failed begin.
+ * PostgreSQL: no-ops (each lookup reads committed data; see store.c).
  */
 enum status store_read_begin(struct store *s, struct err *err);
 void store_read_end(struct store *s);
@@ -87,7 +96,8 @@ void store_read_end(struct store *s);
  * processes keep writing (WAL: the copy's read blocks no writer). The copy
  * is written to "<path>.tmp", fsync'd and only then moved to path, so path
  * never holds a partial file. ST_CONFLICT when path exists and !overwrite;
- * ST_INVALID for ":memory:".
+ * ST_INVALID for ":memory:". PostgreSQL: backup, integrity check and
+ * restore are ST_UNSUPPORTED (use pg_dump / pg_restore).
  */
 enum status store_backup(struct store *s, const char *path, bool overwrite, struct err *err);
 /* PRAGMA integrity_check: ST_OK for "ok", else ST_INVALID with the first problem. */
@@ -722,12 +732,25 @@ struct store_logout_delivery {
 enum status store_logout_delivery_insert(struct store *s, const struct store_logout_delivery *d,
                                          struct err *err);
 /*
- * Up to limit (>= 1) pending deliveries due at now_ms, earliest first; array
- * and strings in the arena, *out NULL when none.
+ * Claims up to limit (1..1000) pending deliveries due at now_ms: in one
+ * statement their due time moves to now_ms + lease_ms (> 0), so no other
+ * worker (thread or oidcd instance on the same database) takes them while
+ * the lease runs, and one whose worker died is due again when it ends.
+ * Record each outcome with _done, _retry or _release before then (the lease
+ * must outlast the deliveries). Oldest first (created_at, id);
+ * next_attempt_at_ms of a returned row is its lease's end. Array and
+ * strings in the arena, *out NULL when none.
  */
-enum status store_logout_delivery_due(struct store *s, int64_t now_ms, size_t limit,
-                                      struct arena *arena, struct store_logout_delivery **out,
-                                      size_t *count_out, struct err *err);
+enum status store_logout_delivery_claim(struct store *s, int64_t now_ms, int64_t lease_ms,
+                                        size_t limit, struct arena *arena,
+                                        struct store_logout_delivery **out, size_t *count_out,
+                                        struct err *err);
+/*
+ * Gives back a claimed delivery that was not attempted (shutdown): due
+ * again at at_ms, attempts unchanged. ST_NOT_FOUND when absent or given up.
+ */
+enum status store_logout_delivery_release(struct store *s, const char *id, int64_t at_ms,
+                                          struct err *err);
 /* When the earliest pending delivery is due (ms). ST_NOT_FOUND when none is pending. */
 /* How many deliveries are pending and how many gave up (metrics). */
 enum status store_logout_delivery_counts(struct store *s, int64_t *pending_out, int64_t *failed_out,

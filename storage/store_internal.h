@@ -1,7 +1,8 @@
 /*
  * storage/store_internal.h — what the storage/ sources share and nobody else
  * sees: struct store, the per-thread struct conn, the statement ids and the
- * helpers that turn an SQLite failure into a struct err.
+ * helpers that turn a database failure into a struct err. Statements are
+ * run through storage/db.h, the same for every backend.
  *
  * A storage function has one shape (STYLE B15, snippet 3):
  *
@@ -13,27 +14,33 @@
  *		goto out;
  *	... bind, step; failures: st = STORE_FAIL(c, err); ...
  *	out:
- *	store_stmt_done(stmt);                   // sqlite3_reset + sqlite3_clear_bindings
+ *	store_stmt_done(stmt);                   // db_reset: drops result and bindings
  *	store_conn_release(s, c);
  *	return st;
  *
  * To add a statement: add an id before STMT_COUNT below and its SQL at the
- * same index of stmt_sql[] in store.c (grouped by the file that uses it).
+ * same index of stmt_sql[] in store.c (grouped by the file that uses it),
+ * in the common dialect (?N parameters, RETURNING, ON CONFLICT); a backend
+ * whose dialect differs overrides it in store_stmt_sql.
  *
  * Included only by the storage/ sources and their tests; sqlite3.h stays in
- * storage/ (STYLE B2).
+ * storage/ (STYLE B2), and out of the record files: only store.c, db.c,
+ * migrate.c, writer.c and backup.c hold SQLite-only code.
  */
 #ifndef STORAGE_STORE_INTERNAL_H
 #define STORAGE_STORE_INTERNAL_H
 
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "common/arena.h"
 #include "common/err.h"
+#include "storage/db.h"
 #include "storage/store.h"
+
+struct pg_db;
+struct sqlite3;
 
 enum store_stmt {
 	/* store.c, migrate.c */
@@ -117,6 +124,7 @@ enum store_stmt {
 	STMT_LOGOUT_RETRY,
 	STMT_LOGOUT_PENDING_SID,
 	STMT_LOGOUT_LIST,
+	STMT_LOGOUT_RELEASE,
 	STMT_SESSION_CLIENT_IDS,
 	/* sweep.c: one per table, in the order store_sweep runs them */
 	STMT_SWEEP_SESSIONS,
@@ -144,14 +152,16 @@ enum store_stmt {
 };
 
 /*
- * One SQLite connection and its statements. Owned by one thread (file
+ * One database connection and its statements. Owned by one thread (file
  * databases) or shared under store.memory_lock (":memory:"). Statements are
- * prepared on first use and kept until the connection closes; a NULL slot
- * has not been prepared yet.
+ * prepared on first use and kept until the connection closes; an all-zero
+ * slot has not been prepared yet.
  */
 struct conn {
-	sqlite3 *db;
-	sqlite3_stmt *stmt[STMT_COUNT];
+	enum db_backend backend; /* DB_SQLITE: db is set; DB_PG: pg is set */
+	struct sqlite3 *db;
+	struct pg_db *pg;
+	struct db_stmt stmt[STMT_COUNT];
 	struct store *store;      /* for the thread-exit destructor */
 	struct conn *prev, *next; /* in store.conns, while is_listed */
 	bool is_listed;
@@ -163,9 +173,14 @@ struct conn {
 };
 
 struct store {
-	char *path;
+	char *path; /* PostgreSQL: the URL without its password, for messages */
 	struct store_options opts;
 	bool is_memory;
+	/* DB_PG (a postgres:// or postgresql:// URL): url is the whole URL,
+	 * password included (wiped when freed); every thread gets its own
+	 * server connection through key, as for a file. */
+	enum db_backend backend;
+	char *url;
 	/* File databases: an fd on the file holding a shared flock(2) for the
 	 * store's life, so store_restore can tell the file is in use; -1 if none. */
 	int lock_fd;
@@ -219,10 +234,16 @@ enum status store_conn_acquire(struct store *s, struct conn **out, struct err *e
 /* Ends a store_conn_acquire(); c may be NULL. */
 void store_conn_release(struct store *s, struct conn *c);
 
+/*
+ * The SQL text of statement id on backend: stmt_sql[id] of store.c (the
+ * common dialect), or the backend's own text where its dialect differs.
+ */
+const char *store_stmt_sql(enum db_backend backend, enum store_stmt id);
+
 /* The prepared statement id on c, preparing it on first use. ST_IO on failure. */
-enum status store_stmt(struct conn *c, enum store_stmt id, sqlite3_stmt **out, struct err *err);
-/* sqlite3_reset + sqlite3_clear_bindings; NULL is a no-op. Ends every statement use. */
-void store_stmt_done(sqlite3_stmt *stmt);
+enum status store_stmt(struct conn *c, enum store_stmt id, struct db_stmt **out, struct err *err);
+/* db_reset (result and bindings dropped); NULL is a no-op. Ends every statement use. */
+void store_stmt_done(struct db_stmt *stmt);
 
 /* Runs a statement that returns no rows (or whose rows are ignored) to completion. */
 enum status store_stmt_run(struct conn *c, enum store_stmt id, struct err *err);
@@ -255,41 +276,41 @@ enum status store_tx_commit(struct conn *c, struct err *err);
 void store_tx_rollback(struct conn *c);
 
 /*
- * Maps the connection's last SQLite error to a status and copies
- * sqlite3_errmsg into *err: constraint violations on a primary key or unique
+ * Maps the connection's last database error to a status and copies its
+ * message into *err: constraint violations on a primary key or unique
  * index → ST_CONFLICT, other constraints → ST_INVALID, SQLITE_NOTADB →
- * ST_INVALID, everything else → ST_IO. Call it before sqlite3_reset.
+ * ST_INVALID, everything else → ST_IO. Call it before store_stmt_done.
  */
-enum status store_fail(sqlite3 *db, struct err *err, const char *func, int line);
-#define STORE_FAIL(c, err) store_fail((c)->db, (err), __func__, __LINE__)
+enum status store_fail(struct conn *c, struct err *err, const char *func, int line);
+#define STORE_FAIL(c, err) store_fail((c), (err), __func__, __LINE__)
 
 /*
  * Binding and reading helpers shared by the record files (store.c). The
- * bind helpers return the sqlite3_bind_* code. Optional values follow
- * store.h: a NULL string and a 0 time bind SQL NULL, and a NULL column
- * reads back as NULL / 0 (sqlite3_column_int64 gives 0 for NULL).
+ * bind helpers return the db_bind_* code. Optional values follow store.h:
+ * a NULL string and a 0 time bind SQL NULL, and a NULL column reads back as
+ * NULL / 0 (db_column_int64 gives 0 for NULL).
  */
-int store_bind_text_or_null(sqlite3_stmt *stmt, int idx, const char *text);
+enum db_rc store_bind_text_or_null(struct db_stmt *stmt, int idx, const char *text);
 /* Binds STORE_HASH_LEN bytes of hash (which must not be NULL). */
-int store_bind_hash(sqlite3_stmt *stmt, int idx, const unsigned char *hash);
+enum db_rc store_bind_hash(struct db_stmt *stmt, int idx, const unsigned char *hash);
 /* The same, or SQL NULL when hash is NULL. */
-int store_bind_hash_or_null(sqlite3_stmt *stmt, int idx, const unsigned char *hash);
-int store_bind_time_or_null(sqlite3_stmt *stmt, int idx, int64_t t);
+enum db_rc store_bind_hash_or_null(struct db_stmt *stmt, int idx, const unsigned char *hash);
+enum db_rc store_bind_time_or_null(struct db_stmt *stmt, int idx, int64_t t);
 /* Copies text column col into the arena; NULL stays NULL. */
-const char *store_column_text_dup(sqlite3_stmt *stmt, int col, struct arena *arena);
+const char *store_column_text_dup(struct db_stmt *stmt, int col, struct arena *arena);
 /*
  * Copies hash column col (STORE_HASH_LEN bytes) into the arena. ST_IO when
  * it is NULL or has another length (a database edited by hand: the schema
  * checks the length).
  */
-enum status store_column_hash_dup(sqlite3_stmt *stmt, int col, struct arena *arena,
+enum status store_column_hash_dup(struct db_stmt *stmt, int col, struct arena *arena,
                                   const unsigned char **out, struct err *err);
 
 /*
  * Copies the current row of stmt into *row (a record struct of the caller's
  * file), strings in the arena. ST_IO for a row it cannot read.
  */
-typedef enum status store_read_row_fn(sqlite3_stmt *stmt, struct arena *arena, void *row,
+typedef enum status store_read_row_fn(struct db_stmt *stmt, struct arena *arena, void *row,
                                       struct err *err);
 
 /*
@@ -298,7 +319,7 @@ typedef enum status store_read_row_fn(sqlite3_stmt *stmt, struct arena *arena, v
  * when one more row follows (keyset pagination asks for limit + 1). The
  * array is in the arena, NULL when no row.
  */
-enum status store_rows_collect(struct conn *c, sqlite3_stmt *stmt, size_t limit, size_t row_size,
+enum status store_rows_collect(struct conn *c, struct db_stmt *stmt, size_t limit, size_t row_size,
                                store_read_row_fn *read_row, struct arena *arena, void **rows_out,
                                size_t *count_out, bool *more_out, struct err *err);
 

@@ -41,22 +41,21 @@ static enum status
 sweep_table(struct conn *c, enum store_stmt id, int64_t now, int64_t batch_limit,
             int64_t *deleted_out, struct err *err)
 {
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
 
 	st = store_stmt(c, id, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (sqlite3_bind_int64(stmt, 1, now) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 2, batch_limit) != SQLITE_OK) {
+	if (db_bind_int64(stmt, 1, now) != DB_OK || db_bind_int64(stmt, 2, batch_limit) != DB_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	if (sqlite3_step(stmt) != SQLITE_DONE) {
+	if (db_step(stmt) != DB_DONE) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	*deleted_out = sqlite3_changes64(c->db);
+	*deleted_out = db_changes(stmt);
 	st = ST_OK;
 out:
 	store_stmt_done(stmt);

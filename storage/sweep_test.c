@@ -72,20 +72,10 @@ hash_make(unsigned char *hash, unsigned char tag, int i)
 static int64_t
 count(struct store *s, const char *table)
 {
-	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
-	struct err err = {0};
 	char sql[64];
-	int64_t n = -1;
 
 	snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
-	assert_int_equal(store_conn_acquire(s, &c, &err), ST_OK);
-	assert_int_equal(sqlite3_prepare_v2(c->db, sql, -1, &stmt, NULL), SQLITE_OK);
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		n = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	store_conn_release(s, c);
-	return n;
+	return fixture_query_int(s, sql);
 }
 
 static void

@@ -10,7 +10,11 @@
 #ifndef STORAGE_TEST_FIXTURE_H
 #define STORAGE_TEST_FIXTURE_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "common/arena.h"
+#include "storage/db.h"
 #include "storage/store.h"
 
 /* *state of fixture_setup: a fresh migrated ":memory:" store and an arena. */
@@ -19,10 +23,26 @@ struct fixture {
 	struct arena *arena;
 };
 
-/* cmocka setup: *state = a struct fixture. -1 when the store cannot be made. */
+/*
+ * cmocka setup: *state = a struct fixture. -1 when the store cannot be made.
+ * With OIDCD_TEST_PG_URL set, the store is PostgreSQL (fixture_pg_url).
+ */
 int fixture_setup(void **state);
 /* cmocka teardown of fixture_setup. */
 int fixture_teardown(void **state);
+/*
+ * OIDCD_TEST_PG_URL with search_path set to a schema of this test program,
+ * made afresh by the first call and emptied (every table but the migration
+ * state) by the later ones; NULL when the variable is unset or the server
+ * cannot be reached.
+ */
+const char *fixture_pg_url(void);
+/* True when s is a PostgreSQL store (the tests' SQL differs there). */
+bool fixture_is_pg(struct store *s);
+/* Runs sql, which yields one integer (e.g. a count), on s's connection; -1 for no row. */
+int64_t fixture_query_int(struct store *s, const char *sql);
+/* Runs ;-separated sql that returns no rows on s's connection. */
+enum db_rc fixture_exec(struct store *s, const char *sql);
 /* The store of the struct fixture in *state. */
 struct store *fixture_store(void **state);
 

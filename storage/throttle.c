@@ -86,26 +86,26 @@ static enum status
 throttle_read(struct conn *c, const char *key, struct throttle_row *row_out, bool *found_out,
               struct err *err)
 {
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
 
 	st = store_stmt(c, STMT_THROTTLE_GET, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC) != SQLITE_OK) {
+	if (db_bind_text(stmt, 1, key) != DB_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	switch (sqlite3_step(stmt)) {
-	case SQLITE_ROW:
-		row_out->state.failures = sqlite3_column_int64(stmt, 0);
-		row_out->state.window_start = sqlite3_column_int64(stmt, 1);
-		row_out->state.locked_until = sqlite3_column_int64(stmt, 2);
-		row_out->expires_at = sqlite3_column_int64(stmt, 3);
+	switch (db_step(stmt)) {
+	case DB_ROW:
+		row_out->state.failures = db_column_int64(stmt, 0);
+		row_out->state.window_start = db_column_int64(stmt, 1);
+		row_out->state.locked_until = db_column_int64(stmt, 2);
+		row_out->expires_at = db_column_int64(stmt, 3);
 		*found_out = true;
 		st = ST_OK;
 		break;
-	case SQLITE_DONE:
+	case DB_DONE:
 		*found_out = false;
 		st = ST_OK;
 		break;
@@ -121,21 +121,21 @@ out:
 static enum status
 throttle_write(struct conn *c, const char *key, const struct throttle_row *row, struct err *err)
 {
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
 
 	st = store_stmt(c, STMT_THROTTLE_PUT, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 2, row->state.failures) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 3, row->state.window_start) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 4, row->state.locked_until) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 5, row->expires_at) != SQLITE_OK) {
+	if (db_bind_text(stmt, 1, key) != DB_OK ||
+	    db_bind_int64(stmt, 2, row->state.failures) != DB_OK ||
+	    db_bind_int64(stmt, 3, row->state.window_start) != DB_OK ||
+	    db_bind_int64(stmt, 4, row->state.locked_until) != DB_OK ||
+	    db_bind_int64(stmt, 5, row->expires_at) != DB_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	st = sqlite3_step(stmt) == SQLITE_DONE ? ST_OK : STORE_FAIL(c, err);
+	st = db_step(stmt) == DB_DONE ? ST_OK : STORE_FAIL(c, err);
 out:
 	store_stmt_done(stmt);
 	return st;
@@ -208,7 +208,7 @@ enum status
 store_throttle_clear(struct store *s, const char *key, struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
 
 	st = store_conn_acquire(s, &c, err);
@@ -217,11 +217,11 @@ store_throttle_clear(struct store *s, const char *key, struct err *err)
 	st = store_stmt(c, STMT_THROTTLE_CLEAR, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC) != SQLITE_OK) {
+	if (db_bind_text(stmt, 1, key) != DB_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	st = sqlite3_step(stmt) == SQLITE_DONE ? ST_OK : STORE_FAIL(c, err);
+	st = db_step(stmt) == DB_DONE ? ST_OK : STORE_FAIL(c, err);
 out:
 	store_stmt_done(stmt);
 	store_conn_release(s, c);

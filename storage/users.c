@@ -31,7 +31,7 @@
 
 /* Copies the current row (STORE_USER_COLUMNS) into *out, strings in the arena. */
 static enum status
-user_from_row(sqlite3_stmt *stmt, struct arena *arena, void *row, struct err *err)
+user_from_row(struct db_stmt *stmt, struct arena *arena, void *row, struct err *err)
 {
 	struct store_user *out = row;
 
@@ -41,8 +41,8 @@ user_from_row(sqlite3_stmt *stmt, struct arena *arena, void *row, struct err *er
 	out->username = store_column_text_dup(stmt, 1, arena);
 	out->password_hash = store_column_text_dup(stmt, 2, arena);
 	out->claims = store_column_text_dup(stmt, 3, arena);
-	out->created_at = sqlite3_column_int64(stmt, 4);
-	out->updated_at = sqlite3_column_int64(stmt, 5);
+	out->created_at = db_column_int64(stmt, 4);
+	out->updated_at = db_column_int64(stmt, 5);
 	return ST_OK;
 }
 
@@ -50,9 +50,9 @@ enum status
 store_user_insert(struct store *s, const struct store_user *u, struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
-	int rc;
+	enum db_rc rc;
 
 	assert(u->id != NULL && u->username != NULL && u->password_hash != NULL &&
 	       u->claims != NULL);
@@ -62,25 +62,24 @@ store_user_insert(struct store *s, const struct store_user *u, struct err *err)
 	st = store_stmt(c, STMT_USER_INSERT, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (sqlite3_bind_text(stmt, 1, u->id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 2, u->username, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 3, u->password_hash, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 4, u->claims, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 5, u->created_at) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 6, u->updated_at) != SQLITE_OK) {
+	if (db_bind_text(stmt, 1, u->id) != DB_OK || db_bind_text(stmt, 2, u->username) != DB_OK ||
+	    db_bind_text(stmt, 3, u->password_hash) != DB_OK ||
+	    db_bind_text(stmt, 4, u->claims) != DB_OK ||
+	    db_bind_int64(stmt, 5, u->created_at) != DB_OK ||
+	    db_bind_int64(stmt, 6, u->updated_at) != DB_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+	rc = db_step(stmt);
+	if (rc == DB_CONFLICT && db_conflict_is_primary_key(c)) {
 		st = ERR_SET(err, ST_CONFLICT, "user id %s already exists", u->id);
 		goto out;
 	}
-	if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+	if (rc == DB_CONFLICT) {
 		st = ERR_SET(err, ST_CONFLICT, "username %s already exists", u->username);
 		goto out;
 	}
-	st = rc == SQLITE_DONE ? ST_OK : STORE_FAIL(c, err);
+	st = rc == DB_DONE ? ST_OK : STORE_FAIL(c, err);
 out:
 	store_stmt_done(stmt);
 	store_conn_release(s, c);
@@ -93,7 +92,7 @@ user_get_by(struct store *s, enum store_stmt id, const char *key, struct arena *
             struct store_user *out, struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
 
 	st = store_conn_acquire(s, &c, err);
@@ -102,15 +101,15 @@ user_get_by(struct store *s, enum store_stmt id, const char *key, struct arena *
 	st = store_stmt(c, id, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC) != SQLITE_OK) {
+	if (db_bind_text(stmt, 1, key) != DB_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	switch (sqlite3_step(stmt)) {
-	case SQLITE_ROW:
+	switch (db_step(stmt)) {
+	case DB_ROW:
 		st = user_from_row(stmt, arena, out, err);
 		break;
-	case SQLITE_DONE:
+	case DB_DONE:
 		st = ERR_SET(err, ST_NOT_FOUND, "no user %s", key);
 		break;
 	default:
@@ -142,9 +141,9 @@ store_user_update(struct store *s, const char *id, const struct store_user_updat
                   struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
-	int rc;
+	enum db_rc rc;
 
 	st = store_conn_acquire(s, &c, err);
 	if (st != ST_OK)
@@ -152,24 +151,24 @@ store_user_update(struct store *s, const char *id, const struct store_user_updat
 	st = store_stmt(c, STMT_USER_UPDATE, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    store_bind_text_or_null(stmt, 2, u->username) != SQLITE_OK ||
-	    store_bind_text_or_null(stmt, 3, u->password_hash) != SQLITE_OK ||
-	    store_bind_text_or_null(stmt, 4, u->claims) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 5, u->updated_at) != SQLITE_OK) {
+	if (db_bind_text(stmt, 1, id) != DB_OK ||
+	    store_bind_text_or_null(stmt, 2, u->username) != DB_OK ||
+	    store_bind_text_or_null(stmt, 3, u->password_hash) != DB_OK ||
+	    store_bind_text_or_null(stmt, 4, u->claims) != DB_OK ||
+	    db_bind_int64(stmt, 5, u->updated_at) != DB_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+	rc = db_step(stmt);
+	if (rc == DB_CONFLICT) {
 		st = ERR_SET(err, ST_CONFLICT, "username %s already exists", u->username);
 		goto out;
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != DB_DONE) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	if (sqlite3_changes(c->db) == 0) {
+	if (db_changes(stmt) == 0) {
 		st = ERR_SET(err, ST_NOT_FOUND, "no user %s", id);
 		goto out;
 	}
@@ -184,7 +183,7 @@ enum status
 store_user_delete(struct store *s, const char *id, struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	enum status st;
 
 	st = store_conn_acquire(s, &c, err);
@@ -193,16 +192,16 @@ store_user_delete(struct store *s, const char *id, struct err *err)
 	st = store_stmt(c, STMT_USER_DELETE, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC) != SQLITE_OK) {
+	if (db_bind_text(stmt, 1, id) != DB_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
-	if (sqlite3_step(stmt) != SQLITE_DONE) {
+	if (db_step(stmt) != DB_DONE) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}
 	/* Counts the users row only, not the rows the cascade removed. */
-	if (sqlite3_changes(c->db) == 0) {
+	if (db_changes(stmt) == 0) {
 		st = ERR_SET(err, ST_NOT_FOUND, "no user %s", id);
 		goto out;
 	}
@@ -218,7 +217,7 @@ store_user_list(struct store *s, const char *after_username, size_t limit, struc
                 struct store_user **out, size_t *count_out, bool *more_out, struct err *err)
 {
 	struct conn *c = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct db_stmt *stmt = NULL;
 	void *rows = NULL;
 	enum status st;
 
@@ -231,8 +230,8 @@ store_user_list(struct store *s, const char *after_username, size_t limit, struc
 	st = store_stmt(c, STMT_USER_LIST, &stmt, err);
 	if (st != ST_OK)
 		goto out;
-	if (store_bind_text_or_null(stmt, 1, after_username) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)limit) != SQLITE_OK) {
+	if (store_bind_text_or_null(stmt, 1, after_username) != DB_OK ||
+	    db_bind_int64(stmt, 2, (int64_t)limit) != DB_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
 	}

@@ -15,7 +15,9 @@
  *   write's done runs only after the COMMIT returned, so what it reports as
  *   ST_OK is durable. When BEGIN, a savepoint or COMMIT fails, or the
  *   transaction ends underneath us, nothing of the batch is kept and every
- *   write whose fn had succeeded gets ST_IO.
+ *   write whose fn had succeeded gets ST_IO. PostgreSQL, a batch of one
+ *   write: no savepoint (round trips cost there); the write's failure rolls
+ *   the transaction back.
  * - Every queued write gets exactly one done, in submission order: stop
  *   drains the queue before the thread exits, and a write that finds no
  *   thread to take it runs inline.
@@ -31,7 +33,6 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -40,6 +41,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "storage/db.h"
 #include "storage/store.h"
 #include "storage/store_internal.h"
 
@@ -76,7 +78,7 @@ batch_run_write(struct store *s, struct conn *c, struct store_write *w, struct e
 	/* Savepoints fn left open end with ours (RELEASE and ROLLBACK TO end
 	 * every savepoint opened after the one they name). */
 	c->tx_depth = 0;
-	if (sqlite3_get_autocommit(c->db)) {
+	if (!db_in_transaction(c)) {
 		/* SQLITE_FULL, SQLITE_IOERR and the like end the whole transaction. */
 		if (w->st != ST_OK)
 			*batch_err = w->err;
@@ -88,6 +90,29 @@ batch_run_write(struct store *s, struct conn *c, struct store_write *w, struct e
 	if (w->st != ST_OK && store_stmt_run(c, STMT_WRITE_ROLLBACK_TO, batch_err) != ST_OK)
 		return false;
 	return store_stmt_run(c, STMT_WRITE_RELEASE, batch_err) == ST_OK;
+}
+
+/*
+ * Runs the only write of a batch without a savepoint. false when the batch
+ * must not commit: the write failed (w->st says why; the rollback undoes
+ * it) or the transaction ended inside it (*batch_err).
+ */
+static bool
+batch_run_alone(struct store *s, struct conn *c, struct store_write *w, struct err *batch_err)
+{
+	c->tx_depth = 0; /* fn's store_tx_* nest inside the batch */
+	w->st = w->fn(s, w->arg, &w->err);
+	c->tx_depth = 0;
+	if (w->st != ST_OK) {
+		*batch_err = w->err;
+		return false;
+	}
+	if (!db_in_transaction(c)) {
+		ERR_SET(batch_err, ST_IO, "%s: the write transaction ended inside a write",
+		        s->path);
+		return false;
+	}
+	return true;
 }
 
 /*
@@ -116,8 +141,7 @@ batch_run(struct store *s, struct store_write *batch)
 	}
 	/* The syncer makes the batch durable: COMMIT itself need not fsync. */
 	if (s->is_sync_pipelined && !s->is_writer_conn_normal) {
-		if (sqlite3_exec(c->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) !=
-		    SQLITE_OK) {
+		if (db_exec(c, "PRAGMA synchronous=NORMAL") != DB_OK) {
 			(void)STORE_FAIL(c, &batch_err);
 			goto report;
 		}
@@ -126,9 +150,16 @@ batch_run(struct store *s, struct store_write *batch)
 	/* Not store_tx_begin: the batch must be the outermost transaction. */
 	if (store_stmt_run(c, STMT_BEGIN_IMMEDIATE, &batch_err) != ST_OK)
 		goto report;
-	for (w = batch; w != NULL; w = w->next)
-		if (!batch_run_write(s, c, w, &batch_err))
+	if (s->backend == DB_PG && batch->next == NULL) {
+		/* PostgreSQL, one write: the transaction is the write's, so no
+		 * savepoint (two round trips fewer); its failure rolls it back. */
+		if (!batch_run_alone(s, c, batch, &batch_err))
 			goto report;
+	} else {
+		for (w = batch; w != NULL; w = w->next)
+			if (!batch_run_write(s, c, w, &batch_err))
+				goto report;
+	}
 	is_ok = store_stmt_run(c, STMT_COMMIT, &batch_err) == ST_OK;
 report:
 	if (c != NULL) {
@@ -325,7 +356,8 @@ store_writer_start(struct store *s, struct err *err)
 	sigdelset(&all, SIGILL);
 	sigdelset(&all, SIGTRAP);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	s->is_sync_pipelined = s->opts.synchronous_full && !s->is_memory;
+	/* PostgreSQL: COMMIT waits for the server's WAL flush itself. */
+	s->is_sync_pipelined = s->opts.synchronous_full && !s->is_memory && s->backend == DB_SQLITE;
 	s->syncer_stop = false;
 	s->writer_paused = false;
 	rc = s->is_sync_pipelined ? pthread_create(&s->syncer_tid, NULL, syncer_main, s) : 0;
