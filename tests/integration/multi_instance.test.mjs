@@ -436,6 +436,11 @@ test('a logout on A: each back-channel logout token delivered exactly once altho
 	await a.stopOk();
 	await b.stopOk();
 
+	// Each instance logs what it delivered: together, once per client.
+	const deliveredBy = (srv) => srv.stderr().split('\n').filter((l) => l.includes('back-channel logout delivered')).length;
+	t.diagnostic(`delivered by A: ${deliveredBy(a)}, by B: ${deliveredBy(b)}; ${rp.refused} attempts refused while the RP was down`);
+	assert.equal(deliveredBy(a) + deliveredBy(b), ids.length, 'the instances logged one delivery per client between them');
+
 	const perClient = new Map();
 	for (const p of rp.posts) perClient.set(p.path, (perClient.get(p.path) || 0) + 1);
 	assert.equal(rp.posts.length, ids.length, `exactly one delivery per client: ${JSON.stringify([...perClient])}`);
