@@ -20,6 +20,7 @@ import {
 	lines,
 	OIDCD_BIN,
 	parseLogLine,
+	pgDatabase,
 	projectVersion,
 	rawRequest,
 	request,
@@ -80,7 +81,7 @@ test('JSON start-up line when log.format=json', async (t) => {
 
 test('log.output=stdout: the log lines go to stdout, as JSON, and nothing to stderr', async (t) => {
 	const dir = await tempDir(t);
-	const child = spawn(OIDCD_BIN, ['serve', '--dev', '--listen', '127.0.0.1:0', '--admin-listen', 'off', '--database', path.join(dir, 'o.db'), '--set', `secrets.system=${TEST_SECRET}`, '--set', 'log.output=stdout'], { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+	const child = spawn(OIDCD_BIN, ['serve', '--dev', '--listen', '127.0.0.1:0', '--admin-listen', 'off', '--database', await pgDatabase(path.join(dir, 'o.db')), '--set', `secrets.system=${TEST_SECRET}`, '--set', 'log.output=stdout'], { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
 	let out = '';
 	let err = '';
 	child.stderr.setEncoding('utf8').on('data', (d) => (err += d));
