@@ -14,7 +14,7 @@ FROM debian:bookworm-slim AS build
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         gcc libc6-dev meson ninja-build pkg-config \
-        libmicrohttpd-dev libjansson-dev libssl-dev libsqlite3-dev libcurl4-openssl-dev \
+        libmicrohttpd-dev libjansson-dev libssl-dev libsqlite3-dev libcurl4-openssl-dev libpq-dev \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -27,7 +27,7 @@ FROM debian:bookworm-slim
 
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
-        libmicrohttpd12 libjansson4 libssl3 libsqlite3-0 libcurl4 ca-certificates \
+        libmicrohttpd12 libjansson4 libssl3 libsqlite3-0 libcurl4 libpq5 ca-certificates \
     && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system oidcd \

@@ -107,6 +107,9 @@ scrub(char *msg, const char *secret)
 }
 
 /* Sets the db's error from fmt, dropping a trailing newline (libpq's). */
+static void db_set_error(struct pg_db *db, const char *sqlstate, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
 static void
 db_set_error(struct pg_db *db, const char *sqlstate, const char *fmt, ...)
 {

@@ -311,7 +311,10 @@ migrate_next(struct pg_db *db, bool *is_done_out, struct err *err)
 	int64_t version = 0;
 	enum status st;
 
-	if (pg_exec(db, "BEGIN; SELECT pg_advisory_xact_lock(" PG_MIGRATE_LOCK ");"
+	/* No statement_timeout here: waiting for another instance's migration
+	 * (or running a long one) is not a stuck statement. */
+	if (pg_exec(db, "BEGIN; SET LOCAL statement_timeout = 0;"
+	                " SELECT pg_advisory_xact_lock(" PG_MIGRATE_LOCK ");"
 	                "CREATE TABLE IF NOT EXISTS schema_version ("
 	                " version INTEGER PRIMARY KEY,"
 	                " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())") != PG_OK) {
@@ -433,6 +436,11 @@ static const char *const overrides[STMT_COUNT] = {
                             " ORDER BY next_attempt_at_ms, id LIMIT ?2 FOR UPDATE SKIP LOCKED)"
                             " RETURNING id, sid, client_id, uri, logout_token, created_at,"
                             " attempts, next_attempt_at_ms, failed_at, last_error, expires_at",
+        /* Sorted by bytes as SQLite's BINARY, whatever the locale (a UNION
+         * sorts by output columns only: hence the subquery). */
+        [STMT_SESSION_CLIENT_IDS] = "SELECT client_id FROM (SELECT client_id FROM tokens"
+                                    " WHERE sid = ?1 UNION SELECT client_id FROM auth_codes"
+                                    " WHERE sid = ?1) AS c ORDER BY client_id COLLATE \"C\"",
         [STMT_SWEEP_SESSIONS] = PG_SWEEP("sessions", "id_hash"),
         [STMT_SWEEP_AUTH_CODES] = PG_SWEEP("auth_codes", "code_hash"),
         [STMT_SWEEP_USED_CODES] = PG_SWEEP("used_codes", "code_hash"),

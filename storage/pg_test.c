@@ -132,14 +132,16 @@ test_store_path_hides_the_password(void **state)
 	char with_pw[1024];
 
 	(void)db_of(state);
-	at = strchr(base, '@');
-	if (at == NULL || strstr(base, "://") == NULL ||
-	    memchr(base, ':', (size_t)(at - base)) != strstr(base, "://"))
+	at = base != NULL ? strchr(base, '@') : NULL;
+	if (at == NULL || (size_t)(at - base) >= 512 || strstr(base, "://") == NULL ||
+	    memchr(base, ':', (size_t)(at - base)) != strstr(base, "://")) {
 		skip(); /* needs a URL with a user and no password */
-	snprintf(with_pw, sizeof with_pw, "%.*s:pw-0f-mine%s&password=pw-0f-mine", (int)(at - base),
-	         base, at);
-	if (strchr(base, '?') == NULL)
-		with_pw[strlen(with_pw) - strlen("&password=pw-0f-mine")] = '?';
+		return;
+	}
+	/* user:pw@host..., and a password= parameter too */
+	memcpy(with_pw, base, (size_t)(at - base));
+	snprintf(with_pw + (at - base), sizeof with_pw - (size_t)(at - base),
+	         ":pw-0f-mine%s%cpassword=pw-0f-mine", at, strchr(base, '?') != NULL ? '&' : '?');
 	assert_int_equal(store_open(with_pw, NULL, &s, &err), ST_OK);
 	assert_null(strstr(store_path(s), "pw-0f-mine"));
 	assert_non_null(strstr(store_path(s), ":***@"));
@@ -247,6 +249,40 @@ test_text_not_utf8_finds_nothing_and_is_not_written(void **state)
 	assert_int_equal(pg_bind_text(ins, 1, "h\xc3\xa9 \xf0\x9f\x99\x82"), PG_OK);
 	assert_int_equal(pg_step(ins), PG_DONE);
 	pg_reset(ins);
+}
+
+/*
+ * A server connection that breaks (here: terminated by the server, which
+ * pg_terminate_backend with a timeout waits for) fails
+ * the statement that finds out, and the next one works on a new session,
+ * preparing its statement again.
+ */
+static void
+test_a_broken_connection_is_reset_and_statements_prepare_again(void **state)
+{
+	struct pg_db *db = db_of(state);
+	struct pg_db *admin = NULL;
+	struct pg_stmt *pid = NULL, *kill = NULL;
+	struct err err = {0};
+	char sql[128];
+	int64_t before;
+
+	assert_int_equal(pg_prepare(db, "pid", "SELECT pg_backend_pid()", &pid), PG_OK);
+	assert_int_equal(pg_step(pid), PG_ROW);
+	before = pg_column_int64(pid, 0);
+	pg_reset(pid);
+	assert_int_equal(pg_open(test_url(), 0, &admin, &err), ST_OK);
+	snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld, 10000)", (long long)before);
+	assert_int_equal(pg_prepare(admin, "kill", sql, &kill), PG_OK);
+	assert_int_equal(pg_step(kill), PG_ROW);
+	pg_reset(kill);
+	pg_close(admin);
+	/* The session is gone: the next call fails, then the connection is new. */
+	assert_int_equal(pg_step(pid), PG_ERROR);
+	pg_reset(pid);
+	assert_int_equal(pg_step(pid), PG_ROW);
+	assert_true(pg_column_int64(pid, 0) != before);
+	pg_reset(pid);
 }
 
 static void
@@ -482,6 +518,9 @@ main(void)
 	                                        db_setup, db_teardown),
 	        cmocka_unit_test_setup_teardown(test_text_not_utf8_finds_nothing_and_is_not_written,
 	                                        db_setup, db_teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_a_broken_connection_is_reset_and_statements_prepare_again, db_setup,
+	                db_teardown),
 	        cmocka_unit_test_setup_teardown(test_booleans_read_as_integers, db_setup,
 	                                        db_teardown),
 	        cmocka_unit_test_setup_teardown(test_violations_map_to_conflict_and_constraint,

@@ -253,6 +253,25 @@ test_open_file_creates_database_in_wal_mode(void **state)
 	assert_int_equal(head[19], 2);
 }
 
+/* "sqlite:PATH" (the database setting as a URL) is the file PATH. */
+static void
+test_open_sqlite_url_is_the_file(void **state)
+{
+	struct tmpdb *f = *state;
+	char url[160];
+	struct store *s;
+
+	snprintf(url, sizeof url, "sqlite:%s", f->path);
+	s = open_migrated(url);
+	assert_string_equal(store_path(s), f->path);
+	store_close(s);
+	assert_true(exists(f->path));
+	assert_false(store_path_is_pg(url));
+	assert_true(store_path_is_pg("postgres://h/db"));
+	assert_true(store_path_is_pg("postgresql://h/db"));
+	assert_false(store_path_is_pg("./postgres:/x"));
+}
+
 static void
 test_reopen_keeps_data_and_version(void **state)
 {
@@ -746,6 +765,8 @@ main(void)
 	        cmocka_unit_test(test_memory_store_is_shared_by_threads),
 	        cmocka_unit_test_setup_teardown(test_open_file_creates_database_in_wal_mode,
 	                                        tmpdb_setup, tmpdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_open_sqlite_url_is_the_file, tmpdb_setup,
+	                                        tmpdb_teardown),
 	        cmocka_unit_test_setup_teardown(test_reopen_keeps_data_and_version, tmpdb_setup,
 	                                        tmpdb_teardown),
 	        cmocka_unit_test_setup_teardown(test_open_refuses_newer_schema, tmpdb_setup,
