@@ -158,6 +158,7 @@ pg_cleanup() {
 if [ "${SKIP_PG:-0}" != 1 ]; then
   say "PostgreSQL: integration suite and storage unit tests (build/, debug)"
   trap pg_cleanup EXIT
+  trap 'pg_cleanup; exit 130' INT TERM
   # A short path: the cluster's unix socket lives in it (sun_path is 108 bytes).
   pg_dir=$(mktemp -d /tmp/oidcd-pg.XXXXXX)
   chmod 0755 "$pg_dir"
@@ -186,7 +187,7 @@ for t in json.load(sys.stdin):
     echo "[test.sh] PostgreSQL pass in all: $(($(date +%s) - pg_t0))s"
   fi
   pg_cleanup
-  trap - EXIT
+  trap - EXIT INT TERM
 fi
 
 # ---------------------------------------------------------------------------
