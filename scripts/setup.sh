@@ -37,6 +37,9 @@ fi
 # systemd-analyze: tests/integration/systemd.test.mjs verifies examples/oidcd.service
 # (it needs no running systemd).
 packages+=(systemd)
+# PostgreSQL 15 (issue 10): libpq for the storage backend, and the server for the
+# throwaway cluster scripts/pg.sh starts (scripts/test.sh's PostgreSQL pass, bench/pg.sh).
+packages+=(postgresql-15 libpq-dev)
 
 missing=()
 for p in "${packages[@]}"; do

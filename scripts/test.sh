@@ -7,6 +7,12 @@
 #   3. debug build in build/ (gcc) + meson test: unit, fuzz seed replays, guards
 #   4. ASan+UBSan build in build-asan/ (clang) + meson test, all suites; the
 #      integration tests (once, here) drive the sanitized binary
+#   4b. PostgreSQL: a throwaway PostgreSQL 15 cluster (scripts/pg.sh, in a temp
+#      dir, loopback port, non-root), the integration suite again against it
+#      with the debug build (OIDCD_TEST_PG: a fresh database per server; two
+#      files at a time, as meson runs them), the storage unit tests against it
+#      (OIDCD_TEST_PG_URL; each test program makes its own schema), then the
+#      cluster is stopped (also on exit: trap)
 #   5. libFuzzer: client_metadata for FUZZ_SECONDS (60 when CI=true), every other
 #      target FUZZ_SECONDS_SHORT (10; FUZZ_SECONDS when that is set), two at a time,
 #      in build-fuzz/ (clang -Dfuzzing=true), seeds copied from tests/fuzz/corpus
@@ -17,8 +23,8 @@
 # fail) plus one test each for the format check, clang-tidy, every fuzz run,
 # the container test and any build that fails. Exits 1 if anything failed.
 #
-# Environment: CI=true or FUZZ_SECONDS=N turns fuzzing on; SKIP_CONTAINER=1
-# and SKIP_TIDY=1 skip those steps for a quicker local loop.
+# Environment: CI=true or FUZZ_SECONDS=N turns fuzzing on; SKIP_CONTAINER=1,
+# SKIP_TIDY=1 and SKIP_PG=1 skip those steps for a quicker local loop.
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -136,6 +142,53 @@ if ! meson_build build-asan "sanitizer build (build-asan/)" "${ASAN_CC:-clang}" 
 fi
 say "ASan+UBSan build: meson test"
 meson_suite build-asan --timeout-multiplier 2
+
+# ---------------------------------------------------------------------------
+# PostgreSQL (issue 10). Results go to build/meson-logs/testlog-pg*.json (the
+# summary counts them); stale ones from an earlier run are removed first.
+rm -f build/meson-logs/testlog-pg.json build/meson-logs/testlog-pg-unit.json
+pg_dir=""
+pg_cleanup() {
+  if [ -n "$pg_dir" ]; then
+    scripts/pg.sh stop "$pg_dir" >/dev/null 2>&1 || true
+    rm -rf "$pg_dir"
+    pg_dir=""
+  fi
+}
+if [ "${SKIP_PG:-0}" != 1 ]; then
+  say "PostgreSQL: integration suite and storage unit tests (build/, debug)"
+  trap pg_cleanup EXIT
+  trap 'pg_cleanup; exit 130' INT TERM
+  # A short path: the cluster's unix socket lives in it (sun_path is 108 bytes).
+  pg_dir=$(mktemp -d /tmp/oidcd-pg.XXXXXX)
+  chmod 0755 "$pg_dir"
+  if [ ! -x build/server/oidcd ]; then
+    step_failed "PostgreSQL pass (build/server/oidcd was not built)"
+  elif ! pg_url=$(scripts/pg.sh start "$pg_dir/cluster"); then
+    step_failed "PostgreSQL pass (scripts/pg.sh start failed)"
+  else
+    echo "[test.sh] PostgreSQL cluster: $pg_url"
+    pg_t0=$(date +%s)
+    # Two integration files at a time (meson's default here; they are is_parallel).
+    OIDCD_TEST_PG="$pg_dir/cluster" meson test -C build --no-rebuild --print-errorlogs \
+      --suite integration --logbase testlog-pg || true
+    echo "[test.sh] PostgreSQL integration pass: $(($(date +%s) - pg_t0))s"
+    mapfile -t pg_units < <(meson introspect build --tests | python3 -c '
+import json, sys
+for t in json.load(sys.stdin):
+    if t["name"].startswith("storage_") and any(s.split(":")[-1] == "unit" for s in t["suite"]):
+        print(t["name"])')
+    if [ ${#pg_units[@]} -gt 0 ] && unit_url=$(scripts/pg.sh createdb "$pg_dir/cluster" unit_tests); then
+      OIDCD_TEST_PG_URL=$unit_url meson test -C build --no-rebuild --print-errorlogs \
+        --logbase testlog-pg-unit "${pg_units[@]}" || true
+    else
+      step_failed "PostgreSQL storage unit tests (no tests or no database)"
+    fi
+    echo "[test.sh] PostgreSQL pass in all: $(($(date +%s) - pg_t0))s"
+  fi
+  pg_cleanup
+  trap - EXIT INT TERM
+fi
 
 # ---------------------------------------------------------------------------
 fuzz_seconds=${FUZZ_SECONDS:-}
@@ -256,18 +309,20 @@ import json, os, sys
 passed = failed = 0
 for build in sys.argv[1:]:
     logs = os.path.join(build, "meson-logs")
-    try:
-        with open(os.path.join(logs, "testlog.json"), encoding="utf-8") as f:
-            for line in f:
-                if not line.strip():
-                    continue
-                result = json.loads(line).get("result")
-                if result in ("OK", "EXPECTEDFAIL"):
-                    passed += 1
-                elif result != "SKIP":
-                    failed += 1
-    except OSError:
-        pass
+    # testlog-pg*.json: the PostgreSQL pass (build/ only).
+    for name in ("testlog.json", "testlog-pg.json", "testlog-pg-unit.json"):
+        try:
+            with open(os.path.join(logs, name), encoding="utf-8") as f:
+                for line in f:
+                    if not line.strip():
+                        continue
+                    result = json.loads(line).get("result")
+                    if result in ("OK", "EXPECTEDFAIL"):
+                        passed += 1
+                    elif result != "SKIP":
+                        failed += 1
+        except OSError:
+            pass
     try:
         with open(os.path.join(logs, "unbuilt.txt"), encoding="utf-8") as f:
             failed += sum(1 for line in f if line.strip())

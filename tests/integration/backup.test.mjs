@@ -12,7 +12,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { test } from 'node:test';
 
-import { request, runOidcd, sendJson, startOidcd, tempDir } from './lib/oidcd.mjs';
+import { request, runOidcd, sendJson, sqliteOnly, startOidcd, tempDir } from './lib/oidcd.mjs';
 
 const LOOPS = 4;
 
@@ -65,7 +65,7 @@ async function waitForAcks(load, n) {
 	}
 }
 
-test('backup during a registration load, restore: every client acknowledged before it is back', async (t) => {
+test('backup during a registration load, restore: every client acknowledged before it is back', { skip: sqliteOnly('oidcd backup/restore copy the SQLite file (PostgreSQL: pg_dump/pg_restore)') }, async (t) => {
 	const dir = await tempDir(t);
 	const db = path.join(dir, 'oidcd.db');
 	const backup = path.join(dir, 'backup.db');
@@ -105,7 +105,7 @@ test('backup during a registration load, restore: every client acknowledged befo
 	assert.equal(await integrityCheck(db), 'ok');
 });
 
-test('backup refuses an existing FILE without --force; restore refuses while the server runs', async (t) => {
+test('backup refuses an existing FILE without --force; restore refuses while the server runs', { skip: sqliteOnly('oidcd backup/restore copy the SQLite file (PostgreSQL: pg_dump/pg_restore)') }, async (t) => {
 	const dir = await tempDir(t);
 	const db = path.join(dir, 'oidcd.db');
 	const backup = path.join(dir, 'backup.db');
@@ -128,7 +128,7 @@ test('backup refuses an existing FILE without --force; restore refuses while the
 	await srv.stopOk();
 });
 
-test('restore refuses a file that is not an oidcd database and leaves the database alone', async (t) => {
+test('restore refuses a file that is not an oidcd database and leaves the database alone', { skip: sqliteOnly('oidcd backup/restore copy the SQLite file (PostgreSQL: pg_dump/pg_restore)') }, async (t) => {
 	const dir = await tempDir(t);
 	const db = path.join(dir, 'oidcd.db');
 	const srv = await startOidcd(t, { dir, db });

@@ -11,7 +11,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { test } from 'node:test';
 
-import { request, sendJson, startOidcd, tempDir } from './lib/oidcd.mjs';
+import { request, sendJson, startOidcd, tempDir, usingPg } from './lib/oidcd.mjs';
 
 const CYCLES = 3;
 const REGISTER_LOOPS = 2;
@@ -127,12 +127,13 @@ test('SIGKILL during registrations and token requests, three times: every acknow
 		const r = await srv.exited;
 		assert.equal(r.signal, 'SIGKILL', `cycle ${cycle}: killed, not exited (${JSON.stringify(r)})`);
 		await load;
-		assert.equal(await integrityCheck(db), 'ok', `cycle ${cycle}: the killed database is intact`);
+		// The file check is SQLite's; under PostgreSQL (OIDCD_TEST_PG) the reads below are the check.
+		if (!usingPg) assert.equal(await integrityCheck(db), 'ok', `cycle ${cycle}: the killed database is intact`);
 
 		srv = await startOidcd(t, { dir, db });
 		await checkAll(srv, acked);
 	}
 	await srv.stopOk();
-	assert.equal(await integrityCheck(db), 'ok');
+	if (!usingPg) assert.equal(await integrityCheck(db), 'ok');
 	assert.ok(acked.clients.length > CYCLES * 25 && acked.tokens.length >= CYCLES * 25);
 });

@@ -20,10 +20,12 @@ import {
 	lines,
 	OIDCD_BIN,
 	parseLogLine,
+	pgDatabase,
 	projectVersion,
 	rawRequest,
 	request,
 	runOidcd,
+	sqliteOnly,
 	startOidcd,
 	tempDir,
 	TEST_SECRET,
@@ -79,7 +81,7 @@ test('JSON start-up line when log.format=json', async (t) => {
 
 test('log.output=stdout: the log lines go to stdout, as JSON, and nothing to stderr', async (t) => {
 	const dir = await tempDir(t);
-	const child = spawn(OIDCD_BIN, ['serve', '--dev', '--listen', '127.0.0.1:0', '--admin-listen', 'off', '--database', path.join(dir, 'o.db'), '--set', `secrets.system=${TEST_SECRET}`, '--set', 'log.output=stdout'], { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+	const child = spawn(OIDCD_BIN, ['serve', '--dev', '--listen', '127.0.0.1:0', '--admin-listen', 'off', '--database', await pgDatabase(path.join(dir, 'o.db')), '--set', `secrets.system=${TEST_SECRET}`, '--set', 'log.output=stdout'], { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
 	let out = '';
 	let err = '';
 	child.stderr.setEncoding('utf8').on('data', (d) => (err += d));
@@ -102,7 +104,7 @@ test('log.output=stdout: the log lines go to stdout, as JSON, and nothing to std
 	assert.equal(err, '', 'nothing on stderr');
 });
 
-test('--dev without a secret creates <db>.secret (0600), warns about development, and a restart keeps keys and secret', async (t) => {
+test('--dev without a secret creates <db>.secret (0600), warns about development, and a restart keeps keys and secret', { skip: sqliteOnly('the --dev secret file is written beside the SQLite file') }, async (t) => {
 	const dir = await tempDir(t);
 	const db = path.join(dir, 'oidcd.db');
 	const secretFile = `${db}.secret`;
@@ -152,7 +154,7 @@ test('a restart with an explicit secret keeps the same JWKS kids', async (t) => 
 	assert.ok(!existsSync(path.join(dir, 'oidcd.db.secret')), 'no secret file when a secret is configured');
 });
 
-test('a corrupt database file is refused (exit 2, path named) and left byte-identical, with no -wal/-shm', async (t) => {
+test('a corrupt database file is refused (exit 2, path named) and left byte-identical, with no -wal/-shm', { skip: sqliteOnly('a corrupt SQLite file, -wal and -shm') }, async (t) => {
 	const dir = await tempDir(t);
 	const db = path.join(dir, 'oidcd.db');
 	const junk = randomBytes(64 * 1024);

@@ -25,7 +25,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 
 import { basicAuth, formBody, obtainCode } from './lib/login.mjs';
-import { request, sendJson, startOidcd } from './lib/oidcd.mjs';
+import { request, sendJson, startOidcd, usingPg } from './lib/oidcd.mjs';
 
 const REQUEST_TIMEOUT_MS = Number(process.env.OIDCD_REQUEST_TIMEOUT_MS || 30000);
 const SEED = process.env.OIDCD_ABUSE_SEED ? Number(process.env.OIDCD_ABUSE_SEED) >>> 0 : crypto.randomInt(2 ** 31);
@@ -36,12 +36,17 @@ const PARALLEL = 8;
 // Every table the flow writes to. login_attempts too: no request here posts a login.
 const TABLES = ['auth_codes', 'tokens', 'sessions', 'consents', 'used_codes', 'login_attempts', 'clients', 'users'];
 
-/** Row counts of TABLES, read with the sqlite3 CLI on a read-only connection. */
+/**
+ * Row counts of TABLES, read with the sqlite3 CLI on a read-only connection (with psql in a
+ * read-only transaction when db is a PostgreSQL URL, OIDCD_TEST_PG).
+ */
 function rowCounts(db) {
 	const sql = `select ${TABLES.map((t) => `(select count(*) from ${t})`).join(', ')};`;
+	const [cli, args] = usingPg ? ['psql', ['-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', sql, db]] : ['sqlite3', ['-readonly', db, sql]];
+	const env = usingPg ? { ...process.env, PGOPTIONS: '-c default_transaction_read_only=on' } : process.env;
 	return new Promise((resolve, reject) => {
-		execFile('sqlite3', ['-readonly', db, sql], { timeout: REQUEST_TIMEOUT_MS }, (err, stdout, stderr) => {
-			if (err) return reject(new Error(`sqlite3 -readonly ${db}: ${err.message}\n${stderr}`));
+		execFile(cli, args, { timeout: REQUEST_TIMEOUT_MS, env }, (err, stdout, stderr) => {
+			if (err) return reject(new Error(`${cli} ${db}: ${err.message}\n${stderr}`));
 			const n = stdout.trim().split('|').map(Number);
 			if (n.length !== TABLES.length || n.some((x) => !Number.isInteger(x))) {
 				return reject(new Error(`sqlite3: unexpected output ${JSON.stringify(stdout)}`));

@@ -6,9 +6,19 @@
 // Binaries: OIDCD_BIN (default <repo>/build/server/oidcd) and JWSTOOL_BIN (default
 // <repo>/build/tests/support/jwstool). OIDCD_START_TIMEOUT_MS (default 30000) bounds the
 // wait for the start-up line (generous for ASan builds); it is never a timing assertion.
+//
+// PostgreSQL (issue 10): with OIDCD_TEST_PG set to a running cluster's directory
+// (`scripts/pg.sh start DIR`), every database path a test names (startOidcd's `db`, default
+// <dir>/oidcd.db, and `--database PATH` given to runOidcd/runJwstool) stands for a fresh
+// PostgreSQL database made with `scripts/pg.sh createdb` the first time the path is seen; the
+// same path gives the same database again (restarts). srv.db is then the postgres:// URL. A
+// --dev server or command on such a database gets a secrets.system of its own unless the test
+// sets one (the --dev secret file lives beside an SQLite file). Tests about the SQLite file
+// itself skip with `{ skip: sqliteOnly('why') }`. Without OIDCD_TEST_PG nothing changes.
 
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -35,6 +45,81 @@ export const projectVersion = (() => {
 
 /** A system secret good enough for non-dev checks (>= 16 characters). */
 export const TEST_SECRET = 'integration-test-secret-0123456789';
+
+/** The PostgreSQL cluster directory the suite runs against (OIDCD_TEST_PG), or null for SQLite. */
+export const PG_DIR = process.env.OIDCD_TEST_PG || null;
+/** True when the databases are PostgreSQL ones (OIDCD_TEST_PG is set). */
+export const usingPg = PG_DIR !== null;
+
+/**
+ * The `skip` option of a test that is about the SQLite file itself (backup/restore, the file
+ * on disk, the --dev secret file beside it): false normally, the reason under PostgreSQL.
+ */
+export function sqliteOnly(reason) {
+	return usingPg ? `SQLite only, skipped under PostgreSQL (OIDCD_TEST_PG): ${reason}` : false;
+}
+
+/** The `skip` option of a test that needs PostgreSQL (OIDCD_TEST_PG): false when it is set. */
+export function pgOnly(reason) {
+	return usingPg ? false : `needs PostgreSQL: set OIDCD_TEST_PG to a cluster started with scripts/pg.sh start DIR (${reason})`;
+}
+
+const pgDatabases = new Map(); // resolved SQLite path → Promise<postgres URL>
+let pgSeq = 0;
+
+/** True when `db` is a database URL rather than a file path. */
+function isUrl(db) {
+	return /^[a-z][a-z0-9+.-]*:\/\//i.test(String(db));
+}
+
+/**
+ * Under PostgreSQL: the URL of the database standing for the SQLite path `file` (created on
+ * first use with `scripts/pg.sh createdb`, the same one afterwards). Without OIDCD_TEST_PG, or
+ * for a URL: `file` unchanged.
+ */
+export function pgDatabase(file) {
+	if (!usingPg || isUrl(file)) return Promise.resolve(file);
+	const key = path.resolve(file);
+	let url = pgDatabases.get(key);
+	if (!url) {
+		const name = `it_${process.pid}_${++pgSeq}_${randomBytes(3).toString('hex')}`;
+		url = new Promise((resolve, reject) => {
+			execFile(path.join(repoRoot, 'scripts', 'pg.sh'), ['createdb', PG_DIR, name], { timeout: CLI_TIMEOUT_MS }, (err, stdout, stderr) => {
+				const u = String(stdout).trim();
+				if (err || !u.startsWith('postgres')) reject(new Error(`scripts/pg.sh createdb ${PG_DIR} ${name}: ${err ? err.message : ''}\n${stderr}`));
+				else resolve(u);
+			});
+		});
+		pgDatabases.set(key, url);
+	}
+	return url;
+}
+
+/** The secrets.system a --dev server gets under PostgreSQL for the database `url`. */
+function pgDevSecret(url) {
+	return `pg-dev-secret-${new URL(url).pathname.slice(1)}-0123456789`;
+}
+
+/** Whether args or env already give secrets.system (a flag, --config file aside). */
+function hasSecret(args, env) {
+	return args.some((a) => String(a).startsWith('secrets.system=')) || 'OIDCD_SECRETS_SYSTEM' in env;
+}
+
+/**
+ * Under PostgreSQL: args with `--database PATH` replaced by the database URL standing for PATH,
+ * plus a secrets.system for --dev when none is given. Otherwise args unchanged.
+ */
+async function pgArgs(args, env = {}) {
+	if (!usingPg) return args;
+	const out = [...args];
+	const i = out.indexOf('--database');
+	if (i < 0 || i + 1 >= out.length) return out;
+	out[i + 1] = await pgDatabase(out[i + 1]);
+	if (/^postgres(ql)?:/.test(out[i + 1]) && out.includes('--dev') && !hasSecret(out, env)) {
+		out.push('--set', `secrets.system=${pgDevSecret(out[i + 1])}`);
+	}
+	return out;
+}
 
 /**
  * The environment for children: ours without any OIDCD_* variable (oidcd rejects unknown
@@ -102,13 +187,13 @@ function isStartLine(line) {
  * A child that outlives the timeout is killed and the promise rejects. `input`
  * (string/Buffer) is written to its standard input (else stdin is /dev/null).
  */
-export function runOidcd(args, { env = {}, cwd, timeoutMs = CLI_TIMEOUT_MS, input } = {}) {
-	return runProcess(OIDCD_BIN, args, { env, cwd, timeoutMs, input });
+export async function runOidcd(args, { env = {}, cwd, timeoutMs = CLI_TIMEOUT_MS, input } = {}) {
+	return runProcess(OIDCD_BIN, await pgArgs(args, env), { env, cwd, timeoutMs, input });
 }
 
 /** Runs `jwstool <args...>`; same result shape as runOidcd. */
-export function runJwstool(args, { env = {}, timeoutMs = CLI_TIMEOUT_MS } = {}) {
-	return runProcess(JWSTOOL_BIN, args, { env, timeoutMs });
+export async function runJwstool(args, { env = {}, timeoutMs = CLI_TIMEOUT_MS } = {}) {
+	return runProcess(JWSTOOL_BIN, await pgArgs(args, env), { env, timeoutMs });
 }
 
 function runProcess(bin, args, { env, cwd, timeoutMs, input }) {
@@ -142,8 +227,10 @@ function runProcess(bin, args, { env, cwd, timeoutMs, input }) {
  * Starts `oidcd serve` on 127.0.0.1 port 0 (public and admin) with a database in `dir`
  * (a fresh temp dir unless given). Options:
  *   dev (default true)   pass --dev
+ *   listen               public listener (default 127.0.0.1:0)
  *   secret               pass --set secrets.system=<secret>
- *   db                   database path (default <dir>/oidcd.db)
+ *   db                   database path (default <dir>/oidcd.db; under OIDCD_TEST_PG the
+ *                        PostgreSQL database standing for that path, see pgDatabase)
  *   admin (default true) false → --admin-listen off
  *   args                 extra arguments (e.g. ['--set', 'keys.algorithm=ES256'])
  *   env                  extra environment
@@ -154,12 +241,13 @@ function runProcess(bin, args, { env, cwd, timeoutMs, input }) {
  */
 export async function startOidcd(t, opts = {}) {
 	const dir = opts.dir || (await tempDir(t));
-	const db = opts.db || path.join(dir, 'oidcd.db');
-	const args = ['serve', '--listen', '127.0.0.1:0', '--database', db];
+	const db = await pgDatabase(opts.db || path.join(dir, 'oidcd.db'));
+	const args = ['serve', '--listen', opts.listen || '127.0.0.1:0', '--database', db];
 	args.push('--admin-listen', opts.admin === false ? 'off' : '127.0.0.1:0');
 	if (opts.dev !== false) args.push('--dev');
 	if (opts.secret) args.push('--set', `secrets.system=${opts.secret}`);
 	if (opts.args) args.push(...opts.args);
+	if (usingPg && opts.dev !== false && !hasSecret(args, opts.env || {})) args.push('--set', `secrets.system=${pgDevSecret(db)}`);
 
 	const child = spawn(OIDCD_BIN, args, { env: childEnv(opts.env || {}), stdio: ['ignore', 'pipe', 'pipe'] });
 	let stderr = '';
