@@ -6,8 +6,8 @@
  * Invariants checked on every input: an accepted body normalises to a JSON
  * object that is accepted again unchanged (idempotent); a login accept has
  * a 1..255 character subject, the skip subject when one is imposed, and
- * extend_session_lifespan true only when the login was skipped; a consent accept grants only requested scopes; a reject's error is a
- * lower-case token; a refusal always says why.
+ * extend_session_lifespan true only when the login was skipped; a consent accept grants only
+ * requested scopes; a reject's error is a lower-case token; a refusal always says why.
  */
 #include <jansson.h>
 #include <stdint.h>
