@@ -317,6 +317,19 @@ out:
  * Applies the next pending migration in its own transaction, or sets
  * *is_done_out when there is none.
  */
+/* Migration version + 1 in the connection's dialect. */
+static const char *
+migration_sql(const struct conn *c, int version)
+{
+#ifdef OIDCD_HAVE_PG
+	if (c->backend == DB_PG)
+		return pg_schema_migration(version);
+#else
+	(void)c;
+#endif
+	return migrations[version];
+}
+
 static enum status
 migrate_next(struct conn *c, bool *is_done_out, struct err *err)
 {
@@ -329,6 +342,12 @@ migrate_next(struct conn *c, bool *is_done_out, struct err *err)
 	st = store_tx_begin(c, err);
 	if (st != ST_OK)
 		return st;
+#ifdef OIDCD_HAVE_PG
+	if (c->backend == DB_PG && db_exec(c, PG_SCHEMA_MIGRATE_LOCK) != DB_OK) {
+		st = STORE_FAIL(c, err);
+		goto out;
+	}
+#endif
 	/* Read under the write lock: another process may have just migrated. */
 	st = store_user_version(c, &version, err);
 	if (st != ST_OK)
@@ -344,12 +363,17 @@ migrate_next(struct conn *c, bool *is_done_out, struct err *err)
 		is_done = true;
 		goto out;
 	}
-	if (db_exec(c, migrations[version]) != DB_OK) {
+	if (db_exec(c, migration_sql(c, version)) != DB_OK) {
 		st = ERR_SET(err, ST_IO, "migration %d: %s", version + 1, db_errmsg(c));
 		goto out;
 	}
-	/* A pragma takes no parameters; the value is our own integer. */
-	snprintf(bump, sizeof bump, "PRAGMA user_version = %d", version + 1);
+	/* Neither takes parameters here; the value is our own integer. */
+#ifdef OIDCD_HAVE_PG
+	if (c->backend == DB_PG)
+		snprintf(bump, sizeof bump, PG_SCHEMA_RECORD, version + 1);
+	else
+#endif
+		snprintf(bump, sizeof bump, "PRAGMA user_version = %d", version + 1);
 	if (db_exec(c, bump) != DB_OK) {
 		st = STORE_FAIL(c, err);
 		goto out;
@@ -389,13 +413,6 @@ store_migrate(struct store *s, int *applied_out, struct err *err)
 		             s->path, version);
 		goto out;
 	}
-#ifdef OIDCD_HAVE_PG
-	/* PostgreSQL: pg_schema.c's migrations, the same list in its dialect. */
-	if (c->backend == DB_PG) {
-		st = pg_schema_migrate(c->pg, &applied, err);
-		goto out;
-	}
-#endif
 	for (;;) {
 		st = migrate_next(c, &is_done, err);
 		if (st != ST_OK || is_done)

@@ -3,7 +3,8 @@
  * text differs from SQLite's (issue 10).
  *
  * API (pg_schema.h): pg_schema_latest, pg_schema_version,
- * pg_schema_migrate, pg_stmt_sql_override.
+ * pg_schema_migration, PG_SCHEMA_MIGRATE_LOCK, pg_stmt_sql_override;
+ * migrate.c runs the migrations for both backends.
  *
  * Invariants:
  * - migrations[] mirrors migrate.c's array one for one: entry N makes the
@@ -13,9 +14,9 @@
  *   lower(username); meta.keys_generation kept by a plpgsql trigger).
  *   pg_schema_test checks the count equals store_schema_latest().
  * - Applied versions are rows of schema_version. Each migration runs in its
- *   own transaction that first takes pg_advisory_xact_lock(PG_MIGRATE_LOCK)
- *   and then re-reads the version, so instances starting at once apply
- *   each migration exactly once.
+ *   own transaction (migrate.c) that first runs PG_SCHEMA_MIGRATE_LOCK (an
+ *   advisory lock, and the table) and then re-reads the version, so
+ *   instances starting at once apply each migration exactly once.
  * - Sweeps delete by primary key, the rows picked FOR UPDATE SKIP LOCKED,
  *   so several instances sweeping at once neither wait on nor fail over
  *   each other's rows.
@@ -32,9 +33,6 @@
 #include "storage/pg.h"
 #include "storage/store.h"
 #include "storage/store_internal.h"
-
-/* The pg_advisory_xact_lock key migrations take: any constant of ours. */
-#define PG_MIGRATE_LOCK "111542699796580"
 
 static const char *const migrations[] = {
         /* 1: signing keys and the meta counters (migrate.c 1). One trigger
@@ -310,87 +308,10 @@ pg_schema_version(struct pg_db *db, int *version_out, struct err *err)
 	return ST_OK;
 }
 
-/*
- * Applies the next pending migration in its own transaction, or sets
- * *is_done_out when there is none.
- */
-static enum status
-migrate_next(struct pg_db *db, bool *is_done_out, struct err *err)
+const char *
+pg_schema_migration(int version)
 {
-	int latest = pg_schema_latest();
-	bool is_done = false;
-	char record[128];
-	int64_t version = 0;
-	enum status st;
-
-	/* No statement_timeout here: waiting for another instance's migration
-	 * (or running a long one) is not a stuck statement. */
-	if (pg_exec(db, "BEGIN; SET LOCAL statement_timeout = 0;"
-	                " SELECT pg_advisory_xact_lock(" PG_MIGRATE_LOCK ");"
-	                "CREATE TABLE IF NOT EXISTS schema_version ("
-	                " version INTEGER PRIMARY KEY,"
-	                " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())") != PG_OK) {
-		st = ERR_SET(err, ST_IO, "postgres: migrate: %s", pg_errmsg(db));
-		goto out;
-	}
-	/* Read under the lock: another instance may have just migrated. */
-	st = query_int(db, "SELECT coalesce(max(version), 0) FROM schema_version", &version, err);
-	if (st != ST_OK)
-		goto out;
-	if (version > latest) {
-		st = ERR_SET(err, ST_UNSUPPORTED,
-		             "database schema version %d is newer than this oidcd supports (%d);"
-		             " upgrade oidcd",
-		             (int)version, latest);
-		goto out;
-	}
-	if (version == latest) {
-		is_done = true;
-		goto out;
-	}
-	if (pg_exec(db, migrations[version]) != PG_OK) {
-		st = ERR_SET(err, ST_IO, "migration %d: %s", (int)version + 1, pg_errmsg(db));
-		goto out;
-	}
-	/* Our own integer: no parameter needed. */
-	snprintf(record, sizeof record, "INSERT INTO schema_version (version) VALUES (%d); COMMIT",
-	         (int)version + 1);
-	if (pg_exec(db, record) != PG_OK) {
-		st = ERR_SET(err, ST_IO, "postgres: migrate: %s", pg_errmsg(db));
-		goto out;
-	}
-	st = ST_OK;
-out:
-	if (pg_in_transaction(db))
-		(void)pg_exec(db, "ROLLBACK");
-	if (st == ST_OK)
-		*is_done_out = is_done;
-	return st;
-}
-
-enum status
-pg_schema_migrate(struct pg_db *db, int *applied_out, struct err *err)
-{
-	bool is_done = false;
-	int applied = 0;
-	enum status st;
-	int version = 0;
-
-	/* Up to date is the common case: answer it without the lock. */
-	st = pg_schema_version(db, &version, err);
-	if (st != ST_OK)
-		return st;
-	if (version != pg_schema_latest()) {
-		for (;;) {
-			st = migrate_next(db, &is_done, err);
-			if (st != ST_OK || is_done)
-				break;
-			applied++;
-		}
-	}
-	if (st == ST_OK && applied_out != NULL)
-		*applied_out = applied;
-	return st;
+	return version >= 0 && version < pg_schema_latest() ? migrations[version] : NULL;
 }
 
 /* The users columns in the order users.c reads them (STORE_USER_COLUMNS). */

@@ -21,15 +21,21 @@ int pg_schema_latest(void);
  */
 enum status pg_schema_version(struct pg_db *db, int *version_out, struct err *err);
 
+/* The text of migration version + 1 (0-based, as migrate.c counts), or NULL. */
+const char *pg_schema_migration(int version);
+
 /*
- * Applies the pending migrations, each in its own transaction under a
- * transaction-scoped advisory lock (several instances may start at once:
- * each migration is applied once, the others wait and find it done), and
- * records each in schema_version. A database newer than this binary is
- * refused with ST_UNSUPPORTED (the message SQLite's store_migrate gives).
- * *applied_out (may be NULL) gets how many were applied.
+ * Run first in each migration's transaction (migrate.c): no statement
+ * timeout (waiting for another instance's migration is not a stuck
+ * statement), a transaction-scoped advisory lock so instances starting at
+ * once apply each migration once, and the table that records versions.
  */
-enum status pg_schema_migrate(struct pg_db *db, int *applied_out, struct err *err);
+#define PG_SCHEMA_MIGRATE_LOCK                                                                     \
+	"SET LOCAL statement_timeout = 0; SELECT pg_advisory_xact_lock(111542699796580);"          \
+	"CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY,"                  \
+	" applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+/* Records version %d as applied (migrate.c formats it with its own integer). */
+#define PG_SCHEMA_RECORD "INSERT INTO schema_version (version) VALUES (%d)"
 
 /*
  * The PostgreSQL text of statement id when its stmt_sql[] text (store.c)

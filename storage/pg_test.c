@@ -347,6 +347,20 @@ test_transactions_are_seen(void **state)
 	assert_false(pg_in_transaction(db));
 }
 
+/* Migrates TEST_SCHEMA as the server does: store_open + store_migrate (migrate.c). */
+static enum status
+migrate_url(int *applied_out, struct err *err)
+{
+	struct store *s = NULL;
+	enum status st;
+
+	st = store_open(test_url(), NULL, &s, err);
+	if (st == ST_OK)
+		st = store_migrate(s, applied_out, err);
+	store_close(s);
+	return st;
+}
+
 static void
 test_migrate_applies_every_migration_once(void **state)
 {
@@ -357,11 +371,11 @@ test_migrate_applies_every_migration_once(void **state)
 	assert_int_equal(pg_schema_latest(), store_schema_latest());
 	assert_int_equal(pg_schema_version(db, &version, &err), ST_OK);
 	assert_int_equal(version, 0);
-	assert_int_equal(pg_schema_migrate(db, &applied, &err), ST_OK);
+	assert_int_equal(migrate_url(&applied, &err), ST_OK);
 	assert_int_equal(applied, pg_schema_latest());
 	assert_int_equal(pg_schema_version(db, &version, &err), ST_OK);
 	assert_int_equal(version, pg_schema_latest());
-	assert_int_equal(pg_schema_migrate(db, &applied, &err), ST_OK);
+	assert_int_equal(migrate_url(&applied, &err), ST_OK);
 	assert_int_equal(applied, 0);
 }
 
@@ -373,11 +387,11 @@ test_migrate_refuses_a_newer_schema(void **state)
 	char sql[128];
 	int applied = -1;
 
-	assert_int_equal(pg_schema_migrate(db, &applied, &err), ST_OK);
+	assert_int_equal(migrate_url(&applied, &err), ST_OK);
 	snprintf(sql, sizeof sql, "INSERT INTO schema_version (version) VALUES (%d)",
 	         pg_schema_latest() + 1);
 	assert_int_equal(pg_exec(db, sql), PG_OK);
-	assert_int_equal(pg_schema_migrate(db, &applied, &err), ST_UNSUPPORTED);
+	assert_int_equal(migrate_url(&applied, &err), ST_UNSUPPORTED);
 	assert_non_null(strstr(err.msg, "is newer than this oidcd supports"));
 }
 
@@ -390,13 +404,9 @@ static void *
 migrate_thread(void *arg)
 {
 	struct migrator *m = arg;
-	struct pg_db *db = NULL;
 	struct err err = {0};
 
-	m->st = pg_open(test_url(), 0, &db, &err);
-	if (m->st == ST_OK)
-		m->st = pg_schema_migrate(db, &m->applied, &err);
-	pg_close(db);
+	m->st = migrate_url(&m->applied, &err);
 	return NULL;
 }
 
@@ -435,7 +445,7 @@ test_every_statement_prepares(void **state)
 	const char *sql;
 	int id, failed = 0;
 
-	assert_int_equal(pg_schema_migrate(db, NULL, &err), ST_OK);
+	assert_int_equal(migrate_url(NULL, &err), ST_OK);
 	for (id = 0; id < STMT_COUNT; id++) {
 		sql = store_stmt_sql(DB_PG, (enum store_stmt)id);
 		assert_non_null(sql);
@@ -457,7 +467,7 @@ test_usernames_are_unique_ignoring_case(void **state)
 	struct pg_stmt *ins = NULL, *get = NULL;
 	struct err err = {0};
 
-	assert_int_equal(pg_schema_migrate(db, NULL, &err), ST_OK);
+	assert_int_equal(migrate_url(NULL, &err), ST_OK);
 	assert_int_equal(pg_prepare(db, "ins", store_stmt_sql(DB_PG, STMT_USER_INSERT), &ins),
 	                 PG_OK);
 	pg_bind_text(ins, 1, "u1");
@@ -493,7 +503,7 @@ test_key_changes_bump_the_generation(void **state)
 	struct pg_stmt *gen = NULL;
 	struct err err = {0};
 
-	assert_int_equal(pg_schema_migrate(db, NULL, &err), ST_OK);
+	assert_int_equal(migrate_url(NULL, &err), ST_OK);
 	assert_int_equal(pg_exec(db, "INSERT INTO keys VALUES ('k1', 'ES256', 1, 1, '\\x00', '{}');"
 	                             "UPDATE keys SET usable_from = 2;"
 	                             "DELETE FROM keys WHERE kid = 'k1'"),

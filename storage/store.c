@@ -580,20 +580,13 @@ conn_check(struct store *s, struct conn *c, struct err *err)
 	int version = 0;
 	int rc;
 
-#ifdef OIDCD_HAVE_PG
-	if (c->backend == DB_PG) {
-		st = pg_schema_version(c->pg, &version, err);
-		if (st == ST_OK && version > latest)
-			st = ERR_SET(err, ST_UNSUPPORTED,
-			             "database schema version %d is newer than this oidcd supports"
-			             " (%d); upgrade oidcd",
-			             version, latest);
-		return st;
+	/* SQLite: can it read the file at all? (PostgreSQL: connecting was that.) */
+	rc = SQLITE_ROW;
+	if (c->backend == DB_SQLITE) {
+		rc = sqlite3_prepare_v2(c->db, "PRAGMA schema_version", -1, &stmt, NULL);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(stmt);
 	}
-#endif
-	rc = sqlite3_prepare_v2(c->db, "PRAGMA schema_version", -1, &stmt, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(stmt);
 	if (rc != SQLITE_ROW) {
 		if (sqlite3_errcode(c->db) == SQLITE_NOTADB)
 			st = ERR_SET(err, ST_INVALID, "%s: not an SQLite database", s->path);
