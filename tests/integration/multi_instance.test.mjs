@@ -31,15 +31,13 @@ import test from 'node:test';
 import * as jose from 'jose';
 
 import { basicAuth, exchangeCode, formBody, obtainCode } from './lib/login.mjs';
-import { getJson, pgDatabase, pgOnly, request, runOidcd, sendJson, startOidcd, tempDir } from './lib/oidcd.mjs';
+import { getJson, pgDatabase, pgOnly, raceTokenRequests, request, runOidcd, sendJson, startOidcd, tempDir } from './lib/oidcd.mjs';
 
 const SKIP = pgOnly('two oidcd processes on one PostgreSQL database');
 const SECRET = 'multi-instance-secret-0123456789abcdef';
 const REDIRECT = 'https://rp.example/multi/cb';
 const SCOPE = 'openid profile email offline_access';
-const WAIT_MS = 30000; // upper bound for background work (key refresh, deliveries); never asserted
-const REQUEST_TIMEOUT_MS = 20000;
-const EVENT = 'http://schemas.openid.net/event/backchannel-logout';
+const WAIT_MS = 30000; const EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
 function sleep(ms) {
 	return new Promise((r) => setTimeout(r, ms));
@@ -148,57 +146,6 @@ async function verifyIdToken(srv, idToken, { issuer, clientId, nonce }) {
 async function kids(srv) {
 	const { body } = await getJson(`${srv.publicUrl}/.well-known/jwks.json`);
 	return body.keys.map((k) => k.kid);
-}
-
-/**
- * The same token request on one connection per URL (no keep-alive): every connection is
- * opened first, then every request written, and only then are the answers read.
- */
-function raceTokenRequests(urls, { headers, body }) {
-	return new Promise((resolveAll, rejectAll) => {
-		const reqs = [];
-		let connected = 0;
-		const answers = urls.map(
-			(url) =>
-				new Promise((resolve, reject) => {
-					const u = new URL('/oauth2/token', url);
-					const req = http.request(
-						{
-							host: u.hostname,
-							port: u.port,
-							path: u.pathname,
-							method: 'POST',
-							agent: false,
-							headers: { ...headers, 'content-length': Buffer.byteLength(body), connection: 'close' },
-						},
-						(res) => {
-							let text = '';
-							res.setEncoding('utf8');
-							res.on('data', (d) => (text += d));
-							res.on('end', () => {
-								let json;
-								try {
-									json = JSON.parse(text);
-								} catch {
-									json = undefined;
-								}
-								resolve({ url, status: res.statusCode, text, json });
-							});
-							res.on('error', reject);
-						},
-					);
-					req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
-					req.on('error', reject);
-					req.on('socket', (s) =>
-						s.once('connect', () => {
-							if (++connected === urls.length) for (const r of reqs) r.end(body);
-						}),
-					);
-					reqs.push(req);
-				}),
-		);
-		Promise.all(answers).then(resolveAll, rejectAll);
-	});
 }
 
 /**

@@ -11,13 +11,11 @@
 //    invalid_grant, and a used refresh token presented again revokes the family.
 
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import test from 'node:test';
 
 import { basicAuth, exchangeCode, formBody, obtainCode } from './lib/login.mjs';
-import { assertNoStore, request, sendJson, startOidcd } from './lib/oidcd.mjs';
+import { assertNoStore, raceTokenRequests, request, sendJson, startOidcd } from './lib/oidcd.mjs';
 
-const REQUEST_TIMEOUT_MS = 20000;
 const REDIRECT = 'https://rp.example/refresh/cb';
 const SCOPE = 'openid profile email offline_access';
 
@@ -89,59 +87,6 @@ function assertInvalid(res, error, what) {
 	assert.equal(res.json?.error, error, `${what}: error ${error} (${res.text})`);
 }
 
-/**
- * The same token request on `n` connections without keep-alive: every connection is opened
- * first, then all requests are written in one go, and only then are the answers read.
- */
-function raceTokenRequests(publicUrl, n, { headers, body }) {
-	const u = new URL('/oauth2/token', publicUrl);
-	return new Promise((resolveAll, rejectAll) => {
-		const reqs = [];
-		const answers = [];
-		let connected = 0;
-		for (let i = 0; i < n; i++) {
-			answers.push(
-				new Promise((resolve, reject) => {
-					const req = http.request(
-						{
-							host: u.hostname,
-							port: u.port,
-							path: u.pathname,
-							method: 'POST',
-							agent: false,
-							headers: { ...headers, 'content-length': Buffer.byteLength(body), connection: 'close' },
-						},
-						(res) => {
-							let text = '';
-							res.setEncoding('utf8');
-							res.on('data', (d) => (text += d));
-							res.on('end', () => {
-								let json;
-								try {
-									json = JSON.parse(text);
-								} catch {
-									json = undefined;
-								}
-								resolve({ status: res.statusCode, text, json });
-							});
-							res.on('error', reject);
-						},
-					);
-					req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
-					req.on('error', reject);
-					req.on('socket', (s) =>
-						s.once('connect', () => {
-							if (++connected === n) for (const r of reqs) r.end(body);
-						}),
-					);
-					reqs.push(req);
-				}),
-			);
-		}
-		Promise.all(answers).then(resolveAll, rejectAll);
-	});
-}
-
 test('one refresh token on 10 connections at once → at most one 200, the rest invalid_grant, and the whole family revoked', async (t) => {
 	const srv = await startOidcd(t);
 	const ctx = await setUp(srv);
@@ -155,7 +100,7 @@ test('one refresh token on 10 connections at once → at most one 200, the rest 
 		const first = got.tokens;
 		assert.equal((await userinfo(srv, first.access_token)).status, 200, `round ${round}: the first access token works`);
 
-		const answers = await raceTokenRequests(srv.publicUrl, 10, {
+		const answers = await raceTokenRequests(Array(10).fill(srv.publicUrl), {
 			headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(client.id, client.secret) },
 			body: formBody({ grant_type: 'refresh_token', refresh_token: first.refresh_token }),
 		});

@@ -517,3 +517,55 @@ export async function startHttpsServer(t, { cert, key }, handler) {
 	const { port } = server.address();
 	return { server, port, url: `https://127.0.0.1:${port}` };
 }
+
+/**
+ * The same token request on one connection per URL (no keep-alive): every connection is
+ * opened first, then every request written, and only then are the answers read (refresh
+ * races: one URL many times, or one per instance). Resolves [{url, status, text, json}].
+ */
+export function raceTokenRequests(urls, { headers, body }, timeoutMs = 20000) {
+	return new Promise((resolveAll, rejectAll) => {
+		const reqs = [];
+		let connected = 0;
+		const answers = urls.map(
+			(url) =>
+				new Promise((resolve, reject) => {
+					const u = new URL('/oauth2/token', url);
+					const req = http.request(
+						{
+							host: u.hostname,
+							port: u.port,
+							path: u.pathname,
+							method: 'POST',
+							agent: false,
+							headers: { ...headers, 'content-length': Buffer.byteLength(body), connection: 'close' },
+						},
+						(res) => {
+							let text = '';
+							res.setEncoding('utf8');
+							res.on('data', (d) => (text += d));
+							res.on('end', () => {
+								let json;
+								try {
+									json = JSON.parse(text);
+								} catch {
+									json = undefined;
+								}
+								resolve({ url, status: res.statusCode, text, json });
+							});
+							res.on('error', reject);
+						},
+					);
+					req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+					req.on('error', reject);
+					req.on('socket', (s) =>
+						s.once('connect', () => {
+							if (++connected === urls.length) for (const r of reqs) r.end(body);
+						}),
+					);
+					reqs.push(req);
+				}),
+		);
+		Promise.all(answers).then(resolveAll, rejectAll);
+	});
+}
