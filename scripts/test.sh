@@ -4,9 +4,13 @@
 # Steps (STYLE.md B14 "CI order"):
 #   1. scripts/setup.sh (packages, npm ci, build/)
 #   2. clang-format check (ninja -C build clang-format-check), layering guard
-#   3. debug build in build/ (gcc) + meson test: unit, fuzz seed replays, guards
+#   3. debug build in build/ (gcc) + meson test: fuzz seed replays and guards
+#      (the unit tests run once, in the sanitizer pass)
 #   4. ASan+UBSan build in build-asan/ (clang) + meson test, all suites; the
-#      integration tests (once, here) drive the sanitized binary
+#      integration tests (once, here) drive the sanitized binary. Once that
+#      build is done, clang-tidy (step 6) and the fuzz build (step 5) start in
+#      the background at nice 19, so they use the CPU time the test passes
+#      leave idle (the browser tests wait a lot); steps 5 and 6 wait for them
 #   4b. PostgreSQL: a throwaway PostgreSQL 15 cluster (scripts/pg.sh, in a temp
 #      dir, loopback port, non-root), the integration suite again against it
 #      with the debug build (OIDCD_TEST_PG: a fresh database per server; two
@@ -14,8 +18,9 @@
 #      (OIDCD_TEST_PG_URL; each test program makes its own schema), then the
 #      cluster is stopped (also on exit: trap)
 #   5. libFuzzer: client_metadata for FUZZ_SECONDS (60 when CI=true), every other
-#      target FUZZ_SECONDS_SHORT (10; FUZZ_SECONDS when that is set), two at a time,
-#      in build-fuzz/ (clang -Dfuzzing=true), seeds copied from tests/fuzz/corpus
+#      target FUZZ_SECONDS_SHORT (5; FUZZ_SECONDS when that is set), two at a time
+#      (client_metadata first, the others in the other slot and after it), in
+#      build-fuzz/ (clang -Dfuzzing=true), seeds copied from tests/fuzz/corpus
 #   6. clang-tidy over build-asan/compile_commands.json, findings fail
 #   7. the container test (tests/container/test.sh; skipped without podman env)
 # and ends with one line `N passed, N failed`: meson's results from both
@@ -130,16 +135,74 @@ rm -f /tmp/oidcd-format.$$
 tests/check_layers.sh || echo "[test.sh] layering guard failed (counted in meson's guard suite)"
 
 say "debug build: meson test"
-# Unit tests, seed replays and guards. The integration suites (the slowest
-# tests, Chromium included) run once, in the ASan+UBSan pass below, against
-# the sanitized server, which checks more than this build could.
-meson_suite build --no-suite browser --no-suite integration
+# Seed replays and guards. The unit and integration suites run once, in the
+# ASan+UBSan pass below (the integration tests against the sanitized server),
+# which checks more than this build could; this build's own -Werror compile
+# and the PostgreSQL pass below still use it.
+meson_suite build --no-suite browser --no-suite integration --no-suite unit
 
 say "ASan+UBSan build (build-asan/, clang)"
 if ! meson_build build-asan "sanitizer build (build-asan/)" "${ASAN_CC:-clang}" \
   -Db_sanitize=address,undefined -Db_lundef=false; then
   step_failed "sanitizer build (build-asan/)"
 fi
+
+# ---------------------------------------------------------------------------
+# Background work (nice 19: it takes only CPU time the tests leave idle).
+bg_dir=$(mktemp -d)
+tidy_pid=""
+fuzz_build_pid=""
+fuzz_seconds=${FUZZ_SECONDS:-}
+if [ -z "$fuzz_seconds" ] && [ "${CI:-}" = true ]; then
+  fuzz_seconds=60
+fi
+tidy_db=build-asan
+[ -f "$tidy_db/compile_commands.json" ] || tidy_db=build
+tidy=$(command -v run-clang-tidy-14 || command -v run-clang-tidy || true)
+if [ "${SKIP_TIDY:-0}" != 1 ] && [ -n "$tidy" ] && [ -f "$tidy_db/compile_commands.json" ]; then
+  (
+    nice -n 19 "$tidy" -p "$tidy_db" -quiet -j "$(nproc)" \
+      "$root/(common|config|crypto|storage|server|tests|bench)/" >"$bg_dir/tidy.log" 2>&1
+    echo $? >"$bg_dir/tidy.rc"
+  ) &
+  tidy_pid=$!
+fi
+# fuzz_build: configure and build build-fuzz/, list the targets that built in
+# $bg_dir/fuzz.names and those that did not in $bg_dir/fuzz.unbuilt.
+fuzz_build() {
+  local names=() name
+  : >"$bg_dir/fuzz.names"
+  : >"$bg_dir/fuzz.unbuilt"
+  if ! meson_configure build-fuzz clang -Dfuzzing=true -Db_sanitize=address,undefined \
+    -Db_lundef=false; then
+    echo "configure" >"$bg_dir/fuzz.unbuilt"
+    return
+  fi
+  mapfile -t names < <(meson introspect build-fuzz --targets |
+    python3 -c 'import json, sys
+for t in json.load(sys.stdin):
+    if t["name"].startswith("fuzz_") and t["type"] == "executable":
+        print(t["name"][len("fuzz_"):])' | sort)
+  [ ${#names[@]} -gt 0 ] || return
+  # -k 0: a target that does not build fails alone; the others still run.
+  if ! ninja -C build-fuzz -k 0 "${names[@]/#/tests/fuzz/fuzz_}" >"$bg_dir/fuzz_ninja.log" 2>&1; then
+    grep -E -A12 '^FAILED:' "$bg_dir/fuzz_ninja.log" | head -80 >"$bg_dir/fuzz_failed.log"
+  fi
+  for name in "${names[@]}"; do
+    # Up to date after the build means it built (a stale binary would not be).
+    if ninja -C build-fuzz -n "tests/fuzz/fuzz_$name" 2>/dev/null | grep -q 'no work to do'; then
+      echo "$name" >>"$bg_dir/fuzz.names"
+    else
+      echo "$name" >>"$bg_dir/fuzz.unbuilt"
+    fi
+  done
+}
+if [ -n "$fuzz_seconds" ] && [ "$fuzz_seconds" != 0 ]; then
+  (nice -n 19 bash -c "$(declare -f meson_configure fuzz_build); bg_dir='$bg_dir'; fuzz_build") \
+    >"$bg_dir/fuzz_build.log" 2>&1 &
+  fuzz_build_pid=$!
+fi
+
 say "ASan+UBSan build: meson test"
 meson_suite build-asan --timeout-multiplier 2
 
@@ -191,45 +254,23 @@ for t in json.load(sys.stdin):
 fi
 
 # ---------------------------------------------------------------------------
-fuzz_seconds=${FUZZ_SECONDS:-}
 # CI: the client-metadata validator 60 s (issue 3 asks for that much), every
-# other target FUZZ_SECONDS_SHORT (10 s), to keep the whole run under 15 min.
-fuzz_short=${FUZZ_SECONDS:-${FUZZ_SECONDS_SHORT:-10}}
-if [ -z "$fuzz_seconds" ] && [ "${CI:-}" = true ]; then
-  fuzz_seconds=60
-fi
-if [ -n "$fuzz_seconds" ] && [ "$fuzz_seconds" != 0 ]; then
+# other target FUZZ_SECONDS_SHORT (5 s), to keep the whole run under 15 min.
+fuzz_short=${FUZZ_SECONDS:-${FUZZ_SECONDS_SHORT:-5}}
+if [ -n "$fuzz_build_pid" ]; then
   say "libFuzzer, ${fuzz_seconds}s for client_metadata, ${fuzz_short}s per other target (build-fuzz/)"
+  wait "$fuzz_build_pid"
+  cat "$bg_dir/fuzz_build.log" "$bg_dir/fuzz_failed.log" 2>/dev/null
   fuzz_tmp=$(mktemp -d)
-  fuzz_names=()
-  if meson_configure build-fuzz clang -Dfuzzing=true -Db_sanitize=address,undefined \
-    -Db_lundef=false; then
-    mapfile -t fuzz_names < <(meson introspect build-fuzz --targets |
-      python3 -c 'import json, sys
-for t in json.load(sys.stdin):
-    if t["name"].startswith("fuzz_") and t["type"] == "executable":
-        print(t["name"][len("fuzz_"):])' | sort)
-  else
-    step_failed "fuzz build (configure)"
-  fi
-  if [ ${#fuzz_names[@]} -gt 0 ]; then
-    # -k 0: a target that does not build fails alone; the others still run.
-    if ! ninja -C build-fuzz -k 0 "${fuzz_names[@]/#/tests/fuzz/fuzz_}" >"$fuzz_tmp/ninja.log" 2>&1; then
-      grep -E -A12 '^FAILED:' "$fuzz_tmp/ninja.log" | head -80
+  mapfile -t fuzz_names <"$bg_dir/fuzz.names"
+  while read -r name; do
+    if [ "$name" = configure ]; then
+      step_failed "fuzz build (configure)"
+    else
+      step_failed "fuzz_$name (does not build)"
     fi
-    built=()
-    for name in "${fuzz_names[@]}"; do
-      # Up to date after the build means it built (a stale binary would not be).
-      if ninja -C build-fuzz -n "tests/fuzz/fuzz_$name" 2>/dev/null | grep -q 'no work to do'; then
-        built+=("$name")
-      else
-        step_failed "fuzz_$name (does not build)"
-      fi
-    done
-    fuzz_names=("${built[@]+"${built[@]}"}")
-  else
-    echo "[test.sh] no fuzz targets configured"
-  fi
+  done <"$bg_dir/fuzz.unbuilt"
+  [ ${#fuzz_names[@]} -gt 0 ] || echo "[test.sh] no fuzz targets built"
   mkdir -p tests/fuzz/artifacts
   # fuzz_secs NAME: how long NAME runs.
   fuzz_secs() {
@@ -246,49 +287,72 @@ for t in json.load(sys.stdin):
     [ -f "tests/fuzz/dict/$name.dict" ] && args+=(-dict="tests/fuzz/dict/$name.dict")
     "build-fuzz/tests/fuzz/fuzz_$name" "${args[@]}" "$corpus" >"$fuzz_tmp/$name.log" 2>&1
   }
-  # Two at a time: this machine has two cores.
-  i=0
-  while [ $i -lt ${#fuzz_names[@]} ]; do
-    batch=("${fuzz_names[@]:$i:2}")
-    pids=()
-    for name in "${batch[@]}"; do
-      fuzz_one "$name" &
-      pids+=($!)
+  fuzz_report() {
+    local name=$1 rc=$2
+    if [ "$rc" -eq 0 ]; then
+      step_ok "fuzz_$name $(fuzz_secs "$name")s ($(grep -E -o 'stat::number_of_executed_units: *[0-9]+' \
+        "$fuzz_tmp/$name.log" | grep -E -o '[0-9]+$' || echo '?') runs)"
+    else
+      tail -n 60 "$fuzz_tmp/$name.log"
+      step_failed "fuzz_$name (crash input saved under tests/fuzz/artifacts/)"
+    fi
+  }
+  # Two at a time (two cores): the long client_metadata run first, in its own
+  # slot; the short ones one after another in the other slot (and in both
+  # once it is done). Reported in name order.
+  fuzz_order=()
+  for name in "${fuzz_names[@]+"${fuzz_names[@]}"}"; do
+    [ "$name" = client_metadata ] && fuzz_order=("$name" "${fuzz_order[@]+"${fuzz_order[@]}"}") ||
+      fuzz_order+=("$name")
+  done
+  declare -A fuzz_rc=()
+  declare -A fuzz_pid=()
+  running=()
+  for name in "${fuzz_order[@]+"${fuzz_order[@]}"}"; do
+    while [ ${#running[@]} -ge 2 ]; do
+      wait -n -p done_pid "${running[@]}"
+      rc=$?
+      for k in "${!fuzz_pid[@]}"; do
+        [ "${fuzz_pid[$k]}" = "$done_pid" ] && fuzz_rc[$k]=$rc
+      done
+      keep=()
+      for p in "${running[@]}"; do [ "$p" != "$done_pid" ] && keep+=("$p"); done
+      running=("${keep[@]+"${keep[@]}"}")
     done
-    for k in "${!batch[@]}"; do
-      name=${batch[$k]}
-      if wait "${pids[$k]}"; then
-        step_ok "fuzz_$name $(fuzz_secs "$name")s ($(grep -E -o 'stat::number_of_executed_units: *[0-9]+' \
-          "$fuzz_tmp/$name.log" | grep -E -o '[0-9]+$' || echo '?') runs)"
-      else
-        tail -n 60 "$fuzz_tmp/$name.log"
-        step_failed "fuzz_$name (crash input saved under tests/fuzz/artifacts/)"
-      fi
-    done
-    i=$((i + 2))
+    fuzz_one "$name" &
+    fuzz_pid[$name]=$!
+    running+=($!)
+  done
+  for k in "${!fuzz_pid[@]}"; do
+    if [ -z "${fuzz_rc[$k]+x}" ]; then
+      wait "${fuzz_pid[$k]}"
+      fuzz_rc[$k]=$?
+    fi
+  done
+  for name in "${fuzz_names[@]+"${fuzz_names[@]}"}"; do
+    fuzz_report "$name" "${fuzz_rc[$name]}"
   done
   rm -rf "$fuzz_tmp"
 fi
 
 # ---------------------------------------------------------------------------
 if [ "${SKIP_TIDY:-0}" != 1 ]; then
-  say "clang-tidy"
-  tidy_db=build-asan
-  [ -f "$tidy_db/compile_commands.json" ] || tidy_db=build
-  tidy=$(command -v run-clang-tidy-14 || command -v run-clang-tidy || true)
-  if [ -z "$tidy" ] || [ ! -f "$tidy_db/compile_commands.json" ]; then
+  say "clang-tidy (started in the background after the sanitizer build)"
+  if [ -z "$tidy_pid" ]; then
     step_failed "clang-tidy (run-clang-tidy or compile_commands.json missing)"
-  elif "$tidy" -p "$tidy_db" -quiet -j "$(nproc)" \
-    "$root/(common|config|crypto|storage|server|tests|bench)/" >/tmp/oidcd-tidy.$$ 2>&1; then
-    step_ok "clang-tidy"
   else
-    # run-clang-tidy always colours its output; strip that, keep each finding and its source line.
-    sed -E 's/\x1b\[[0-9;]*m//g' /tmp/oidcd-tidy.$$ | grep -E -A3 '^[^ ]+:[0-9]+:[0-9]+: (warning|error):' |
-      head -150
-    step_failed "clang-tidy"
+    wait "$tidy_pid"
+    if [ "$(cat "$bg_dir/tidy.rc" 2>/dev/null)" = 0 ]; then
+      step_ok "clang-tidy"
+    else
+      # run-clang-tidy always colours its output; strip that, keep each finding and its source line.
+      sed -E 's/\x1b\[[0-9;]*m//g' "$bg_dir/tidy.log" |
+        grep -E -A3 '^[^ ]+:[0-9]+:[0-9]+: (warning|error):' | head -150
+      step_failed "clang-tidy"
+    fi
   fi
-  rm -f /tmp/oidcd-tidy.$$
 fi
+rm -rf "$bg_dir"
 
 # ---------------------------------------------------------------------------
 if [ "${SKIP_CONTAINER:-0}" != 1 ]; then
