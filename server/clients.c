@@ -442,13 +442,30 @@ clients_registrant_view(const struct app *app, const struct store_client *row, s
 	return text;
 }
 
-/* Adds members (text such as "\"a\":1") before the closing brace of a JSON object text. */
+/*
+ * Adds the member "name":"value" before the closing brace of a JSON object
+ * text; value must need no escaping (base64url). memcpy, not a printf: the
+ * view is a kilobyte or two, copied on every registration.
+ */
 static const char *
-splice(struct arena *arena, const char *object, const char *members)
+splice(struct arena *arena, const char *object, const char *name, const char *value)
 {
-	size_t n = strlen(object);
+	size_t n = strlen(object), nn = strlen(name), vn = strlen(value);
+	char *out = arena_alloc(arena, n + nn + vn + 8), *p = out;
 
-	return arena_printf(arena, "%.*s%s%s}", (int)(n - 1), object, n > 2 ? "," : "", members);
+	memcpy(p, object, n - 1); /* all but '}' */
+	p += n - 1;
+	if (n > 2)
+		*p++ = ',';
+	*p++ = '"';
+	memcpy(p, name, nn);
+	p += nn;
+	memcpy(p, "\":\"", 3);
+	p += 3;
+	memcpy(p, value, vn);
+	p += vn;
+	memcpy(p, "\"}", 3); /* with the NUL */
+	return out;
 }
 
 json_t *
@@ -609,10 +626,8 @@ clients_prepare_create(const struct app *app, enum client_policy policy, const j
 	/* RFC 7591 §3.2.1: the secret and the token are shown once, here
 	 * (both are base64url: nothing to escape). */
 	if (secret != NULL)
-		change->view = splice(arena, change->view,
-		                      arena_printf(arena, "\"client_secret\":\"%s\"", secret));
-	change->view = splice(arena, change->view,
-	                      arena_printf(arena, "\"registration_access_token\":\"%s\"", token));
+		change->view = splice(arena, change->view, "client_secret", secret);
+	change->view = splice(arena, change->view, "registration_access_token", token);
 	st = ST_OK;
 out:
 	free(text);
