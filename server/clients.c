@@ -20,6 +20,7 @@
 #include "crypto/random.h"
 #include "crypto/secret.h"
 #include "server/fetch.h"
+#include "server/json_cache.h"
 #include "server/secrets.h"
 
 /* Hydra's default scope for clients that ask for none (hydra-behaviour §1.1). */
@@ -655,7 +656,7 @@ clients_load(const struct app *app, const char *id, struct arena *arena, struct 
 	st = store_client_get(app->store, id, arena, &out->row, err);
 	if (st != ST_OK)
 		return st;
-	out->doc = json_loads(out->row.metadata, 0, &jerr);
+	out->doc = json_cache_loads(out->row.metadata, &jerr);
 	if (out->doc == NULL)
 		return ERR_SET(err, ST_IO, "client %s: stored metadata is not JSON: %s", id,
 		               jerr.text);

@@ -16,6 +16,7 @@
 #include "server/cors.h"
 #include "server/handlers.h"
 #include "server/id_token.h"
+#include "server/json_cache.h"
 #include "server/subject.h"
 #include "server/tokens.h"
 #include "server/users.h"
@@ -89,7 +90,7 @@ answer(const struct app *app, struct request *req, struct response *res,
 		json_decref(extra);
 	}
 	if (needs_client_doc(req, &client->row)) {
-		client->doc = json_loads(client->row.metadata, 0, &jerr);
+		client->doc = json_cache_loads(client->row.metadata, &jerr);
 		if (client->doc == NULL) {
 			st = ERR_SET(&req->err, ST_IO, "client %s: stored metadata is not JSON",
 			             t->client_id);
