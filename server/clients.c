@@ -451,21 +451,18 @@ clients_registrant_view(const struct app *app, const struct store_client *row, s
 static const char *
 splice(struct arena *arena, const char *object, const char *name, const char *value)
 {
-	size_t n = strlen(object), nn = strlen(name), vn = strlen(value);
-	char *out = arena_alloc(arena, n + nn + vn + 8), *p = out;
+	size_t n = strlen(object);
+	char *out = arena_alloc(arena, n + strlen(name) + strlen(value) + 8), *p;
 
-	memcpy(p, object, n - 1); /* all but '}' */
-	p += n - 1;
+	memcpy(out, object, n - 1); /* all but '}' */
+	p = out + n - 1;
 	if (n > 2)
 		*p++ = ',';
-	*p++ = '"';
-	memcpy(p, name, nn);
-	p += nn;
-	memcpy(p, "\":\"", 3);
-	p += 3;
-	memcpy(p, value, vn);
-	p += vn;
-	memcpy(p, "\"}", 3); /* with the NUL */
+	p = stpcpy(p, "\"");
+	p = stpcpy(p, name);
+	p = stpcpy(p, "\":\"");
+	p = stpcpy(p, value);
+	(void)stpcpy(p, "\"}");
 	return out;
 }
 

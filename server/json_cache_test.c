@@ -107,10 +107,10 @@ test_a_text_over_the_cap_still_parses(void **state)
 
 	(void)state;
 	assert_non_null(text);
-	strcpy(text, "{\"s\":\"");
+	(void)stpcpy(text, "{\"s\":\"");
 	for (i = 6; i < n; i++)
 		text[i] = 'x';
-	strcpy(text + n, "\"}");
+	memcpy(text + n, "\"}", 3); /* with the NUL */
 	d = json_cache_loads(text, &jerr);
 	assert_non_null(d);
 	assert_int_equal(json_string_length(json_object_get(d, "s")), n - 6);
