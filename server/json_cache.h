@@ -1,8 +1,8 @@
 /*
  * server/json_cache.h — json_loads with a per-thread memory of recent texts.
  *
- * Stored documents (a client's metadata, a user's claims) are parsed on
- * every request that reads them, and jansson takes about 12 us for a client
+ * A client's stored metadata is parsed on every request that reads the
+ * client (each token request does), and jansson takes about 12 us for a client
  * document of 400 bytes; a deep copy of the parsed document takes 2 us. The
  * cache is keyed by the text itself, so it never goes stale: a changed row
  * is a different text.
