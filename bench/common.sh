@@ -3,7 +3,8 @@
 # comment (e.g. '2,42p'). Sets threads, conns, duration, runs (options -t -c
 # -d -n, or BENCH_THREADS, BENCH_CONNECTIONS, BENCH_DURATION, BENCH_RUNS),
 # root and build (BENCH_BUILD), checks for wrk and node, builds the release
-# oidcd and the ceiling server, and defines wait_for_port.
+# oidcd and the ceiling server, and defines wait_for_port, median and
+# run_medians.
 
 threads=${BENCH_THREADS:-2}
 conns=${BENCH_CONNECTIONS:-32}
@@ -44,4 +45,24 @@ wait_for_port() {
   echo "bench: $name did not report its port; its output:" >&2
   cat "$file" >&2
   return 1
+}
+
+# median: the median of the numbers on stdin (separated by spaces or lines).
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR] = $1} END {
+  if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+# run_medians NAME: over runs 1..$runs of the caller's rps[run,NAME] and
+# p99[run,NAME], sets mr (median req/s), mp (median p99 ms) and mratio (the
+# median of the per-run ratios NAME/ceiling, each over the same run's ceiling).
+run_medians() {
+  local name=$1 run rs="" ps="" ratios=""
+  for run in $(seq 1 "$runs"); do
+    rs="$rs ${rps[$run,$name]}"
+    ps="$ps ${p99[$run,$name]}"
+    ratios="$ratios $(awk -v a="${rps[$run,$name]}" -v b="${rps[$run,ceiling]}" \
+      'BEGIN {printf "%.3f", a / b}')"
+  done
+  mr=$(echo "$rs" | median)
+  mp=$(echo "$ps" | median)
+  mratio=$(echo "$ratios" | median)
 }

@@ -182,24 +182,13 @@ for run in $(seq 1 "$runs"); do
   done
 done
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR] = $1} END {
-  if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-
 echo "== median over $runs runs (ratio: oidcd/ceiling of the same run)"
 printf '%-10s %12s %10s %16s\n' measure "req/s" "p99 ms" "oidcd/ceiling"
 for name in "${names[@]}"; do
-  rs="" ps="" ratios=""
-  for run in $(seq 1 "$runs"); do
-    rs="$rs ${rps[$run,$name]}"
-    ps="$ps ${p99[$run,$name]}"
-    ratios="$ratios $(awk -v a="${rps[$run,$name]}" -v b="${rps[$run,ceiling]}" \
-      'BEGIN {printf "%.3f", a / b}')"
-  done
-  mr=$(echo "$rs" | median)
-  mp=$(echo "$ps" | median)
+  run_medians "$name"
   if [ "$name" = ceiling ]; then
     printf '%-10s %12.0f %10.2f %16s\n' "$name" "$mr" "$mp" "-"
   else
-    printf '%-10s %12.0f %10.2f %16.2f\n' "$name" "$mr" "$mp" "$(echo "$ratios" | median)"
+    printf '%-10s %12.0f %10.2f %16.2f\n' "$name" "$mr" "$mp" "$mratio"
   fi
 done

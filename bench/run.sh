@@ -320,31 +320,17 @@ for run in $(seq 1 "$runs"); do
   done
 done
 
-# Median of the per-run ratios (each run's oidcd figure over the same run's ceiling).
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR] = $1} END {
-  if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-
 echo "== median over $runs runs"
 printf '%-10s %12s %10s %16s %6s\n' endpoint "req/s" "p99 ms" "oidcd/ceiling" goal
 for idx in "${!names[@]}"; do
   name=${names[$idx]}
   goal=${goals[$idx]}
-  rs="" ps="" ratios=""
-  for run in $(seq 1 "$runs"); do
-    rs="$rs ${rps[$run,$name]}"
-    ps="$ps ${p99[$run,$name]}"
-    ratios="$ratios $(awk -v a="${rps[$run,$name]}" -v b="${rps[$run,ceiling]}" \
-      'BEGIN {printf "%.3f", a / b}')"
-  done
-  mr=$(echo "$rs" | median)
-  mp=$(echo "$ps" | median)
+  run_medians "$name"
   if [ "$name" = ceiling ]; then
     printf '%-10s %12.0f %10.2f %16s\n' "$name" "$mr" "$mp" "-"
   elif [ "$goal" = - ]; then
-    mratio=$(echo "$ratios" | median)
     printf '%-10s %12.0f %10.2f %16.2f %6s\n' "$name" "$mr" "$mp" "$mratio" "-"
   else
-    mratio=$(echo "$ratios" | median)
     verdict=$(awk -v r="$mratio" -v g="$goal" 'BEGIN {print (r >= g) ? "ok" : "BELOW GOAL"}')
     printf '%-10s %12.0f %10.2f %16.2f %6s %s\n' "$name" "$mr" "$mp" "$mratio" "$goal" "$verdict"
   fi

@@ -242,7 +242,8 @@ for t in json.load(sys.stdin):
   fuzz_secs() {
     if [ "$1" = client_metadata ]; then echo "$fuzz_seconds"; else echo "$fuzz_short"; fi
   }
-  # fuzz_one NAME: one libFuzzer run on a copy of the seeds; output to a log.
+  # fuzz_one NAME: one libFuzzer run on a copy of the seeds; output to NAME.log,
+  # exit status to NAME.rc.
   fuzz_one() {
     local name=$1 corpus=$fuzz_tmp/corpus-$1 args secs
     secs=$(fuzz_secs "$name")
@@ -252,16 +253,7 @@ for t in json.load(sys.stdin):
       -artifact_prefix="$root/tests/fuzz/artifacts/$name-")
     [ -f "tests/fuzz/dict/$name.dict" ] && args+=(-dict="tests/fuzz/dict/$name.dict")
     "build-fuzz/tests/fuzz/fuzz_$name" "${args[@]}" "$corpus" >"$fuzz_tmp/$name.log" 2>&1
-  }
-  fuzz_report() {
-    local name=$1 rc=$2
-    if [ "$rc" -eq 0 ]; then
-      step_ok "fuzz_$name $(fuzz_secs "$name")s ($(grep -E -o 'stat::number_of_executed_units: *[0-9]+' \
-        "$fuzz_tmp/$name.log" | grep -E -o '[0-9]+$' || echo '?') runs)"
-    else
-      tail -n 60 "$fuzz_tmp/$name.log"
-      step_failed "fuzz_$name (crash input saved under tests/fuzz/artifacts/)"
-    fi
+    echo $? >"$fuzz_tmp/$name.rc"
   }
   # Two at a time (two cores): the long client_metadata run first, in its own
   # slot; the short ones one after another in the other slot (and in both
@@ -271,32 +263,19 @@ for t in json.load(sys.stdin):
     [ "$name" = client_metadata ] && fuzz_order=("$name" "${fuzz_order[@]+"${fuzz_order[@]}"}") ||
       fuzz_order+=("$name")
   done
-  declare -A fuzz_rc=()
-  declare -A fuzz_pid=()
-  running=()
   for name in "${fuzz_order[@]+"${fuzz_order[@]}"}"; do
-    while [ ${#running[@]} -ge 2 ]; do
-      wait -n -p done_pid "${running[@]}"
-      rc=$?
-      for k in "${!fuzz_pid[@]}"; do
-        [ "${fuzz_pid[$k]}" = "$done_pid" ] && fuzz_rc[$k]=$rc
-      done
-      keep=()
-      for p in "${running[@]}"; do [ "$p" != "$done_pid" ] && keep+=("$p"); done
-      running=("${keep[@]+"${keep[@]}"}")
-    done
+    while [ "$(jobs -rp | wc -l)" -ge 2 ]; do wait -n; done
     fuzz_one "$name" &
-    fuzz_pid[$name]=$!
-    running+=($!)
   done
-  for k in "${!fuzz_pid[@]}"; do
-    if [ -z "${fuzz_rc[$k]+x}" ]; then
-      wait "${fuzz_pid[$k]}"
-      fuzz_rc[$k]=$?
-    fi
-  done
+  wait
   for name in "${fuzz_names[@]+"${fuzz_names[@]}"}"; do
-    fuzz_report "$name" "${fuzz_rc[$name]}"
+    if [ "$(cat "$fuzz_tmp/$name.rc" 2>/dev/null)" = 0 ]; then
+      step_ok "fuzz_$name $(fuzz_secs "$name")s ($(grep -E -o 'stat::number_of_executed_units: *[0-9]+' \
+        "$fuzz_tmp/$name.log" | grep -E -o '[0-9]+$' || echo '?') runs)"
+    else
+      tail -n 60 "$fuzz_tmp/$name.log"
+      step_failed "fuzz_$name (crash input saved under tests/fuzz/artifacts/)"
+    fi
   done
   rm -rf "$fuzz_tmp"
 fi

@@ -19,13 +19,12 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
 
 import { basicAuth, formBody, obtainCode } from './lib/login.mjs';
-import { request, sendJson, startOidcd, usingPg } from './lib/oidcd.mjs';
+import { raceTokenRequests, request, sendJson, startOidcd, usingPg } from './lib/oidcd.mjs';
 
 const REQUEST_TIMEOUT_MS = Number(process.env.OIDCD_REQUEST_TIMEOUT_MS || 30000);
 const SEED = process.env.OIDCD_ABUSE_SEED ? Number(process.env.OIDCD_ABUSE_SEED) >>> 0 : crypto.randomInt(2 ** 31);
@@ -589,52 +588,6 @@ test(`${COUNT} malformed requests to /oauth2/auth, /oauth2/token and /userinfo �
 	await srv.stopOk();
 });
 
-/**
- * Presents the same token request on `n` connections without keep-alive: every connection is
- * opened first, then all requests are written in one go, and only then are the answers read.
- */
-function raceTokenRequests(publicUrl, n, { headers, body }) {
-	const u = new URL('/oauth2/token', publicUrl);
-	return new Promise((resolveAll, rejectAll) => {
-		const reqs = [];
-		const answers = [];
-		let connected = 0;
-		for (let i = 0; i < n; i++) {
-			answers.push(
-				new Promise((resolve, reject) => {
-					const req = http.request(
-						{ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent: false, headers: { ...headers, 'content-length': Buffer.byteLength(body), connection: 'close' } },
-						(res) => {
-							let text = '';
-							res.setEncoding('utf8');
-							res.on('data', (d) => (text += d));
-							res.on('end', () => {
-								let json;
-								try {
-									json = JSON.parse(text);
-								} catch {
-									json = undefined;
-								}
-								resolve({ status: res.statusCode, text, json });
-							});
-							res.on('error', reject);
-						},
-					);
-					req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
-					req.on('error', reject);
-					req.on('socket', (s) =>
-						s.once('connect', () => {
-							if (++connected === n) for (const r of reqs) r.end(body);
-						}),
-					);
-					reqs.push(req);
-				}),
-			);
-		}
-		Promise.all(answers).then(resolveAll, rejectAll);
-	});
-}
-
 test('one authorization code on 10 connections at once → exactly one 200 and nine 400 invalid_grant; the tokens from it are revoked', async (t) => {
 	const srv = await startOidcd(t);
 	const redirect = 'https://rp.example/race/cb';
@@ -668,7 +621,7 @@ test('one authorization code on 10 connections at once → exactly one 200 and n
 		assert.deepEqual(got.pages, round === 1 ? ['login'] : [], `round ${round}: pages shown (skip_consent, then the session)`);
 		jar = got.jar;
 
-		const answers = await raceTokenRequests(srv.publicUrl, 10, {
+		const answers = await raceTokenRequests(Array(10).fill(srv.publicUrl), {
 			headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth('race-rp', secret) },
 			body: formBody([
 				['grant_type', 'authorization_code'],
@@ -676,7 +629,7 @@ test('one authorization code on 10 connections at once → exactly one 200 and n
 				['redirect_uri', redirect],
 				['code_verifier', got.verifier],
 			]),
-		});
+		}, REQUEST_TIMEOUT_MS);
 		const summary = answers.map((a) => `${a.status} ${a.json?.error ?? (a.json?.access_token ? 'access_token' : a.text.slice(0, 100))}`);
 		const ok = answers.filter((a) => a.status === 200);
 		const replays = answers.filter((a) => a.status === 400 && a.json?.error === 'invalid_grant');
