@@ -459,6 +459,7 @@ front_access_token(const struct app *app, struct request *req, const struct auth
 {
 	const struct authorize_request *r = &az->r;
 	struct store_code what;
+	const char *sub;
 	char grant_id[37];
 	enum status st;
 
@@ -482,9 +483,11 @@ front_access_token(const struct app *app, struct request *req, const struct auth
 	/* No refresh token through the front channel (RFC 6749 §4.2.2). */
 	tokens_from_code(&p->tokens, &what, false);
 	p->has_tokens = true;
-	return tokens_sign_access(app, &p->tokens,
-	                          subject_for(app, az->client.doc, sess->user_id, req->arena),
-	                          p->now, req->arena, &req->err);
+	st = subject_for_client(app, az->client.doc, az->client.row.id, sess->user_id, req->arena,
+	                        &sub, &req->err);
+	if (st != ST_OK)
+		return st;
+	return tokens_sign_access(app, &p->tokens, sub, p->now, req->arena, &req->err);
 }
 
 enum status

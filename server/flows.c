@@ -536,6 +536,7 @@ login_accepted(const struct app *app, struct request *req, struct response *res,
 	struct authz_pending *p = authz_pending_new(app, req);
 	struct store_session sess, *use = &sess;
 	struct store_consent consent;
+	const char *forced;
 	bool consent_skip;
 	json_t *next;
 	enum status st;
@@ -611,11 +612,9 @@ login_accepted(const struct app *app, struct request *req, struct response *res,
 		use = &p->session;
 	}
 	/* force_subject_identifier: pairwise clients only (Hydra ignores it otherwise). */
-	if (json_string_value(json_object_get(result, "force_subject_identifier")) != NULL &&
-	    subject_is_pairwise(az->client.doc)) {
-		p->forced_subject = arena_strdup(
-		        req->arena,
-		        json_string_value(json_object_get(result, "force_subject_identifier")));
+	forced = json_string_value(json_object_get(result, "force_subject_identifier"));
+	if (forced != NULL && subject_is_pairwise(az->client.doc)) {
+		p->forced_subject = arena_strdup(req->arena, forced);
 		p->forced_client = az->client.row.id;
 		p->forced_user = subject;
 	}

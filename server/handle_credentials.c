@@ -250,7 +250,10 @@ check_request(const struct app *app, struct request *req, struct vc_request *v,
 	if (st != ST_OK)
 		return st;
 	v->audit.jti = arena_strdup(req->arena, jti);
-	v->audit.subject = subject_for(app, v->client_doc, user->id, req->arena);
+	st = subject_for_client(app, v->client_doc, t->client_id, user->id, req->arena,
+	                        &v->audit.subject, &req->err);
+	if (st != ST_OK)
+		return st;
 	v->audit.user_id = user->id;
 	v->audit.client_id = t->client_id;
 	v->audit.iat = v->now;

@@ -400,15 +400,15 @@ token_response(const struct app *app, struct request *req, struct response *res,
 	const struct tokens_issue *t = &g->issue;
 	json_t *body;
 	char *idt = NULL;
-	enum status st;
+	const char *sub = g->client_id;
+	enum status st = ST_OK;
 
 	/* RFC 9068 tokens are signed now that the grant is known and written. */
-	st = tokens_sign_access(
-	        app, &g->issue,
-	        g->kind == GRANT_CLIENT_CREDENTIALS
-	                ? g->client_id
-	                : subject_for(app, g->client_doc, g->code.user_id, req->arena),
-	        g->now, req->arena, &req->err);
+	if (g->kind != GRANT_CLIENT_CREDENTIALS)
+		st = subject_for_client(app, g->client_doc, g->client_id, g->code.user_id,
+		                        req->arena, &sub, &req->err);
+	if (st == ST_OK)
+		st = tokens_sign_access(app, &g->issue, sub, g->now, req->arena, &req->err);
 	if (st != ST_OK)
 		return st;
 	body = json_object();

@@ -9,9 +9,10 @@
  * - The outbox is the only queue: the thread keeps nothing in memory that
  *   a restart would lose. Each round claims the due rows (leased to this
  *   worker for CLAIM_LEASE_MS, so several oidcd instances on one database
- *   deliver each token once), POSTs them one by one, and records each outcome in its own statement
- * (delivered: the row is deleted; failed: attempts + 1 and a later due time, or given up once
- * attempts reach logout.backchannel.max_attempts).
+ *   deliver each token once), POSTs them one by one, and records each
+ *   outcome in its own statement (delivered: the row is deleted; failed:
+ *   attempts + 1 and a later due time, or given up once attempts reach
+ *   logout.backchannel.max_attempts).
  * - Between rounds the thread sleeps until the earliest due time, a kick
  *   (new rows) or stop; it never holds its lock while it talks to the
  *   database or the network.
