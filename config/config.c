@@ -197,6 +197,10 @@ static const struct key keys[] = {
 	 .def = "RS256", .names = alg_names},
 	{"keys.rsa_bits",             KIND_UINT,       FIELD(keys_rsa_bits),
 	 .def = "2048", .min = 2048, .max = 8192},
+	/* Passwords and admin-chosen client secrets (crypto/secret.h). Lower
+	 * only where logins must be cheap (test suites, tiny machines). */
+	{"hashers.scrypt_log_n",      KIND_UINT,       FIELD(hashers_scrypt_log_n),
+	 .def = "15", .min = 10, .max = 15},
 	{"keys.publish_before_use",   KIND_DURATION,   FIELD(keys_publish_before_use_secs),
 	 .def = "1h", .min = 1, .max = DAYS_3650},
 	{"keys.refresh_interval",     KIND_DURATION,   FIELD(keys_refresh_interval_secs),

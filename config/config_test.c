@@ -153,6 +153,7 @@ test_defaults_without_dev(void **state)
 	assert_false(cfg.registration_enabled);
 	assert_int_equal(cfg.keys_algorithm, CONFIG_ALG_RS256);
 	assert_int_equal(cfg.keys_rsa_bits, 2048);
+	assert_int_equal(cfg.hashers_scrypt_log_n, 15);
 	assert_int_equal(cfg.keys_publish_before_use_secs, 3600);
 	assert_int_equal(cfg.keys_refresh_interval_secs, 60);
 	assert_int_equal(cfg.http_cache_max_age_secs, 300);
@@ -644,6 +645,10 @@ test_uints_are_range_checked(void **state)
 	expect_error("threads 4x\n", "test.conf:3: threads: not a number in 1..1024");
 	expect_error("keys.rsa_bits 1024\n",
 	             "test.conf:3: keys.rsa_bits: not a number in 2048..8192");
+	expect_error("hashers.scrypt_log_n 16\n",
+	             "test.conf:3: hashers.scrypt_log_n: not a number in 10..15");
+	expect_error("hashers.scrypt_log_n 9\n",
+	             "test.conf:3: hashers.scrypt_log_n: not a number in 10..15");
 	expect_error("limits.connections 99999999999999999999999\n",
 	             "test.conf:3: limits.connections: not a number in 1..1000000");
 }

@@ -27,7 +27,7 @@
 #include "crypto/random.h"
 
 /* Parameters of new hashes: N = 2^15, r = 8, p = 1 (32 MiB, RFC 7914 §2). */
-#define SCRYPT_LN 15
+#define SCRYPT_LN SECRET_SCRYPT_LOG_N
 #define SCRYPT_R  8
 #define SCRYPT_P  1
 
@@ -105,7 +105,13 @@ derive(const char *password, size_t len, const struct scrypt_params *sp,
 enum status
 secret_scrypt_hash(const char *password, size_t len, char **out, struct err *err)
 {
-	const struct scrypt_params sp = {SCRYPT_LN, SCRYPT_R, SCRYPT_P};
+	return secret_scrypt_hash_n(password, len, SCRYPT_LN, out, err);
+}
+
+enum status
+secret_scrypt_hash_n(const char *password, size_t len, unsigned log_n, char **out, struct err *err)
+{
+	const struct scrypt_params sp = {log_n, SCRYPT_R, SCRYPT_P};
 	unsigned char salt[SCRYPT_SALT_BYTES];
 	unsigned char key[SCRYPT_HASH_BYTES];
 	char salt_enc[B64URL_ENCODED_LEN(SCRYPT_SALT_BYTES) + 1];
@@ -113,6 +119,9 @@ secret_scrypt_hash(const char *password, size_t len, char **out, struct err *err
 	char buf[128];
 	enum status st;
 
+	if (log_n < SECRET_SCRYPT_LOG_N_MIN || log_n > SECRET_SCRYPT_LOG_N)
+		return ERR_SET(err, ST_INVALID, "scrypt log2 N %u is outside %u..%u", log_n,
+		               SECRET_SCRYPT_LOG_N_MIN, SECRET_SCRYPT_LOG_N);
 	st = random_bytes(salt, sizeof salt, err);
 	if (st != ST_OK)
 		goto out;

@@ -97,6 +97,29 @@ test_hash_has_documented_format(void **state)
 	free(stored);
 }
 
+/* hashers.scrypt_log_n: cheaper hashes say so, verify as any other; nothing dearer than 2^15. */
+static void
+test_hash_n_writes_its_cost_and_stays_in_bounds(void **state)
+{
+	char *stored = NULL;
+	bool ok = false;
+	struct err err;
+
+	(void)state;
+	assert_int_equal(secret_scrypt_hash_n("pw", 2, 10, &stored, &err), ST_OK);
+	assert_int_equal(strncmp(stored, "$scrypt$ln=10,r=8,p=1$", 22), 0);
+	assert_int_equal(secret_scrypt_verify("pw", 2, stored, &ok, &err), ST_OK);
+	assert_true(ok);
+	assert_int_equal(secret_scrypt_verify("px", 2, stored, &ok, &err), ST_OK);
+	assert_false(ok);
+	free(stored);
+	stored = NULL;
+	assert_int_equal(secret_scrypt_hash_n("pw", 2, 9, &stored, &err), ST_INVALID);
+	assert_null(stored);
+	assert_int_equal(secret_scrypt_hash_n("pw", 2, 16, &stored, &err), ST_INVALID);
+	assert_null(stored);
+}
+
 static void
 test_two_hashes_of_same_password_differ(void **state)
 {
@@ -224,6 +247,7 @@ main(void)
 	        cmocka_unit_test(test_hash_then_verify_accepts_password),
 	        cmocka_unit_test(test_verify_rejects_wrong_password),
 	        cmocka_unit_test(test_hash_has_documented_format),
+	        cmocka_unit_test(test_hash_n_writes_its_cost_and_stays_in_bounds),
 	        cmocka_unit_test(test_two_hashes_of_same_password_differ),
 	        cmocka_unit_test(test_verify_known_answer),
 	        cmocka_unit_test(test_empty_password_hashes_and_verifies),

@@ -122,16 +122,26 @@ handle_login_page(const struct app *app, struct request *req, struct response *r
 	return st;
 }
 
-static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
-static char *dummy_hash;
+/* Per log2 N (hashers.scrypt_log_n), made once: what an unknown user's password is checked against.
+ */
+static pthread_mutex_t dummy_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *dummy_hashes[SECRET_SCRYPT_LOG_N + 1];
 
-static void
-make_dummy_hash(void)
+static const char *
+dummy_hash(unsigned log_n)
 {
+	char *h;
 	struct err err;
 
-	if (secret_scrypt_hash("oidcd: no such user", 19, &dummy_hash, &err) != ST_OK)
-		dummy_hash = NULL;
+	if (log_n > SECRET_SCRYPT_LOG_N)
+		return NULL;
+	pthread_mutex_lock(&dummy_lock);
+	if (dummy_hashes[log_n] == NULL &&
+	    secret_scrypt_hash_n("oidcd: no such user", 19, log_n, &h, &err) == ST_OK)
+		dummy_hashes[log_n] = h;
+	h = dummy_hashes[log_n];
+	pthread_mutex_unlock(&dummy_lock);
+	return h;
 }
 
 /*
@@ -139,13 +149,13 @@ make_dummy_hash(void)
  * so both failures cost the same scrypt run). *ok false on any mismatch.
  */
 static enum status
-verify_password(const struct store_user *user, const char *password, bool *ok, struct err *err)
+verify_password(const struct app *app, const struct store_user *user, const char *password,
+                bool *ok, struct err *err)
 {
 	const char *stored;
 	enum status st;
 
-	pthread_once(&dummy_once, make_dummy_hash);
-	stored = user != NULL ? user->password_hash : dummy_hash;
+	stored = user != NULL ? user->password_hash : dummy_hash(app->cfg->hashers_scrypt_log_n);
 	*ok = false;
 	if (stored == NULL)
 		return ERR_SET(err, ST_CRYPTO, "no password hash to verify against");
@@ -265,7 +275,7 @@ authz_password_login(const struct app *app, struct request *req, struct authz_pe
 		authz_forget_password(req, password);
 		return found;
 	}
-	st = verify_password(found == ST_OK ? user : NULL, password, &ok, &req->err);
+	st = verify_password(app, found == ST_OK ? user : NULL, password, &ok, &req->err);
 	authz_forget_password(req, password);
 	if (st != ST_OK)
 		return st;

@@ -100,15 +100,15 @@ out:
 
 /* The scrypt hash of a password, in the arena (a hash is not a secret). */
 static enum status
-hash_password(const char *password, size_t len, struct arena *arena, const char **out,
-              struct user_problem *problem, struct err *err)
+hash_password(const struct app *app, const char *password, size_t len, struct arena *arena,
+              const char **out, struct user_problem *problem, struct err *err)
 {
 	char *hash = NULL;
 	enum status st = users_check_password(password, len, problem);
 
 	if (st != ST_OK)
 		return st;
-	st = secret_scrypt_hash(password, len, &hash, err);
+	st = secret_scrypt_hash_n(password, len, app->cfg->hashers_scrypt_log_n, &hash, err);
 	if (st != ST_OK)
 		return st;
 	*out = arena_strdup(arena, hash);
@@ -192,10 +192,10 @@ users_prepare_create(const struct app *app, const json_t *in, const char *passwo
 	if (st != ST_OK)
 		goto out;
 	if (password != NULL)
-		st = hash_password(password, password_len, arena, &hash, problem, err);
+		st = hash_password(app, password, password_len, arena, &hash, problem, err);
 	else
-		st = hash_password(json_string_value(a.password), json_string_length(a.password),
-		                   arena, &hash, problem, err);
+		st = hash_password(app, json_string_value(a.password),
+		                   json_string_length(a.password), arena, &hash, problem, err);
 	if (st != ST_OK)
 		goto out;
 	st = random_uuid(uuid, err);
@@ -237,8 +237,8 @@ users_prepare_replace(const struct app *app, const struct store_user *current, c
 	if (st != ST_OK)
 		goto out;
 	if (a.password != NULL) {
-		st = hash_password(json_string_value(a.password), json_string_length(a.password),
-		                   arena, &hash, problem, err);
+		st = hash_password(app, json_string_value(a.password),
+		                   json_string_length(a.password), arena, &hash, problem, err);
 		if (st != ST_OK)
 			goto out;
 	}
@@ -269,7 +269,7 @@ users_prepare_password(const struct app *app, const char *id, const char *passwo
                        struct user_problem *problem, struct err *err)
 {
 	const char *hash = NULL;
-	enum status st = hash_password(password, password_len, arena, &hash, problem, err);
+	enum status st = hash_password(app, password, password_len, arena, &hash, problem, err);
 
 	if (st != ST_OK)
 		return st;

@@ -270,6 +270,29 @@ create(struct fixture *f, const char *doc)
 	return out;
 }
 
+/* hashers.scrypt_log_n sets the cost of new hashes (cheap logins in test suites). */
+static void
+test_scrypt_cost_follows_the_config(void **state)
+{
+	struct fixture *f = *state;
+	json_t *view;
+	struct store_user row;
+	struct err err;
+	bool ok = false;
+
+	f->cfg.hashers_scrypt_log_n = 10;
+	view = create(f, "{\"username\":\"cheap\",\"password\":\"correct horse\"}");
+	assert_int_equal(store_user_get(f->app.store,
+	                                json_string_value(json_object_get(view, "id")), f->arena,
+	                                &row, &err),
+	                 ST_OK);
+	assert_int_equal(strncmp(row.password_hash, "$scrypt$ln=10,", 14), 0);
+	assert_int_equal(secret_scrypt_verify("correct horse", 13, row.password_hash, &ok, &err),
+	                 ST_OK);
+	assert_true(ok);
+	json_decref(view);
+}
+
 static void
 test_create_stores_a_scrypt_hash_and_never_renders_the_password(void **state)
 {
@@ -296,7 +319,8 @@ test_create_stores_a_scrypt_hash_and_never_renders_the_password(void **state)
 	                                json_string_value(json_object_get(view, "id")), f->arena,
 	                                &row, &err),
 	                 ST_OK);
-	assert_int_equal(strncmp(row.password_hash, "$scrypt$", 8), 0);
+	/* The default cost (hashers.scrypt_log_n = 15). */
+	assert_int_equal(strncmp(row.password_hash, "$scrypt$ln=15,", 14), 0);
 	assert_null(strstr(row.claims, "password"));
 	assert_int_equal(secret_scrypt_verify("correct horse", 13, row.password_hash, &ok, &err),
 	                 ST_OK);
@@ -698,6 +722,8 @@ main(void)
 	        cmocka_unit_test_setup_teardown(
 	                test_create_stores_a_scrypt_hash_and_never_renders_the_password, setup,
 	                teardown),
+	        cmocka_unit_test_setup_teardown(test_scrypt_cost_follows_the_config, setup,
+	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_create_refuses_missing_or_bad_account_members,
 	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(
