@@ -68,9 +68,11 @@ static int
 setup(void **state)
 {
 	static const struct config_override o[] = {
-	        {"issuer",         "https://id.example.com"          },
-	        {"keys.algorithm", "ES256"                           },
-	        {"secrets.system", "0123456789abcdef0123456789abcdef"},
+	        {"issuer",               "https://id.example.com"          },
+	        {"keys.algorithm",       "ES256"                           },
+	        {"secrets.system",       "0123456789abcdef0123456789abcdef"},
+ /* Every test logs in: cheap scrypt (users_test.c pins the default). */
+	        {"hashers.scrypt_log_n", "10"                              },
 	};
 	struct fixture *f = test_calloc(1, sizeof *f);
 	struct store_options so = {0};
@@ -79,7 +81,7 @@ setup(void **state)
 	json_t *in, *out = NULL;
 	bool generated;
 
-	assert_int_equal(config_load(NULL, NULL, o, 3, false, &f->cfg, &err), ST_OK);
+	assert_int_equal(config_load(NULL, NULL, o, 4, false, &f->cfg, &err), ST_OK);
 	assert_int_equal(store_open(":memory:", &so, &f->app.store, &err), ST_OK);
 	assert_int_equal(store_migrate(f->app.store, NULL, &err), ST_OK);
 	f->app.cfg = &f->cfg;

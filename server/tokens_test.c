@@ -188,8 +188,8 @@ main(void)
 	        cmocka_unit_test_setup_teardown(test_keys_sort_in_creation_order, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_key_is_order_bytes_then_the_keyed_hash, setup,
 	                                        teardown),
-	        cmocka_unit_test_setup_teardown(test_tokens_made_before_ordering_keep_their_full_hash,
-	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_tokens_made_before_ordering_keep_their_full_hash, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_tokens_new_keys_rows_by_tokens_hash, setup,
 	                                        teardown),
 	};
