@@ -41,43 +41,71 @@ const params = (n, value = 'x') => Array.from({ length: n }, (_, i) => `p${i}=${
 const cookies = (n) => Array.from({ length: n }, (_, i) => `c${i}=v${i}`).join('; ');
 const headers = (n) => Array.from({ length: n }, (_, i) => `X-H${i}: ${'v'.repeat(20)}\r\n`).join('');
 
-test('heads past the limits get 4xx answers, not silence', async (t) => {
-	const srv = await startOidcd(t);
-	const cases = [
-		['3000 dense query parameters', `GET /userinfo?${params(3000)} HTTP/1.1\r\nHost: x\r\n\r\n`, /^HTTP\/1\.1 414 /],
-		['20000 query parameters', `GET /oauth2/auth?${params(20000)} HTTP/1.1\r\nHost: x\r\n\r\n`, /^HTTP\/1\.1 41[4]/],
-		['a 60 KB request line', `GET /oauth2/auth?${params(200, 'y'.repeat(300))} HTTP/1.1\r\nHost: x\r\n\r\n`, /^HTTP\/1\.1 414 /],
-		['3000 cookies', `GET /userinfo HTTP/1.1\r\nHost: x\r\nCookie: ${cookies(3000)}\r\n\r\n`, /^HTTP\/1\.1 4\d\d /],
-		['300 cookies and 100 headers', `POST /oauth2/auth HTTP/1.1\r\nHost: x\r\nCookie: ${cookies(300)}\r\n${headers(100)}Content-Type: text/plain\r\nContent-Length: 3\r\n\r\nabc`, /^HTTP\/1\.1 4\d\d /],
-		['2000 headers', `GET /userinfo HTTP/1.1\r\nHost: x\r\n${headers(2000)}\r\n`, /^HTTP\/1\.1 431 /],
-		['a 200 KB header', `GET /userinfo HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(200000)}\r\n\r\n`, /^HTTP\/1\.1 431 /],
-		['127 parameters of 200 bytes', `GET /userinfo?${params(127, 'z'.repeat(200))} HTTP/1.1\r\nHost: x\r\n\r\n`, /^HTTP\/1\.1 401 /],
-	];
-	for (const [what, head, want] of cases) {
-		const line = await probe(srv.publicPort, head);
-		assert.match(line, want, `${what}: got "${line}"`);
-	}
-	// libmicrohttpd 0.9.75 closes without a status line when a head fits its pool only just:
-	// no room for a header record or for the answer's header, then none for its own 431.
-	// server/http.c (refuse_pool_full) writes the 431 itself then. Found by sweeps and by
-	// token_abuse seed 62666423.
-	await t.test('a head just under limits.header_bytes gets a 4xx', async () => {
-		// A 3 KB query plus a 61.5-61.9 KB cookie: 64.6-65 KB heads.
-		const q = `access_token=${'a'.repeat(3000)}&x=1&y=2&z=3&w=4`;
-		for (let n = 61500; n <= 61900; n += 20) {
-			const line = await probe(srv.publicPort, `GET /userinfo?${q} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer abc\r\nCookie: oidcd_session=${'c'.repeat(n)}\r\n\r\n`);
-			assert.match(line, /^HTTP\/1\.1 4\d\d /, `cookie of ${n} bytes: got "${line}"`);
+/**
+ * The sweeps below are tuned to the pool size: heads that end just under it, and a request
+ * line whose cookie records fill the pool while it is parsed or while the answer's header is
+ * built. `kib` is limits.header_bytes; `args` the server flags that set it.
+ */
+const POOLS = [
+	{
+		kib: 16,
+		args: [], // the default
+		shortParams: 31, // 31 x 200 bytes: a 6 KB query, well inside 3/4 of the pool
+		cookieRange: [12300, 13300], // plus a 3 KB query: 15.4-16.4 KB heads
+		lineCookies: 75,
+		lineRange: [6000, 13000],
+	},
+	{
+		kib: 64,
+		args: ['--set', 'limits.header_bytes=64KiB'],
+		shortParams: 127,
+		cookieRange: [61500, 61900], // 64.6-65 KB heads
+		lineCookies: 300,
+		lineRange: [39000, 42000], // around 40 KB the cookie records fill the pool
+	},
+];
+
+for (const pool of POOLS) {
+	test(`heads past the limits get 4xx answers, not silence (limits.header_bytes ${pool.kib}KiB)`, async (t) => {
+		const srv = await startOidcd(t, { args: pool.args });
+		const cases = [
+			['3000 dense query parameters', `GET /userinfo?${params(3000)} HTTP/1.1\r\nHost: x\r\n\r\n`, /^HTTP\/1\.1 414 /],
+			['20000 query parameters', `GET /oauth2/auth?${params(20000)} HTTP/1.1\r\nHost: x\r\n\r\n`, /^HTTP\/1\.1 41[4]/],
+			['a 60 KB request line', `GET /oauth2/auth?${params(200, 'y'.repeat(300))} HTTP/1.1\r\nHost: x\r\n\r\n`, /^HTTP\/1\.1 414 /],
+			['3000 cookies', `GET /userinfo HTTP/1.1\r\nHost: x\r\nCookie: ${cookies(3000)}\r\n\r\n`, /^HTTP\/1\.1 4\d\d /],
+			['300 cookies and 100 headers', `POST /oauth2/auth HTTP/1.1\r\nHost: x\r\nCookie: ${cookies(300)}\r\n${headers(100)}Content-Type: text/plain\r\nContent-Length: 3\r\n\r\nabc`, /^HTTP\/1\.1 4\d\d /],
+			['2000 headers', `GET /userinfo HTTP/1.1\r\nHost: x\r\n${headers(2000)}\r\n`, /^HTTP\/1\.1 431 /],
+			['a 200 KB header', `GET /userinfo HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(200000)}\r\n\r\n`, /^HTTP\/1\.1 431 /],
+			// Inside the pool: the endpoint's own answer (no token: 401).
+			[`${pool.shortParams} parameters of 200 bytes`, `GET /userinfo?${params(pool.shortParams, 'z'.repeat(200))} HTTP/1.1\r\nHost: x\r\n\r\n`, /^HTTP\/1\.1 401 /],
+		];
+		for (const [what, head, want] of cases) {
+			const line = await probe(srv.publicPort, head);
+			assert.match(line, want, `${what}: got "${line}"`);
 		}
+		// libmicrohttpd 0.9.75 closes without a status line when a head fits its pool only just:
+		// no room for a header record or for the answer's header, then none for its own 431.
+		// server/http.c (refuse_pool_full) writes the 431 itself then. Found by sweeps and by
+		// token_abuse seed 62666423.
+		await t.test('a head just under limits.header_bytes gets a 4xx', async () => {
+			const q = `access_token=${'a'.repeat(3000)}&x=1&y=2&z=3&w=4`;
+			const [from, to] = pool.cookieRange;
+			const step = Math.max(20, Math.floor((to - from) / 50));
+			for (let n = from; n <= to; n += step) {
+				const line = await probe(srv.publicPort, `GET /userinfo?${q} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer abc\r\nCookie: oidcd_session=${'c'.repeat(n)}\r\n\r\n`);
+				assert.match(line, /^HTTP\/1\.1 4\d\d /, `cookie of ${n} bytes: got "${line}"`);
+			}
+		});
+		await t.test(`a long request line and ${pool.lineCookies} cookies get a 4xx at every length`, async () => {
+			const [from, to] = pool.lineRange;
+			const step = Math.max(50, Math.floor((to - from) / 60));
+			for (let len = from; len <= to; len += step) {
+				const line = await probe(srv.publicPort, `POST /oauth2/token?&pad=${'q'.repeat(len)} HTTP/1.1\r\nHost: x\r\nCookie: ${cookies(pool.lineCookies)}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 13\r\n\r\ngrant_type=x&`);
+				assert.match(line, /^HTTP\/1\.1 4\d\d /, `request line of ${len} bytes: got "${line}"`);
+			}
+		});
+		const ready = await request(`${srv.publicUrl}/health/ready`);
+		assert.equal(ready.status, 200);
+		await srv.stopOk();
 	});
-	await t.test('a long request line and 300 cookies get a 4xx at every length', async () => {
-		// Around 40 KB the cookie records fill the pool: once while parsing them, once while
-		// building the header of the endpoint's own 400.
-		for (let len = 39000; len <= 42000; len += 100) {
-			const line = await probe(srv.publicPort, `POST /oauth2/token?&pad=${'q'.repeat(len)} HTTP/1.1\r\nHost: x\r\nCookie: ${cookies(300)}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 13\r\n\r\ngrant_type=x&`);
-			assert.match(line, /^HTTP\/1\.1 4\d\d /, `request line of ${len} bytes: got "${line}"`);
-		}
-	});
-	const ready = await request(`${srv.publicUrl}/health/ready`);
-	assert.equal(ready.status, 200);
-	await srv.stopOk();
-});
+}
