@@ -201,6 +201,8 @@ static const struct key keys[] = {
 	 * only where logins must be cheap (test suites, tiny machines). */
 	{"hashers.scrypt_log_n",      KIND_UINT,       FIELD(hashers_scrypt_log_n),
 	 .def = "15", .min = 10, .max = 15},
+	{"keys.import_file",          KIND_PATH,       FIELD(keys_import_file),
+	 .def = NULL},
 	{"keys.publish_before_use",   KIND_DURATION,   FIELD(keys_publish_before_use_secs),
 	 .def = "1h", .min = 1, .max = DAYS_3650},
 	{"keys.refresh_interval",     KIND_DURATION,   FIELD(keys_refresh_interval_secs),

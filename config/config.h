@@ -110,6 +110,7 @@ struct config {
 
 	enum config_alg keys_algorithm;       /* RS256 */
 	unsigned keys_rsa_bits;               /* 2048 (2048..8192) */
+	char *keys_import_file;               /* PEM private key for the first start, or NULL */
 	unsigned hashers_scrypt_log_n;        /* 15 (10..15): log2 N of new password hashes */
 	int64_t keys_publish_before_use_secs; /* 1h */
 	int64_t keys_refresh_interval_secs;   /* 60s: how often the server re-reads keys */

@@ -780,24 +780,29 @@ out:
 	return st;
 }
 
-enum status
-jwk_private_from_der(const unsigned char *der, size_t der_len, unsigned alg, struct jwk **out,
-                     struct err *err)
+/*
+ * A private key decoded from data (input_type "DER" or "PEM"; structure NULL
+ * for any the decoders know), checked against alg by finish_private.
+ */
+static enum status
+private_decode(const unsigned char *data, size_t len, const char *input_type, const char *structure,
+               const char *what, unsigned alg, struct jwk **out, struct err *err)
 {
 	OSSL_DECODER_CTX *ctx = NULL;
-	const unsigned char *p = der;
-	size_t left = der_len;
+	const unsigned char *p = data;
+	size_t left = len;
 	struct jwk *key = xcalloc(1, sizeof *key);
 	enum status st;
 
-	ctx = OSSL_DECODER_CTX_new_for_pkey(&key->pkey, "DER", "PrivateKeyInfo", NULL,
+	ctx = OSSL_DECODER_CTX_new_for_pkey(&key->pkey, input_type, structure, NULL,
 	                                    EVP_PKEY_KEYPAIR, NULL, NULL);
 	if (ctx == NULL) {
 		st = OSSL_FAIL(err, ST_CRYPTO, "OSSL_DECODER_CTX_new_for_pkey");
 		goto out;
 	}
+	/* No passphrase callback: an encrypted PEM key does not decode. */
 	if (OSSL_DECODER_from_data(ctx, &p, &left) != 1 || key->pkey == NULL) {
-		st = OSSL_FAIL(err, ST_INVALID, "PKCS#8 private key");
+		st = OSSL_FAIL(err, ST_INVALID, what);
 		goto out;
 	}
 	st = finish_private(key, alg, err);
@@ -809,4 +814,19 @@ out:
 	OSSL_DECODER_CTX_free(ctx);
 	jwk_free(key);
 	return st;
+}
+
+enum status
+jwk_private_from_der(const unsigned char *der, size_t der_len, unsigned alg, struct jwk **out,
+                     struct err *err)
+{
+	return private_decode(der, der_len, "DER", "PrivateKeyInfo", "PKCS#8 private key", alg, out,
+	                      err);
+}
+
+enum status
+jwk_private_from_pem(const char *pem, size_t len, unsigned alg, struct jwk **out, struct err *err)
+{
+	return private_decode((const unsigned char *)pem, len, "PEM", NULL,
+	                      "PEM private key (unencrypted PKCS#8, RSA or EC)", alg, out, err);
 }

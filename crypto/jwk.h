@@ -63,6 +63,13 @@ enum status jwk_private_to_der(const struct jwk *key, unsigned char **der, size_
 /* Private key from PKCS#8 DER; alg is recorded on the key. keyring only. */
 enum status jwk_private_from_der(const unsigned char *der, size_t der_len, unsigned alg,
                                  struct jwk **out, struct err *err);
+/*
+ * Private key from PEM text ("PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE
+ * KEY"; not encrypted) that fits alg (RSA keys of at least 2048 bits); alg is
+ * recorded and kid is the thumbprint. ST_INVALID otherwise. keyring only.
+ */
+enum status jwk_private_from_pem(const char *pem, size_t len, unsigned alg, struct jwk **out,
+                                 struct err *err);
 
 void jwk_free(struct jwk *key); /* NULL is a no-op */
 

@@ -271,25 +271,23 @@ dump_heap(const json_t *json)
 	return text;
 }
 
-enum status
-keyring_generate(struct keyring *kr, unsigned alg, unsigned rsa_bits, int64_t now,
-                 int64_t usable_from, struct keyring_sealed *out, struct err *err)
+/*
+ * Seals key (private, kid = its thumbprint) under secrets[0], adds it and
+ * describes it in *out. Takes ownership of key.
+ */
+static enum status
+add_new(struct keyring *kr, struct jwk *key, unsigned alg, int64_t now, int64_t usable_from,
+        struct keyring_sealed *out, struct err *err)
 {
 	struct keyring_sealed s = {0};
-	struct jwk *key = NULL;
 	unsigned char *der = NULL;
 	size_t der_len = 0;
 	json_t *pub = NULL;
 	enum status st;
 
-	if (kr->nsecrets == 0)
-		return ERR_SET(err, ST_INVALID, "no system secret to seal the key with");
-	st = jwk_generate(alg, rsa_bits, &key, err);
-	if (st != ST_OK)
-		goto out;
-	/* RFC 7638 §1: the thumbprint as kid; jwk_generate already set it. */
+	/* RFC 7638 §1: the thumbprint as kid; jwk_generate and jwk_private_from_pem set it. */
 	if (!is_valid_kid(jwk_kid(key))) {
-		st = ERR_SET(err, ST_CRYPTO, "generated key has no usable kid");
+		st = ERR_SET(err, ST_CRYPTO, "new key has no usable kid");
 		goto out;
 	}
 	memcpy(s.kid, jwk_kid(key), strlen(jwk_kid(key)) + 1);
@@ -322,6 +320,40 @@ out:
 	}
 	jwk_free(key);
 	return st;
+}
+
+enum status
+keyring_generate(struct keyring *kr, unsigned alg, unsigned rsa_bits, int64_t now,
+                 int64_t usable_from, struct keyring_sealed *out, struct err *err)
+{
+	struct jwk *key = NULL;
+	enum status st;
+
+	if (kr->nsecrets == 0)
+		return ERR_SET(err, ST_INVALID, "no system secret to seal the key with");
+	st = jwk_generate(alg, rsa_bits, &key, err);
+	if (st != ST_OK)
+		return st;
+	return add_new(kr, key, alg, now, usable_from, out, err);
+}
+
+enum status
+keyring_import_pem(struct keyring *kr, unsigned alg, const char *pem, size_t pem_len, int64_t now,
+                   int64_t usable_from, struct keyring_sealed *out, struct err *err)
+{
+	struct jwk *key = NULL;
+	enum status st;
+
+	if (kr->nsecrets == 0)
+		return ERR_SET(err, ST_INVALID, "no system secret to seal the key with");
+	st = jwk_private_from_pem(pem, pem_len, alg, &key, err);
+	if (st != ST_OK)
+		return st;
+	if (has_kid(kr, jwk_kid(key))) {
+		jwk_free(key);
+		return ERR_SET(err, ST_CONFLICT, "the key is already in the keyring");
+	}
+	return add_new(kr, key, alg, now, usable_from, out, err);
 }
 
 void

@@ -71,6 +71,13 @@ enum status keyring_add_sealed(struct keyring *kr, const char *kid, unsigned alg
 /* Generates, adds and returns (sealed under secrets[0]) a new key. */
 enum status keyring_generate(struct keyring *kr, unsigned alg, unsigned rsa_bits, int64_t now,
                              int64_t usable_from, struct keyring_sealed *out, struct err *err);
+/*
+ * The same for a given private key: PEM text (jwk_private_from_pem) that fits
+ * alg. ST_INVALID for anything else, ST_CONFLICT when the key is already held.
+ */
+enum status keyring_import_pem(struct keyring *kr, unsigned alg, const char *pem, size_t pem_len,
+                               int64_t now, int64_t usable_from, struct keyring_sealed *out,
+                               struct err *err);
 void keyring_sealed_clear(struct keyring_sealed *s);
 
 /* Number of keys held (any status). */

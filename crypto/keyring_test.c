@@ -11,6 +11,9 @@
 #include <string.h>
 /* cmocka.h needs stdarg.h, stddef.h and setjmp.h before it. */
 #include <cmocka.h>
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include "common/arena.h"
 #include "crypto/jws.h"
@@ -393,6 +396,112 @@ test_status_names(void **state)
 	assert_string_equal(keyring_status_str(KEYRING_EXPIRED), "expired");
 }
 
+/* PEM text of a new private key: "EC" (P-256) or "RSA" of bits; traditional or PKCS#8. */
+static char *
+pem_of_new_key(const char *type, size_t bits, bool traditional)
+{
+	EVP_PKEY *pkey = strcmp(type, "EC") == 0 ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256")
+	                                         : EVP_PKEY_Q_keygen(NULL, NULL, "RSA", bits);
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *data = NULL, *out;
+	long n;
+
+	assert_non_null(pkey);
+	assert_non_null(bio);
+	if (traditional)
+		assert_int_equal(
+		        PEM_write_bio_PrivateKey_traditional(bio, pkey, NULL, NULL, 0, NULL, NULL),
+		        1);
+	else
+		assert_int_equal(PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL), 1);
+	n = BIO_get_mem_data(bio, &data);
+	out = test_malloc((size_t)n + 1);
+	memcpy(out, data, (size_t)n);
+	out[n] = '\0';
+	BIO_free(bio);
+	EVP_PKEY_free(pkey);
+	return out;
+}
+
+/* keys.import_file: a given key becomes a signing key like a generated one. */
+static void
+test_imported_pem_key_signs_and_is_published(void **state)
+{
+	struct keyring *kr = keyring_new(secret_a, 1, TTL), *other = keyring_new(secret_a, 1, TTL);
+	struct arena *arena = arena_new();
+	char *pkcs8 = pem_of_new_key("EC", 0, false), *trad = pem_of_new_key("EC", 0, true);
+	struct keyring_sealed s, again;
+	struct err err = {0};
+	char *out = NULL;
+
+	(void)state;
+	assert_int_equal(
+	        keyring_import_pem(kr, JWS_ALG_ES256, pkcs8, strlen(pkcs8), 1000, 1000, &s, &err),
+	        ST_OK);
+	assert_int_equal(strlen(s.kid), 43); /* the RFC 7638 thumbprint, as for generated keys */
+	assert_int_equal(s.alg, JWS_ALG_ES256);
+	assert_true(keyring_can_sign(kr, 1000));
+	assert_int_equal(keyring_sign(kr, 1000, NULL, "{}", 2, arena, &out, &err), ST_OK);
+	assert_string_equal(verify_with_published_key(kr, arena, out), s.kid);
+	/* Its sealed copy opens elsewhere, as a generated key's does. */
+	assert_int_equal(keyring_add_sealed(other, s.kid, s.alg, s.created_at, s.usable_from,
+	                                    s.sealed, s.sealed_len, &err),
+	                 ST_OK);
+	assert_true(keyring_can_sign(other, 1000));
+	/* The same key again: a conflict, not a second entry. */
+	assert_int_equal(keyring_import_pem(kr, JWS_ALG_ES256, pkcs8, strlen(pkcs8), 1000, 1000,
+	                                    &again, &err),
+	                 ST_CONFLICT);
+	assert_int_equal(keyring_count(kr), 1);
+	/* The traditional "EC PRIVATE KEY" form imports too. */
+	assert_int_equal(
+	        keyring_import_pem(kr, JWS_ALG_ES256, trad, strlen(trad), 1000, 1000, &again, &err),
+	        ST_OK);
+	keyring_sealed_clear(&again);
+	assert_int_equal(keyring_count(kr), 2);
+	keyring_sealed_clear(&s);
+	test_free(pkcs8);
+	test_free(trad);
+	arena_free(arena);
+	keyring_free(kr);
+	keyring_free(other);
+}
+
+static void
+test_import_refuses_keys_that_do_not_fit(void **state)
+{
+	struct keyring *kr = keyring_new(secret_a, 1, TTL), *none = keyring_new(NULL, 0, TTL);
+	char *ec = pem_of_new_key("EC", 0, false), *small = pem_of_new_key("RSA", 1024, false);
+	static const char garbage[] = "-----BEGIN PRIVATE KEY-----\nnot base64\n"
+	                              "-----END PRIVATE KEY-----\n";
+	struct keyring_sealed s;
+	struct err err = {0};
+
+	(void)state;
+	/* A P-256 key cannot be an RS256 key. */
+	assert_int_equal(keyring_import_pem(kr, JWS_ALG_RS256, ec, strlen(ec), 1, 1, &s, &err),
+	                 ST_INVALID);
+	/* RSA below 2048 bits. */
+	assert_int_equal(
+	        keyring_import_pem(kr, JWS_ALG_RS256, small, strlen(small), 1, 1, &s, &err),
+	        ST_INVALID);
+	assert_int_equal(
+	        keyring_import_pem(kr, JWS_ALG_ES256, garbage, sizeof garbage - 1, 1, 1, &s, &err),
+	        ST_INVALID);
+	assert_int_equal(keyring_import_pem(kr, JWS_ALG_ES256, "", 0, 1, 1, &s, &err), ST_INVALID);
+	/* A PEM cut short does not decode. */
+	assert_int_equal(keyring_import_pem(kr, JWS_ALG_ES256, ec, strstr(ec, "-----END") - ec, 1,
+	                                    1, &s, &err),
+	                 ST_INVALID);
+	assert_int_equal(keyring_import_pem(none, JWS_ALG_ES256, ec, strlen(ec), 1, 1, &s, &err),
+	                 ST_INVALID);
+	assert_int_equal(keyring_count(kr), 0);
+	test_free(ec);
+	test_free(small);
+	keyring_free(kr);
+	keyring_free(none);
+}
+
 int
 main(void)
 {
@@ -408,6 +517,8 @@ main(void)
 	        cmocka_unit_test(test_second_secret_opens_keys_sealed_with_it),
 	        cmocka_unit_test(test_unknown_kid_has_no_public_jwk),
 	        cmocka_unit_test(test_generate_without_secrets_fails),
+	        cmocka_unit_test(test_imported_pem_key_signs_and_is_published),
+	        cmocka_unit_test(test_import_refuses_keys_that_do_not_fit),
 	        cmocka_unit_test(test_status_names),
 	};
 

@@ -4,10 +4,12 @@
 #include "server/keys.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/arena.h"
 #include "crypto/jwk.h"
+#include "crypto/secret.h"
 
 int64_t
 keys_max_token_ttl(const struct config *cfg)
@@ -66,12 +68,28 @@ out:
 	return st;
 }
 
+/* Stores a key the keyring just made (sealed) as a row of table keys. */
+static enum status
+persist(const struct keyring_sealed *sealed, unsigned alg, struct store *s, struct err *err)
+{
+	struct store_key row;
+
+	memset(&row, 0, sizeof row);
+	row.kid = sealed->kid;
+	row.alg = jws_alg_name(alg);
+	row.created_at = sealed->created_at;
+	row.usable_from = sealed->usable_from;
+	row.sealed = sealed->sealed;
+	row.sealed_len = sealed->sealed_len;
+	row.public_jwk = sealed->public_jwk;
+	return store_key_insert(s, &row, err);
+}
+
 static enum status
 generate(const struct config *cfg, struct store *s, struct keyring *kr, int64_t now,
          int64_t usable_from, char kid_out[64], struct err *err)
 {
 	struct keyring_sealed sealed;
-	struct store_key row;
 	unsigned alg = jws_alg_from_name(config_alg_name(cfg->keys_algorithm));
 	enum status st;
 
@@ -79,21 +97,72 @@ generate(const struct config *cfg, struct store *s, struct keyring *kr, int64_t 
 	st = keyring_generate(kr, alg, cfg->keys_rsa_bits, now, usable_from, &sealed, err);
 	if (st != ST_OK)
 		goto out;
-	memset(&row, 0, sizeof row);
-	row.kid = sealed.kid;
-	row.alg = jws_alg_name(alg);
-	row.created_at = sealed.created_at;
-	row.usable_from = sealed.usable_from;
-	row.sealed = sealed.sealed;
-	row.sealed_len = sealed.sealed_len;
-	row.public_jwk = sealed.public_jwk;
-	st = store_key_insert(s, &row, err);
+	st = persist(&sealed, alg, s, err);
 	if (st != ST_OK)
 		goto out;
 	if (kid_out != NULL)
 		snprintf(kid_out, 64, "%s", sealed.kid);
 out:
 	keyring_sealed_clear(&sealed);
+	return st;
+}
+
+/* An RSA-8192 key in PEM is about 6.4 KB. */
+#define IMPORT_MAX_BYTES (64 * 1024)
+
+enum status
+keys_import_if_none(const struct config *cfg, struct store *s, struct keyring *kr, int64_t now,
+                    bool *imported, struct err *err)
+{
+	unsigned alg = jws_alg_from_name(config_alg_name(cfg->keys_algorithm));
+	struct keyring_sealed sealed;
+	char *pem = NULL;
+	size_t n = 0;
+	FILE *f = NULL;
+	enum status st;
+
+	*imported = false;
+	if (cfg->keys_import_file == NULL || keyring_can_sign(kr, now))
+		return ST_OK;
+	memset(&sealed, 0, sizeof sealed);
+	f = fopen(cfg->keys_import_file, "rb");
+	if (f == NULL)
+		return ERR_SET(err, ST_IO, "keys.import_file %s: cannot open it",
+		               cfg->keys_import_file);
+	pem = malloc(IMPORT_MAX_BYTES + 1);
+	if (pem == NULL) {
+		st = ERR_SET(err, ST_IO, "keys.import_file: out of memory");
+		goto out;
+	}
+	n = fread(pem, 1, IMPORT_MAX_BYTES + 1, f);
+	if (ferror(f) || n > IMPORT_MAX_BYTES) {
+		st = ERR_SET(err, ST_INVALID,
+		             "keys.import_file %s: unreadable or larger than %d bytes",
+		             cfg->keys_import_file, IMPORT_MAX_BYTES);
+		goto out;
+	}
+	st = keyring_import_pem(kr, alg, pem, n, now, now, &sealed, err);
+	if (st != ST_OK) {
+		/* The message names what is wrong with the key, never its bytes. */
+		char why[sizeof err->msg];
+
+		snprintf(why, sizeof why, "%s", err->msg);
+		st = ERR_SET(err, st, "keys.import_file %s (keys.algorithm %s): %s",
+		             cfg->keys_import_file, config_alg_name(cfg->keys_algorithm), why);
+		goto out;
+	}
+	st = persist(&sealed, alg, s, err);
+	/* Another instance stored the same key first: it is the same key. */
+	if (st == ST_CONFLICT)
+		st = ST_OK;
+	*imported = st == ST_OK;
+out:
+	keyring_sealed_clear(&sealed);
+	if (pem != NULL) {
+		secret_wipe(pem, IMPORT_MAX_BYTES + 1);
+		free(pem);
+	}
+	fclose(f);
 	return st;
 }
 

@@ -2,7 +2,9 @@
  * server/keys.h — signing-key lifecycle: the glue between storage (sealed
  * rows in table keys) and crypto/keyring.c (the only holder of private keys).
  *
- *   first start   keys_bootstrap: no key of keys.algorithm -> generate one
+ *   first start   keys_import_if_none: no key that can sign and
+ *                 keys.import_file set -> that key, usable at once
+ *                 keys_bootstrap: no key of keys.algorithm -> generate one
  *                 (usable at once when there is no key at all, else after
  *                 keys.publish_before_use so cached JWKS learn it first)
  *   keys rotate   keys_rotate: a new key, published now, signing after
@@ -31,6 +33,16 @@ struct keyring *keys_keyring_new(const struct config *cfg);
 /* Loads every stored key into kr; *generation_out (may be NULL) gets the table generation. */
 enum status keys_load(struct store *s, struct keyring *kr, int64_t *generation_out,
                       struct err *err);
+
+/*
+ * When keys.import_file is set and no key can sign yet (first start), adds
+ * the PEM private key it names as the signing key of keys.algorithm, usable
+ * at once; *imported says whether it did. Another instance importing the
+ * same key at the same time is no error. The file is read once; its bytes
+ * are wiped after use.
+ */
+enum status keys_import_if_none(const struct config *cfg, struct store *s, struct keyring *kr,
+                                int64_t now, bool *imported, struct err *err);
 
 /* Generates the first key of keys.algorithm when there is none. *generated may be NULL. */
 enum status keys_bootstrap(const struct config *cfg, struct store *s, struct keyring *kr,

@@ -158,7 +158,7 @@ serve(const struct cli_opts *opts)
 	struct err err;
 	int64_t generation = 0;
 	sigset_t set;
-	bool generated = false;
+	bool generated = false, imported = false;
 	int rc = 1;
 
 	memset(&app, 0, sizeof app);
@@ -188,10 +188,14 @@ serve(const struct cli_opts *opts)
 	}
 	kr = keys_keyring_new(&cfg);
 	if (keys_load(store, kr, &generation, &err) != ST_OK ||
+	    keys_import_if_none(&cfg, store, kr, clock_now(NULL), &imported, &err) != ST_OK ||
 	    keys_bootstrap(&cfg, store, kr, clock_now(NULL), &generated, &err) != ST_OK) {
 		fprintf(stderr, "oidcd: signing keys: %s\n", err.msg);
 		goto out;
 	}
+	if (imported)
+		LOG_INFO("imported the %s signing key from keys.import_file",
+		         config_alg_name(cfg.keys_algorithm));
 	if (generated)
 		LOG_INFO("generated a %s signing key", config_alg_name(cfg.keys_algorithm));
 	if (cfg.is_dev && users_dev_bootstrap(&cfg, store, clock_now(NULL), &err) != ST_OK) {

@@ -5,13 +5,14 @@
 // reference/hydra-behaviour.md §3.3, §3.4).
 
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 
 import * as jose from 'jose';
 
-import { assertSecurityHeaders, getJson, runJwstool, startOidcd, tempDir, TEST_SECRET } from './lib/oidcd.mjs';
+import { assertSecurityHeaders, getJson, runJwstool, runOidcd, startOidcd, tempDir, TEST_SECRET } from './lib/oidcd.mjs';
 
 // JWK members allowed on the wire: Hydra's SDK decodes JsonWebKey strictly, and a public
 // key has no private members.
@@ -109,6 +110,68 @@ for (const alg of ['ES256', 'EdDSA', 'PS256']) {
 		await srv.stopOk();
 	});
 }
+
+// keys.import_file: the first start signs with a given key (say, the one of the provider
+// oidcd replaces) instead of a generated one; later starts keep the stored key.
+test('keys.import_file: the first start publishes and signs with the given key, later starts keep it', async (t) => {
+	const dir = await tempDir(t);
+	const pem = (type, opts) => generateKeyPairSync(type, opts).privateKey.export({ type: 'pkcs8', format: 'pem' });
+	const first = path.join(dir, 'first.pem');
+	const second = path.join(dir, 'second.pem');
+	await writeFile(first, pem('ec', { namedCurve: 'P-256' }), { mode: 0o600 });
+	await writeFile(second, pem('ec', { namedCurve: 'P-256' }), { mode: 0o600 });
+	const publicJwk = async (file) => {
+		const { createPrivateKey, createPublicKey } = await import('node:crypto');
+		const { readFile } = await import('node:fs/promises');
+		return jose.exportJWK(createPublicKey(createPrivateKey(await readFile(file))));
+	};
+	const want = await publicJwk(first);
+	const kid = await jose.calculateJwkThumbprint(want);
+	const db = path.join(dir, 'o.db');
+	const args = (file) => ['--set', 'keys.algorithm=ES256', '--set', `keys.import_file=${file}`];
+
+	let srv = await startOidcd(t, { secret: TEST_SECRET, db, dir, args: args(first) });
+	assert.match(srv.stderr(), /imported the ES256 signing key from keys\.import_file/);
+	let { body } = await getJson(`${srv.publicUrl}/.well-known/jwks.json`);
+	checkJwks(body, 'ES256');
+	assert.equal(body.keys.length, 1);
+	assert.equal(body.keys[0].kid, kid, 'kid is the RFC 7638 thumbprint of the given key');
+	assert.equal(body.keys[0].x, want.x);
+	assert.equal(body.keys[0].y, want.y);
+	await checkServerTokenVerifies(srv, 'ES256');
+	await srv.stopOk();
+
+	// A restart with another file: the stored key stays; nothing is imported.
+	srv = await startOidcd(t, { secret: TEST_SECRET, db, dir, args: args(second) });
+	assert.doesNotMatch(srv.stderr(), /imported/);
+	({ body } = await getJson(`${srv.publicUrl}/.well-known/jwks.json`));
+	assert.deepEqual(body.keys.map((k) => k.kid), [kid]);
+	await srv.stopOk();
+});
+
+test('keys.import_file: a key that does not fit, a bad file or a missing one stops the start with a clear error', async (t) => {
+	const dir = await tempDir(t);
+	const rsa = path.join(dir, 'rsa.pem');
+	const garbage = path.join(dir, 'garbage.pem');
+	const rsaPem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' });
+	await writeFile(rsa, rsaPem, { mode: 0o600 });
+	await writeFile(garbage, '-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n');
+	const cases = [
+		['an RSA key for ES256', rsa, 'ES256', /keys\.import_file .*rsa\.pem \(keys\.algorithm ES256\)/],
+		['not a key', garbage, 'RS256', /keys\.import_file .*garbage\.pem/],
+		['no such file', path.join(dir, 'missing.pem'), 'RS256', /keys\.import_file .*missing\.pem: cannot open it/],
+	];
+	for (const [what, file, alg, want] of cases) {
+		const r = await runOidcd(['serve', '--dev', '--listen', '127.0.0.1:0', '--admin-listen', 'off',
+			'--database', path.join(dir, `${alg}-${path.basename(file)}.db`), '--set', `secrets.system=${TEST_SECRET}`,
+			'--set', `keys.algorithm=${alg}`, '--set', `keys.import_file=${file}`]);
+		assert.equal(r.code, 1, `${what}: exits 1\n${r.stderr}`);
+		assert.match(r.stderr, want, `${what}: names the file and the setting`);
+		// Never the key itself.
+		const body = rsaPem.split('\n')[1];
+		assert.ok(!r.stderr.includes(body), `${what}: no key bytes in the log`);
+	}
+});
 
 test('a token jose signed verifies with jwstool verify; tampered, alg-swapped and unsigned ones do not', async (t) => {
 	const dir = await tempDir(t);

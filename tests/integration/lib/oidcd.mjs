@@ -18,9 +18,9 @@
 
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, readFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -110,6 +110,30 @@ function pgDevSecret(url) {
 function cheapHashes(args, env = {}) {
 	if (args.some((a) => String(a).startsWith('hashers.scrypt_log_n=')) || 'OIDCD_HASHERS_SCRYPT_LOG_N' in env) return args;
 	return [...args, '--set', 'hashers.scrypt_log_n=10'];
+}
+
+/**
+ * A PEM RSA key made once per test process, for keys.import_file: generating an RS256 key
+ * costs ~0.36 s of CPU, and nearly every test starts a fresh server (about 150 starts a pass).
+ * Tests about keys themselves (keys.algorithm, keys.rsa_bits, keys.import_file) keep their own.
+ */
+let testKeyFile;
+function testSigningKey() {
+	if (testKeyFile === undefined) {
+		const dir = mkdtempSync(path.join(os.tmpdir(), 'oidcd-test-key-'));
+		const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+		testKeyFile = path.join(dir, 'rs256.pem');
+		writeFileSync(testKeyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+		process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+	}
+	return testKeyFile;
+}
+
+/** args plus keys.import_file (the process's test key) unless args or env say anything about keys. */
+function sharedKey(args, env = {}) {
+	if (args.some((a) => /^keys\.(algorithm|rsa_bits|import_file)=/.test(String(a)))) return args;
+	if (['OIDCD_KEYS_ALGORITHM', 'OIDCD_KEYS_RSA_BITS', 'OIDCD_KEYS_IMPORT_FILE'].some((k) => k in env)) return args;
+	return [...args, '--set', `keys.import_file=${testSigningKey()}`];
 }
 
 function hasSecret(args, env) {
@@ -259,7 +283,7 @@ export async function startOidcd(t, opts = {}) {
 	if (opts.dev !== false) args.push('--dev');
 	if (opts.secret) args.push('--set', `secrets.system=${opts.secret}`);
 	if (opts.args) args.push(...opts.args);
-	args.splice(0, args.length, ...cheapHashes(args, opts.env || {}));
+	args.splice(0, args.length, ...sharedKey(cheapHashes(args, opts.env || {}), opts.env || {}));
 	if (usingPg && opts.dev !== false && !hasSecret(args, opts.env || {})) args.push('--set', `secrets.system=${pgDevSecret(db)}`);
 
 	const child = spawn(OIDCD_BIN, args, { env: childEnv(opts.env || {}), stdio: ['ignore', 'pipe', 'pipe'] });
