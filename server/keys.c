@@ -108,7 +108,7 @@ out:
 }
 
 /* An RSA-8192 key in PEM is about 6.4 KB. */
-#define IMPORT_MAX_BYTES (64 * 1024)
+#define IMPORT_MAX_BYTES ((size_t)64 * 1024)
 
 enum status
 keys_import_if_none(const struct config *cfg, struct store *s, struct keyring *kr, int64_t now,
@@ -137,7 +137,7 @@ keys_import_if_none(const struct config *cfg, struct store *s, struct keyring *k
 	n = fread(pem, 1, IMPORT_MAX_BYTES + 1, f);
 	if (ferror(f) || n > IMPORT_MAX_BYTES) {
 		st = ERR_SET(err, ST_INVALID,
-		             "keys.import_file %s: unreadable or larger than %d bytes",
+		             "keys.import_file %s: unreadable or larger than %zu bytes",
 		             cfg->keys_import_file, IMPORT_MAX_BYTES);
 		goto out;
 	}
