@@ -152,7 +152,7 @@ static const struct key keys[] = {
 	{"limits.body_bytes",         KIND_SIZE,       FIELD(limits_body_bytes),
 	 .def = "64KiB", .min = 1, .max = GIB},
 	{"limits.header_bytes",       KIND_SIZE,       FIELD(limits_header_bytes),
-	 .def = "16KiB", .min = KIB, .max = 16 * MIB},
+	 .def = "64KiB", .min = KIB, .max = 16 * MIB},
 	{"limits.connections",        KIND_UINT,       FIELD(limits_connections),
 	 .def = "1024", .min = 1, .max = 1000000},
 	{"limits.connection_timeout", KIND_DURATION,   FIELD(limits_connection_timeout_secs),

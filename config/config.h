@@ -80,7 +80,7 @@ struct config {
 	enum config_log_output log_output; /* stderr (default) or stdout */
 
 	size_t limits_body_bytes;    /* default 64 KiB */
-	size_t limits_header_bytes;  /* per-connection memory for headers; default 16 KiB */
+	size_t limits_header_bytes;  /* per-connection memory for headers; default 64 KiB */
 	unsigned limits_connections; /* max concurrent connections; default 1024 */
 	unsigned limits_connection_timeout_secs; /* idle connection timeout; default 30 */
 	unsigned threads;                        /* worker threads; default: number of cores */

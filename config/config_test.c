@@ -136,7 +136,7 @@ test_defaults_without_dev(void **state)
 	assert_int_equal(cfg.log_level, LOG_INFO);
 	assert_int_equal(cfg.log_format, LOG_FORMAT_JSON);
 	assert_int_equal(cfg.limits_body_bytes, 64 * 1024);
-	assert_int_equal(cfg.limits_header_bytes, 16 * 1024);
+	assert_int_equal(cfg.limits_header_bytes, 64 * 1024);
 	assert_int_equal(cfg.limits_connections, 1024);
 	assert_int_equal(cfg.limits_connection_timeout_secs, 30);
 	assert_int_equal(cfg.threads, sysconf(_SC_NPROCESSORS_ONLN) > 1024

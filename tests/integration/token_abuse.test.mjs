@@ -296,7 +296,7 @@ function generator(seed, ctx) {
 		return B(variants[i]());
 	}
 
-	// Oversized means past limits.header_bytes (16 KiB by default): such heads get 431. A head that
+	// Oversized means past limits.header_bytes (64 KiB by default): such heads get 431. A head that
 	// ends within a few KB under the limit is a known libmicrohttpd 0.9.75 gap (its pool
 	// has no room left to build the 431, so it closes without one): http_limits.test.mjs
 	// records it as a todo rather than this test tripping over it at random.
