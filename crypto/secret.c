@@ -26,10 +26,9 @@
 #include "crypto/b64url.h"
 #include "crypto/random.h"
 
-/* Parameters of new hashes: N = 2^15, r = 8, p = 1 (32 MiB, RFC 7914 §2). */
-#define SCRYPT_LN SECRET_SCRYPT_LOG_N
-#define SCRYPT_R  8
-#define SCRYPT_P  1
+/* Parameters of new hashes: N = 2^log_n (at most 2^15), r = 8, p = 1 (32 MiB, RFC 7914 §2). */
+#define SCRYPT_R 8
+#define SCRYPT_P 1
 
 /* Bounds accepted when verifying. */
 #define SCRYPT_LN_MIN 10
@@ -103,13 +102,7 @@ derive(const char *password, size_t len, const struct scrypt_params *sp,
 }
 
 enum status
-secret_scrypt_hash(const char *password, size_t len, char **out, struct err *err)
-{
-	return secret_scrypt_hash_n(password, len, SCRYPT_LN, out, err);
-}
-
-enum status
-secret_scrypt_hash_n(const char *password, size_t len, unsigned log_n, char **out, struct err *err)
+secret_scrypt_hash(const char *password, size_t len, unsigned log_n, char **out, struct err *err)
 {
 	const struct scrypt_params sp = {log_n, SCRYPT_R, SCRYPT_P};
 	unsigned char salt[SCRYPT_SALT_BYTES];

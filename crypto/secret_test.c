@@ -55,7 +55,8 @@ test_hash_then_verify_accepts_password(void **state)
 	struct err err;
 
 	(void)state;
-	assert_int_equal(secret_scrypt_hash("correct horse", 13, &stored, &err), ST_OK);
+	assert_int_equal(
+	        secret_scrypt_hash("correct horse", 13, SECRET_SCRYPT_LOG_N, &stored, &err), ST_OK);
 	assert_int_equal(secret_scrypt_verify("correct horse", 13, stored, &ok, &err), ST_OK);
 	assert_true(ok);
 	free(stored);
@@ -69,7 +70,8 @@ test_verify_rejects_wrong_password(void **state)
 	struct err err;
 
 	(void)state;
-	assert_int_equal(secret_scrypt_hash("correct horse", 13, &stored, &err), ST_OK);
+	assert_int_equal(
+	        secret_scrypt_hash("correct horse", 13, SECRET_SCRYPT_LOG_N, &stored, &err), ST_OK);
 	assert_int_equal(secret_scrypt_verify("correct horsf", 13, stored, &ok, &err), ST_OK);
 	assert_false(ok);
 	ok = true;
@@ -88,7 +90,7 @@ test_hash_has_documented_format(void **state)
 	struct err err;
 
 	(void)state;
-	assert_int_equal(secret_scrypt_hash("pw", 2, &stored, &err), ST_OK);
+	assert_int_equal(secret_scrypt_hash("pw", 2, SECRET_SCRYPT_LOG_N, &stored, &err), ST_OK);
 	assert_int_equal(strncmp(stored, prefix, plen), 0);
 	/* 16-byte salt = 22 characters, 32-byte hash = 43 characters. */
 	assert_int_equal(strlen(stored), plen + 22 + 1 + 43);
@@ -106,7 +108,7 @@ test_hash_n_writes_its_cost_and_stays_in_bounds(void **state)
 	struct err err;
 
 	(void)state;
-	assert_int_equal(secret_scrypt_hash_n("pw", 2, 10, &stored, &err), ST_OK);
+	assert_int_equal(secret_scrypt_hash("pw", 2, 10, &stored, &err), ST_OK);
 	assert_int_equal(strncmp(stored, "$scrypt$ln=10,r=8,p=1$", 22), 0);
 	assert_int_equal(secret_scrypt_verify("pw", 2, stored, &ok, &err), ST_OK);
 	assert_true(ok);
@@ -114,9 +116,9 @@ test_hash_n_writes_its_cost_and_stays_in_bounds(void **state)
 	assert_false(ok);
 	free(stored);
 	stored = NULL;
-	assert_int_equal(secret_scrypt_hash_n("pw", 2, 9, &stored, &err), ST_INVALID);
+	assert_int_equal(secret_scrypt_hash("pw", 2, 9, &stored, &err), ST_INVALID);
 	assert_null(stored);
-	assert_int_equal(secret_scrypt_hash_n("pw", 2, 16, &stored, &err), ST_INVALID);
+	assert_int_equal(secret_scrypt_hash("pw", 2, 16, &stored, &err), ST_INVALID);
 	assert_null(stored);
 }
 
@@ -128,8 +130,8 @@ test_two_hashes_of_same_password_differ(void **state)
 	struct err err;
 
 	(void)state;
-	assert_int_equal(secret_scrypt_hash("same", 4, &a, &err), ST_OK);
-	assert_int_equal(secret_scrypt_hash("same", 4, &b, &err), ST_OK);
+	assert_int_equal(secret_scrypt_hash("same", 4, SECRET_SCRYPT_LOG_N, &a, &err), ST_OK);
+	assert_int_equal(secret_scrypt_hash("same", 4, SECRET_SCRYPT_LOG_N, &b, &err), ST_OK);
 	assert_string_not_equal(a, b);
 	assert_int_equal(secret_scrypt_verify("same", 4, b, &ok, &err), ST_OK);
 	assert_true(ok);
@@ -158,7 +160,7 @@ test_empty_password_hashes_and_verifies(void **state)
 	struct err err;
 
 	(void)state;
-	assert_int_equal(secret_scrypt_hash("", 0, &stored, &err), ST_OK);
+	assert_int_equal(secret_scrypt_hash("", 0, SECRET_SCRYPT_LOG_N, &stored, &err), ST_OK);
 	assert_int_equal(secret_scrypt_verify("", 0, stored, &ok, &err), ST_OK);
 	assert_true(ok);
 	assert_int_equal(secret_scrypt_verify("x", 1, stored, &ok, &err), ST_OK);

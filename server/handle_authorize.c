@@ -122,7 +122,9 @@ handle_login_page(const struct app *app, struct request *req, struct response *r
 	return st;
 }
 
-/* Per log2 N (hashers.scrypt_log_n), made once: what an unknown user's password is checked against.
+/*
+ * What an unknown user's password is checked against: one hash per log2 N
+ * (hashers.scrypt_log_n), made on first use.
  */
 static pthread_mutex_t dummy_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *dummy_hashes[SECRET_SCRYPT_LOG_N + 1];
@@ -137,7 +139,7 @@ dummy_hash(unsigned log_n)
 		return NULL;
 	pthread_mutex_lock(&dummy_lock);
 	if (dummy_hashes[log_n] == NULL &&
-	    secret_scrypt_hash_n("oidcd: no such user", 19, log_n, &h, &err) == ST_OK)
+	    secret_scrypt_hash("oidcd: no such user", 19, log_n, &h, &err) == ST_OK)
 		dummy_hashes[log_n] = h;
 	h = dummy_hashes[log_n];
 	pthread_mutex_unlock(&dummy_lock);

@@ -61,7 +61,7 @@ secrets_client_secret_hash(const struct config *cfg, const char *secret, bool is
 		secret_wipe(mac, sizeof mac);
 		return ST_OK;
 	}
-	st = secret_scrypt_hash_n(secret, strlen(secret), cfg->hashers_scrypt_log_n, &scrypt, err);
+	st = secret_scrypt_hash(secret, strlen(secret), cfg->hashers_scrypt_log_n, &scrypt, err);
 	if (st != ST_OK)
 		return st;
 	*out = arena_strdup(arena, scrypt);

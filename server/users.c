@@ -108,7 +108,7 @@ hash_password(const struct app *app, const char *password, size_t len, struct ar
 
 	if (st != ST_OK)
 		return st;
-	st = secret_scrypt_hash_n(password, len, app->cfg->hashers_scrypt_log_n, &hash, err);
+	st = secret_scrypt_hash(password, len, app->cfg->hashers_scrypt_log_n, &hash, err);
 	if (st != ST_OK)
 		return st;
 	*out = arena_strdup(arena, hash);

@@ -100,16 +100,12 @@ function pgDevSecret(url) {
 	return `pg-dev-secret-${new URL(url).pathname.slice(1)}-0123456789`;
 }
 
-/** Whether args or env already give secrets.system (a flag, --config file aside). */
 /**
- * args plus `--set hashers.scrypt_log_n=10` unless args or env choose a cost: scrypt at
- * N=2^10 instead of the default 2^15 makes a login or a user ~3 ms of CPU instead of ~100 ms,
- * which was a fifth of the integration suite's CPU. The hashing code is the same; unit tests
- * (crypto/secret_test.c, server/users_test.c) pin the default cost.
+ * Whether args (`--set KEY=...`) or env (OIDCD_KEY, oidcd's naming) already give one of keys
+ * (a --config file aside).
  */
-function cheapHashes(args, env = {}) {
-	if (args.some((a) => String(a).startsWith('hashers.scrypt_log_n=')) || 'OIDCD_HASHERS_SCRYPT_LOG_N' in env) return args;
-	return [...args, '--set', 'hashers.scrypt_log_n=10'];
+function gives(args, env, keys) {
+	return keys.some((k) => args.some((a) => String(a).startsWith(`${k}=`)) || `OIDCD_${k.toUpperCase().replaceAll('.', '_')}` in env);
 }
 
 /**
@@ -129,15 +125,22 @@ function testSigningKey() {
 	return testKeyFile;
 }
 
-/** args plus keys.import_file (the process's test key) unless args or env say anything about keys. */
-function sharedKey(args, env = {}) {
-	if (args.some((a) => /^keys\.(algorithm|rsa_bits|import_file)=/.test(String(a)))) return args;
-	if (['OIDCD_KEYS_ALGORITHM', 'OIDCD_KEYS_RSA_BITS', 'OIDCD_KEYS_IMPORT_FILE'].some((k) => k in env)) return args;
-	return [...args, '--set', `keys.import_file=${testSigningKey()}`];
-}
-
-function hasSecret(args, env) {
-	return args.some((a) => String(a).startsWith('secrets.system=')) || 'OIDCD_SECRETS_SYSTEM' in env;
+/**
+ * What test servers and CLI runs get unless args or env choose otherwise:
+ * - hashers.scrypt_log_n=10: scrypt at N=2^10 instead of the default 2^15 makes a login or a
+ *   user ~3 ms of CPU instead of ~100 ms, which was a fifth of the integration suite's CPU. The
+ *   hashing code is the same; unit tests (crypto/secret_test.c, server/users_test.c) pin the
+ *   default cost.
+ * - keys.import_file (servers only, `withKey`): the process's test key, unless the test says
+ *   anything about keys.
+ */
+function testDefaults(args, env = {}, { withKey = true } = {}) {
+	const extra = [];
+	if (!gives(args, env, ['hashers.scrypt_log_n'])) extra.push('--set', 'hashers.scrypt_log_n=10');
+	if (withKey && !gives(args, env, ['keys.algorithm', 'keys.rsa_bits', 'keys.import_file'])) {
+		extra.push('--set', `keys.import_file=${testSigningKey()}`);
+	}
+	return extra;
 }
 
 /**
@@ -150,7 +153,7 @@ async function pgArgs(args, env = {}) {
 	const i = out.indexOf('--database');
 	if (i < 0 || i + 1 >= out.length) return out;
 	out[i + 1] = await pgDatabase(out[i + 1]);
-	if (/^postgres(ql)?:/.test(out[i + 1]) && out.includes('--dev') && !hasSecret(out, env)) {
+	if (/^postgres(ql)?:/.test(out[i + 1]) && out.includes('--dev') && !gives(out, env, ['secrets.system'])) {
 		out.push('--set', `secrets.system=${pgDevSecret(out[i + 1])}`);
 	}
 	return out;
@@ -223,8 +226,8 @@ function isStartLine(line) {
  * (string/Buffer) is written to its standard input (else stdin is /dev/null).
  */
 export async function runOidcd(args, { env = {}, cwd, timeoutMs = CLI_TIMEOUT_MS, input } = {}) {
-	const hashes = ['users', 'clients'].includes(args[0]) ? cheapHashes(args, env) : args;
-	return runProcess(OIDCD_BIN, await pgArgs(hashes, env), { env, cwd, timeoutMs, input });
+	const full = ['users', 'clients'].includes(args[0]) ? [...args, ...testDefaults(args, env, { withKey: false })] : args;
+	return runProcess(OIDCD_BIN, await pgArgs(full, env), { env, cwd, timeoutMs, input });
 }
 
 /** Runs `jwstool <args...>`; same result shape as runOidcd. */
@@ -283,8 +286,8 @@ export async function startOidcd(t, opts = {}) {
 	if (opts.dev !== false) args.push('--dev');
 	if (opts.secret) args.push('--set', `secrets.system=${opts.secret}`);
 	if (opts.args) args.push(...opts.args);
-	args.splice(0, args.length, ...sharedKey(cheapHashes(args, opts.env || {}), opts.env || {}));
-	if (usingPg && opts.dev !== false && !hasSecret(args, opts.env || {})) args.push('--set', `secrets.system=${pgDevSecret(db)}`);
+	args.push(...testDefaults(args, opts.env || {}));
+	if (usingPg && opts.dev !== false && !gives(args, opts.env || {}, ['secrets.system'])) args.push('--set', `secrets.system=${pgDevSecret(db)}`);
 
 	const child = spawn(OIDCD_BIN, args, { env: childEnv(opts.env || {}), stdio: ['ignore', 'pipe', 'pipe'] });
 	let stderr = '';
