@@ -107,6 +107,9 @@ sweep(struct app *app)
 		LOG_INFO("sweeper deleted %lld expired rows", (long long)total);
 }
 
+#define ANCHOR_EXPIRE_CHECK_MS 1000.0
+#define ANCHOR_IDLE_MS         1000
+
 /*
  * Waits for SIGTERM/SIGINT; meanwhile refreshes keys every
  * keys.refresh_interval and sweeps expired rows every sweep.interval.
@@ -123,6 +126,10 @@ wait_for_signal(struct app *app, struct store *store, const sigset_t *set, int64
 	for (;;) {
 		double wait_ms = (next_refresh < next_sweep ? next_refresh : next_sweep) - now;
 
+		/* At least once a second: an idle server lets go of its read anchor. */
+		if (wait_ms > ANCHOR_EXPIRE_CHECK_MS)
+			wait_ms = ANCHOR_EXPIRE_CHECK_MS;
+
 		if (wait_ms < 1)
 			wait_ms = 1;
 		ts.tv_sec = (time_t)(wait_ms / 1000.0);
@@ -133,6 +140,7 @@ wait_for_signal(struct app *app, struct store *store, const sigset_t *set, int64
 			return;
 		}
 		now = clock_mono_ms();
+		store_anchor_expire(store, ANCHOR_IDLE_MS);
 		if (now >= next_refresh) {
 			refresh(app, store, generation);
 			next_refresh = now + (double)app->cfg->keys_refresh_interval_secs * 1000.0;

@@ -564,6 +564,9 @@ conn_configure(struct store *s, struct conn *c, struct err *err)
 		return ST_OK;
 	if (db_exec(c, sql) != DB_OK)
 		return STORE_FAIL(c, err);
+	/* Replaces SQLite's autocheckpoint with the same one, anchor-aware. */
+	if (s->has_anchor)
+		(void)sqlite3_wal_hook(c->db, store_anchor_wal_hook, s);
 	return ST_OK;
 }
 
@@ -802,6 +805,8 @@ store_new(const char *path, const struct store_options *opts)
 	pthread_mutex_init(&s->write_lock, NULL);
 	pthread_cond_init(&s->write_cond, NULL);
 	pthread_cond_init(&s->sync_cond, NULL);
+	pthread_mutex_init(&s->anchor_lock, NULL);
+	s->has_anchor = s->backend == DB_SQLITE && !s->is_memory && !s->opts.read_only;
 	s->wal_fd = -1;
 	s->lock_fd = -1;
 	return s;
@@ -818,6 +823,7 @@ store_free(struct store *s)
 	pthread_cond_destroy(&s->sync_cond);
 	pthread_mutex_destroy(&s->write_lock);
 	pthread_mutex_destroy(&s->memory_lock);
+	pthread_mutex_destroy(&s->anchor_lock);
 	pthread_mutex_destroy(&s->lock);
 	if (s->url != NULL) {
 		memset(s->url, 0, strlen(s->url)); /* it may hold a password */
@@ -925,6 +931,9 @@ store_close(struct store *s)
 		return;
 	/* First: the writer drains its queue through its own connection. */
 	store_writer_stop(s);
+	pthread_mutex_lock(&s->anchor_lock);
+	store_anchor_close(s);
+	pthread_mutex_unlock(&s->anchor_lock);
 	if (s->is_memory) {
 		conn_free(s->memory_conn);
 		store_free(s);
@@ -964,11 +973,13 @@ store_conn_acquire(struct store *s, struct conn **out, struct err *err)
 		return ST_OK;
 	}
 	c = pthread_getspecific(s->key);
-	if (c != NULL) {
-		*out = c;
-		return ST_OK;
-	}
-	return conn_open_for_thread(s, out, err);
+	if (c == NULL)
+		return conn_open_for_thread(s, out, err);
+	/* A read transaction may start: let it share the anchor's lock. */
+	if (!c->is_writer && c->backend == DB_SQLITE && !db_in_transaction(c))
+		store_anchor_touch(s);
+	*out = c;
+	return ST_OK;
 }
 
 void

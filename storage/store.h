@@ -89,6 +89,18 @@ int store_schema_latest(void);
  */
 enum status store_read_begin(struct store *s, struct err *err);
 void store_read_end(struct store *s);
+/*
+ * SQLite files: a process keeps one read transaction open at the newest
+ * snapshot (the read anchor, read_anchor.c) so that the short read
+ * transactions of its threads share its WAL read lock instead of taking
+ * one with fcntl(2) each. It moves with every commit of the process and at
+ * least every 100 ms. store_anchor_expire drops it when nobody moved it for
+ * idle_ms, so that an idle process does not hold back another process's
+ * checkpoints; a server calls it about once a second. No-op for other
+ * stores. store_anchor_is_held: for tests.
+ */
+void store_anchor_expire(struct store *s, int64_t idle_ms);
+bool store_anchor_is_held(struct store *s);
 
 /*
  * Online backup (backup.c): copies the database of s, as one consistent

@@ -41,6 +41,7 @@
 
 struct pg_db;
 struct sqlite3;
+struct sqlite3_stmt;
 
 enum store_stmt {
 	/* store.c, migrate.c */
@@ -174,6 +175,8 @@ struct conn {
 	unsigned tx_depth;
 	/* store_read_begin opened the current (read) transaction. */
 	bool is_read_tx;
+	/* The group-commit writer's: it leaves the read anchor to readers. */
+	bool is_writer;
 };
 
 struct store {
@@ -226,7 +229,28 @@ struct store {
 	bool writer_busy;           /* a batch is running (between take and its hand-off) */
 	bool writer_paused;         /* tests: take no new batch (stop still drains) */
 	uint64_t writer_syncs;
+
+	/* The read anchor (read_anchor.c): SQLite files opened read-write. */
+	bool has_anchor;
+	pthread_mutex_t anchor_lock; /* guards the five fields below */
+	struct sqlite3 *anchor_db;   /* NULL until first taken */
+	struct sqlite3_stmt *anchor_begin, *anchor_read, *anchor_end;
+	bool anchor_held;
+	_Atomic uint64_t wal_commits;    /* commits of this process (wal hook) */
+	_Atomic uint64_t anchor_commits; /* wal_commits when the anchor was last taken */
+	_Atomic int64_t anchor_at_ms;    /* coarse monotonic ms of that; 0: never */
 };
+
+/*
+ * The read anchor (read_anchor.c). store_anchor_touch moves a stale anchor
+ * to the newest snapshot; call it before a read transaction starts.
+ * store_anchor_wal_hook is every read-write connection's sqlite3_wal_hook
+ * (arg: the store): it counts commits and checkpoints at 1000 frames.
+ * store_anchor_close: at store_close, after every writer stopped.
+ */
+void store_anchor_touch(struct store *s);
+int store_anchor_wal_hook(void *arg, struct sqlite3 *db, const char *name, int frames);
+void store_anchor_close(struct store *s);
 
 /*
  * Gives the calling thread's connection, opening it on first use (file

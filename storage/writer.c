@@ -140,6 +140,7 @@ batch_run(struct store *s, struct store_write *batch)
 		c = NULL;
 		goto report;
 	}
+	c->is_writer = true;
 	/* The syncer makes the batch durable: COMMIT itself need not fsync. */
 	if (s->is_sync_pipelined && !s->is_writer_conn_normal) {
 		if (db_exec(c, "PRAGMA synchronous=NORMAL") != DB_OK) {
