@@ -75,7 +75,8 @@ anchor_take_locked(struct store *s)
 
 	if (s->anchor_db == NULL) {
 		if (sqlite3_open_v2(s->path, &s->anchor_db,
-		                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+		                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+		                    NULL) != SQLITE_OK ||
 		    sqlite3_prepare_v2(s->anchor_db, "BEGIN", -1, &s->anchor_begin, NULL) !=
 		            SQLITE_OK ||
 		    sqlite3_prepare_v2(s->anchor_db, "PRAGMA schema_version", -1, &s->anchor_read,

@@ -19,7 +19,8 @@
 #include "storage/test_fixture.h"
 
 #define INSERTS 2500
-/* Each commit writes at least one frame: without restarts the WAL passes 2500 frames; with them it stays near SQLite's 1000-frame checkpoint threshold. */
+/* Each commit writes at least one frame: without restarts the WAL passes 2500 frames; with them it
+ * stays near SQLite's 1000-frame checkpoint threshold. */
 #define WAL_MAX_FRAMES 2000
 #define WAL_PAGE       4096
 
@@ -227,8 +228,8 @@ main(void)
 	                                        tmpdb_setup, tmpdb_teardown),
 	        cmocka_unit_test_setup_teardown(test_expired_anchor_lets_others_truncate,
 	                                        tmpdb_setup, tmpdb_teardown),
-	        cmocka_unit_test_setup_teardown(test_no_anchor_without_a_writable_file,
-	                                        tmpdb_setup, tmpdb_teardown),
+	        cmocka_unit_test_setup_teardown(test_no_anchor_without_a_writable_file, tmpdb_setup,
+	                                        tmpdb_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
