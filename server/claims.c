@@ -11,8 +11,12 @@
  */
 #include "server/claims.h"
 
+#include <inttypes.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "common/json_members.h"
 
 /* OIDC Core §5.4: the claims each scope value requests. */
 static const struct {
@@ -103,6 +107,93 @@ claims_for_scopes(const json_t *user_claims, const char *scope, const json_t *re
 	}
 	*out = result;
 	return ST_OK;
+}
+
+/* More members than any user has (users_validate.c allows the §5.1 claims). */
+#define STORED_MEMBERS_MAX 64
+#define PIECES_MAX         (4 * NCLAIMS + 4)
+
+struct piece {
+	const char *p;
+	size_t n;
+};
+
+static bool
+is_plain_json_string(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x80 || *s == '"' ||
+		    *s == '\\')
+			return false;
+	return true;
+}
+
+static const struct json_member *
+member_named(const struct json_member *m, int n, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (int i = 0; i < n; i++)
+		if (m[i].key_len == len && memcmp(m[i].key, name, len) == 0)
+			return &m[i];
+	return NULL;
+}
+
+char *
+claims_userinfo_text(const char *stored_claims, int64_t updated_at, const char *scope,
+                     const char *sub, struct arena *arena, size_t *len_out)
+{
+	struct json_member m[STORED_MEMBERS_MAX];
+	struct piece pc[PIECES_MAX];
+	char updated[24];
+	size_t np = 0, len = 0, i;
+	char *out, *w;
+	int n;
+
+	if (stored_claims == NULL || !is_plain_json_string(sub))
+		return NULL;
+	n = json_members_split(stored_claims, strlen(stored_claims), m, STORED_MEMBERS_MAX);
+	if (n < 0)
+		return NULL;
+	snprintf(updated, sizeof updated, "%" PRId64, updated_at);
+	pc[np++] = (struct piece){"{", 1};
+	for (i = 0; i < NCLAIMS; i++) {
+		const char *name = claim_scopes[i].claim;
+		const struct json_member *v;
+
+		if (!claims_scope_has(scope, claim_scopes[i].scope))
+			continue;
+		if (strcmp(name, "updated_at") == 0) {
+			/* users_claims: the row's, whatever the text says */
+			pc[np++] = (struct piece){"\"updated_at\":", 13};
+			pc[np++] = (struct piece){updated, strlen(updated)};
+			pc[np++] = (struct piece){",", 1};
+			continue;
+		}
+		v = member_named(m, n, name);
+		if (v == NULL || v->kind == JSON_MEMBER_NULL)
+			continue;
+		if (v->kind == JSON_MEMBER_OBJECT || v->kind == JSON_MEMBER_ARRAY)
+			return NULL;
+		pc[np++] = (struct piece){"\"", 1};
+		pc[np++] = (struct piece){name, strlen(name)};
+		pc[np++] = (struct piece){"\":", 2};
+		pc[np++] = (struct piece){v->value, v->value_len};
+		pc[np++] = (struct piece){",", 1};
+	}
+	pc[np++] = (struct piece){"\"sub\":\"", 7};
+	pc[np++] = (struct piece){sub, strlen(sub)};
+	pc[np++] = (struct piece){"\"}", 2};
+	for (i = 0; i < np; i++)
+		len += pc[i].n;
+	out = w = arena_alloc(arena, len + 1);
+	for (i = 0; i < np; i++) {
+		memcpy(w, pc[i].p, pc[i].n);
+		w += pc[i].n;
+	}
+	*w = '\0';
+	*len_out = len;
+	return out;
 }
 
 json_t *

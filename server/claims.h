@@ -12,7 +12,9 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
+#include "common/arena.h"
 #include "common/err.h"
 
 /*
@@ -52,6 +54,20 @@ json_t *claims_session_member(const char *session, const char *member);
  */
 json_t *claims_from_session(const char *session, const char *scope, const json_t *requested,
                             bool filter_by_scope);
+
+/*
+ * The JSON text of a plain /userinfo answer (no §5.5 claims request): the
+ * claims that scope releases, copied verbatim from the stored claims text
+ * (users.c: a compact JSON object), updated_at from the row, then "sub".
+ * For claims users.c stored, these are exactly the bytes that
+ * claims_for_scopes on users_claims() plus "sub", dumped with JSON_COMPACT,
+ * give. NULL when this path does not take the case and the caller must take
+ * the jansson one: the text is not one json_members_split takes (invalid or
+ * unusual JSON), a released claim is an object or array (address), or sub
+ * needs escaping. The text lives in arena; *len_out is its length.
+ */
+char *claims_userinfo_text(const char *stored_claims, int64_t updated_at, const char *scope,
+                           const char *sub, struct arena *arena, size_t *len_out);
 
 /* True when the space-separated scope (may be NULL) contains value exactly (RFC 6749 §3.3). */
 bool claims_scope_has(const char *scope, const char *value);

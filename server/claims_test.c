@@ -7,11 +7,129 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 /* cmocka needs the headers above first. */
 #include <cmocka.h>
 
 #include "server/claims.h"
+
+/*
+ * The jansson path of /userinfo for the same inputs (users_claims, then
+ * claims_for_scopes, then "sub", dumped compact): what claims_userinfo_text
+ * must equal. NULL when the stored text is not a JSON object.
+ */
+static char *
+jansson_text(const char *stored, int64_t updated_at, const char *scope, const char *sub)
+{
+	json_t *claims = json_loads(stored, 0, NULL), *out = NULL;
+	char *text;
+
+	if (!json_is_object(claims)) {
+		json_decref(claims);
+		return NULL;
+	}
+	json_object_set_new(claims, "updated_at", json_integer(updated_at));
+	assert_int_equal(claims_for_scopes(claims, scope, NULL, &out), ST_OK);
+	json_object_set_new(out, "sub", json_string(sub));
+	text = json_dumps(out, JSON_COMPACT);
+	json_decref(out);
+	json_decref(claims);
+	return text;
+}
+
+/* Stored as users.c stores claims: compact, keys sorted. */
+static char *
+stored_text(const char *json)
+{
+	json_t *j = json_loads(json, 0, NULL);
+	char *text;
+
+	assert_non_null(j);
+	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(j);
+	return text;
+}
+
+static void
+test_userinfo_text_equals_the_jansson_path(void **state)
+{
+	static const char *const users[] = {
+	        "{\"name\":\"Jane \\\"JD\\\" Doe\",\"given_name\":\"Jane\",\"family_name\":\"Doe\","
+	        "\"nickname\":\"jd\",\"preferred_username\":\"jane\",\"profile\":\"https://e.com/"
+	        "j\","
+	        "\"picture\":\"https://e.com/j.png\",\"website\":\"https://"
+	        "e.com\",\"gender\":\"f\","
+	        "\"birthdate\":\"1990-01-01\",\"zoneinfo\":\"Europe/Paris\",\"locale\":\"fr-FR\","
+	        "\"middle_name\":\"\\u00c9lise \\t tab\",\"updated_at\":1,\"email\":\"j@e.com\","
+	        "\"email_verified\":true,\"phone_number\":\"+33 "
+	        "1\",\"phone_number_verified\":false,"
+	        "\"x-custom\":{\"deep\":[1,2]}}",
+	        "{\"name\":\"Demo User\",\"email\":\"demo@example.com\",\"email_verified\":true}",
+	        "{\"name\":null,\"email\":null,\"nickname\":\"\xe2\x82\xac\"}",
+	        "{}",
+	};
+	static const char *const scopes[] = {
+	        "openid",
+	        "openid profile",
+	        "openid email",
+	        "openid phone",
+	        "openid profile email phone offline_access",
+	        "profile",
+	        NULL,
+	        "openid emails",
+	};
+
+	(void)state;
+	for (size_t u = 0; u < sizeof users / sizeof users[0]; u++) {
+		char *stored = stored_text(users[u]);
+
+		for (size_t i = 0; i < sizeof scopes / sizeof scopes[0]; i++) {
+			struct arena *arena = arena_new();
+			char *want = jansson_text(stored, 1764230000, scopes[i], "user-1");
+			size_t len = 0;
+			char *got = claims_userinfo_text(stored, 1764230000, scopes[i], "user-1",
+			                                 arena, &len);
+
+			assert_non_null(want);
+			if (got == NULL || strcmp(got, want) != 0)
+				fail_msg("user %zu, scope %s:\n got  %s\n want %s", u,
+				         scopes[i] ? scopes[i] : "(null)", got ? got : "(null)",
+				         want);
+			assert_int_equal(len, strlen(want));
+			free(want);
+			arena_free(arena);
+		}
+		free(stored);
+	}
+}
+
+/* What the fast path leaves to the jansson one. */
+static void
+test_userinfo_text_declines(void **state)
+{
+	struct arena *arena = arena_new();
+	size_t len;
+
+	(void)state;
+	/* a released object (address) */
+	assert_null(claims_userinfo_text("{\"address\":{\"country\":\"FR\"}}", 1, "openid address",
+	                                 "u", arena, &len));
+	/* but an unreleased one is fine */
+	assert_string_equal(claims_userinfo_text("{\"address\":{\"country\":\"FR\"}}", 1,
+	                                         "openid email", "u", arena, &len),
+	                    "{\"sub\":\"u\"}");
+	/* a sub that would need escaping */
+	assert_null(claims_userinfo_text("{}", 1, "openid", "a\"b", arena, &len));
+	assert_null(claims_userinfo_text("{}", 1, "openid", "\xc3\xa9", arena, &len));
+	/* stored text that is not JSON, or not an object, or unusual */
+	assert_null(claims_userinfo_text("{\"name\":", 1, "openid profile", "u", arena, &len));
+	assert_null(claims_userinfo_text("[]", 1, "openid profile", "u", arena, &len));
+	assert_null(claims_userinfo_text("{\"name\":\"a\",\"name\":\"b\"}", 1, "openid profile",
+	                                 "u", arena, &len));
+	assert_null(claims_userinfo_text(NULL, 1, "openid", "u", arena, &len));
+	arena_free(arena);
+}
 
 /* A user with every standard claim except middle_name and website. */
 static json_t *
@@ -309,6 +427,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_openid_alone_releases_nothing),
+	        cmocka_unit_test(test_userinfo_text_equals_the_jansson_path),
+	        cmocka_unit_test(test_userinfo_text_declines),
 	        cmocka_unit_test(test_profile_releases_profile_claims_only),
 	        cmocka_unit_test(test_email_releases_email_and_verified),
 	        cmocka_unit_test(test_address_releases_the_address_object),

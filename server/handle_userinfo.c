@@ -75,6 +75,17 @@ answer(const struct app *app, struct request *req, struct response *res,
 	char *jwt;
 	enum status st;
 
+	if (requested == NULL && t->session == NULL && !needs_client_doc(req, &client->row)) {
+		/* The common case, without a JSON document: see claims_userinfo_text. */
+		size_t len;
+		char *text = claims_userinfo_text(user->claims, user->updated_at, t->scope,
+		                                  user->id, req->arena, &len);
+
+		if (text != NULL) {
+			response_body(res, 200, "application/json; charset=utf-8", text, len);
+			return ST_OK;
+		}
+	}
 	st = users_claims(user, &user_claims, &req->err);
 	if (st == ST_OK)
 		st = claims_for_scopes(user_claims, t->scope, requested, &out);

@@ -60,6 +60,16 @@ response_raw(struct response *res, struct arena *arena, int status, const char *
 }
 
 void
+response_body(struct response *res, int status, const char *content_type, const char *body,
+              size_t len)
+{
+	res->status = status;
+	res->content_type = content_type;
+	res->body = body;
+	res->body_len = len;
+}
+
+void
 response_cache_public(struct response *res, int64_t max_age_secs)
 {
 	res->cache_max_age_secs = max_age_secs < 0 ? 0 : max_age_secs;

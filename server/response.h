@@ -50,6 +50,10 @@ void response_json(struct response *res, struct arena *arena, int status, json_t
 void response_raw(struct response *res, struct arena *arena, int status, const char *content_type,
                   const char *body, size_t len);
 
+/* A body already serialised into the request's arena (not copied). */
+void response_body(struct response *res, int status, const char *content_type, const char *body,
+                   size_t len);
+
 /* Marks the response cacheable: Cache-Control: public, max-age=<secs>. */
 void response_cache_public(struct response *res, int64_t max_age_secs);
 
