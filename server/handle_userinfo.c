@@ -147,41 +147,25 @@ handle_userinfo(const struct app *app, struct request *req, struct response *res
 		return ST_OK;
 	memset(&client, 0, sizeof client);
 	tokens_lookup_hash(app, token, req->arena, hash);
-	/* Token, user and client from one snapshot (and one set of read locks). */
-	st = store_read_begin(app->store, &req->err);
+	/* Token, user and client in one statement (one snapshot). */
+	st = store_token_get_with_owners(app->store, hash, now, req->arena, &t, &user, &client.row,
+	                                 &req->err);
+	if (st == ST_NOT_FOUND || (st == ST_OK && t.kind != STORE_TOKEN_ACCESS))
+		return challenge(req, res, OAUTH_INVALID_TOKEN,
+		                 "the access token is unknown, expired or revoked");
 	if (st != ST_OK)
 		return st;
-	st = store_token_get_active(app->store, hash, now, req->arena, &t, &req->err);
-	if (st == ST_NOT_FOUND || (st == ST_OK && t.kind != STORE_TOKEN_ACCESS)) {
-		st = challenge(req, res, OAUTH_INVALID_TOKEN,
-		               "the access token is unknown, expired or revoked");
-		goto out;
-	}
-	if (st != ST_OK)
-		goto out;
 	req->client_id = t.client_id;
-	if (!claims_scope_has(t.scope, "openid")) {
-		st = challenge(req, res, OAUTH_INSUFFICIENT_SCOPE,
-		               "the access token was not granted the openid scope");
-		goto out;
-	}
-	if (t.user_id == NULL) {
-		st = challenge(req, res, OAUTH_INVALID_TOKEN, "the access token has no user");
-		goto out;
-	}
-	st = store_user_get(app->store, t.user_id, req->arena, &user, &req->err);
-	if (st == ST_OK)
-		st = clients_load_row(app, t.client_id, req->arena, &client, &req->err);
-	store_read_end(app->store);
-	if (st == ST_NOT_FOUND)
+	if (!claims_scope_has(t.scope, "openid"))
+		return challenge(req, res, OAUTH_INSUFFICIENT_SCOPE,
+		                 "the access token was not granted the openid scope");
+	if (t.user_id == NULL)
+		return challenge(req, res, OAUTH_INVALID_TOKEN, "the access token has no user");
+	if (user.id == NULL || client.row.id == NULL)
 		return challenge(req, res, OAUTH_INVALID_TOKEN,
 		                 "the user or client no longer exists");
-	if (st == ST_OK)
-		st = answer(app, req, res, &t, &user, &client, now);
+	st = answer(app, req, res, &t, &user, &client, now);
 	clients_record_clear(&client);
-	return st;
-out:
-	store_read_end(app->store);
 	return st;
 }
 

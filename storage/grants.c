@@ -547,6 +547,66 @@ store_token_get_active(struct store *s, const unsigned char *token_hash, int64_t
 	return token_fetch(s, STMT_TOKEN_GET_ACTIVE, token_hash, now, arena, out, err);
 }
 
+/* Columns of STMT_TOKEN_GET_WITH_OWNERS after the token's. */
+enum {
+	OWNERS_USER = 15,
+	OWNERS_CLIENT = 20
+};
+
+enum status
+store_token_get_with_owners(struct store *s, const unsigned char *token_hash, int64_t now,
+                            struct arena *arena, struct store_token *t, struct store_user *user,
+                            struct store_client *client, struct err *err)
+{
+	struct conn *c = NULL;
+	struct db_stmt *stmt = NULL;
+	enum status st;
+
+	memset(user, 0, sizeof *user);
+	memset(client, 0, sizeof *client);
+	st = store_conn_acquire(s, &c, err);
+	if (st != ST_OK)
+		return st;
+	st = store_stmt(c, STMT_TOKEN_GET_WITH_OWNERS, &stmt, err);
+	if (st != ST_OK)
+		goto out;
+	if (store_bind_hash(stmt, 1, token_hash) != DB_OK || db_bind_int64(stmt, 2, now) != DB_OK) {
+		st = STORE_FAIL(c, err);
+		goto out;
+	}
+	switch (db_step(stmt)) {
+	case DB_ROW:
+		st = token_from_row(stmt, arena, t, err);
+		if (st != ST_OK)
+			break;
+		/* LEFT JOINs: NULL ids for a missing user or client */
+		if (!db_column_is_null(stmt, OWNERS_USER)) {
+			user->id = store_column_text_dup(stmt, OWNERS_USER, arena);
+			user->username = store_column_text_dup(stmt, OWNERS_USER + 1, arena);
+			user->claims = store_column_text_dup(stmt, OWNERS_USER + 2, arena);
+			user->created_at = db_column_int64(stmt, OWNERS_USER + 3);
+			user->updated_at = db_column_int64(stmt, OWNERS_USER + 4);
+		}
+		if (!db_column_is_null(stmt, OWNERS_CLIENT)) {
+			client->id = store_column_text_dup(stmt, OWNERS_CLIENT, arena);
+			client->metadata = store_column_text_dup(stmt, OWNERS_CLIENT + 1, arena);
+			client->created_at = db_column_int64(stmt, OWNERS_CLIENT + 2);
+			client->updated_at = db_column_int64(stmt, OWNERS_CLIENT + 3);
+		}
+		break;
+	case DB_DONE:
+		st = ERR_SET(err, ST_NOT_FOUND, "no such token");
+		break;
+	default:
+		st = STORE_FAIL(c, err);
+		break;
+	}
+out:
+	store_stmt_done(stmt);
+	store_conn_release(s, c);
+	return st;
+}
+
 enum status
 store_token_get(struct store *s, const unsigned char *token_hash, struct arena *arena,
                 struct store_token *out, struct err *err)

@@ -624,6 +624,93 @@ test_token_get_active_is_not_found_when_expired_revoked_or_unknown(void **state)
 	assert_int_equal(token_get(f, 0x44, T0 + 6, &out), ST_OK);
 }
 
+/* /userinfo's joined lookup: the token as token_get gives it, and its owners. */
+static void
+test_token_get_with_owners_joins_user_and_client(void **state)
+{
+	struct fixture *f = *state;
+	unsigned char hash[STORE_HASH_LEN];
+	struct store_token t, alone,
+	        cc = {.token_hash = hash,
+	              .kind = STORE_TOKEN_ACCESS,
+	              .grant_id = "cc-9",
+	              .client_id = "c2",
+	              .scope = "api",
+	              .created_at = T0,
+	              .expires_at = T0 + TOKEN_TTL};
+	struct store_user user, want_user;
+	struct store_client client, want_client;
+	struct err err = {0};
+
+	token_pair_add(f->s, 0x51, 0x52, "grant-1", "sid-1");
+	hash_fill(hash, 0x51);
+	assert_int_equal(
+	        store_token_get_with_owners(f->s, hash, T0 + 1, f->arena, &t, &user, &client, &err),
+	        ST_OK);
+	assert_int_equal(token_get(f, 0x51, T0 + 1, &alone), ST_OK);
+	assert_memory_equal(t.token_hash, alone.token_hash, STORE_HASH_LEN);
+	assert_int_equal(t.kind, alone.kind);
+	assert_string_equal(t.grant_id, alone.grant_id);
+	assert_string_equal(t.client_id, "c1");
+	assert_string_equal(t.user_id, "u1");
+	assert_string_equal(t.sid, alone.sid);
+	assert_string_equal(t.scope, alone.scope);
+	assert_int_equal(t.auth_time, alone.auth_time);
+	assert_string_equal(t.acr, alone.acr);
+	assert_string_equal(t.amr, alone.amr);
+	assert_string_equal(t.claims, alone.claims);
+	assert_int_equal(t.created_at, alone.created_at);
+	assert_int_equal(t.expires_at, alone.expires_at);
+	assert_null(t.session);
+
+	assert_int_equal(store_user_get(f->s, "u1", f->arena, &want_user, &err), ST_OK);
+	assert_string_equal(user.id, "u1");
+	assert_string_equal(user.username, want_user.username);
+	assert_string_equal(user.claims, want_user.claims);
+	assert_int_equal(user.created_at, want_user.created_at);
+	assert_int_equal(user.updated_at, want_user.updated_at);
+	assert_null(user.password_hash); /* never read here */
+
+	assert_int_equal(store_client_get(f->s, "c1", f->arena, &want_client, &err), ST_OK);
+	assert_string_equal(client.id, "c1");
+	assert_string_equal(client.metadata, want_client.metadata);
+	assert_int_equal(client.created_at, want_client.created_at);
+	assert_int_equal(client.updated_at, want_client.updated_at);
+	assert_null(client.secret_hash);
+	assert_null(client.reg_token_hash);
+
+	/* a refresh token is returned too: the caller tells the kinds apart */
+	hash_fill(hash, 0x52);
+	assert_int_equal(
+	        store_token_get_with_owners(f->s, hash, T0 + 1, f->arena, &t, &user, &client, &err),
+	        ST_OK);
+	assert_int_equal(t.kind, STORE_TOKEN_REFRESH);
+
+	/* client_credentials: no user */
+	hash_fill(hash, 0x53);
+	assert_int_equal(store_token_insert(f->s, &cc, 1, &err), ST_OK);
+	assert_int_equal(
+	        store_token_get_with_owners(f->s, hash, T0 + 1, f->arena, &t, &user, &client, &err),
+	        ST_OK);
+	assert_null(t.user_id);
+	assert_null(user.id);
+	assert_string_equal(client.id, "c2");
+
+	/* expired, revoked, unknown */
+	hash_fill(hash, 0x51);
+	assert_int_equal(store_token_get_with_owners(f->s, hash, T0 + TOKEN_TTL, f->arena, &t,
+	                                             &user, &client, &err),
+	                 ST_NOT_FOUND);
+	assert_int_equal(token_revoke(f, 0x51, T0 + 2), ST_OK);
+	assert_int_equal(
+	        store_token_get_with_owners(f->s, hash, T0 + 3, f->arena, &t, &user, &client, &err),
+	        ST_NOT_FOUND);
+	hash_fill(hash, 0x5f);
+	assert_int_equal(
+	        store_token_get_with_owners(f->s, hash, T0 + 1, f->arena, &t, &user, &client, &err),
+	        ST_NOT_FOUND);
+}
+
 static void
 test_token_insert_is_all_or_none(void **state)
 {
@@ -949,6 +1036,7 @@ main(void)
 	        T(test_code_consumed_by_10_threads_at_once_succeeds_exactly_once),
 	        T(test_token_pair_insert_then_get_active_returns_every_field),
 	        T(test_token_of_client_credentials_has_no_user),
+	        T(test_token_get_with_owners_joins_user_and_client),
 	        T(test_token_get_active_is_not_found_when_expired_revoked_or_unknown),
 	        T(test_token_insert_is_all_or_none),
 	        T(test_token_revoke_twice_or_unknown_is_not_found),

@@ -191,6 +191,15 @@ static const char *const stmt_sql[STMT_COUNT] = {
                               " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         [STMT_TOKEN_GET_ACTIVE] = "SELECT " STORE_TOKEN_COLUMNS " FROM tokens WHERE token_hash = ?1"
                                   " AND revoked_at IS NULL AND expires_at > ?2",
+        /* The token's columns first, in STORE_TOKEN_COLUMNS' order (token_from_row). */
+        [STMT_TOKEN_GET_WITH_OWNERS] =
+                "SELECT t.token_hash, t.kind, t.grant_id, t.client_id, t.user_id, t.sid, t.scope,"
+                " t.auth_time, t.acr, t.amr, t.claims, t.created_at, t.expires_at, t.revoked_at,"
+                " t.session, u.id, u.username, u.claims, u.created_at, u.updated_at, c.id,"
+                " c.metadata, c.created_at, c.updated_at"
+                " FROM tokens t LEFT JOIN users u ON u.id = t.user_id"
+                " LEFT JOIN clients c ON c.id = t.client_id"
+                " WHERE t.token_hash = ?1 AND t.revoked_at IS NULL AND t.expires_at > ?2",
         [STMT_TOKEN_GET] = "SELECT " STORE_TOKEN_COLUMNS " FROM tokens WHERE token_hash = ?1",
         [STMT_TOKEN_CONSUME_REFRESH] =
                 "UPDATE tokens SET revoked_at = ?2 WHERE token_hash = ?1 AND kind = 'refresh'"

@@ -472,6 +472,19 @@ enum status store_token_insert(struct store *s, const struct store_token *tokens
 /* The active token with this hash at now. ST_NOT_FOUND when absent, revoked or expired. */
 enum status store_token_get_active(struct store *s, const unsigned char *token_hash, int64_t now,
                                    struct arena *arena, struct store_token *out, struct err *err);
+/*
+ * /userinfo's three lookups in one statement (one snapshot, no explicit
+ * transaction): the active token of token_hash as store_token_get_active,
+ * and the user and client it belongs to. user gets id, username, claims,
+ * created_at and updated_at (never the password hash); client gets id,
+ * metadata, created_at and updated_at (no secret or token hash). Their id
+ * is NULL when the token has no user or the user or client is gone.
+ * ST_NOT_FOUND when the token is absent, revoked or expired.
+ */
+enum status store_token_get_with_owners(struct store *s, const unsigned char *token_hash,
+                                        int64_t now, struct arena *arena, struct store_token *t,
+                                        struct store_user *user, struct store_client *client,
+                                        struct err *err);
 /* The token with this hash whatever its state (to tell reuse from garbage). ST_NOT_FOUND when
  * absent. */
 enum status store_token_get(struct store *s, const unsigned char *token_hash, struct arena *arena,
