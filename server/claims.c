@@ -11,37 +11,40 @@
  */
 #include "server/claims.h"
 
-#include <inttypes.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "common/json_members.h"
 
-/* OIDC Core §5.4: the claims each scope value requests. */
+static const char SCOPE_PROFILE[] = "profile", SCOPE_EMAIL[] = "email", SCOPE_ADDRESS[] = "address",
+                  SCOPE_PHONE[] = "phone";
+/* The one claim that is not a stored member: users_claims sets it from the row. */
+static const char CLAIM_UPDATED_AT[] = "updated_at";
+
+/* OIDC Core §5.4: the claims each scope value requests, grouped by scope. */
 static const struct {
 	const char *claim;
 	const char *scope;
 } claim_scopes[] = {
-        {"name",                  "profile"},
-        {"family_name",           "profile"},
-        {"given_name",            "profile"},
-        {"middle_name",           "profile"},
-        {"nickname",              "profile"},
-        {"preferred_username",    "profile"},
-        {"profile",               "profile"},
-        {"picture",               "profile"},
-        {"website",               "profile"},
-        {"gender",                "profile"},
-        {"birthdate",             "profile"},
-        {"zoneinfo",              "profile"},
-        {"locale",                "profile"},
-        {"updated_at",            "profile"},
-        {"email",                 "email"  },
-        {"email_verified",        "email"  },
-        {"address",               "address"},
-        {"phone_number",          "phone"  },
-        {"phone_number_verified", "phone"  },
+        {"name",                  SCOPE_PROFILE},
+        {"family_name",           SCOPE_PROFILE},
+        {"given_name",            SCOPE_PROFILE},
+        {"middle_name",           SCOPE_PROFILE},
+        {"nickname",              SCOPE_PROFILE},
+        {"preferred_username",    SCOPE_PROFILE},
+        {"profile",               SCOPE_PROFILE},
+        {"picture",               SCOPE_PROFILE},
+        {"website",               SCOPE_PROFILE},
+        {"gender",                SCOPE_PROFILE},
+        {"birthdate",             SCOPE_PROFILE},
+        {"zoneinfo",              SCOPE_PROFILE},
+        {"locale",                SCOPE_PROFILE},
+        {CLAIM_UPDATED_AT,        SCOPE_PROFILE},
+        {"email",                 SCOPE_EMAIL  },
+        {"email_verified",        SCOPE_EMAIL  },
+        {"address",               SCOPE_ADDRESS},
+        {"phone_number",          SCOPE_PHONE  },
+        {"phone_number_verified", SCOPE_PHONE  },
 };
 
 #define NCLAIMS (sizeof claim_scopes / sizeof claim_scopes[0])
@@ -128,15 +131,32 @@ is_plain_json_string(const char *s)
 	return true;
 }
 
-static const struct json_member *
-member_named(const struct json_member *m, int n, const char *name)
+/* The claim_scopes row named by key[0..len), or -1. */
+static int
+claim_index(const char *key, size_t len)
 {
-	size_t len = strlen(name);
+	for (size_t i = 0; i < NCLAIMS; i++)
+		if (strncmp(claim_scopes[i].claim, key, len) == 0 &&
+		    claim_scopes[i].claim[len] == '\0')
+			return (int)i;
+	return -1;
+}
 
-	for (int i = 0; i < n; i++)
-		if (m[i].key_len == len && memcmp(m[i].key, name, len) == 0)
-			return &m[i];
-	return NULL;
+/* v in decimal at the end of buf[24]; returns where it starts. */
+static char *
+int64_text(int64_t v, char buf[24], size_t *len_out)
+{
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	char *p = buf + 24;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	*len_out = (size_t)(buf + 24 - p);
+	return p;
 }
 
 char *
@@ -144,33 +164,48 @@ claims_userinfo_text(const char *stored_claims, int64_t updated_at, const char *
                      const char *sub, struct arena *arena, size_t *len_out)
 {
 	struct json_member m[STORED_MEMBERS_MAX];
+	const struct json_member *value[NCLAIMS] = {0};
 	struct piece pc[PIECES_MAX];
+	const char *last_scope = NULL;
+	bool granted = false;
 	char updated[24];
 	size_t np = 0, len = 0, i;
 	char *out, *w;
-	int n;
+	int n, k;
 
 	if (stored_claims == NULL || !is_plain_json_string(sub))
 		return NULL;
 	n = json_members_split(stored_claims, strlen(stored_claims), m, STORED_MEMBERS_MAX);
 	if (n < 0)
 		return NULL;
-	snprintf(updated, sizeof updated, "%" PRId64, updated_at);
+	for (k = 0; k < n; k++) {
+		int c = claim_index(m[k].key, m[k].key_len);
+
+		if (c >= 0)
+			value[c] = &m[k];
+	}
 	pc[np++] = (struct piece){"{", 1};
 	for (i = 0; i < NCLAIMS; i++) {
 		const char *name = claim_scopes[i].claim;
-		const struct json_member *v;
+		const struct json_member *v = value[i];
 
-		if (!claims_scope_has(scope, claim_scopes[i].scope))
+		/* the table is grouped by scope: one look at scope per group */
+		if (claim_scopes[i].scope != last_scope) {
+			last_scope = claim_scopes[i].scope;
+			granted = claims_scope_has(scope, last_scope);
+		}
+		if (!granted)
 			continue;
-		if (strcmp(name, "updated_at") == 0) {
+		if (name == CLAIM_UPDATED_AT) {
 			/* users_claims: the row's, whatever the text says */
+			size_t ulen;
+			const char *u = int64_text(updated_at, updated, &ulen);
+
 			pc[np++] = (struct piece){"\"updated_at\":", 13};
-			pc[np++] = (struct piece){updated, strlen(updated)};
+			pc[np++] = (struct piece){u, ulen};
 			pc[np++] = (struct piece){",", 1};
 			continue;
 		}
-		v = member_named(m, n, name);
 		if (v == NULL || v->kind == JSON_MEMBER_NULL)
 			continue;
 		if (v->kind == JSON_MEMBER_OBJECT || v->kind == JSON_MEMBER_ARRAY)
