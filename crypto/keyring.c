@@ -259,6 +259,33 @@ out:
 	return st;
 }
 
+enum status
+keyring_reseal(const struct keyring *kr, const char *kid, const unsigned char *sealed,
+               size_t sealed_len, unsigned char **resealed, size_t *resealed_len, struct err *err)
+{
+	unsigned char *der = NULL;
+	size_t der_len = 0;
+	struct err inner = {0};
+	enum status st;
+
+	*resealed = NULL;
+	*resealed_len = 0;
+	st = seal_decrypt((const char *const *)kr->secrets, 1, kid, sealed, sealed_len, &der,
+	                  &der_len, &inner);
+	if (st == ST_OK)
+		goto out; /* sealed under the current secret already */
+	st = seal_decrypt((const char *const *)kr->secrets, kr->nsecrets, kid, sealed, sealed_len,
+	                  &der, &der_len, &inner);
+	if (st != ST_OK) {
+		st = ERR_SET(err, st, "key %s: %s", kid, inner.msg);
+		goto out;
+	}
+	st = seal_encrypt(kr->secrets[0], kid, der, der_len, resealed, resealed_len, err);
+out:
+	seal_free_plain(der, der_len);
+	return st;
+}
+
 /* Heap copy of the compact JSON text of json. */
 static char *
 dump_heap(const json_t *json)

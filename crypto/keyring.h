@@ -68,6 +68,16 @@ enum status keyring_add_sealed(struct keyring *kr, const char *kid, unsigned alg
                                int64_t created_at, int64_t usable_from, const unsigned char *sealed,
                                size_t sealed_len, struct err *err);
 
+/*
+ * A rotation of secrets.system: when secrets[0] does not open sealed (the
+ * blob of kid, sealed under an older secret), *resealed (heap: free()) is
+ * the same key sealed under secrets[0]; else *resealed is NULL. ST_CRYPTO
+ * when no secret opens it.
+ */
+enum status keyring_reseal(const struct keyring *kr, const char *kid, const unsigned char *sealed,
+                           size_t sealed_len, unsigned char **resealed, size_t *resealed_len,
+                           struct err *err);
+
 /* Generates, adds and returns (sealed under secrets[0]) a new key. */
 enum status keyring_generate(struct keyring *kr, unsigned alg, unsigned rsa_bits, int64_t now,
                              int64_t usable_from, struct keyring_sealed *out, struct err *err);

@@ -355,6 +355,51 @@ test_second_secret_opens_keys_sealed_with_it(void **state)
 	keyring_free(fresh);
 }
 
+/* A rotation: a key sealed under A is resealed under B, which alone then opens it. */
+static void
+test_reseal_moves_keys_to_the_first_secret(void **state)
+{
+	struct keyring *old = keyring_new(secret_a, 1, TTL);
+	struct keyring *rotated = keyring_new(secret_ba, 2, TTL);
+	struct keyring *fresh = keyring_new(secret_b, 1, TTL);
+	struct keyring_sealed s;
+	unsigned char *blob = NULL, *again = NULL;
+	size_t len = 0, again_len = 1;
+	struct err err = {0};
+
+	(void)state;
+	generate(old, JWS_ALG_ES256, 1, 1, &s);
+	/* under B alone it does not open; resealed by "B A", it does */
+	assert_int_equal(keyring_add_sealed(fresh, s.kid, s.alg, s.created_at, s.usable_from,
+	                                    s.sealed, s.sealed_len, &err),
+	                 ST_CRYPTO);
+	assert_int_equal(keyring_reseal(rotated, s.kid, s.sealed, s.sealed_len, &blob, &len, &err),
+	                 ST_OK);
+	assert_non_null(blob);
+	assert_int_equal(keyring_add_sealed(fresh, s.kid, s.alg, s.created_at, s.usable_from, blob,
+	                                    len, &err),
+	                 ST_OK);
+	/* already under the first secret: nothing to do */
+	assert_int_equal(keyring_reseal(rotated, s.kid, blob, len, &again, &again_len, &err),
+	                 ST_OK);
+	assert_null(again);
+	assert_int_equal(again_len, 0);
+	/* the kid is the aad: a blob does not reseal under another kid */
+	assert_int_equal(keyring_reseal(rotated, "other-kid", s.sealed, s.sealed_len, &again,
+	                                &again_len, &err),
+	                 ST_CRYPTO);
+	assert_null(again);
+	/* no secret opens it */
+	assert_int_equal(keyring_reseal(old, s.kid, blob, len, &again, &again_len, &err),
+	                 ST_CRYPTO);
+	assert_null(again);
+	free(blob);
+	keyring_sealed_clear(&s);
+	keyring_free(old);
+	keyring_free(rotated);
+	keyring_free(fresh);
+}
+
 static void
 test_unknown_kid_has_no_public_jwk(void **state)
 {
@@ -507,6 +552,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_generated_key_signs_and_verifies),
+	        cmocka_unit_test(test_reseal_moves_keys_to_the_first_secret),
 	        cmocka_unit_test(test_rsa_key_signs_rs256),
 	        cmocka_unit_test(test_status_moves_next_active_retired_expired),
 	        cmocka_unit_test(test_jwks_lists_published_keys_newest_first),

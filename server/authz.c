@@ -235,12 +235,17 @@ authz_session_of(const struct app *app, struct request *req, const struct cookie
 {
 	const char *value = cookie_get(cookies, AUTHZ_SESSION_COOKIE);
 	unsigned char hash[DIGEST_SHA256_BYTES];
+	enum status st = ST_NOT_FOUND;
 
 	if (value == NULL || value[0] == '\0')
 		return ST_NOT_FOUND;
-	secrets_token_hash(app->cfg, value, hash);
-	return store_session_get_active(app->store, hash, clock_now(&app->clock), req->arena, out,
-	                                &req->err);
+	/* During a rotation of secrets.system, under each secret in turn. */
+	for (size_t i = 0; st == ST_NOT_FOUND && i < app->cfg->secrets_system_count; i++) {
+		secrets_token_hash_at(app->cfg, i, value, hash);
+		st = store_session_get_active(app->store, hash, clock_now(&app->clock), req->arena,
+		                              out, &req->err);
+	}
+	return st;
 }
 
 const char *

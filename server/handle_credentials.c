@@ -330,7 +330,9 @@ handle_credentials(const struct app *app, struct request *req, struct response *
 	memset(v, 0, sizeof *v);
 	memset(&client, 0, sizeof client);
 	v->now = clock_now(&app->clock);
-	tokens_lookup_hash(app, token, req->arena, v->token_hash);
+	st = tokens_find_hash(app, token, req->arena, v->token_hash, &req->err);
+	if (st != ST_OK)
+		return st;
 	st = load_holder(app, req, res, v, &t, &user, &client);
 	if (st == ST_NOT_FOUND)
 		return ST_OK;

@@ -247,12 +247,17 @@ browser_session(const struct app *app, struct request *req, const struct logout 
                 unsigned char *hash_out, struct store_session *out)
 {
 	const char *value = cookie_get(&lo->cookies, AUTHZ_SESSION_COOKIE);
+	enum status st = ST_NOT_FOUND;
 
 	if (value == NULL || value[0] == '\0')
 		return ST_NOT_FOUND;
-	secrets_token_hash(app->cfg, value, hash_out);
-	return store_session_get_active(app->store, hash_out, clock_now(&app->clock), req->arena,
-	                                out, &req->err);
+	/* During a rotation of secrets.system, under each secret in turn. */
+	for (size_t i = 0; st == ST_NOT_FOUND && i < app->cfg->secrets_system_count; i++) {
+		secrets_token_hash_at(app->cfg, i, value, hash_out);
+		st = store_session_get_active(app->store, hash_out, clock_now(&app->clock),
+		                              req->arena, out, &req->err);
+	}
+	return st;
 }
 
 /* A session cookie that names no active session (ended, expired) is cleared too. */

@@ -496,7 +496,9 @@ refresh_grant(const struct app *app, struct request *req, struct response *res,
 	if (token == NULL || token[0] == '\0')
 		return oauth_error(res, req->arena, OAUTH_INVALID_REQUEST,
 		                   "refresh_token is required");
-	tokens_hash(app, token, g->code_hash);
+	st = tokens_find_hash(app, token, req->arena, g->code_hash, &req->err);
+	if (st != ST_OK)
+		return st;
 	g->scope = request_form(req, "scope");
 	g->grace_secs = app->cfg->oauth2_refresh_grace_secs;
 	st = tokens_new(app, req->arena, g->now, NULL, g->client_id, &g->issue, &req->err);

@@ -68,6 +68,37 @@ out:
 	return st;
 }
 
+enum status
+keys_reseal(struct store *s, const struct keyring *kr, size_t *count_out, struct err *err)
+{
+	struct arena *arena = arena_new();
+	struct store_key *keys = NULL;
+	size_t n = 0, i, count = 0;
+	enum status st;
+
+	st = store_key_list(s, arena, &keys, &n, err);
+	for (i = 0; st == ST_OK && i < n; i++) {
+		unsigned char *blob = NULL;
+		size_t len = 0;
+
+		st = keyring_reseal(kr, keys[i].kid, keys[i].sealed, keys[i].sealed_len, &blob,
+		                    &len, err);
+		if (st == ST_OK && blob != NULL) {
+			st = store_key_reseal(s, keys[i].kid, blob, len, err);
+			/* another instance may have deleted it meanwhile */
+			if (st == ST_NOT_FOUND)
+				st = ST_OK;
+			else if (st == ST_OK)
+				count++;
+		}
+		free(blob);
+	}
+	if (count_out != NULL)
+		*count_out = count;
+	arena_free(arena);
+	return st;
+}
+
 /* Stores a key the keyring just made (sealed) as a row of table keys. */
 static enum status
 persist(const struct keyring_sealed *sealed, unsigned alg, struct store *s, struct err *err)

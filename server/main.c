@@ -167,6 +167,7 @@ serve(const struct cli_opts *opts)
 	int64_t generation = 0;
 	sigset_t set;
 	bool generated = false, imported = false;
+	size_t resealed = 0;
 	int rc = 1;
 
 	memset(&app, 0, sizeof app);
@@ -196,11 +197,15 @@ serve(const struct cli_opts *opts)
 	}
 	kr = keys_keyring_new(&cfg);
 	if (keys_load(store, kr, &generation, &err) != ST_OK ||
+	    keys_reseal(store, kr, &resealed, &err) != ST_OK ||
 	    keys_import_if_none(&cfg, store, kr, clock_now(NULL), &imported, &err) != ST_OK ||
 	    keys_bootstrap(&cfg, store, kr, clock_now(NULL), &generated, &err) != ST_OK) {
 		fprintf(stderr, "oidcd: signing keys: %s\n", err.msg);
 		goto out;
 	}
+	if (resealed > 0)
+		LOG_INFO("sealed %zu signing key(s) under the first secrets.system value",
+		         resealed);
 	if (imported)
 		LOG_INFO("imported the %s signing key from keys.import_file",
 		         config_alg_name(cfg.keys_algorithm));

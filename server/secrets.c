@@ -15,7 +15,14 @@ void
 secrets_token_hash(const struct config *cfg, const char *token,
                    unsigned char out[DIGEST_SHA256_BYTES])
 {
-	const char *key = cfg->secrets_system[0];
+	secrets_token_hash_at(cfg, 0, token, out);
+}
+
+void
+secrets_token_hash_at(const struct config *cfg, size_t i, const char *token,
+                      unsigned char out[DIGEST_SHA256_BYTES])
+{
+	const char *key = cfg->secrets_system[i];
 
 	digest_hmac_sha256(key, strlen(key), token, strlen(token), out);
 }

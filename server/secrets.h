@@ -20,6 +20,12 @@
 /* HMAC-SHA-256 of token under the active system secret. */
 void secrets_token_hash(const struct config *cfg, const char *token,
                         unsigned char out[DIGEST_SHA256_BYTES]);
+/*
+ * The same under secrets.system[i] (i < secrets_system_count): lookups of
+ * something stored under an older secret during a rotation try each.
+ */
+void secrets_token_hash_at(const struct config *cfg, size_t i, const char *token,
+                           unsigned char out[DIGEST_SHA256_BYTES]);
 
 /* True when token hashes to stored (32 bytes) under any system secret; constant time. */
 bool secrets_token_matches(const struct config *cfg, const char *token,

@@ -53,12 +53,19 @@ ordered_body(const char *token)
 void
 tokens_hash(const struct app *app, const char *token, unsigned char out[STORE_HASH_LEN])
 {
+	tokens_hash_at(app, 0, token, out);
+}
+
+void
+tokens_hash_at(const struct app *app, size_t i, const char *token,
+               unsigned char out[STORE_HASH_LEN])
+{
 	unsigned char order[TOKENS_ORDER_BYTES], mac[STORE_HASH_LEN];
 	const char *body = ordered_body(token);
 	size_t n = 0;
 	struct err err;
 
-	secrets_token_hash(app->cfg, token, mac);
+	secrets_token_hash_at(app->cfg, i, token, mac);
 	/* Tokens made before ordering (43-character bodies) keep their full hash. */
 	if (body == NULL ||
 	    b64url_decode(body, TOKENS_ORDER_CHARS, order, sizeof order, &n, &err) != ST_OK ||
@@ -301,10 +308,40 @@ void
 tokens_lookup_hash(const struct app *app, const char *token, struct arena *arena,
                    unsigned char out[STORE_HASH_LEN])
 {
+	tokens_lookup_hash_at(app, 0, token, arena, out);
+}
+
+void
+tokens_lookup_hash_at(const struct app *app, size_t i, const char *token, struct arena *arena,
+                      unsigned char out[STORE_HASH_LEN])
+{
 	const char *jti = NULL;
 
 	/* Opaque tokens never hold a '.'; only JWTs are worth parsing. */
 	if (strchr(token, '.') != NULL)
 		jti = own_jwt_jti(app, token, arena);
-	tokens_hash(app, jti != NULL ? arena_printf(arena, "jti:%s", jti) : token, out);
+	tokens_hash_at(app, i, jti != NULL ? arena_printf(arena, "jti:%s", jti) : token, out);
+}
+
+enum status
+tokens_find_hash(const struct app *app, const char *token, struct arena *arena,
+                 unsigned char out[STORE_HASH_LEN], struct err *err)
+{
+	unsigned char hash[STORE_HASH_LEN];
+	struct store_token t;
+	enum status st;
+	size_t i;
+
+	tokens_lookup_hash(app, token, arena, out);
+	for (i = 0; i < app->cfg->secrets_system_count && app->cfg->secrets_system_count > 1; i++) {
+		if (i > 0)
+			tokens_lookup_hash_at(app, i, token, arena, hash);
+		st = store_token_get(app->store, i > 0 ? hash : out, arena, &t, err);
+		if (st == ST_NOT_FOUND)
+			continue;
+		if (st == ST_OK && i > 0)
+			memcpy(out, hash, STORE_HASH_LEN);
+		return st;
+	}
+	return ST_OK;
 }

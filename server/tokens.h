@@ -76,6 +76,9 @@ json_t *tokens_amr_array(const char *amr);
  * garbage) the whole keyed hash.
  */
 void tokens_hash(const struct app *app, const char *token, unsigned char out[STORE_HASH_LEN]);
+/* The same keyed by secrets.system[i] (a rotation: see tokens_find_hash). */
+void tokens_hash_at(const struct app *app, size_t i, const char *token,
+                    unsigned char out[STORE_HASH_LEN]);
 
 /*
  * prefix + base64url(6 bytes: app's clock in milliseconds << 8 | a counter,
@@ -103,6 +106,17 @@ enum status tokens_sign_access(const struct app *app, struct tokens_issue *t, co
  * jti; anything else by its own keyed hash (so a forged or foreign JWT
  * matches no row).
  */
+void tokens_lookup_hash_at(const struct app *app, size_t i, const char *token, struct arena *arena,
+                           unsigned char out[STORE_HASH_LEN]);
+/*
+ * The stored hash of a presented token (tokens_lookup_hash) under the system
+ * secret that keyed its row: secrets.system[0], or, during a rotation, the
+ * first older secret under which a token row (in any state) exists. With one
+ * secret it reads nothing; with more, one read per secret tried. When no
+ * row exists under any, out is the hash under secrets.system[0].
+ */
+enum status tokens_find_hash(const struct app *app, const char *token, struct arena *arena,
+                             unsigned char out[STORE_HASH_LEN], struct err *err);
 void tokens_lookup_hash(const struct app *app, const char *token, struct arena *arena,
                         unsigned char out[STORE_HASH_LEN]);
 

@@ -104,6 +104,37 @@ out:
 }
 
 enum status
+store_key_reseal(struct store *s, const char *kid, const unsigned char *sealed, size_t sealed_len,
+                 struct err *err)
+{
+	struct conn *c = NULL;
+	struct db_stmt *stmt = NULL;
+	enum status st;
+
+	st = store_conn_acquire(s, &c, err);
+	if (st != ST_OK)
+		return st;
+	st = store_stmt(c, STMT_KEY_RESEAL, &stmt, err);
+	if (st != ST_OK)
+		goto out;
+	if (db_bind_text(stmt, 1, kid) != DB_OK ||
+	    db_bind_blob(stmt, 2, sealed_len > 0 ? (const void *)sealed : "", sealed_len) !=
+	            DB_OK) {
+		st = STORE_FAIL(c, err);
+		goto out;
+	}
+	if (db_step(stmt) != DB_DONE) {
+		st = STORE_FAIL(c, err);
+		goto out;
+	}
+	st = db_changes(stmt) == 0 ? ERR_SET(err, ST_NOT_FOUND, "no key %s", kid) : ST_OK;
+out:
+	store_stmt_done(stmt);
+	store_conn_release(s, c);
+	return st;
+}
+
+enum status
 store_key_delete(struct store *s, const char *kid, struct err *err)
 {
 	struct conn *c = NULL;

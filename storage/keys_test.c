@@ -176,6 +176,30 @@ test_key_delete_removes_only_that_key(void **state)
 }
 
 static void
+test_key_reseal_replaces_only_the_blob(void **state)
+{
+	struct fixture *f = *state;
+	static const unsigned char blob[] = {9, 8, 7, 6, 5};
+	struct store_key *keys = NULL;
+	struct err err = {0};
+	size_t n = 0;
+
+	insert_ok(f->s, "k1", 1, 1);
+	insert_ok(f->s, "k2", 2, 2);
+	assert_int_equal(store_key_reseal(f->s, "k1", blob, sizeof blob, &err), ST_OK);
+	assert_int_equal(store_key_list(f->s, f->arena, &keys, &n, &err), ST_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(keys[0].kid, "k1");
+	assert_int_equal(keys[0].sealed_len, sizeof blob);
+	assert_memory_equal(keys[0].sealed, blob, sizeof blob);
+	assert_int_equal(keys[0].usable_from, 1);
+	assert_string_equal(keys[1].kid, "k2");
+	assert_false(keys[1].sealed_len == sizeof blob &&
+	             memcmp(keys[1].sealed, blob, sizeof blob) == 0);
+	assert_int_equal(store_key_reseal(f->s, "nope", blob, sizeof blob, &err), ST_NOT_FOUND);
+}
+
+static void
 test_key_delete_absent_is_not_found(void **state)
 {
 	struct fixture *f = *state;
@@ -277,6 +301,7 @@ main(void)
 	        T(test_key_insert_empty_sealed_is_stored_empty),
 	        T(test_key_delete_removes_only_that_key),
 	        T(test_key_delete_absent_is_not_found),
+	        T(test_key_reseal_replaces_only_the_blob),
 	        T(test_key_generation_changes_on_insert_and_delete_only),
 	        cmocka_unit_test(test_key_functions_before_migrate_fail_then_work_after),
 	        cmocka_unit_test(test_key_generation_sees_changes_from_another_process),

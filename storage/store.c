@@ -111,6 +111,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
         [STMT_KEY_LIST] = "SELECT kid, alg, created_at, usable_from, sealed, public_jwk FROM keys"
                           " ORDER BY usable_from, created_at, kid",
         [STMT_KEY_DELETE] = "DELETE FROM keys WHERE kid = ?1",
+        [STMT_KEY_RESEAL] = "UPDATE keys SET sealed = ?2 WHERE kid = ?1",
         [STMT_KEY_GENERATION] = "SELECT value FROM meta WHERE name = 'keys_generation'",
         /* clients.c */
         [STMT_CLIENT_INSERT] =

@@ -150,6 +150,9 @@ enum status store_key_list(struct store *s, struct arena *arena, struct store_ke
                            size_t *count_out, struct err *err);
 /* Deletes one key (its publication ended). ST_NOT_FOUND when absent. */
 enum status store_key_delete(struct store *s, const char *kid, struct err *err);
+/* Replaces the sealed blob of one key (a rotation of secrets.system). ST_NOT_FOUND when absent. */
+enum status store_key_reseal(struct store *s, const char *kid, const unsigned char *sealed,
+                             size_t sealed_len, struct err *err);
 
 /*
  * A cheap change counter for the keys table: changes whenever any instance
