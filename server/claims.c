@@ -114,7 +114,7 @@ claims_for_scopes(const json_t *user_claims, const char *scope, const json_t *re
 
 /* More members than any user has (users_validate.c allows the §5.1 claims). */
 #define STORED_MEMBERS_MAX 64
-#define PIECES_MAX         (4 * NCLAIMS + 4)
+#define PIECES_MAX         (5 * NCLAIMS + 4) /* five per claim, "{", and three for sub */
 
 struct piece {
 	const char *p;
