@@ -13,6 +13,7 @@
  */
 #include <jansson.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,11 +57,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size == 0)
 		return 0;
-	for (size_t i = 0; i < 4; i++) {
-		if (data[0] & (1u << i)) {
-			strcat(scope, " ");
-			strcat(scope, scope_names[i]);
-		}
+	for (size_t i = 0, used = strlen(scope); i < 4; i++) {
+		if (data[0] & (1u << i))
+			used += (size_t)snprintf(scope + used, sizeof scope - used, " %s",
+			                         scope_names[i]);
 	}
 	text = malloc(size);
 	memcpy(text, data + 1, size - 1);
