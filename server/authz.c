@@ -233,17 +233,25 @@ enum status
 authz_session_of(const struct app *app, struct request *req, const struct cookie_jar *cookies,
                  struct store_session *out)
 {
-	const char *value = cookie_get(cookies, AUTHZ_SESSION_COOKIE);
 	unsigned char hash[DIGEST_SHA256_BYTES];
+
+	return authz_session_hash_of(app, req, cookies, hash, out);
+}
+
+enum status
+authz_session_hash_of(const struct app *app, struct request *req, const struct cookie_jar *cookies,
+                      unsigned char hash_out[STORE_HASH_LEN], struct store_session *out)
+{
+	const char *value = cookie_get(cookies, AUTHZ_SESSION_COOKIE);
 	enum status st = ST_NOT_FOUND;
 
 	if (value == NULL || value[0] == '\0')
 		return ST_NOT_FOUND;
 	/* During a rotation of secrets.system, under each secret in turn. */
 	for (size_t i = 0; st == ST_NOT_FOUND && i < app->cfg->secrets_system_count; i++) {
-		secrets_token_hash_at(app->cfg, i, value, hash);
-		st = store_session_get_active(app->store, hash, clock_now(&app->clock), req->arena,
-		                              out, &req->err);
+		secrets_token_hash_at(app->cfg, i, value, hash_out);
+		st = store_session_get_active(app->store, hash_out, clock_now(&app->clock),
+		                              req->arena, out, &req->err);
 	}
 	return st;
 }

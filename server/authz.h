@@ -99,6 +99,15 @@ enum status authz_session(const struct app *app, struct request *req, const stru
 /* The same from a cookie jar (pages outside an authorization request: the device flow). */
 enum status authz_session_of(const struct app *app, struct request *req,
                              const struct cookie_jar *cookies, struct store_session *out);
+/*
+ * The same, and the stored hash of the cookie in hash_out (logout ends the
+ * session by it): keyed by secrets.system[0] or, during a rotation, by the
+ * older secret that keyed the session.
+ */
+enum status authz_session_hash_of(const struct app *app, struct request *req,
+                                  const struct cookie_jar *cookies,
+                                  unsigned char hash_out[STORE_HASH_LEN],
+                                  struct store_session *out);
 
 /* The request's cookies into out (an absent or oversized Cookie header: none). */
 void authz_cookies(struct request *req, struct cookie_jar *out);

@@ -241,25 +241,6 @@ start(const struct app *app, struct request *req, struct response *res, const st
 	return ST_OK;
 }
 
-/* The browser's active login session; ST_NOT_FOUND when none. hash_out gets its cookie hash. */
-static enum status
-browser_session(const struct app *app, struct request *req, const struct logout *lo,
-                unsigned char *hash_out, struct store_session *out)
-{
-	const char *value = cookie_get(&lo->cookies, AUTHZ_SESSION_COOKIE);
-	enum status st = ST_NOT_FOUND;
-
-	if (value == NULL || value[0] == '\0')
-		return ST_NOT_FOUND;
-	/* During a rotation of secrets.system, under each secret in turn. */
-	for (size_t i = 0; st == ST_NOT_FOUND && i < app->cfg->secrets_system_count; i++) {
-		secrets_token_hash_at(app->cfg, i, value, hash_out);
-		st = store_session_get_active(app->store, hash_out, clock_now(&app->clock),
-		                              req->arena, out, &req->err);
-	}
-	return st;
-}
-
 /* A session cookie that names no active session (ended, expired) is cleared too. */
 static enum status
 forget_stale_cookie(const struct app *app, struct request *req, struct response *res,
@@ -607,7 +588,7 @@ handle_logout(const struct app *app, struct request *req, struct response *res)
 	st = start(app, req, res, params, &lo, &done);
 	if (st != ST_OK || done)
 		goto out;
-	found = browser_session(app, req, &lo, hash, &sess);
+	found = authz_session_hash_of(app, req, &lo.cookies, hash, &sess);
 	if (found == ST_NOT_FOUND && flows_logout_headless(app) &&
 	    form_get(params, "logout_verifier") != NULL) {
 		/* The session ended already (by this very verifier, or meanwhile): the

@@ -154,12 +154,10 @@ handle_admin_introspect(const struct app *app, struct request *req, struct respo
 
 	if (token == NULL || token[0] == '\0')
 		return oauth_error(res, req->arena, OAUTH_INVALID_REQUEST, "token is required");
-	st = ST_NOT_FOUND;
-	for (size_t i = 0; st == ST_NOT_FOUND && i < app->cfg->secrets_system_count; i++) {
-		tokens_lookup_hash_at(app, i, token, req->arena, hash);
+	st = tokens_find_hash(app, token, req->arena, hash, &req->err);
+	if (st == ST_OK)
 		st = store_token_get_active(app->store, hash, clock_now(&app->clock), req->arena,
 		                            &t, &req->err);
-	}
 	if (st == ST_NOT_FOUND || (st == ST_OK && scope != NULL && !has_scopes(t.scope, scope))) {
 		response_json(res, req->arena, 200, json_pack("{s:b}", "active", 0));
 		return ST_OK;

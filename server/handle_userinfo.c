@@ -146,14 +146,11 @@ handle_userinfo(const struct app *app, struct request *req, struct response *res
 	if (token == NULL)
 		return ST_OK;
 	memset(&client, 0, sizeof client);
-	/* Token, user and client in one statement (one snapshot); during a
-	 * rotation of secrets.system, under each secret in turn. */
-	st = ST_NOT_FOUND;
-	for (size_t i = 0; st == ST_NOT_FOUND && i < app->cfg->secrets_system_count; i++) {
-		tokens_lookup_hash_at(app, i, token, req->arena, hash);
+	/* Token, user and client in one statement (one snapshot). */
+	st = tokens_find_hash(app, token, req->arena, hash, &req->err);
+	if (st == ST_OK)
 		st = store_token_get_with_owners(app->store, hash, now, req->arena, &t, &user,
 		                                 &client.row, &req->err);
-	}
 	if (st == ST_NOT_FOUND || (st == ST_OK && t.kind != STORE_TOKEN_ACCESS))
 		return challenge(req, res, OAUTH_INVALID_TOKEN,
 		                 "the access token is unknown, expired or revoked");

@@ -41,6 +41,9 @@ enum status keys_load(struct store *s, struct keyring *kr, int64_t *generation_o
  * same key at the same time is no error. The file is read once; its bytes
  * are wiped after use.
  */
+enum status keys_import_if_none(const struct config *cfg, struct store *s, struct keyring *kr,
+                                int64_t now, bool *imported, struct err *err);
+
 /*
  * A rotation of secrets.system: seals every stored key that only an older
  * secret opens under the first one, so the older one can be dropped once
@@ -48,8 +51,6 @@ enum status keys_load(struct store *s, struct keyring *kr, int64_t *generation_o
  */
 enum status keys_reseal(struct store *s, const struct keyring *kr, size_t *count_out,
                         struct err *err);
-enum status keys_import_if_none(const struct config *cfg, struct store *s, struct keyring *kr,
-                                int64_t now, bool *imported, struct err *err);
 
 /* Generates the first key of keys.algorithm when there is none. *generated may be NULL. */
 enum status keys_bootstrap(const struct config *cfg, struct store *s, struct keyring *kr,

@@ -47,19 +47,6 @@ response_json(struct response *res, struct arena *arena, int status, json_t *bod
 }
 
 void
-response_raw(struct response *res, struct arena *arena, int status, const char *content_type,
-             const char *body, size_t len)
-{
-	char *copy = arena_alloc(arena, len + 1);
-
-	memcpy(copy, body, len);
-	res->status = status;
-	res->content_type = content_type;
-	res->body = copy;
-	res->body_len = len;
-}
-
-void
 response_body(struct response *res, int status, const char *content_type, const char *body,
               size_t len)
 {
@@ -67,6 +54,16 @@ response_body(struct response *res, int status, const char *content_type, const 
 	res->content_type = content_type;
 	res->body = body;
 	res->body_len = len;
+}
+
+void
+response_raw(struct response *res, struct arena *arena, int status, const char *content_type,
+             const char *body, size_t len)
+{
+	char *copy = arena_alloc(arena, len + 1);
+
+	memcpy(copy, body, len);
+	response_body(res, status, content_type, copy, len);
 }
 
 void

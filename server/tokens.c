@@ -304,38 +304,35 @@ own_jwt_jti(const struct app *app, const char *token, struct arena *arena)
 	return jti;
 }
 
-void
-tokens_lookup_hash(const struct app *app, const char *token, struct arena *arena,
-                   unsigned char out[STORE_HASH_LEN])
-{
-	tokens_lookup_hash_at(app, 0, token, arena, out);
-}
-
-void
-tokens_lookup_hash_at(const struct app *app, size_t i, const char *token, struct arena *arena,
-                      unsigned char out[STORE_HASH_LEN])
+/* What a presented token is stored under, before keying: "jti:" + the id of a
+ * JWT this issuer signed, else the token itself. */
+static const char *
+lookup_text(const struct app *app, const char *token, struct arena *arena)
 {
 	const char *jti = NULL;
 
 	/* Opaque tokens never hold a '.'; only JWTs are worth parsing. */
 	if (strchr(token, '.') != NULL)
 		jti = own_jwt_jti(app, token, arena);
-	tokens_hash_at(app, i, jti != NULL ? arena_printf(arena, "jti:%s", jti) : token, out);
+	return jti != NULL ? arena_printf(arena, "jti:%s", jti) : token;
 }
 
 enum status
 tokens_find_hash(const struct app *app, const char *token, struct arena *arena,
                  unsigned char out[STORE_HASH_LEN], struct err *err)
 {
+	const char *text = lookup_text(app, token, arena);
 	unsigned char hash[STORE_HASH_LEN];
 	struct store_token t;
 	enum status st;
 	size_t i;
 
-	tokens_lookup_hash(app, token, arena, out);
-	for (i = 0; i < app->cfg->secrets_system_count && app->cfg->secrets_system_count > 1; i++) {
+	tokens_hash(app, text, out);
+	if (app->cfg->secrets_system_count < 2)
+		return ST_OK; /* no rotation: nothing to tell apart */
+	for (i = 0; i < app->cfg->secrets_system_count; i++) {
 		if (i > 0)
-			tokens_lookup_hash_at(app, i, token, arena, hash);
+			tokens_hash_at(app, i, text, hash);
 		st = store_token_get(app->store, i > 0 ? hash : out, arena, &t, err);
 		if (st == ST_NOT_FOUND)
 			continue;

@@ -104,20 +104,14 @@ enum status tokens_sign_access(const struct app *app, struct tokens_issue *t, co
  * The stored hash of a presented access or refresh token, whatever its
  * format: a JWT this issuer signed (any of its keys) is looked up by its
  * jti; anything else by its own keyed hash (so a forged or foreign JWT
- * matches no row).
- */
-void tokens_lookup_hash_at(const struct app *app, size_t i, const char *token, struct arena *arena,
-                           unsigned char out[STORE_HASH_LEN]);
-/*
- * The stored hash of a presented token (tokens_lookup_hash) under the system
- * secret that keyed its row: secrets.system[0], or, during a rotation, the
- * first older secret under which a token row (in any state) exists. With one
- * secret it reads nothing; with more, one read per secret tried. When no
- * row exists under any, out is the hash under secrets.system[0].
+ * matches no row). Keyed by the system secret that keyed the token's row:
+ * secrets.system[0], or, during a rotation, the first older secret under
+ * which a token row (in any state) exists. With one secret it reads
+ * nothing; with more, one read per secret tried. When no row exists under
+ * any, out is the hash under secrets.system[0]. Every lookup of a
+ * presented token goes through it.
  */
 enum status tokens_find_hash(const struct app *app, const char *token, struct arena *arena,
                              unsigned char out[STORE_HASH_LEN], struct err *err);
-void tokens_lookup_hash(const struct app *app, const char *token, struct arena *arena,
-                        unsigned char out[STORE_HASH_LEN]);
 
 #endif

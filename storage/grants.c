@@ -499,10 +499,47 @@ out:
 	return st;
 }
 
-/* One token row by hash through statement id (?2 = now when the statement has it). */
+/* STMT_TOKEN_GET_WITH_OWNERS: where the user's and the client's columns go. */
+struct token_owners {
+	struct store_user *user;
+	struct store_client *client;
+};
+
+/* Columns of STMT_TOKEN_GET_WITH_OWNERS after the token's. */
+enum {
+	OWNERS_USER = 15,
+	OWNERS_CLIENT = 20
+};
+
+/* The owners' columns of the current row; LEFT JOINs: NULL ids for a missing one. */
+static void
+owners_from_row(struct db_stmt *stmt, struct arena *arena, const struct token_owners *o)
+{
+	memset(o->user, 0, sizeof *o->user);
+	memset(o->client, 0, sizeof *o->client);
+	if (!db_column_is_null(stmt, OWNERS_USER)) {
+		o->user->id = store_column_text_dup(stmt, OWNERS_USER, arena);
+		o->user->username = store_column_text_dup(stmt, OWNERS_USER + 1, arena);
+		o->user->claims = store_column_text_dup(stmt, OWNERS_USER + 2, arena);
+		o->user->created_at = db_column_int64(stmt, OWNERS_USER + 3);
+		o->user->updated_at = db_column_int64(stmt, OWNERS_USER + 4);
+	}
+	if (!db_column_is_null(stmt, OWNERS_CLIENT)) {
+		o->client->id = store_column_text_dup(stmt, OWNERS_CLIENT, arena);
+		o->client->metadata = store_column_text_dup(stmt, OWNERS_CLIENT + 1, arena);
+		o->client->created_at = db_column_int64(stmt, OWNERS_CLIENT + 2);
+		o->client->updated_at = db_column_int64(stmt, OWNERS_CLIENT + 3);
+	}
+}
+
+/*
+ * One token row by hash through statement id (?2 = now when the statement
+ * has it); owners (may be NULL) for STMT_TOKEN_GET_WITH_OWNERS.
+ */
 static enum status
 token_fetch(struct store *s, enum store_stmt id, const unsigned char *token_hash, int64_t now,
-            struct arena *arena, struct store_token *out, struct err *err)
+            struct arena *arena, struct store_token *out, const struct token_owners *owners,
+            struct err *err)
 {
 	struct conn *c = NULL;
 	struct db_stmt *stmt = NULL;
@@ -522,6 +559,8 @@ token_fetch(struct store *s, enum store_stmt id, const unsigned char *token_hash
 	switch (db_step(stmt)) {
 	case DB_ROW:
 		st = token_from_row(stmt, arena, out, err);
+		if (st == ST_OK && owners != NULL)
+			owners_from_row(stmt, arena, owners);
 		break;
 	case DB_DONE:
 		/* Unknown, expired and revoked look the same (RFC 6750 §3.1 invalid_token). */
@@ -544,81 +583,31 @@ enum status
 store_token_get_active(struct store *s, const unsigned char *token_hash, int64_t now,
                        struct arena *arena, struct store_token *out, struct err *err)
 {
-	return token_fetch(s, STMT_TOKEN_GET_ACTIVE, token_hash, now, arena, out, err);
+	return token_fetch(s, STMT_TOKEN_GET_ACTIVE, token_hash, now, arena, out, NULL, err);
 }
-
-/* Columns of STMT_TOKEN_GET_WITH_OWNERS after the token's. */
-enum {
-	OWNERS_USER = 15,
-	OWNERS_CLIENT = 20
-};
 
 enum status
 store_token_get_with_owners(struct store *s, const unsigned char *token_hash, int64_t now,
                             struct arena *arena, struct store_token *t, struct store_user *user,
                             struct store_client *client, struct err *err)
 {
-	struct conn *c = NULL;
-	struct db_stmt *stmt = NULL;
-	enum status st;
+	struct token_owners owners = {user, client};
 
-	memset(user, 0, sizeof *user);
-	memset(client, 0, sizeof *client);
-	st = store_conn_acquire(s, &c, err);
-	if (st != ST_OK)
-		return st;
-	st = store_stmt(c, STMT_TOKEN_GET_WITH_OWNERS, &stmt, err);
-	if (st != ST_OK)
-		goto out;
-	if (store_bind_hash(stmt, 1, token_hash) != DB_OK || db_bind_int64(stmt, 2, now) != DB_OK) {
-		st = STORE_FAIL(c, err);
-		goto out;
-	}
-	switch (db_step(stmt)) {
-	case DB_ROW:
-		st = token_from_row(stmt, arena, t, err);
-		if (st != ST_OK)
-			break;
-		/* LEFT JOINs: NULL ids for a missing user or client */
-		if (!db_column_is_null(stmt, OWNERS_USER)) {
-			user->id = store_column_text_dup(stmt, OWNERS_USER, arena);
-			user->username = store_column_text_dup(stmt, OWNERS_USER + 1, arena);
-			user->claims = store_column_text_dup(stmt, OWNERS_USER + 2, arena);
-			user->created_at = db_column_int64(stmt, OWNERS_USER + 3);
-			user->updated_at = db_column_int64(stmt, OWNERS_USER + 4);
-		}
-		if (!db_column_is_null(stmt, OWNERS_CLIENT)) {
-			client->id = store_column_text_dup(stmt, OWNERS_CLIENT, arena);
-			client->metadata = store_column_text_dup(stmt, OWNERS_CLIENT + 1, arena);
-			client->created_at = db_column_int64(stmt, OWNERS_CLIENT + 2);
-			client->updated_at = db_column_int64(stmt, OWNERS_CLIENT + 3);
-		}
-		break;
-	case DB_DONE:
-		st = ERR_SET(err, ST_NOT_FOUND, "no such token");
-		break;
-	default:
-		st = STORE_FAIL(c, err);
-		break;
-	}
-out:
-	store_stmt_done(stmt);
-	store_conn_release(s, c);
-	return st;
+	return token_fetch(s, STMT_TOKEN_GET_WITH_OWNERS, token_hash, now, arena, t, &owners, err);
 }
 
 enum status
 store_token_get(struct store *s, const unsigned char *token_hash, struct arena *arena,
                 struct store_token *out, struct err *err)
 {
-	return token_fetch(s, STMT_TOKEN_GET, token_hash, 0, arena, out, err);
+	return token_fetch(s, STMT_TOKEN_GET, token_hash, 0, arena, out, NULL, err);
 }
 
 enum status
 store_token_consume_refresh(struct store *s, const unsigned char *token_hash, int64_t now,
                             struct arena *arena, struct store_token *out, struct err *err)
 {
-	return token_fetch(s, STMT_TOKEN_CONSUME_REFRESH, token_hash, now, arena, out, err);
+	return token_fetch(s, STMT_TOKEN_CONSUME_REFRESH, token_hash, now, arena, out, NULL, err);
 }
 
 /*

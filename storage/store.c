@@ -986,7 +986,7 @@ store_conn_acquire(struct store *s, struct conn **out, struct err *err)
 	if (c == NULL)
 		return conn_open_for_thread(s, out, err);
 	/* A read transaction may start: let it share the anchor's lock. */
-	if (!c->is_writer && c->backend == DB_SQLITE && !db_in_transaction(c))
+	if (s->has_anchor && !c->is_writer && !db_in_transaction(c))
 		store_anchor_touch(s);
 	*out = c;
 	return ST_OK;
