@@ -710,11 +710,17 @@ check_origins(struct cm_ctx *c)
 		/* RFC 6454 §6.1: the serialised origin, as browsers send it. */
 		s.v[i] = uri_origin(&u, c->arena);
 	}
-	cm_put_strings(c, "allowed_cors_origins", &s);
+	if (s.n > 0)
+		cm_put_strings(c, "allowed_cors_origins", &s);
 	return ST_OK;
 }
 
-/* The operator-only members (hydra-behaviour §3.1); registrants get the defaults. */
+/*
+ * The operator-only members (hydra-behaviour §3.1). Only values other than
+ * the defaults go into the output (the stored document): the admin view
+ * adds the defaults back (clients.c render), and registrants, who cannot
+ * set these, get none.
+ */
 static enum status
 check_admin_fields(struct cm_ctx *c)
 {
@@ -727,11 +733,13 @@ check_admin_fields(struct cm_ctx *c)
 	st = cm_get_string(c, "owner", &s);
 	if (st != ST_OK)
 		return st;
-	cm_put_string(c, "owner", s != NULL ? s : "");
+	if (s != NULL && s[0] != '\0')
+		cm_put_string(c, "owner", s);
 	st = cm_get_strings(c, "audience", &list);
 	if (st != ST_OK)
 		return st;
-	cm_put_strings(c, "audience", &list);
+	if (list.n > 0)
+		cm_put_strings(c, "audience", &list);
 	st = check_origins(c);
 	if (st != ST_OK)
 		return st;
@@ -740,19 +748,21 @@ check_admin_fields(struct cm_ctx *c)
 	if (v != NULL && !json_is_object(v))
 		return cm_reject(c, OAUTH_INVALID_CLIENT_METADATA,
 		                 "metadata: must be a JSON object");
-	json_object_set_new(c->out, "metadata", v != NULL ? json_deep_copy(v) : json_object());
+	if (v != NULL && json_object_size(v) > 0)
+		json_object_set_new(c->out, "metadata", json_deep_copy(v));
 
 	v = cm_get(c, "skip_consent");
 	if (v != NULL && !json_is_boolean(v))
 		return cm_reject(c, OAUTH_INVALID_CLIENT_METADATA,
 		                 "skip_consent: must be true or false");
-	json_object_set_new(c->out, "skip_consent", json_boolean(json_is_true(v)));
+	if (json_is_true(v))
+		json_object_set_new(c->out, "skip_consent", json_true());
 	v = cm_get(c, "skip_logout_consent");
 	if (v != NULL && !json_is_boolean(v))
 		return cm_reject(c, OAUTH_INVALID_CLIENT_METADATA,
 		                 "skip_logout_consent: must be true, false or null");
-	json_object_set_new(c->out, "skip_logout_consent",
-	                    v != NULL ? json_boolean(json_is_true(v)) : json_null());
+	if (v != NULL) /* false is not the default (null) */
+		json_object_set_new(c->out, "skip_logout_consent", json_boolean(json_is_true(v)));
 
 	st = cm_get_string(c, "access_token_strategy", &s);
 	if (st != ST_OK)
@@ -771,9 +781,8 @@ check_admin_fields(struct cm_ctx *c)
 			return cm_reject(c, OAUTH_INVALID_CLIENT_METADATA,
 			                 "%s: must be null or a duration such as \"1h30m\"",
 			                 lifespans[i]);
-		json_object_set_new(c->out, lifespans[i],
-		                    v != NULL && json_string_length(v) > 0 ? json_copy(v)
-		                                                           : json_null());
+		if (v != NULL && json_string_length(v) > 0)
+			json_object_set_new(c->out, lifespans[i], json_copy(v));
 	}
 	return ST_OK;
 }

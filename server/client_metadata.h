@@ -6,8 +6,10 @@
  * registrant policy) and the admin API (every field allowed).
  *
  * The result is the stored client document: only known members, defaults
- * written explicitly, never a secret, id, token or timestamp (those live in
- * their own columns and are added when a client is rendered).
+ * written explicitly except for the operator-only members (left out at their
+ * defaults; the admin view adds them back), never a secret, id, token or
+ * timestamp (those live in their own columns and are added when a client is
+ * rendered).
  */
 #ifndef SERVER_CLIENT_METADATA_H
 #define SERVER_CLIENT_METADATA_H
@@ -69,9 +71,9 @@ enum status client_validate(const struct client_validate_opts *o, const json_t *
 /*
  * True for the members only operators may set (owner, audience,
  * allowed_cors_origins, metadata, skip_consent, skip_logout_consent,
- * access_token_strategy, the 13 *_lifespan): under REGISTRANT, *out holds
- * their defaults, and a PUT that keeps admin-set values copies these from
- * the stored client.
+ * access_token_strategy, the 13 *_lifespan): under REGISTRANT, *out has
+ * none of them, and a PUT that keeps admin-set values copies these from the
+ * stored client.
  */
 bool client_member_is_admin_only(const char *name);
 

@@ -21,6 +21,7 @@
 #include "crypto/secret.h"
 #include "server/fetch.h"
 #include "server/json_cache.h"
+#include "server/response.h"
 #include "server/secrets.h"
 
 /* Hydra's default scope for clients that ask for none (hydra-behaviour §1.1). */
@@ -288,29 +289,6 @@ render(const struct app *app, const struct store_client *row, const json_t *doc,
 	return out;
 }
 
-/*
- * Operator-only members left at their defaults are not stored: the admin
- * view adds the defaults back, and a stored document without them lets the
- * registrant view be produced without parsing it (render_registrant_text).
- */
-static void
-drop_admin_defaults(json_t *doc)
-{
-	size_t i;
-
-	for (i = 0; i < NADMIN_ONLY; i++) {
-		json_t *v = json_object_get(doc, admin_only[i]);
-		json_t *d;
-
-		if (v == NULL)
-			continue;
-		d = admin_default(admin_only[i]);
-		if (d == NULL ? json_is_null(v) || json_string_length(v) == 0 : json_equal(v, d))
-			json_object_del(doc, admin_only[i]);
-		json_decref(d);
-	}
-}
-
 /* True when s needs no JSON escaping. */
 static bool
 is_plain(const char *s)
@@ -427,7 +405,6 @@ clients_registrant_view(const struct app *app, const struct store_client *row, s
 {
 	const char *text = render_registrant_text(app, row, arena);
 	json_t *doc, *view;
-	char *dumped;
 
 	if (text != NULL)
 		return text;
@@ -436,10 +413,8 @@ clients_registrant_view(const struct app *app, const struct store_client *row, s
 		return NULL;
 	view = render(app, row, doc, CLIENT_VIEW_REGISTRANT, arena);
 	json_decref(doc);
-	dumped = json_dumps(view, JSON_COMPACT);
+	text = json_dump_arena(view, JSON_COMPACT, arena, NULL);
 	json_decref(view);
-	text = dumped != NULL ? arena_strdup(arena, dumped) : NULL;
-	free(dumped);
 	return text;
 }
 
@@ -477,12 +452,10 @@ clients_render(const struct app *app, const struct client_record *r, enum client
 static const char *
 to_arena(struct arena *arena, json_t *view)
 {
-	char *text = json_dumps(view, JSON_COMPACT);
-	const char *out = arena_strdup(arena, text != NULL ? text : "{}");
+	const char *out = json_dump_arena(view, JSON_COMPACT, arena, NULL);
 
-	free(text);
 	json_decref(view);
-	return out;
+	return out != NULL ? out : "{}";
 }
 
 static bool
@@ -542,7 +515,7 @@ clients_prepare_create(const struct app *app, enum client_policy policy, const j
 	struct fetch_opts fo;
 	json_t *body = NULL, *doc = NULL, *view = NULL;
 	const char *chosen_id = NULL, *chosen_secret = NULL;
-	char uuid[37], *secret = NULL, *secret_hash = NULL, *token = NULL, *text = NULL;
+	char uuid[37], *secret = NULL, *secret_hash = NULL, *token = NULL;
 	unsigned char *token_hash = NULL;
 	int64_t now = clock_now(&app->clock);
 	enum status st;
@@ -605,14 +578,12 @@ clients_prepare_create(const struct app *app, enum client_policy policy, const j
 	if (st != ST_OK)
 		goto out;
 
-	drop_admin_defaults(doc);
-	text = json_dumps(doc, JSON_COMPACT);
 	memset(change, 0, sizeof *change);
 	change->kind = CLIENT_CHANGE_INSERT;
 	change->row.id = chosen_id;
 	change->row.secret_hash = secret_hash;
 	change->row.reg_token_hash = token_hash;
-	change->row.metadata = arena_strdup(arena, text);
+	change->row.metadata = json_dump_arena(doc, JSON_COMPACT, arena, NULL);
 	change->row.created_at = change->row.updated_at = now;
 
 	if (policy == CLIENT_POLICY_REGISTRANT) {
@@ -628,7 +599,6 @@ clients_prepare_create(const struct app *app, enum client_policy policy, const j
 	change->view = splice(arena, change->view, "registration_access_token", token);
 	st = ST_OK;
 out:
-	free(text);
 	json_decref(doc);
 	json_decref(body);
 	return st;
@@ -702,7 +672,7 @@ clients_prepare_replace(const struct app *app, enum client_policy policy,
 	struct store_client_update u;
 	struct store_client row = current->row;
 	json_t *body = NULL, *doc = NULL, *admin_view = NULL, *view = NULL, *v;
-	char *text = NULL, *secret = NULL, *secret_hash = NULL, *token = NULL;
+	char *secret = NULL, *secret_hash = NULL, *token = NULL;
 	unsigned char *token_hash = NULL;
 	bool secret_ok = false;
 	size_t i;
@@ -796,9 +766,7 @@ clients_prepare_replace(const struct app *app, enum client_policy policy,
 		u.reg_token_hash = token_hash;
 		u.expect_reg_token_hash = current->row.reg_token_hash;
 	}
-	drop_admin_defaults(doc);
-	text = json_dumps(doc, JSON_COMPACT);
-	u.metadata = arena_strdup(arena, text);
+	u.metadata = json_dump_arena(doc, JSON_COMPACT, arena, NULL);
 	u.updated_at = clock_now(&app->clock);
 	memset(change, 0, sizeof *change);
 	change->kind = CLIENT_CHANGE_UPDATE;
@@ -821,7 +789,6 @@ clients_prepare_replace(const struct app *app, enum client_policy policy,
 	change->view = to_arena(arena, view);
 	st = ST_OK;
 out:
-	free(text);
 	json_decref(doc);
 	json_decref(body);
 	json_decref(admin_view);

@@ -26,10 +26,34 @@ response_header(struct response *res, const char *name, const char *value)
 	res->nheaders++;
 }
 
+/* Most documents fit: clients, token answers, userinfo, discovery. */
+#define DUMP_FIRST_TRY 2048
+
+char *
+json_dump_arena(const json_t *j, size_t flags, struct arena *arena, size_t *len)
+{
+	char *buf = arena_alloc(arena, DUMP_FIRST_TRY);
+	size_t n = json_dumpb(j, buf, DUMP_FIRST_TRY - 1, flags);
+
+	if (n == 0)
+		return NULL; /* not serialisable (json_dumps would say NULL too) */
+	if (n >= DUMP_FIRST_TRY) {
+		/* Too long: json_dumpb said how long; dump again into room for it. */
+		buf = arena_alloc(arena, n + 1);
+		if (json_dumpb(j, buf, n, flags) != n)
+			return NULL;
+	}
+	buf[n] = '\0';
+	if (len != NULL)
+		*len = n;
+	return buf;
+}
+
 void
 response_json(struct response *res, struct arena *arena, int status, json_t *body)
 {
-	char *text = json_dumps(body, JSON_COMPACT);
+	size_t len = 0;
+	char *text = json_dump_arena(body, JSON_COMPACT, arena, &len);
 
 	json_decref(body);
 	res->status = status;
@@ -41,9 +65,8 @@ response_json(struct response *res, struct arena *arena, int status, json_t *bod
 		res->body_len = strlen(res->body);
 		return;
 	}
-	res->body_len = strlen(text);
-	res->body = arena_memdup(arena, text, res->body_len + 1);
-	free(text);
+	res->body_len = len;
+	res->body = text;
 }
 
 void
