@@ -421,7 +421,7 @@ client_auth_check(const struct app *app, const struct client_credentials *creds,
 	const char *registered;
 	enum status st;
 
-	st = clients_load(app, creds->client_id, arena, &rec, err);
+	st = clients_load_shared(app, creds->client_id, arena, &rec, err);
 	if (st == ST_NOT_FOUND) {
 		if (creds->method != CLIENT_AUTH_PRIVATE_KEY_JWT)
 			dummy_verify(app, creds);

@@ -84,7 +84,8 @@ enum status client_auth_parse(const struct request *req, struct arena *arena,
  * token_endpoint_auth_signing_alg when registered), then its jti is recorded
  * (store_jti_use through store_write_sync: this call blocks until durable);
  * a replayed jti is invalid_client. ST_OK with *out loaded
- * (clients_load: the caller calls clients_record_clear(out)); ST_INVALID with
+ * (clients_load_shared: out->doc is read-only; the caller calls
+ * clients_record_clear(out)); ST_INVALID with
  * *e filled (invalid_client); another status is a server failure (err).
  */
 enum status client_auth_check(const struct app *app, const struct client_credentials *creds,
@@ -97,8 +98,8 @@ enum status client_auth_reply(struct response *res, struct arena *arena,
 
 /*
  * The whole step for an endpoint (/oauth2/token, /oauth2/revoke): parse,
- * check, wipe the presented secret. ST_OK with *out loaded (call
- * clients_record_clear), *method_out (may be NULL) set and req->client_id
+ * check, wipe the presented secret. ST_OK with *out loaded (out->doc
+ * read-only; call clients_record_clear), *method_out (may be NULL) set and req->client_id
  * set; ST_INVALID with res holding the refusal (client_auth_reply);
  * another status is a server failure (req->err).
  */

@@ -612,9 +612,9 @@ clients_load_row(const struct app *app, const char *id, struct arena *arena,
 	return store_client_get(app->store, id, arena, &out->row, err);
 }
 
-enum status
-clients_load(const struct app *app, const char *id, struct arena *arena, struct client_record *out,
-             struct err *err)
+static enum status
+load(const struct app *app, const char *id, bool is_shared, struct arena *arena,
+     struct client_record *out, struct err *err)
 {
 	json_error_t jerr;
 	enum status st;
@@ -623,11 +623,27 @@ clients_load(const struct app *app, const char *id, struct arena *arena, struct 
 	st = store_client_get(app->store, id, arena, &out->row, err);
 	if (st != ST_OK)
 		return st;
-	out->doc = json_cache_loads(out->row.metadata, &jerr);
+	/* A shared document is only read by the record's owner (clients_load_shared). */
+	out->doc = is_shared ? json_cache_loads_shared(out->row.metadata, &jerr)
+	                     : json_cache_loads(out->row.metadata, &jerr);
 	if (out->doc == NULL)
 		return ERR_SET(err, ST_IO, "client %s: stored metadata is not JSON: %s", id,
 		               jerr.text);
 	return ST_OK;
+}
+
+enum status
+clients_load(const struct app *app, const char *id, struct arena *arena, struct client_record *out,
+             struct err *err)
+{
+	return load(app, id, false, arena, out, err);
+}
+
+enum status
+clients_load_shared(const struct app *app, const char *id, struct arena *arena,
+                    struct client_record *out, struct err *err)
+{
+	return load(app, id, true, arena, out, err);
 }
 
 bool

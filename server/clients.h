@@ -105,6 +105,16 @@ enum status clients_load(const struct app *app, const char *id, struct arena *ar
                          struct client_record *out, struct err *err);
 
 /*
+ * clients_load without copying the parsed document: out->doc is shared with
+ * this thread's parse cache (server/json_cache.h) and must only be read
+ * (json_object_get, json_string_value...), never changed; release it with
+ * clients_record_clear as usual. For the token endpoint's client
+ * authentication and what it hands the grants.
+ */
+enum status clients_load_shared(const struct app *app, const char *id, struct arena *arena,
+                                struct client_record *out, struct err *err);
+
+/*
  * The registrant view of a row as JSON text in the arena, without parsing
  * the stored document when it holds no operator-only member (the common
  * case). NULL when the stored document is corrupt.

@@ -23,7 +23,7 @@ struct revocation {
 	const char *client_id;
 	int64_t now;
 	struct arena *arena;
-	json_t *client_doc; /* for CORS on the answer; released in the second run */
+	json_t *client_doc; /* read-only, for CORS on the answer; released in the second run */
 };
 
 static enum status

@@ -46,7 +46,7 @@ struct token_grant {
 	int64_t now;
 	int64_t now_ms; /* device polls are timed to the millisecond */
 	const char *client_id;
-	json_t *client_doc; /* reference owned here until the second run */
+	json_t *client_doc; /* read-only (client_auth_check); released in the second run */
 	/* authorization_code */
 	unsigned char code_hash[STORE_HASH_LEN];
 	const char *redirect_uri;

@@ -53,8 +53,13 @@ cache_key_create(void)
 	(void)pthread_key_create(&cache_key, cache_thread_exit);
 }
 
-json_t *
-json_cache_loads(const char *text, json_error_t *jerr)
+/*
+ * The cached document for text (parsed and remembered on a miss), a new
+ * reference; NULL when text is not JSON. A text too long to keep, or a
+ * thread whose entries nothing could free, gets a document of its own.
+ */
+static json_t *
+cached(const char *text, json_error_t *jerr)
 {
 	size_t len = strlen(text), i;
 	struct json_cache_entry *slot;
@@ -64,7 +69,7 @@ json_cache_loads(const char *text, json_error_t *jerr)
 		const struct json_cache_entry *e = &cache.e[i];
 
 		if (e->text != NULL && e->len == len && memcmp(e->text, text, len) == 0)
-			return json_deep_copy(e->doc);
+			return json_incref(e->doc);
 	}
 	doc = json_loads(text, 0, jerr);
 	if (doc == NULL || len > JSON_CACHE_MAX_TEXT)
@@ -82,10 +87,24 @@ json_cache_loads(const char *text, json_error_t *jerr)
 	slot->text = xmalloc(len + 1);
 	memcpy(slot->text, text, len + 1);
 	slot->len = len;
-	slot->doc = json_deep_copy(doc);
-	if (slot->doc == NULL) {
-		free(slot->text);
-		*slot = (struct json_cache_entry){0};
-	}
+	slot->doc = json_incref(doc);
 	return doc;
+}
+
+json_t *
+json_cache_loads(const char *text, json_error_t *jerr)
+{
+	json_t *shared = cached(text, jerr), *own;
+
+	if (shared == NULL)
+		return NULL;
+	own = json_deep_copy(shared);
+	json_decref(shared);
+	return own;
+}
+
+json_t *
+json_cache_loads_shared(const char *text, json_error_t *jerr)
+{
+	return cached(text, jerr);
 }

@@ -19,4 +19,12 @@
  */
 json_t *json_cache_loads(const char *text, json_error_t *jerr);
 
+/*
+ * The same without the copy: a new reference to the document the cache
+ * keeps, so it must never be changed (json_object_set / del on it would
+ * change what every later load of the same text returns on this thread).
+ * Release it with json_decref. For read-only hot paths.
+ */
+json_t *json_cache_loads_shared(const char *text, json_error_t *jerr);
+
 #endif

@@ -45,6 +45,43 @@ test_same_text_gives_equal_documents_that_are_the_callers_own(void **state)
 	json_decref(plain);
 }
 
+/* The shared load: one document for the same text, alive while referenced, copies unaffected. */
+static void
+test_shared_loads_give_the_cached_document(void **state)
+{
+	static const char *const OTHER = "{\"shared\":true}";
+	json_error_t jerr;
+	json_t *plain = json_loads(OTHER, 0, &jerr), *a, *b, *own;
+	char text[32];
+	int i;
+
+	(void)state;
+	a = json_cache_loads_shared(OTHER, &jerr); /* a miss: parsed, kept, shared */
+	b = json_cache_loads_shared(OTHER, &jerr);
+	assert_non_null(a);
+	assert_ptr_equal(a, b);
+	assert_true(json_equal(a, plain));
+	own = json_cache_loads(OTHER, &jerr);
+	assert_ptr_not_equal(own, a);
+	json_object_set_new(own, "shared", json_false()); /* the caller's copy only */
+	assert_true(json_equal(a, plain));
+	json_decref(own);
+	json_decref(b);
+	/* Pushed out of the cache by other texts, the document lives on for its holder. */
+	for (i = 0; i < 40; i++) {
+		snprintf(text, sizeof text, "{\"n\":%d}", i);
+		json_decref(json_cache_loads_shared(text, &jerr));
+	}
+	assert_true(json_equal(a, plain));
+	b = json_cache_loads_shared(OTHER, &jerr); /* parsed anew */
+	assert_ptr_not_equal(a, b);
+	assert_true(json_equal(b, plain));
+	json_decref(a);
+	json_decref(b);
+	assert_null(json_cache_loads_shared("{", &jerr));
+	json_decref(plain);
+}
+
 static void
 test_a_changed_text_is_parsed_anew(void **state)
 {
@@ -155,6 +192,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_same_text_gives_equal_documents_that_are_the_callers_own),
+	        cmocka_unit_test(test_shared_loads_give_the_cached_document),
 	        cmocka_unit_test(test_a_changed_text_is_parsed_anew),
 	        cmocka_unit_test(test_not_json_is_null_with_the_parsers_error),
 	        cmocka_unit_test(test_more_texts_than_entries_all_parse_right),
