@@ -91,7 +91,6 @@ device_authorization_written(const struct app *app, struct request *req, struct 
 	json_object_set_new(body, "interval",
 	                    json_integer(app->cfg->oauth2_device_poll_interval_secs));
 	response_json(res, req->arena, 200, body);
-	response_header(res, "Pragma", "no-cache");
 	return ST_OK;
 }
 

@@ -430,7 +430,6 @@ token_response(const struct app *app, struct request *req, struct response *res,
 	if (g->has_c_nonce)
 		credentials_nonce_members(app, body, g->c_nonce.value, false);
 	response_json(res, req->arena, 200, body);
-	response_header(res, "Pragma", "no-cache");
 	return ST_OK;
 }
 

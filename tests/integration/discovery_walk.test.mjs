@@ -278,6 +278,7 @@ test('the discovery document: every advertised value works', async (t) => {
 		client_credentials: async () => {
 			const r = await w.token(cc, { grant_type: 'client_credentials', scope: 'api.read' });
 			assert.equal(r.status, 200, `client_credentials: ${r.text}`);
+			assert.equal(r.headers.pragma, 'no-cache', 'RFC 6749 §5.1 Pragma, once');
 			assert.equal(typeof r.json.access_token, 'string');
 			assert.equal(r.json.refresh_token, undefined, 'no refresh token for client_credentials');
 			const intro = await request(`${srv.adminUrl}/admin/oauth2/introspect`, {

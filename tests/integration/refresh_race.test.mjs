@@ -144,6 +144,8 @@ test('refresh: rotates once, narrows scope, refuses a wider scope and another cl
 	const r1 = await refresh(srv, client, first.refresh_token);
 	assert.equal(r1.status, 200, `first refresh: ${r1.text}`);
 	assertNoStore(r1, 'refresh response');
+	// RFC 6749 §5.1, once (a second copy of the header made it "no-cache, no-cache").
+	assert.equal(r1.headers.pragma, 'no-cache', 'refresh response Pragma');
 	assert.equal(String(r1.json.token_type).toLowerCase(), 'bearer');
 	assert.notEqual(r1.json.access_token, first.access_token, 'a new access token');
 	assert.equal(typeof r1.json.refresh_token, 'string', 'a new refresh token');
