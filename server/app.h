@@ -26,7 +26,8 @@ struct app_docs {
 	size_t discovery_len;
 	char *jwks; /* heap JSON text */
 	size_t jwks_len;
-	char *fingerprint; /* kid:status list the documents were built from */
+	char *fingerprint;   /* kid:status list the documents were built from */
+	uint64_t generation; /* +1 on every rebuild: the texts differ from the last one's */
 };
 
 struct app {

@@ -223,6 +223,7 @@ docs_refresh(struct app *app, bool force, bool *changed, struct err *err)
 	docs->jwks = jwks;
 	docs->jwks_len = strlen(jwks);
 	docs->fingerprint = fp;
+	docs->generation++;
 	pthread_rwlock_unlock(&docs->lock);
 	if (changed != NULL)
 		*changed = true;
@@ -230,7 +231,8 @@ docs_refresh(struct app *app, bool force, bool *changed, struct err *err)
 }
 
 static enum status
-copy(const struct app *app, bool is_jwks, struct arena *arena, const char **out, size_t *len_out)
+copy(const struct app *app, bool is_jwks, struct arena *arena, const char **out, size_t *len_out,
+     uint64_t *gen_out)
 {
 	struct app_docs *docs = app->docs;
 	const char *text;
@@ -243,6 +245,7 @@ copy(const struct app *app, bool is_jwks, struct arena *arena, const char **out,
 	if (text != NULL) {
 		*out = arena_memdup(arena, text, len + 1);
 		*len_out = len;
+		*gen_out = docs->generation;
 		st = ST_OK;
 	}
 	pthread_rwlock_unlock(&docs->lock);
@@ -250,13 +253,15 @@ copy(const struct app *app, bool is_jwks, struct arena *arena, const char **out,
 }
 
 enum status
-docs_copy_discovery(const struct app *app, struct arena *arena, const char **out, size_t *len_out)
+docs_copy_discovery(const struct app *app, struct arena *arena, const char **out, size_t *len_out,
+                    uint64_t *gen_out)
 {
-	return copy(app, false, arena, out, len_out);
+	return copy(app, false, arena, out, len_out, gen_out);
 }
 
 enum status
-docs_copy_jwks(const struct app *app, struct arena *arena, const char **out, size_t *len_out)
+docs_copy_jwks(const struct app *app, struct arena *arena, const char **out, size_t *len_out,
+               uint64_t *gen_out)
 {
-	return copy(app, true, arena, out, len_out);
+	return copy(app, true, arena, out, len_out, gen_out);
 }

@@ -31,12 +31,13 @@ enum status docs_refresh(struct app *app, bool force, bool *changed, struct err 
 json_t *docs_discovery(const struct app *app);
 
 /*
- * Copies one cached document into the arena. ST_NOT_FOUND when it has not
- * been built yet.
+ * Copies one cached document into the arena, with the generation of the
+ * documents (*gen_out: the same number means the same text). ST_NOT_FOUND
+ * when it has not been built yet.
  */
 enum status docs_copy_discovery(const struct app *app, struct arena *arena, const char **out,
-                                size_t *len_out);
+                                size_t *len_out, uint64_t *gen_out);
 enum status docs_copy_jwks(const struct app *app, struct arena *arena, const char **out,
-                           size_t *len_out);
+                           size_t *len_out, uint64_t *gen_out);
 
 #endif

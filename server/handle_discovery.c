@@ -13,8 +13,9 @@ handle_discovery(const struct app *app, struct request *req, struct response *re
 {
 	const char *text;
 	size_t len;
+	uint64_t gen;
 
-	if (docs_copy_discovery(app, req->arena, &text, &len) != ST_OK)
+	if (docs_copy_discovery(app, req->arena, &text, &len, &gen) != ST_OK)
 		return oauth_error(res, req->arena, OAUTH_TEMPORARILY_UNAVAILABLE,
 		                   "the discovery document is not ready yet");
 	res->status = 200;
@@ -24,5 +25,6 @@ handle_discovery(const struct app *app, struct request *req, struct response *re
 	/* Cacheable for less than keys.publish_before_use, so a cached JWKS
 	 * always holds the key that signs (config validation enforces it). */
 	response_cache_public(res, app->cfg->http_cache_max_age_secs);
+	response_reuse(res, RESPONSE_REUSE_DISCOVERY, gen);
 	return ST_OK;
 }

@@ -12,8 +12,9 @@ handle_jwks(const struct app *app, struct request *req, struct response *res)
 {
 	const char *text;
 	size_t len;
+	uint64_t gen;
 
-	if (docs_copy_jwks(app, req->arena, &text, &len) != ST_OK)
+	if (docs_copy_jwks(app, req->arena, &text, &len, &gen) != ST_OK)
 		return oauth_error(res, req->arena, OAUTH_TEMPORARILY_UNAVAILABLE,
 		                   "the key set is not ready yet");
 	res->status = 200;
@@ -21,5 +22,6 @@ handle_jwks(const struct app *app, struct request *req, struct response *res)
 	res->body = text;
 	res->body_len = len;
 	response_cache_public(res, app->cfg->http_cache_max_age_secs);
+	response_reuse(res, RESPONSE_REUSE_JWKS, gen);
 	return ST_OK;
 }

@@ -27,6 +27,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -619,8 +620,91 @@ begin(struct ctx *c, struct MHD_Connection *conn, const char *method)
 	resolve_client(c->l->srv->cfg, conn, req);
 }
 
+/*
+ * Answers that are the same for every request (response_reuse: discovery,
+ * JWKS) are built once per worker thread and queued again while their
+ * generation holds: no response object, header records or body copy per
+ * request. libmicrohttpd responses are reference-counted and may be queued
+ * on any number of connections. Each thread's are released when it exits.
+ */
+struct reused {
+	struct MHD_Response *r; /* NULL: none yet */
+	uint64_t gen;
+	int status;
+};
+
+static _Thread_local struct reused reused[RESPONSE_REUSE_SLOTS];
+static _Thread_local bool is_reused_keyed;
+static pthread_key_t reused_key;
+static pthread_once_t reused_once = PTHREAD_ONCE_INIT;
+
 static void
-queue(struct ctx *c, struct MHD_Connection *conn, const struct response *res)
+reused_thread_exit(void *arg)
+{
+	struct reused *slots = arg;
+	size_t i;
+
+	for (i = 0; i < RESPONSE_REUSE_SLOTS; i++) {
+		if (slots[i].r != NULL)
+			MHD_destroy_response(slots[i].r);
+		slots[i].r = NULL;
+	}
+}
+
+static void
+reused_key_create(void)
+{
+	(void)pthread_key_create(&reused_key, reused_thread_exit);
+}
+
+/* True when res may be kept: a reuse slot, and no headers of its own. */
+static bool
+is_reusable(const struct response *res)
+{
+	return res->reuse_slot != RESPONSE_REUSE_NONE && res->reuse_slot < RESPONSE_REUSE_SLOTS &&
+	       res->nheaders == 0;
+}
+
+/* The kept response for res, or NULL (then queue builds one). */
+static struct MHD_Response *
+reused_get(const struct response *res)
+{
+	const struct reused *k;
+
+	if (!is_reusable(res))
+		return NULL;
+	k = &reused[res->reuse_slot];
+	return k->r != NULL && k->gen == res->reuse_gen && k->status == res->status ? k->r : NULL;
+}
+
+/*
+ * Keeps r (built with its own copy of the body) for the next requests like
+ * res. false when this thread cannot keep responses (nothing would release
+ * them at its exit): r stays the caller's.
+ */
+static bool
+reused_keep(const struct response *res, struct MHD_Response *r)
+{
+	struct reused *k = &reused[res->reuse_slot];
+
+	if (!is_reused_keyed) {
+		pthread_once(&reused_once, reused_key_create);
+		is_reused_keyed = pthread_setspecific(reused_key, reused) == 0;
+		if (!is_reused_keyed)
+			return false;
+	}
+	if (k->r != NULL)
+		MHD_destroy_response(
+		        k->r); /* connections still sending it hold their own reference */
+	k->r = r;
+	k->gen = res->reuse_gen;
+	k->status = res->status;
+	return true;
+}
+
+/* The libmicrohttpd response for res, with the headers every answer carries. */
+static struct MHD_Response *
+build(struct ctx *c, const struct response *res, bool is_kept)
 {
 	const struct config *cfg = c->l->srv->cfg;
 	struct MHD_Response *r;
@@ -628,12 +712,14 @@ queue(struct ctx *c, struct MHD_Connection *conn, const struct response *res)
 	char cache[64];
 	size_t i;
 
-	/* The body lives in the request arena until on_completed: no copy. MHD's
-	 * API takes void * for a buffer it only reads (hence memcpy, not a cast). */
+	/* The body lives in the request arena until on_completed: no copy, unless
+	 * the response outlives the request. MHD's API takes void * for a buffer
+	 * it only reads (hence memcpy, not a cast). */
 	memcpy(&body, &res->body, sizeof body);
-	r = MHD_create_response_from_buffer(res->body_len, body, MHD_RESPMEM_PERSISTENT);
+	r = MHD_create_response_from_buffer(
+	        res->body_len, body, is_kept ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_PERSISTENT);
 	if (r == NULL)
-		return;
+		return NULL;
 	if (res->content_type != NULL)
 		MHD_add_response_header(r, "Content-Type", res->content_type);
 	if (res->cache_max_age_secs == cfg->http_cache_max_age_secs) {
@@ -651,11 +737,28 @@ queue(struct ctx *c, struct MHD_Connection *conn, const struct response *res)
 	MHD_add_response_header(r, "X-Frame-Options", "DENY");
 	for (i = 0; i < res->nheaders; i++)
 		MHD_add_response_header(r, res->headers[i].name, res->headers[i].value);
+	return r;
+}
+
+static void
+queue(struct ctx *c, struct MHD_Connection *conn, const struct response *res)
+{
+	struct MHD_Response *r = reused_get(res);
+	bool is_kept = r != NULL;
+
+	if (r == NULL) {
+		r = build(c, res, is_reusable(res));
+		if (r == NULL)
+			return;
+		is_kept = is_reusable(res) && reused_keep(res, r);
+	}
 	if (MHD_queue_response(conn, (unsigned)res->status, r) != MHD_YES) {
-		MHD_destroy_response(r);
+		if (!is_kept)
+			MHD_destroy_response(r);
 		return;
 	}
-	MHD_destroy_response(r);
+	if (!is_kept)
+		MHD_destroy_response(r);
 	c->responded = true;
 	c->status = res->status;
 	metrics_request(c->req.route, c->l->is_admin, res->status,

@@ -70,6 +70,13 @@ response_json(struct response *res, struct arena *arena, int status, json_t *bod
 }
 
 void
+response_reuse(struct response *res, enum response_reuse_slot slot, uint64_t gen)
+{
+	res->reuse_slot = slot;
+	res->reuse_gen = gen;
+}
+
+void
 response_body(struct response *res, int status, const char *content_type, const char *body,
               size_t len)
 {

@@ -31,7 +31,17 @@ struct response {
 	int64_t cache_max_age_secs; /* < 0: no-store (default); >= 0: public, max-age */
 	struct response_header headers[RESPONSE_MAX_HEADERS];
 	size_t nheaders;
-	bool is_deferred; /* a durable write is pending (request_write) */
+	bool is_deferred;    /* a durable write is pending (request_write) */
+	unsigned reuse_slot; /* response_reuse(); 0: built for this request only */
+	uint64_t reuse_gen;
+};
+
+/* The answers that are the same for every request (response_reuse). */
+enum response_reuse_slot {
+	RESPONSE_REUSE_NONE = 0,
+	RESPONSE_REUSE_DISCOVERY,
+	RESPONSE_REUSE_JWKS,
+	RESPONSE_REUSE_SLOTS
 };
 
 /* Resets res to an empty 200 with Cache-Control: no-store. */
@@ -59,6 +69,16 @@ void response_raw(struct response *res, struct arena *arena, int status, const c
 /* A body already serialised into the request's arena (not copied). */
 void response_body(struct response *res, int status, const char *content_type, const char *body,
                    size_t len);
+
+/*
+ * Marks a finished response as the same for every request while gen stays
+ * the same: http.c may keep the libmicrohttpd response it builds (body and
+ * headers copied) and send it again for the next request with the same slot
+ * and gen, instead of building it anew. Only for answers that depend on
+ * nothing in the request; one with headers of its own (response_header) is
+ * always built anew.
+ */
+void response_reuse(struct response *res, enum response_reuse_slot slot, uint64_t gen);
 
 /* Marks the response cacheable: Cache-Control: public, max-age=<secs>. */
 void response_cache_public(struct response *res, int64_t max_age_secs);

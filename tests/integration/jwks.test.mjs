@@ -9,10 +9,11 @@ import { generateKeyPairSync } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import * as jose from 'jose';
 
-import { assertSecurityHeaders, getJson, runJwstool, runOidcd, startOidcd, tempDir, TEST_SECRET } from './lib/oidcd.mjs';
+import { assertSecurityHeaders, getJson, request, runJwstool, runOidcd, startOidcd, tempDir, TEST_SECRET } from './lib/oidcd.mjs';
 
 // JWK members allowed on the wire: Hydra's SDK decodes JsonWebKey strictly, and a public
 // key has no private members.
@@ -88,6 +89,43 @@ test('JWKS keys carry kid/kty/alg/use and only standard public members', async (
 	assertSecurityHeaders(res, 'jwks');
 	// RSA 2048 by default (keys.rsa_bits): 256-byte modulus.
 	assert.equal(Buffer.from(body.keys[0].n, 'base64url').length, 256);
+	await srv.stopOk();
+});
+
+// Each worker thread builds the discovery and JWKS answers once and sends them again while the
+// documents are unchanged (server/http.c, response_reuse): a key rotation on the running server
+// must reach every worker, and HEAD must still describe the same body.
+test('answers kept by the workers follow a key rotation on the running server', async (t) => {
+	const srv = await startOidcd(t, { args: ['--set', 'keys.refresh_interval=1s'] });
+	const jwksUrl = `${srv.publicUrl}/.well-known/jwks.json`;
+	const discUrl = `${srv.publicUrl}/.well-known/openid-configuration`;
+	// 16 connections at once: both worker threads answer some of them.
+	const many = (url) => Promise.all(Array.from({ length: 16 }, () => request(url)));
+
+	const before = await many(jwksUrl);
+	for (const r of [...before, ...(await many(discUrl))]) {
+		assert.equal(r.status, 200, r.text);
+		assertSecurityHeaders(r, 'kept answer');
+		assert.equal(r.headers['cache-control'], 'public, max-age=300');
+	}
+	for (const r of before) assert.equal(r.text, before[0].text, 'the same JWKS on every connection');
+	const head = await request(jwksUrl, { method: 'HEAD' });
+	assert.equal(head.status, 200);
+	assert.equal(head.text, '');
+	assert.equal(Number(head.headers['content-length']), Buffer.byteLength(before[0].text));
+
+	const old = new Set(before[0].json.keys.map((k) => k.kid));
+	const rot = await runOidcd(['keys', 'rotate', '--dev', '--database', srv.db]);
+	assert.equal(rot.code, 0, `oidcd keys rotate: ${rot.stderr}`);
+	const deadline = Date.now() + 20000; // a bound on the wait, not a timing assertion
+	let after;
+	for (;;) {
+		after = await request(jwksUrl);
+		if (after.json.keys.some((k) => !old.has(k.kid)) || Date.now() > deadline) break;
+		await sleep(200);
+	}
+	assert.equal(after.json.keys.filter((k) => !old.has(k.kid)).length, 1, `the new key is published: ${after.text}`);
+	for (const r of await many(jwksUrl)) assert.equal(r.text, after.text, 'no worker still sends the JWKS of before the rotation');
 	await srv.stopOk();
 });
 
