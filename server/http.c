@@ -693,9 +693,9 @@ reused_keep(const struct response *res, struct MHD_Response *r)
 		if (!is_reused_keyed)
 			return false;
 	}
+	/* Connections still sending the old one hold their own reference. */
 	if (k->r != NULL)
-		MHD_destroy_response(
-		        k->r); /* connections still sending it hold their own reference */
+		MHD_destroy_response(k->r);
 	k->r = r;
 	k->gen = res->reuse_gen;
 	k->status = res->status;

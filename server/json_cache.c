@@ -56,10 +56,11 @@ cache_key_create(void)
 /*
  * The cached document for text (parsed and remembered on a miss), a new
  * reference; NULL when text is not JSON. A text too long to keep, or a
- * thread whose entries nothing could free, gets a document of its own.
+ * thread whose entries nothing could free, gets a document of its own
+ * (*is_kept false).
  */
 static json_t *
-cached(const char *text, json_error_t *jerr)
+cached(const char *text, json_error_t *jerr, bool *is_kept)
 {
 	size_t len = strlen(text), i;
 	struct json_cache_entry *slot;
@@ -68,9 +69,12 @@ cached(const char *text, json_error_t *jerr)
 	for (i = 0; i < JSON_CACHE_ENTRIES; i++) {
 		const struct json_cache_entry *e = &cache.e[i];
 
-		if (e->text != NULL && e->len == len && memcmp(e->text, text, len) == 0)
+		if (e->text != NULL && e->len == len && memcmp(e->text, text, len) == 0) {
+			*is_kept = true;
 			return json_incref(e->doc);
+		}
 	}
+	*is_kept = false;
 	doc = json_loads(text, 0, jerr);
 	if (doc == NULL || len > JSON_CACHE_MAX_TEXT)
 		return doc;
@@ -88,16 +92,18 @@ cached(const char *text, json_error_t *jerr)
 	memcpy(slot->text, text, len + 1);
 	slot->len = len;
 	slot->doc = json_incref(doc);
+	*is_kept = true;
 	return doc;
 }
 
 json_t *
 json_cache_loads(const char *text, json_error_t *jerr)
 {
-	json_t *shared = cached(text, jerr), *own;
+	bool is_kept;
+	json_t *shared = cached(text, jerr, &is_kept), *own;
 
-	if (shared == NULL)
-		return NULL;
+	if (shared == NULL || !is_kept)
+		return shared; /* NULL, or a document nothing else holds */
 	own = json_deep_copy(shared);
 	json_decref(shared);
 	return own;
@@ -106,5 +112,7 @@ json_cache_loads(const char *text, json_error_t *jerr)
 json_t *
 json_cache_loads_shared(const char *text, json_error_t *jerr)
 {
-	return cached(text, jerr);
+	bool is_kept;
+
+	return cached(text, jerr, &is_kept);
 }
