@@ -42,14 +42,17 @@ hex_value(unsigned char c)
 	return (unsigned)((c | 0x20) - 'a' + 10);
 }
 
-/* One UTF-8 sequence starting at s->p (a byte >= 0x80), as jansson's utf8.c checks it. */
-static bool
-scan_utf8(struct scan *s)
+size_t
+json_utf8_len(const char *p, size_t avail)
 {
-	const unsigned char *u = (const unsigned char *)s->p;
-	size_t n, avail = (size_t)(s->end - s->p), i;
+	const unsigned char *u = (const unsigned char *)p;
+	size_t n, i;
 	uint32_t v;
 
+	if (avail == 0)
+		return 0;
+	if (u[0] < 0x80)
+		return 1;
 	if (u[0] >= 0xC2 && u[0] <= 0xDF) {
 		n = 2;
 		v = u[0] & 0x1Fu;
@@ -60,21 +63,30 @@ scan_utf8(struct scan *s)
 		n = 4;
 		v = u[0] & 0x07u;
 	} else {
-		return false;
+		return 0;
 	}
 	if (avail < n)
-		return false;
+		return 0;
 	for (i = 1; i < n; i++) {
 		if ((u[i] & 0xC0) != 0x80)
-			return false;
+			return 0;
 		v = (v << 6) | (u[i] & 0x3Fu);
 	}
 	/* overlong forms, UTF-16 surrogates, beyond U+10FFFF */
 	if ((n == 2 && v < 0x80) || (n == 3 && v < 0x800) || (n == 4 && v < 0x10000) ||
 	    (v >= 0xD800 && v <= 0xDFFF) || v > 0x10FFFF)
-		return false;
+		return 0;
+	return n;
+}
+
+/* One UTF-8 sequence starting at s->p (a byte >= 0x80). */
+static bool
+scan_utf8(struct scan *s)
+{
+	size_t n = json_utf8_len(s->p, (size_t)(s->end - s->p));
+
 	s->p += n;
-	return true;
+	return n > 0;
 }
 
 /* A string at s->p ('"'); *has_escape tells whether it had any. */

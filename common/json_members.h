@@ -44,4 +44,11 @@ struct json_member {
  */
 int json_members_split(const char *text, size_t len, struct json_member *out, int max);
 
+/*
+ * The length (1 to 4) of the UTF-8 sequence at p, of at most avail bytes, as
+ * jansson's utf8.c accepts it (no overlong forms, surrogates or code points
+ * past U+10FFFF); 0 when it is not one.
+ */
+size_t json_utf8_len(const char *p, size_t avail);
+
 #endif

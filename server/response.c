@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/json_write.h"
+
 void
 response_init(struct response *res)
 {
@@ -26,27 +28,23 @@ response_header(struct response *res, const char *name, const char *value)
 	res->nheaders++;
 }
 
-/* Most documents fit: clients, token answers, userinfo, discovery. */
-#define DUMP_FIRST_TRY 2048
-
 char *
 json_dump_arena(const json_t *j, size_t flags, struct arena *arena, size_t *len)
 {
-	char *buf = arena_alloc(arena, DUMP_FIRST_TRY);
-	size_t n = json_dumpb(j, buf, DUMP_FIRST_TRY - 1, flags);
+	char *text, *out;
+	size_t n;
 
-	if (n == 0)
-		return NULL; /* not serialisable (json_dumps would say NULL too) */
-	if (n >= DUMP_FIRST_TRY) {
-		/* Too long: json_dumpb said how long; dump again into room for it. */
-		buf = arena_alloc(arena, n + 1);
-		if (json_dumpb(j, buf, n, flags) != n)
-			return NULL;
-	}
-	buf[n] = '\0';
+	if (flags == JSON_COMPACT)
+		return json_write_compact(j, arena, len);
+	text = json_dumps(j, flags);
+	if (text == NULL)
+		return NULL;
+	n = strlen(text);
+	out = arena_memdup(arena, text, n + 1);
+	free(text);
 	if (len != NULL)
 		*len = n;
-	return buf;
+	return out;
 }
 
 void
