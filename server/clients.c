@@ -125,12 +125,21 @@ static const char *
 registrant_default_scope(const struct app *app, struct arena *arena)
 {
 	const struct config *cfg = app->cfg;
-	const char *joined = "";
+	size_t i, n = 0, len;
+	char *joined, *p;
 
-	for (size_t i = 0; i < cfg->registration_allowed_scopes_count; i++)
-		joined = i == 0 ? cfg->registration_allowed_scopes[i]
-		                : arena_printf(arena, "%s %s", joined,
-		                               cfg->registration_allowed_scopes[i]);
+	for (i = 0; i < cfg->registration_allowed_scopes_count; i++)
+		n += strlen(cfg->registration_allowed_scopes[i]) + 1;
+	/* One pass, space-separated (this runs on every registration). */
+	p = joined = arena_alloc(arena, n + 1);
+	for (i = 0; i < cfg->registration_allowed_scopes_count; i++) {
+		if (i > 0)
+			*p++ = ' ';
+		len = strlen(cfg->registration_allowed_scopes[i]);
+		memcpy(p, cfg->registration_allowed_scopes[i], len);
+		p += len;
+	}
+	*p = '\0';
 	return joined;
 }
 
