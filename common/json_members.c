@@ -176,12 +176,32 @@ scan_literal(struct scan *s, const char *word, size_t n)
 
 static bool scan_value(struct scan *s, int depth, enum json_member_kind *kind);
 
-/* An object or array at s->p; the same grammar but for the keys. */
+/* json_members_split's answer: the top-level members so far. */
+struct members {
+	struct json_member *m;
+	int max;
+	int n;
+};
+
 static bool
-scan_container(struct scan *s, int depth, bool is_object)
+is_duplicate(const struct members *out, const char *key, size_t key_len)
+{
+	for (int i = 0; i < out->n; i++)
+		if (out->m[i].key_len == key_len && memcmp(out->m[i].key, key, key_len) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * An object or array at s->p; the same grammar but for the keys. out (the
+ * top-level object only, else NULL) collects the members, and refuses keys
+ * with escapes, duplicate keys and more than out->max members.
+ */
+static bool
+scan_container(struct scan *s, int depth, bool is_object, struct members *out)
 {
 	char close = is_object ? '}' : ']';
-	enum json_member_kind kind;
+	struct json_member m = {0};
 	bool has_escape;
 
 	if (depth >= JSON_MEMBERS_MAX_DEPTH)
@@ -194,16 +214,27 @@ scan_container(struct scan *s, int depth, bool is_object)
 	}
 	for (;;) {
 		if (is_object) {
-			if (s->p >= s->end || *s->p != '"' || !scan_string(s, &has_escape))
+			if (s->p >= s->end || *s->p != '"')
 				return false;
+			m.key = s->p + 1;
+			if (!scan_string(s, &has_escape) || (out != NULL && has_escape))
+				return false;
+			m.key_len = (size_t)(s->p - 1 - m.key);
 			skip_ws(s);
 			if (s->p >= s->end || *s->p != ':')
 				return false;
 			s->p++;
 			skip_ws(s);
 		}
-		if (!scan_value(s, depth + 1, &kind))
+		m.value = s->p;
+		if (!scan_value(s, depth + 1, &m.kind))
 			return false;
+		if (out != NULL) {
+			m.value_len = (size_t)(s->p - m.value);
+			if (out->n >= out->max || is_duplicate(out, m.key, m.key_len))
+				return false;
+			out->m[out->n++] = m;
+		}
 		skip_ws(s);
 		if (s->p >= s->end)
 			return false;
@@ -231,10 +262,10 @@ scan_value(struct scan *s, int depth, enum json_member_kind *kind)
 		return scan_string(s, &has_escape);
 	case '{':
 		*kind = JSON_MEMBER_OBJECT;
-		return scan_container(s, depth, true);
+		return scan_container(s, depth, true, NULL);
 	case '[':
 		*kind = JSON_MEMBER_ARRAY;
-		return scan_container(s, depth, false);
+		return scan_container(s, depth, false, NULL);
 	case 't':
 		*kind = JSON_MEMBER_TRUE;
 		return scan_literal(s, "true", 4);
@@ -250,64 +281,15 @@ scan_value(struct scan *s, int depth, enum json_member_kind *kind)
 	}
 }
 
-static bool
-is_duplicate(const struct json_member *m, int n, const char *key, size_t key_len)
-{
-	for (int i = 0; i < n; i++)
-		if (m[i].key_len == key_len && memcmp(m[i].key, key, key_len) == 0)
-			return true;
-	return false;
-}
-
 int
 json_members_split(const char *text, size_t len, struct json_member *out, int max)
 {
 	struct scan s = {text, text + len};
-	int n = 0;
+	struct members members = {out, max, 0};
 
 	skip_ws(&s);
-	if (s.p >= s.end || *s.p != '{')
+	if (s.p >= s.end || *s.p != '{' || !scan_container(&s, 0, true, &members))
 		return -1;
-	s.p++;
 	skip_ws(&s);
-	if (s.p < s.end && *s.p == '}') {
-		s.p++;
-	} else {
-		for (;;) {
-			struct json_member m;
-			bool has_escape;
-
-			if (s.p >= s.end || *s.p != '"')
-				return -1;
-			m.key = s.p + 1;
-			if (!scan_string(&s, &has_escape) || has_escape)
-				return -1;
-			m.key_len = (size_t)(s.p - 1 - m.key);
-			skip_ws(&s);
-			if (s.p >= s.end || *s.p != ':')
-				return -1;
-			s.p++;
-			skip_ws(&s);
-			m.value = s.p;
-			if (!scan_value(&s, 1, &m.kind))
-				return -1;
-			m.value_len = (size_t)(s.p - m.value);
-			if (n >= max || is_duplicate(out, n, m.key, m.key_len))
-				return -1;
-			out[n++] = m;
-			skip_ws(&s);
-			if (s.p >= s.end)
-				return -1;
-			if (*s.p == '}') {
-				s.p++;
-				break;
-			}
-			if (*s.p != ',')
-				return -1;
-			s.p++;
-			skip_ws(&s);
-		}
-	}
-	skip_ws(&s);
-	return s.p == s.end ? n : -1;
+	return s.p == s.end ? members.n : -1;
 }

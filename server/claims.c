@@ -12,6 +12,7 @@
 #include "server/claims.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/json_members.h"
@@ -142,23 +143,6 @@ claim_index(const char *key, size_t len)
 	return -1;
 }
 
-/* v in decimal at the end of buf[24]; returns where it starts. */
-static char *
-int64_text(int64_t v, char buf[24], size_t *len_out)
-{
-	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-	char *p = buf + 24;
-
-	do {
-		*--p = (char)('0' + u % 10);
-		u /= 10;
-	} while (u != 0);
-	if (v < 0)
-		*--p = '-';
-	*len_out = (size_t)(buf + 24 - p);
-	return p;
-}
-
 char *
 claims_userinfo_text(const char *stored_claims, int64_t updated_at, const char *scope,
                      const char *sub, struct arena *arena, size_t *len_out)
@@ -198,11 +182,10 @@ claims_userinfo_text(const char *stored_claims, int64_t updated_at, const char *
 			continue;
 		if (name == CLAIM_UPDATED_AT) {
 			/* users_claims: the row's, whatever the text says */
-			size_t ulen;
-			const char *u = int64_text(updated_at, updated, &ulen);
+			int ulen = snprintf(updated, sizeof updated, "%lld", (long long)updated_at);
 
 			pc[np++] = (struct piece){"\"updated_at\":", 13};
-			pc[np++] = (struct piece){u, ulen};
+			pc[np++] = (struct piece){updated, (size_t)ulen};
 			pc[np++] = (struct piece){",", 1};
 			continue;
 		}

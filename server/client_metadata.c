@@ -51,6 +51,7 @@
 #include "common/buf.h"
 #include "crypto/jwk.h"
 #include "server/client_metadata_internal.h"
+#include "server/json_unconst.h"
 #include "server/uri.h"
 
 /* The grant types oidcd knows (hydra-behaviour §3.1); bit i is CM_GRANT_*. */
@@ -149,21 +150,6 @@ cm_printable(char out[72], const char *s)
 	}
 	out[i] = '\0';
 	return out;
-}
-
-/*
- * jansson's iterators take a non-const object although they only read it;
- * the union drops the qualifier without a cast (-Wcast-qual).
- */
-json_t *
-cm_unconst(const json_t *j)
-{
-	union {
-		const json_t *c;
-		json_t *m;
-	} u = {.c = j};
-
-	return u.m;
 }
 
 /* The member's value, or NULL when it is absent or null. */
@@ -283,7 +269,7 @@ check_policy(struct cm_ctx *c)
 
 	if (c->o->policy != CLIENT_POLICY_REGISTRANT)
 		return ST_OK;
-	json_object_foreach(cm_unconst(c->in), key, v)
+	json_object_foreach(json_unconst(c->in), key, v)
 	{
 		if (is_default_value(v))
 			continue;

@@ -58,8 +58,6 @@ enum status cm_reject(struct cm_ctx *c, enum oauth_error e, const char *fmt, ...
         __attribute__((format(printf, 3, 4)));
 /* s as printable ASCII, cut at 64 bytes, into out; returns out. */
 const char *cm_printable(char out[72], const char *s);
-/* j without its const, for jansson's iterators (which only read). */
-json_t *cm_unconst(const json_t *j);
 
 /* The member's value (borrowed), or NULL when absent or null. */
 json_t *cm_get(const struct cm_ctx *c, const char *name);

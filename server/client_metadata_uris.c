@@ -20,6 +20,7 @@
 
 #include "crypto/jwk.h"
 #include "server/client_metadata_internal.h"
+#include "server/json_unconst.h"
 #include "server/uri.h"
 
 #define MAX_JWKS_KEYS 64
@@ -344,7 +345,7 @@ cm_check_tagged(struct cm_ctx *c)
 	size_t n;
 	enum status st;
 
-	json_object_foreach(cm_unconst(c->in), key, v)
+	json_object_foreach(json_unconst(c->in), key, v)
 	{
 		hash = strchr(key, '#');
 		n = hash != NULL ? (size_t)(hash - key) : 0;

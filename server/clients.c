@@ -21,7 +21,7 @@
 #include "crypto/secret.h"
 #include "server/fetch.h"
 #include "server/json_cache.h"
-#include "server/response.h"
+#include "server/json_write.h"
 #include "server/secrets.h"
 
 /* Hydra's default scope for clients that ask for none (hydra-behaviour §1.1). */
@@ -422,7 +422,7 @@ clients_registrant_view(const struct app *app, const struct store_client *row, s
 		return NULL;
 	view = render(app, row, doc, CLIENT_VIEW_REGISTRANT, arena);
 	json_decref(doc);
-	text = json_dump_arena(view, JSON_COMPACT, arena, NULL);
+	text = json_write_compact(view, arena, NULL);
 	json_decref(view);
 	return text;
 }
@@ -461,7 +461,7 @@ clients_render(const struct app *app, const struct client_record *r, enum client
 static const char *
 to_arena(struct arena *arena, json_t *view)
 {
-	const char *out = json_dump_arena(view, JSON_COMPACT, arena, NULL);
+	const char *out = json_write_compact(view, arena, NULL);
 
 	json_decref(view);
 	return out != NULL ? out : "{}";
@@ -592,7 +592,7 @@ clients_prepare_create(const struct app *app, enum client_policy policy, const j
 	change->row.id = chosen_id;
 	change->row.secret_hash = secret_hash;
 	change->row.reg_token_hash = token_hash;
-	change->row.metadata = json_dump_arena(doc, JSON_COMPACT, arena, NULL);
+	change->row.metadata = json_write_compact(doc, arena, NULL);
 	change->row.created_at = change->row.updated_at = now;
 
 	if (policy == CLIENT_POLICY_REGISTRANT) {
@@ -791,7 +791,7 @@ clients_prepare_replace(const struct app *app, enum client_policy policy,
 		u.reg_token_hash = token_hash;
 		u.expect_reg_token_hash = current->row.reg_token_hash;
 	}
-	u.metadata = json_dump_arena(doc, JSON_COMPACT, arena, NULL);
+	u.metadata = json_write_compact(doc, arena, NULL);
 	u.updated_at = clock_now(&app->clock);
 	memset(change, 0, sizeof *change);
 	change->kind = CLIENT_CHANGE_UPDATE;

@@ -21,6 +21,7 @@
 #include "crypto/digest.h"
 #include "crypto/jwk.h"
 #include "crypto/jws.h"
+#include "server/json_unconst.h"
 
 /* OIDC Core §2 and §3.1.3.6: claims this module sets; extra may not supply them. */
 static const char *const protocol_claims[] = {
@@ -108,21 +109,6 @@ out:
 	return st;
 }
 
-/*
- * jansson's iteration macros take a non-const object though they do not
- * modify it; the union drops the qualifier without a cast (-Wcast-qual).
- */
-static json_t *
-unconst(const json_t *j)
-{
-	union {
-		const json_t *c;
-		json_t *m;
-	} u = {.c = j};
-
-	return u.m;
-}
-
 static bool
 is_protocol_claim(const char *name)
 {
@@ -207,7 +193,7 @@ build_claims(const struct id_token_params *p, int64_t iat, unsigned alg, struct 
 	const char *name;
 	enum status st;
 
-	json_object_foreach(unconst(p->extra), name, v)
+	json_object_foreach(json_unconst(p->extra), name, v)
 	{
 		if (!is_protocol_claim(name) && !json_is_null(v))
 			json_object_set(claims, name, v);

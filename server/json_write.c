@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/json_members.h"
+#include "server/json_unconst.h"
 
 /* An arena buffer that doubles when full (the old one stays in the arena). */
 struct out {
@@ -55,18 +56,6 @@ kind(unsigned char c)
 	if (c >= 0x80)
 		return 2;
 	return c < 0x20 || c == '"' || c == '\\' ? 0 : 1;
-}
-
-/* jansson's iteration API takes json_t *; the document is only read. */
-static json_t *
-unconst(const json_t *j)
-{
-	union {
-		const json_t *c;
-		json_t *m;
-	} u = {.c = j};
-
-	return u.m;
 }
 
 /* jansson's dump_string: false when s is not UTF-8. */
@@ -147,7 +136,7 @@ put_value(struct out *o, const json_t *j, int depth)
 		return JANSSON;
 	switch (json_typeof(j)) {
 	case JSON_OBJECT: {
-		void *it = json_object_iter(unconst(j));
+		void *it = json_object_iter(json_unconst(j));
 
 		putc_(o, '{');
 		while (it != NULL) {
@@ -160,7 +149,7 @@ put_value(struct out *o, const json_t *j, int depth)
 			vd = put_value(o, json_object_iter_value(it), depth + 1);
 			if (vd != WRITTEN)
 				return vd;
-			it = json_object_iter_next(unconst(j), it);
+			it = json_object_iter_next(json_unconst(j), it);
 			if (it != NULL)
 				putc_(o, ',');
 		}

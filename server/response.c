@@ -4,7 +4,6 @@
 #include "server/response.h"
 
 #include <assert.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "server/json_write.h"
@@ -28,30 +27,11 @@ response_header(struct response *res, const char *name, const char *value)
 	res->nheaders++;
 }
 
-char *
-json_dump_arena(const json_t *j, size_t flags, struct arena *arena, size_t *len)
-{
-	char *text, *out;
-	size_t n;
-
-	if (flags == JSON_COMPACT)
-		return json_write_compact(j, arena, len);
-	text = json_dumps(j, flags);
-	if (text == NULL)
-		return NULL;
-	n = strlen(text);
-	out = arena_memdup(arena, text, n + 1);
-	free(text);
-	if (len != NULL)
-		*len = n;
-	return out;
-}
-
 void
 response_json(struct response *res, struct arena *arena, int status, json_t *body)
 {
 	size_t len = 0;
-	char *text = json_dump_arena(body, JSON_COMPACT, arena, &len);
+	char *text = json_write_compact(body, arena, &len);
 
 	json_decref(body);
 	res->status = status;

@@ -51,12 +51,6 @@ void response_init(struct response *res);
 void response_header(struct response *res, const char *name, const char *value);
 
 /*
- * json_dumps(j, flags) into the arena, NUL-terminated, *len (when not NULL)
- * its length: one copy, no heap string. NULL when j cannot be serialised.
- */
-char *json_dump_arena(const json_t *j, size_t flags, struct arena *arena, size_t *len);
-
-/*
  * JSON body: serialises body (STOLEN: the reference is released here) into
  * the arena with Content-Type application/json.
  */

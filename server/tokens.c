@@ -331,14 +331,12 @@ tokens_find_hash(const struct app *app, const char *token, struct arena *arena,
 	if (app->cfg->secrets_system_count < 2)
 		return ST_OK; /* no rotation: nothing to tell apart */
 	for (i = 0; i < app->cfg->secrets_system_count; i++) {
-		if (i > 0)
-			tokens_hash_at(app, i, text, hash);
-		st = store_token_get(app->store, i > 0 ? hash : out, arena, &t, err);
-		if (st == ST_NOT_FOUND)
-			continue;
-		if (st == ST_OK && i > 0)
+		tokens_hash_at(app, i, text, hash);
+		st = store_token_get(app->store, hash, arena, &t, err);
+		if (st == ST_OK)
 			memcpy(out, hash, STORE_HASH_LEN);
-		return st;
+		if (st != ST_NOT_FOUND)
+			return st;
 	}
 	return ST_OK;
 }

@@ -21,6 +21,7 @@
 #include "crypto/b64url.h"
 #include "crypto/random.h"
 #include "crypto/secret.h"
+#include "server/json_unconst.h"
 #include "server/users_internal.h"
 
 #define DEMO_USERNAME       "demo"
@@ -53,7 +54,7 @@ split_input(const json_t *in, const char *own_id, struct account_input *a,
 		return users_problem(problem, OAUTH_INVALID_REQUEST,
 		                     "the user must be a JSON object");
 	a->claims = json_object();
-	json_object_foreach(users_unconst(in), key, v)
+	json_object_foreach(json_unconst(in), key, v)
 	{
 		if (strcmp(key, "created_at") == 0 || strcmp(key, "updated_at") == 0)
 			continue;
@@ -126,7 +127,7 @@ render(const char *id, const char *username, const json_t *claims, int64_t creat
 
 	json_object_set_new(out, "id", json_string(id));
 	json_object_set_new(out, "username", json_string(username));
-	json_object_foreach(users_unconst(claims), key, v)
+	json_object_foreach(json_unconst(claims), key, v)
 	{
 		json_object_set(out, key, v);
 	}

@@ -9,9 +9,6 @@
 
 #include "server/users.h"
 
-/* jansson's iterators take a non-const object although they only read it. */
-json_t *users_unconst(const json_t *j);
-
 /* Fills *p (may be NULL) with e and the formatted description; returns ST_INVALID. */
 enum status users_problem(struct user_problem *p, enum oauth_error e, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));

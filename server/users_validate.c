@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "server/json_unconst.h"
 #include "server/uri.h"
 #include "server/users.h"
 #include "server/users_internal.h"
@@ -70,18 +71,6 @@ static const struct claim_rule address_rules[] = {
 };
 
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
-
-/* The union drops the qualifier without a cast (-Wcast-qual). */
-json_t *
-users_unconst(const json_t *j)
-{
-	union {
-		const json_t *c;
-		json_t *m;
-	} u = {.c = j};
-
-	return u.m;
-}
 
 enum status
 users_problem(struct user_problem *p, enum oauth_error e, const char *fmt, ...)
@@ -274,7 +263,7 @@ validate_value(const struct claim_rule *r, const char *path, const json_t *v, st
 		if (!json_is_boolean(v))
 			return users_problem(problem, OAUTH_INVALID_REQUEST,
 			                     "%s: must be true or false", path);
-		*out = json_incref(users_unconst(v));
+		*out = json_incref(json_unconst(v));
 		return ST_OK;
 	}
 	if (r->kind == CLAIM_ADDRESS) {
@@ -317,7 +306,7 @@ validate_value(const struct claim_rule *r, const char *path, const json_t *v, st
 	}
 	if (why != NULL)
 		return users_problem(problem, OAUTH_INVALID_REQUEST, "%s: %s", path, why);
-	*out = json_incref(users_unconst(v));
+	*out = json_incref(json_unconst(v));
 	return ST_OK;
 }
 
@@ -332,7 +321,7 @@ validate_object(const json_t *in, const struct claim_rule *rules, size_t nrules,
 	enum status st = ST_OK;
 	size_t i;
 
-	json_object_foreach(users_unconst(in), key, v)
+	json_object_foreach(json_unconst(in), key, v)
 	{
 		const struct claim_rule *r = NULL;
 
