@@ -17,6 +17,13 @@
  *   (RFC 7592 §2.2, §2.3) leaves either the updated row or none.
  * - Deleting a client deletes what was issued to it through ON DELETE
  *   CASCADE in the referencing tables (PRAGMA foreign_keys is ON).
+ * - store_client_get answers from a small per-connection cache when the
+ *   clients generation (shared_gen.c) is the one the entry was read under:
+ *   the generation is read before the row, and every update or delete,
+ *   from any process, bumps it after its commit. Inside a transaction the
+ *   row is always read from the database (the snapshot may be older than
+ *   the generation), and nothing is cached without a generation
+ *   (":memory:", PostgreSQL, read-only opens).
  *
  * To add a column: a new migration (never edit migration 2), the column in
  * the SQL of every STMT_CLIENT_* in store.c, then client_from_row below.
@@ -24,14 +31,120 @@
 #include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "common/arena.h"
 #include "common/err.h"
+#include "common/xalloc.h"
 #include "storage/store.h"
 #include "storage/store_internal.h"
 
 #define STORE_CLIENT_TOKEN_HASH_LEN STORE_HASH_LEN /* HMAC-SHA-256 */
 #define STORE_CLIENT_LIST_MAX       1000
+
+/* Cache slots per connection (direct-mapped by the id's hash), and the
+ * largest metadata text kept in one; larger ones are always read. */
+#define CLIENT_CACHE_SLOTS        32
+#define CLIENT_CACHE_METADATA_MAX (16 * 1024)
+
+struct client_cache_entry {
+	uint64_t gen;      /* the clients generation read before the row */
+	char *id;          /* NULL: an empty slot; one allocation with the texts */
+	char *secret_hash; /* NULL or into id's allocation */
+	char *metadata;    /* into id's allocation */
+	unsigned char reg_token_hash[STORE_CLIENT_TOKEN_HASH_LEN];
+	bool has_reg_token;
+	int64_t created_at;
+	int64_t updated_at;
+};
+
+/* FNV-1a: spreads ids over the slots; not a defence, nothing is keyed by it. */
+static size_t
+cache_slot(const char *id)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *id != '\0'; id++)
+		h = (h ^ (unsigned char)*id) * 1099511628211ULL;
+	return (size_t)(h % CLIENT_CACHE_SLOTS);
+}
+
+static void
+cache_entry_clear(struct client_cache_entry *e)
+{
+	free(e->id);
+	memset(e, 0, sizeof *e);
+}
+
+void
+store_client_cache_free(struct conn *c)
+{
+	size_t i;
+
+	if (c->client_cache == NULL)
+		return;
+	for (i = 0; i < CLIENT_CACHE_SLOTS; i++)
+		cache_entry_clear(&c->client_cache[i]);
+	free(c->client_cache);
+	c->client_cache = NULL;
+}
+
+void
+store_client_changed(struct conn *c)
+{
+	c->clients_dirty = true;
+}
+
+/* true and *out filled (texts in the arena) when c holds id at gen. */
+static bool
+cache_find(struct conn *c, const char *id, uint64_t gen, struct arena *arena,
+           struct store_client *out)
+{
+	const struct client_cache_entry *e;
+
+	if (c->client_cache == NULL)
+		return false;
+	e = &c->client_cache[cache_slot(id)];
+	if (e->id == NULL || e->gen != gen || strcmp(e->id, id) != 0)
+		return false;
+	out->id = arena_strdup(arena, e->id);
+	out->secret_hash = e->secret_hash != NULL ? arena_strdup(arena, e->secret_hash) : NULL;
+	out->reg_token_hash = e->has_reg_token ? arena_memdup(arena, e->reg_token_hash,
+	                                                      STORE_CLIENT_TOKEN_HASH_LEN)
+	                                       : NULL;
+	out->metadata = arena_strdup(arena, e->metadata);
+	out->created_at = e->created_at;
+	out->updated_at = e->updated_at;
+	return true;
+}
+
+static void
+cache_put(struct conn *c, uint64_t gen, const struct store_client *row)
+{
+	size_t id_len = strlen(row->id) + 1, meta_len = strlen(row->metadata) + 1;
+	size_t secret_len = row->secret_hash != NULL ? strlen(row->secret_hash) + 1 : 0;
+	struct client_cache_entry *e;
+	char *p;
+
+	if (meta_len > CLIENT_CACHE_METADATA_MAX)
+		return;
+	if (c->client_cache == NULL)
+		c->client_cache = xcalloc(CLIENT_CACHE_SLOTS, sizeof *c->client_cache);
+	e = &c->client_cache[cache_slot(row->id)];
+	cache_entry_clear(e);
+	p = xmalloc(id_len + meta_len + secret_len);
+	e->id = memcpy(p, row->id, id_len);
+	e->metadata = memcpy(p + id_len, row->metadata, meta_len);
+	if (row->secret_hash != NULL)
+		e->secret_hash = memcpy(p + id_len + meta_len, row->secret_hash, secret_len);
+	e->has_reg_token = row->reg_token_hash != NULL;
+	if (e->has_reg_token)
+		memcpy(e->reg_token_hash, row->reg_token_hash, STORE_CLIENT_TOKEN_HASH_LEN);
+	e->created_at = row->created_at;
+	e->updated_at = row->updated_at;
+	e->gen = gen;
+}
 
 /*
  * Copies the current row (columns id, secret_hash, reg_token_hash, metadata,
@@ -102,13 +215,22 @@ enum status
 store_client_get(struct store *s, const char *id, struct arena *arena, struct store_client *out,
                  struct err *err)
 {
-	struct conn *conn = NULL;
+	struct conn *conn = store_conn_peek(s);
 	struct db_stmt *stmt = NULL;
+	bool is_cacheable;
+	uint64_t gen = 0;
 	enum status st;
 
+	/* Read before the row (the invariant above); a hit skips the
+	 * transaction, and the anchor touch of store_conn_acquire with it. */
+	is_cacheable = store_gen_read(s, &gen);
+	if (is_cacheable && conn != NULL && !db_in_transaction(conn) &&
+	    cache_find(conn, id, gen, arena, out))
+		return ST_OK;
 	st = store_conn_acquire(s, &conn, err);
 	if (st != ST_OK)
 		return st;
+	is_cacheable = is_cacheable && !db_in_transaction(conn);
 	st = store_stmt(conn, STMT_CLIENT_GET, &stmt, err);
 	if (st != ST_OK)
 		goto out;
@@ -119,6 +241,8 @@ store_client_get(struct store *s, const char *id, struct arena *arena, struct st
 	switch (db_step(stmt)) {
 	case DB_ROW:
 		st = client_from_row(stmt, arena, out, err);
+		if (st == ST_OK && is_cacheable)
+			cache_put(conn, gen, out);
 		break;
 	case DB_DONE:
 		st = ERR_SET(err, ST_NOT_FOUND, "no client %s", id);
@@ -161,6 +285,8 @@ store_client_update(struct store *s, const char *id, const struct store_client_u
 		st = STORE_FAIL(conn, err);
 		goto out;
 	}
+	/* Before the step: a failed step may still have changed the row. */
+	store_client_changed(conn);
 	if (db_step(stmt) != DB_DONE) {
 		st = STORE_FAIL(conn, err);
 		goto out;
@@ -198,6 +324,8 @@ store_client_delete(struct store *s, const char *id, const unsigned char *expect
 		st = STORE_FAIL(conn, err);
 		goto out;
 	}
+	/* Before the step: a failed step may still have changed the row. */
+	store_client_changed(conn);
 	if (db_step(stmt) != DB_DONE) {
 		st = STORE_FAIL(conn, err);
 		goto out;

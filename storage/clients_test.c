@@ -4,7 +4,9 @@
  * delete semantics of store.h (keep / replace / clear each hash, expected
  * registration token), cascade to referencing rows, keyset pagination and
  * count, on a fresh migrated ":memory:" store; threads and the RFC 7592
- * PUT-vs-DELETE race on a file under /tmp; migration from a version-1 file.
+ * PUT-vs-DELETE race on a file under /tmp; the client cache against changes
+ * from another store on the file, the writer thread and inside a
+ * transaction, and its -gen file; migration from a version-1 file.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -16,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 /* cmocka.h needs stdarg.h, stddef.h and setjmp.h before it. */
 #include <cmocka.h>
@@ -832,6 +835,158 @@ static const char migration_1_sql[] =
         "INSERT INTO keys VALUES ('old-kid', 'ES256', 1, 1, x'00', '{}');"
         "PRAGMA user_version = 1;";
 
+/* The client cache (clients.c) and the clients generation (shared_gen.c). */
+
+static const char *
+meta_of(struct store *s, struct arena *arena, const char *id)
+{
+	struct store_client c = {0};
+	struct err err = {0};
+
+	assert_int_equal(store_client_get(s, id, arena, &c, &err), ST_OK);
+	return c.metadata;
+}
+
+static void
+update_meta(struct store *s, const char *id, const char *metadata)
+{
+	struct store_client_update u = {.metadata = metadata, .updated_at = 1700000100};
+	struct err err = {0};
+
+	assert_int_equal(store_client_update(s, id, &u, &err), ST_OK);
+}
+
+/*
+ * Two stores on one file stand for the server and the CLI: what the second
+ * changes or deletes, the first sees at its next read; a row edited by hand
+ * (no bump) is not, which shows the first read was kept.
+ */
+static void
+test_client_cache_follows_changes_made_by_another_store_on_the_file(void **state)
+{
+	struct fixture *f = *state; /* for its arena */
+	struct store_client_update u = {.metadata = "{\"client_name\":\"rotated\"}",
+	                                .updated_at = 1700000200,
+	                                .secret_hash = "hmac:bmV3"};
+	struct store_client c = {0};
+	struct store *server, *cli;
+	struct err err = {0};
+	struct tmpdb t;
+
+	tmpdb_make(&t);
+	server = tmpdb_open(&t, NULL);
+	cli = tmpdb_open(&t, NULL);
+	insert_ok(server, "c1", "hmac:b2xk", NULL);
+	assert_string_equal(meta_of(server, f->arena, "c1"), "{\"client_name\":\"old\"}");
+
+	assert_int_equal(fixture_exec(cli, "UPDATE clients SET metadata = '{}' WHERE id = 'c1'"),
+	                 DB_OK);
+	assert_string_equal(meta_of(server, f->arena, "c1"), "{\"client_name\":\"old\"}");
+
+	update_meta(cli, "c1", "{\"client_name\":\"new\"}");
+	assert_string_equal(meta_of(server, f->arena, "c1"), "{\"client_name\":\"new\"}");
+
+	assert_int_equal(store_client_update(cli, "c1", &u, &err), ST_OK);
+	assert_int_equal(store_client_get(server, "c1", f->arena, &c, &err), ST_OK);
+	assert_string_equal(c.secret_hash, "hmac:bmV3");
+	assert_string_equal(c.metadata, "{\"client_name\":\"rotated\"}");
+
+	assert_int_equal(store_client_delete(cli, "c1", NULL, &err), ST_OK);
+	assert_int_equal(store_client_get(server, "c1", f->arena, &c, &err), ST_NOT_FOUND);
+	store_close(cli);
+	store_close(server);
+	tmpdb_remove(&t);
+}
+
+static enum status
+update_in_batch(struct store *s, void *arg, struct err *err)
+{
+	struct store_client_update u = {.metadata = arg, .updated_at = 1700000300};
+
+	return store_client_update(s, "c1", &u, err);
+}
+
+/* A change committed by the group-commit writer's thread is seen by this one. */
+static void
+test_client_cache_follows_a_change_the_writer_thread_committed(void **state)
+{
+	struct fixture *f = *state;
+	struct store_options opts = {.synchronous_full = true};
+	char meta[] = "{\"client_name\":\"from the writer\"}";
+	struct err err = {0};
+	struct store *s;
+	struct tmpdb t;
+
+	tmpdb_make(&t);
+	s = tmpdb_open(&t, &opts);
+	assert_int_equal(store_writer_start(s, &err), ST_OK);
+	insert_ok(s, "c1", NULL, NULL);
+	assert_string_equal(meta_of(s, f->arena, "c1"), "{\"client_name\":\"old\"}");
+	assert_int_equal(store_write_sync(s, update_in_batch, meta, &err), ST_OK);
+	assert_string_equal(meta_of(s, f->arena, "c1"), meta);
+	store_close(s);
+	tmpdb_remove(&t);
+}
+
+/* Inside a transaction the row comes from the database, not the cache. */
+static void
+test_client_get_inside_a_transaction_reads_the_database(void **state)
+{
+	struct fixture *f = *state;
+	struct store *server, *cli;
+	struct err err = {0};
+	struct conn *c;
+	struct tmpdb t;
+
+	tmpdb_make(&t);
+	server = tmpdb_open(&t, NULL);
+	cli = tmpdb_open(&t, NULL);
+	insert_ok(server, "c1", NULL, NULL);
+	assert_string_equal(meta_of(server, f->arena, "c1"), "{\"client_name\":\"old\"}");
+	assert_int_equal(fixture_exec(cli, "UPDATE clients SET metadata = '{}' WHERE id = 'c1'"),
+	                 DB_OK);
+	assert_int_equal(store_conn_acquire(server, &c, &err), ST_OK);
+	assert_int_equal(store_tx_begin(c, &err), ST_OK);
+	assert_string_equal(meta_of(server, f->arena, "c1"), "{}");
+	store_tx_rollback(c);
+	store_conn_release(server, c);
+	store_close(cli);
+	store_close(server);
+	tmpdb_remove(&t);
+}
+
+/* -gen takes the database file's mode; a read-only open makes none and caches nothing. */
+static void
+test_client_generation_file_has_the_database_mode_and_read_only_opens_make_none(void **state)
+{
+	struct fixture *f = *state;
+	struct store_options ro = {.read_only = true};
+	char gen[200];
+	struct stat st;
+	struct store *s;
+	struct tmpdb t;
+
+	tmpdb_make(&t);
+	s = tmpdb_open(&t, NULL);
+	insert_ok(s, "c1", NULL, NULL);
+	store_close(s);
+	snprintf(gen, sizeof gen, "%s-gen", t.path);
+	assert_int_equal(unlink(gen), 0);
+	assert_int_equal(chmod(t.path, 0640), 0);
+
+	s = tmpdb_open(&t, &ro);
+	assert_string_equal(meta_of(s, f->arena, "c1"), "{\"client_name\":\"old\"}");
+	assert_int_not_equal(stat(gen, &st), 0);
+	store_close(s);
+
+	s = tmpdb_open(&t, NULL);
+	assert_int_equal(stat(gen, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	assert_int_equal(st.st_size, 4096);
+	store_close(s);
+	tmpdb_remove(&t);
+}
+
 static void
 test_migrate_from_version_1_adds_clients_and_keeps_keys(void **state)
 {
@@ -903,6 +1058,10 @@ main(void)
 	        T(test_client_count_follows_inserts_and_deletes),
 	        T(test_clients_inserted_from_8_threads_all_land),
 	        T(test_client_update_racing_delete_leaves_updated_row_or_none),
+	        T(test_client_cache_follows_changes_made_by_another_store_on_the_file),
+	        T(test_client_cache_follows_a_change_the_writer_thread_committed),
+	        T(test_client_get_inside_a_transaction_reads_the_database),
+	        T(test_client_generation_file_has_the_database_mode_and_read_only_opens_make_none),
 	        T(test_migrate_from_version_1_adds_clients_and_keeps_keys),
 	};
 

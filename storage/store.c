@@ -15,8 +15,9 @@
  * - A file is checked before SQLite may write to it: a non-empty file must
  *   start with the SQLite magic and answer PRAGMA schema_version, and its
  *   user_version must not be newer than store_schema_latest(). Anything
- *   else is refused with the file left byte-for-byte as it was (no -wal or
- *   -shm either, as WAL mode is only switched on after the checks).
+ *   else is refused with the file left byte-for-byte as it was (no -wal,
+ *   -shm or -gen either, as WAL mode and the clients generation are only
+ *   switched on after the checks).
  * - Each thread has its own connection to a file database, opened lazily and
  *   closed by the pthread key destructor when the thread exits, or by
  *   store_close() for threads still alive. Both take the connection out of
@@ -493,6 +494,7 @@ conn_free(struct conn *c)
 
 	if (c == NULL)
 		return;
+	store_client_cache_free(c);
 #ifdef OIDCD_HAVE_PG
 	if (c->backend == DB_PG) {
 		/* Frees every statement too; the server drops them with the session. */
@@ -829,6 +831,7 @@ store_free(struct store *s)
 		close(s->wal_fd);
 	if (s->lock_fd >= 0)
 		close(s->lock_fd); /* after every connection: see store_lock_shared */
+	store_gen_close(s);
 	pthread_cond_destroy(&s->write_cond);
 	pthread_cond_destroy(&s->sync_cond);
 	pthread_mutex_destroy(&s->write_lock);
@@ -902,6 +905,12 @@ store_open(const char *path, const struct store_options *opts, struct store **ou
 		goto out;
 	if (!s->is_memory && !s->opts.read_only && s->backend == DB_SQLITE) {
 		st = conn_enable_wal(s, c, err);
+		if (st != ST_OK)
+			goto out;
+	}
+	/* Like -wal and -shm, only next to a file that passed the checks. */
+	if (s->has_anchor) {
+		st = store_gen_open(s, err);
 		if (st != ST_OK)
 			goto out;
 	}
@@ -990,6 +999,12 @@ store_conn_acquire(struct store *s, struct conn **out, struct err *err)
 		store_anchor_touch(s);
 	*out = c;
 	return ST_OK;
+}
+
+struct conn *
+store_conn_peek(struct store *s)
+{
+	return s->is_memory ? NULL : pthread_getspecific(s->key);
 }
 
 void

@@ -179,6 +179,12 @@ struct conn {
 	bool is_read_tx;
 	/* The group-commit writer's: it leaves the read anchor to readers. */
 	bool is_writer;
+	/* The open transaction changed or deleted a client: bump the clients
+	 * generation once it commits (shared_gen.c). */
+	bool clients_dirty;
+	/* Clients read through this connection (clients.c); NULL until the
+	 * first one. Freed with the connection. */
+	struct client_cache_entry *client_cache;
 };
 
 struct store {
@@ -241,7 +247,35 @@ struct store {
 	_Atomic uint64_t wal_commits;    /* commits of this process (wal hook) */
 	_Atomic uint64_t anchor_commits; /* wal_commits when the anchor was last taken */
 	_Atomic int64_t anchor_at_ms;    /* coarse monotonic ms of that; 0: never */
+
+	/* The clients generation (shared_gen.c): SQLite files opened
+	 * read-write; NULL otherwise. */
+	void *gen_map;
+	_Atomic uint64_t *clients_gen;
 };
+
+/*
+ * The clients generation (shared_gen.c), shared with every process on the
+ * same file. store_gen_open maps it (read-write SQLite files, at open);
+ * store_gen_read gives it (false: this store has none, cache nothing);
+ * store_gen_bump after a commit that changed a client.
+ */
+enum status store_gen_open(struct store *s, struct err *err);
+void store_gen_close(struct store *s);
+bool store_gen_read(const struct store *s, uint64_t *out);
+void store_gen_bump(struct store *s);
+
+/*
+ * The per-connection client cache (clients.c). store_client_changed marks
+ * c's transaction as one that changed a client; store_client_cache_free at
+ * conn_free.
+ */
+void store_client_changed(struct conn *c);
+void store_client_cache_free(struct conn *c);
+
+/* This thread's connection when it has one, without touching the anchor;
+ * NULL for ":memory:" and before the thread's first use of s. */
+struct conn *store_conn_peek(struct store *s);
 
 /*
  * The read anchor (read_anchor.c). store_anchor_touch moves a stale anchor

@@ -29,9 +29,9 @@
 #include "storage/store_internal.h"
 #include "storage/test_fixture.h"
 
-#define SIDE_FILE_SUFFIXES 3
+#define SIDE_FILE_SUFFIXES 4
 
-static const char *const side_suffixes[SIDE_FILE_SUFFIXES] = {"-wal", "-shm", "-journal"};
+static const char *const side_suffixes[SIDE_FILE_SUFFIXES] = {"-wal", "-shm", "-journal", "-gen"};
 
 const char *
 fixture_pg_url(void)

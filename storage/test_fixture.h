@@ -54,7 +54,8 @@ struct tmpdb {
 
 /* Makes the directory (asserting that mkdtemp succeeds). */
 void tmpdb_make(struct tmpdb *t);
-/* Removes path, its -wal, -shm and -journal files and the directory, asserting rmdir succeeds. */
+/* Removes path, its -wal, -shm, -journal and -gen files and the directory, asserting rmdir
+ * succeeds. */
 void tmpdb_remove(const struct tmpdb *t);
 /* store_open(t->path, opts) then store_migrate, asserting both succeed. */
 struct store *tmpdb_open(const struct tmpdb *t, const struct store_options *opts);

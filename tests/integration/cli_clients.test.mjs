@@ -1,6 +1,7 @@
 // cli_clients.test.mjs — `oidcd clients create|list|get|update|delete` on the same store as
 // the running server: JSON output, the secret shown once, input from --file or stdin, and
-// one readable line on stderr with exit 1 for errors (issue 3, "Admin API and CLI").
+// one readable line on stderr with exit 1 for errors (issue 3, "Admin API and CLI"); what the CLI
+// changes, the running server sees at its next request (its client cache follows DB-gen).
 
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
@@ -149,5 +150,53 @@ test('the CLI and the running server share one store; CLI updates keep the regis
 	assert.equal((await clients(srv.db, ['delete', id])).code, 0);
 	assert.equal((await request(`${srv.adminUrl}/admin/clients/${id}`)).status, 404);
 	assert.equal((await sendJson(`${srv.publicUrl}/oauth2/register/${id}`, 'GET', undefined, { token: reg.json.registration_access_token })).status, 401);
+	await srv.stopOk();
+});
+
+// The server keeps the clients it read (per worker thread, storage/clients.c); every change
+// made through oidcd, in any process, bumps the clients generation in DB-gen, so a client the
+// CLI changed or deleted is seen at the server's very next request. Several requests on fresh
+// connections reach both worker threads, so each thread's copy is checked.
+test('a client the CLI changes or deletes is seen by the running server at its next request', async (t) => {
+	const srv = await startOidcd(t);
+	const token = (secret, scope) =>
+		request(`${srv.publicUrl}/oauth2/token`, {
+			method: 'POST',
+			headers: {
+				'content-type': 'application/x-www-form-urlencoded',
+				authorization: `Basic ${Buffer.from(`cached-cc:${secret}`).toString('base64')}`,
+			},
+			body: `grant_type=client_credentials&scope=${scope}`,
+		});
+	const statuses = async (secret, scope) => Promise.all(Array.from({ length: 8 }, () => token(secret, scope)));
+	const base = {
+		client_id: 'cached-cc',
+		grant_types: ['client_credentials'],
+		response_types: [],
+		redirect_uris: [],
+		scope: 'api.read api.write',
+		token_endpoint_auth_method: 'client_secret_basic',
+	};
+	okJson(await clients(srv.db, ['create'], { input: JSON.stringify({ ...base, client_secret: 'first-secret-0123456789abcdef' }) }), 'create');
+	for (const r of await statuses('first-secret-0123456789abcdef', 'api.read')) assert.equal(r.status, 200, r.text);
+
+	okJson(await clients(srv.db, ['update', 'cached-cc'], { input: JSON.stringify({ ...base, client_secret: 'second-secret-0123456789abcdef' }) }), 'update secret');
+	for (const r of await statuses('first-secret-0123456789abcdef', 'api.read')) {
+		assert.equal(r.status, 401, `the replaced secret is refused at once: ${r.text}`);
+		assert.equal(r.json?.error, 'invalid_client');
+	}
+	for (const r of await statuses('second-secret-0123456789abcdef', 'api.read')) assert.equal(r.status, 200, r.text);
+
+	okJson(await clients(srv.db, ['update', 'cached-cc'], { input: JSON.stringify({ ...base, scope: 'api.write', client_secret: 'second-secret-0123456789abcdef' }) }), 'update scope');
+	for (const r of await statuses('second-secret-0123456789abcdef', 'api.read')) {
+		assert.equal(r.status, 400, `a scope the client lost is refused at once: ${r.text}`);
+		assert.equal(r.json?.error, 'invalid_scope');
+	}
+
+	assert.equal((await clients(srv.db, ['delete', 'cached-cc'])).code, 0);
+	for (const r of await statuses('second-secret-0123456789abcdef', 'api.write')) {
+		assert.equal(r.status, 401, `a deleted client is refused at once: ${r.text}`);
+		assert.equal(r.json?.error, 'invalid_client');
+	}
 	await srv.stopOk();
 });

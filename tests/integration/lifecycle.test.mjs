@@ -172,7 +172,7 @@ test('a corrupt database file is refused (exit 2, path named) and left byte-iden
 		assert.ok(r.stderr.includes(db), `${what}: the message names ${db}:\n${r.stderr}`);
 		assert.ok(!/oidcd started/.test(r.stderr), `${what}: did not start`);
 		assert.deepEqual(await readFile(db), junk, `${what}: the file is byte-identical`);
-		for (const suffix of ['-wal', '-shm', '-journal']) {
+		for (const suffix of ['-wal', '-shm', '-journal', '-gen']) {
 			assert.ok(!existsSync(db + suffix), `${what}: no ${path.basename(db)}${suffix} created`);
 		}
 	}
