@@ -554,7 +554,8 @@ cc_grant(const struct app *app, struct request *req, struct response *res, struc
 	if (st != ST_OK)
 		return st;
 	tokens_for_client(&g->issue, joined);
-	return request_write(app, req, res, cc_apply, g, g);
+	/* tokens_for_client: one access token, so one INSERT (store_token_insert). */
+	return request_write_one_statement(app, req, res, cc_apply, g, g);
 }
 
 enum status

@@ -75,13 +75,14 @@ write_done_inline(void *cls, enum status st, const struct err *err)
 	req->is_write_done = true;
 }
 
-enum status
-request_write(const struct app *app, struct request *req, struct response *res, store_write_fn *fn,
-              void *arg, void *state)
+static enum status
+write_submit(const struct app *app, struct request *req, struct response *res, store_write_fn *fn,
+             void *arg, void *state, bool is_one_statement)
 {
 	req->write_state = state;
 	req->write.fn = fn;
 	req->write.arg = arg;
+	req->write.is_one_statement = is_one_statement;
 	req->is_write_done = false;
 	err_clear(&req->write_err);
 	res->is_deferred = true;
@@ -95,4 +96,18 @@ request_write(const struct app *app, struct request *req, struct response *res, 
 	req->write.done_cls = req;
 	store_write_submit(app->store, &req->write);
 	return ST_OK;
+}
+
+enum status
+request_write(const struct app *app, struct request *req, struct response *res, store_write_fn *fn,
+              void *arg, void *state)
+{
+	return write_submit(app, req, res, fn, arg, state, false);
+}
+
+enum status
+request_write_one_statement(const struct app *app, struct request *req, struct response *res,
+                            store_write_fn *fn, void *arg, void *state)
+{
+	return write_submit(app, req, res, fn, arg, state, true);
 }

@@ -108,6 +108,11 @@ enum status request_json(const struct request *req, json_t **out, struct err *er
  */
 enum status request_write(const struct app *app, struct request *req, struct response *res,
                           store_write_fn *fn, void *arg, void *state);
+/* request_write for an fn that changes rows with one statement at most
+ * (store_write.is_one_statement): no savepoint around it. */
+enum status request_write_one_statement(const struct app *app, struct request *req,
+                                        struct response *res, store_write_fn *fn, void *arg,
+                                        void *state);
 
 /* Request-scoped logging: adds the request id and __func__. */
 #define log_req(lvl, req, ...) log_msg((lvl), (req)->id, __func__, __VA_ARGS__)

@@ -11,7 +11,8 @@
  *   the writer's state are guarded by store.write_lock, which is never held
  *   while SQL or a done callback runs.
  * - A batch is BEGIN IMMEDIATE; per write SAVEPOINT, fn, on failure
- *   ROLLBACK TO, RELEASE; then COMMIT (sqlite.org/lang_savepoint.html). A
+ *   ROLLBACK TO, RELEASE (none for a write of one statement, which SQLite
+ *   undoes itself when it fails); then COMMIT (sqlite.org/lang_savepoint.html). A
  *   write's done runs only after the COMMIT returned, so what it reports as
  *   ST_OK is durable. When BEGIN, a savepoint or COMMIT fails, or the
  *   transaction ends underneath us, nothing of the batch is kept and every
@@ -65,12 +66,35 @@ queue_take(struct store *s, size_t max)
 }
 
 /*
+ * Runs a write of one statement (w->is_one_statement) without a savepoint:
+ * a failed statement leaves the transaction as it was before it. false
+ * when the batch cannot go on (*batch_err says why).
+ */
+static bool
+batch_run_statement(struct store *s, struct conn *c, struct store_write *w, struct err *batch_err)
+{
+	c->tx_depth = 0;
+	w->st = w->fn(s, w->arg, &w->err);
+	c->tx_depth = 0;
+	if (db_in_transaction(c))
+		return true;
+	if (w->st != ST_OK)
+		*batch_err = w->err;
+	else
+		ERR_SET(batch_err, ST_IO, "%s: the write transaction ended inside a write",
+		        s->path);
+	return false;
+}
+
+/*
  * Runs one write of the batch inside its own savepoint; w->st is fn's
  * status. false when the batch cannot go on (*batch_err says why).
  */
 static bool
 batch_run_write(struct store *s, struct conn *c, struct store_write *w, struct err *batch_err)
 {
+	if (w->is_one_statement)
+		return batch_run_statement(s, c, w, batch_err);
 	if (store_stmt_run(c, STMT_WRITE_SAVEPOINT, batch_err) != ST_OK)
 		return false;
 	c->tx_depth = 0; /* fn's store_tx_* nest inside this savepoint */

@@ -398,6 +398,47 @@ test_failing_write_rolls_back_only_itself_in_its_batch_file(void **state)
 	check_failing_write_rolls_back_only_itself(f->path);
 }
 
+/*
+ * Writes of one statement (is_one_statement) run without a savepoint: the
+ * one whose INSERT conflicts fails alone, the others of its batch commit.
+ */
+static void
+test_failing_one_statement_write_leaves_its_batch_whole(void **state)
+{
+	struct tmpdb *f = *state;
+	struct store *s = open_store(f->path, 0);
+	struct tracker t;
+	struct gate g;
+	uint64_t before;
+	size_t i;
+
+	start_writer(s);
+	tracker_init(&t, 4, "w", NULL);
+	snprintf(t.writes[2].arg.id, sizeof t.writes[2].arg.id, "w-0"); /* a conflict */
+	for (i = 0; i < 4; i++)
+		t.writes[i].w.is_one_statement = true;
+	gate_hold(s, &g);
+	before = batches_now(s);
+	tracker_submit_all(s, &t);
+	gate_open(&g);
+	tracker_wait(&t);
+	tracker_assert_once_in_order(&t);
+	assert_int_equal(batches_now(s), before + 1);
+
+	assert_int_equal(t.writes[0].st, ST_OK);
+	assert_int_equal(t.writes[1].st, ST_OK);
+	assert_int_equal(t.writes[2].st, ST_CONFLICT);
+	assert_int_equal(t.writes[3].st, ST_OK);
+	assert_true(has_client(s, "w-0"));
+	assert_true(has_client(s, "w-1"));
+	assert_true(has_client(s, "w-3"));
+	assert_int_equal(client_count(s), 3);
+	store_writer_stop(s);
+	gate_destroy(&g);
+	tracker_destroy(&t);
+	store_close(s);
+}
+
 /* ---- done: once, in order, after the commit ---- */
 
 static void
@@ -1022,6 +1063,9 @@ main(void)
 	        cmocka_unit_test(test_failing_write_rolls_back_only_itself_in_its_batch_memory),
 	        cmocka_unit_test_setup_teardown(
 	                test_failing_write_rolls_back_only_itself_in_its_batch_file, tmpdb_setup,
+	                tmpdb_teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_failing_one_statement_write_leaves_its_batch_whole, tmpdb_setup,
 	                tmpdb_teardown),
 	        cmocka_unit_test_setup_teardown(test_done_runs_once_per_write_in_order_after_commit,
 	                                        tmpdb_setup, tmpdb_teardown),
