@@ -46,7 +46,7 @@
 /* Cache slots per connection (direct-mapped by the id's hash), and the
  * largest metadata text kept in one; larger ones are always read. */
 #define CLIENT_CACHE_SLOTS        32
-#define CLIENT_CACHE_METADATA_MAX (16 * 1024)
+#define CLIENT_CACHE_METADATA_MAX ((size_t)16 * 1024)
 
 struct client_cache_entry {
 	uint64_t gen;      /* the clients generation read before the row */
