@@ -113,6 +113,17 @@ arena_memdup(struct arena *a, const void *p, size_t n)
 }
 
 char *
+arena_concat(struct arena *a, const char *s1, const char *s2)
+{
+	size_t n1 = strlen(s1), n2 = strlen(s2);
+	char *p = arena_alloc(a, n1 + n2 + 1);
+
+	memcpy(p, s1, n1);
+	memcpy(p + n1, s2, n2 + 1);
+	return p;
+}
+
+char *
 arena_printf(struct arena *a, const char *fmt, ...)
 {
 	char small[256];

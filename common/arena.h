@@ -20,6 +20,8 @@ void *arena_alloc(struct arena *a, size_t n);
 char *arena_strdup(struct arena *a, const char *s);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 void *arena_memdup(struct arena *a, const void *p, size_t n);
+/* a then b, one string in the arena (arena_printf("%s%s") without the format). */
+char *arena_concat(struct arena *a, const char *s1, const char *s2);
 char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

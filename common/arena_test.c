@@ -54,6 +54,9 @@ test_string_helpers(void **state)
 	(void)state;
 	assert_string_equal(arena_strndup(a, "abcdef", 3), "abc");
 	assert_string_equal(arena_printf(a, "%s-%d", "x", 42), "x-42");
+	assert_string_equal(arena_concat(a, "oidcd_at_", "AAEC"), "oidcd_at_AAEC");
+	assert_string_equal(arena_concat(a, "", ""), "");
+	assert_string_equal(arena_concat(a, longer, "z"), arena_printf(a, "%sz", longer));
 	memset(longer, 'y', sizeof longer - 1);
 	longer[sizeof longer - 1] = '\0';
 	assert_string_equal(arena_printf(a, "%s", longer), longer);

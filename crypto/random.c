@@ -145,7 +145,7 @@ random_token(const char *prefix, struct arena *arena, char **out, struct err *er
 	if (st != ST_OK)
 		goto out;
 	b64url_encode(raw, sizeof raw, enc);
-	*out = arena_printf(arena, "%s%s", prefix, enc);
+	*out = arena_concat(arena, prefix, enc); /* no copy left on the stack */
 out:
 	secret_wipe(raw, sizeof raw);
 	secret_wipe(enc, sizeof enc);

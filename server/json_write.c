@@ -126,11 +126,31 @@ enum verdict {
 	JANSSON, /* left to jansson: a real, deep nesting, a key that is not UTF-8 */
 };
 
+/*
+ * v in decimal, as "%" JSON_INTEGER_FORMAT prints it, right-aligned at the
+ * end of num (24 bytes: a sign and 19 digits fit); returns its length.
+ */
+static size_t
+put_integer_digits(char num[24], json_int_t v)
+{
+	/* The magnitude as unsigned, so that INT64_MIN needs no special case. */
+	unsigned long long m = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	size_t i = 24;
+
+	do {
+		num[--i] = (char)('0' + m % 10);
+		m /= 10;
+	} while (m != 0);
+	if (v < 0)
+		num[--i] = '-';
+	return 24 - i;
+}
+
 static enum verdict
 put_value(struct out *o, const json_t *j, int depth)
 {
-	char num[32];
-	int n;
+	char num[24];
+	size_t n;
 
 	if (depth > JSON_WRITE_MAX_DEPTH)
 		return JANSSON;
@@ -176,8 +196,8 @@ put_value(struct out *o, const json_t *j, int depth)
 		return put_string(o, json_string_value(j), json_string_length(j)) ? WRITTEN
 		                                                                  : REFUSED;
 	case JSON_INTEGER:
-		n = snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(j));
-		put(o, num, (size_t)n);
+		n = put_integer_digits(num, json_integer_value(j));
+		put(o, num + sizeof num - n, n);
 		return WRITTEN;
 	case JSON_TRUE:
 		put(o, "true", 4);

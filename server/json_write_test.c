@@ -45,6 +45,18 @@ test_members_in_order_with_every_kind_of_value(void **state)
 	writes(json_array(), "[]");
 }
 
+/* Integers are written by hand: the edges of json_int_t, and 0 and the signs. */
+static void
+test_integers_at_their_edges(void **state)
+{
+	(void)state;
+	writes(json_pack("[I, I, I, I, I, i, i]", (json_int_t)INT64_MIN, (json_int_t)INT64_MAX,
+	                 (json_int_t)INT64_MIN + 1, (json_int_t)-1000000000000LL, (json_int_t)0, -1,
+	                 3600),
+	       "[-9223372036854775808,9223372036854775807,-9223372036854775807,-1000000000000,0,"
+	       "-1,3600]");
+}
+
 static void
 test_escapes_are_janssons(void **state)
 {
@@ -122,6 +134,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_members_in_order_with_every_kind_of_value),
+	        cmocka_unit_test(test_integers_at_their_edges),
 	        cmocka_unit_test(test_escapes_are_janssons),
 	        cmocka_unit_test(test_what_jansson_refuses_is_null),
 	        cmocka_unit_test(test_reals_and_deep_nesting_are_left_to_jansson),

@@ -63,7 +63,7 @@ secrets_client_secret_hash(const struct config *cfg, const char *secret, bool is
 
 	if (is_generated) {
 		secrets_token_hash(cfg, secret, mac);
-		*out = arena_printf(arena, HMAC_PREFIX "%s",
+		*out = arena_concat(arena, HMAC_PREFIX,
 		                    b64url_encode_arena(arena, mac, sizeof mac));
 		secret_wipe(mac, sizeof mac);
 		return ST_OK;

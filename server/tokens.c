@@ -94,7 +94,7 @@ tokens_random_ordered(const struct app *app, const char *prefix, struct arena *a
 	for (i = 0; i < sizeof bytes; i++)
 		bytes[i] = (unsigned char)(order >> (8 * (sizeof bytes - 1 - i)));
 	b64url_encode(bytes, sizeof bytes, enc);
-	return random_token(arena_printf(arena, "%s%s", prefix, enc), arena, out, err);
+	return random_token(arena_concat(arena, prefix, enc), arena, out, err);
 }
 
 enum status
@@ -118,7 +118,7 @@ tokens_new(const struct app *app, struct arena *arena, int64_t now, const char *
 		/* The token itself comes from tokens_sign_access; its row is keyed by
 		 * the jti under a prefix, so the bare jti is no token. */
 		t->access_jti = at;
-		tokens_hash(app, arena_printf(arena, "jti:%s", at), t->access_hash);
+		tokens_hash(app, arena_concat(arena, "jti:", at), t->access_hash);
 	} else {
 		t->access_token = at;
 		tokens_hash(app, at, t->access_hash);
@@ -314,7 +314,7 @@ lookup_text(const struct app *app, const char *token, struct arena *arena)
 	/* Opaque tokens never hold a '.'; only JWTs are worth parsing. */
 	if (strchr(token, '.') != NULL)
 		jti = own_jwt_jti(app, token, arena);
-	return jti != NULL ? arena_printf(arena, "jti:%s", jti) : token;
+	return jti != NULL ? arena_concat(arena, "jti:", jti) : token;
 }
 
 enum status
