@@ -18,7 +18,7 @@
  * - Deleting a client deletes what was issued to it through ON DELETE
  *   CASCADE in the referencing tables (PRAGMA foreign_keys is ON).
  * - store_client_get answers from a small per-connection cache when the
- *   clients generation (shared_gen.c) is the one the entry was read under:
+ *   clients generation (gen.c) is the one the entry was read under:
  *   the generation is read before the row, and every update or delete,
  *   from any process, bumps it after its commit. Inside a transaction the
  *   row is always read from the database (the snapshot may be older than

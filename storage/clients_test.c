@@ -835,7 +835,7 @@ static const char migration_1_sql[] =
         "INSERT INTO keys VALUES ('old-kid', 'ES256', 1, 1, x'00', '{}');"
         "PRAGMA user_version = 1;";
 
-/* The client cache (clients.c) and the clients generation (shared_gen.c). */
+/* The client cache (clients.c) and the clients generation (gen.c). */
 
 static const char *
 meta_of(struct store *s, struct arena *arena, const char *id)

@@ -129,7 +129,7 @@ store_anchor_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 	struct conn *c = store_conn_peek(s);
 
 	atomic_fetch_add_explicit(&s->wal_commits, 1, memory_order_release);
-	/* After the commit: the clients cache's invariant (shared_gen.c). */
+	/* After the commit: the clients cache's invariant (gen.c). */
 	if (c != NULL && c->db == db && c->clients_dirty) {
 		c->clients_dirty = false;
 		store_gen_bump(s);

@@ -180,7 +180,7 @@ struct conn {
 	/* The group-commit writer's: it leaves the read anchor to readers. */
 	bool is_writer;
 	/* The open transaction changed or deleted a client: bump the clients
-	 * generation once it commits (shared_gen.c). */
+	 * generation once it commits (gen.c). */
 	bool clients_dirty;
 	/* Clients read through this connection (clients.c); NULL until the
 	 * first one. Freed with the connection. */
@@ -248,14 +248,14 @@ struct store {
 	_Atomic uint64_t anchor_commits; /* wal_commits when the anchor was last taken */
 	_Atomic int64_t anchor_at_ms;    /* coarse monotonic ms of that; 0: never */
 
-	/* The clients generation (shared_gen.c): SQLite files opened
+	/* The clients generation (gen.c): SQLite files opened
 	 * read-write; NULL otherwise. */
 	void *gen_map;
 	_Atomic uint64_t *clients_gen;
 };
 
 /*
- * The clients generation (shared_gen.c), shared with every process on the
+ * The clients generation (gen.c), shared with every process on the
  * same file. store_gen_open maps it (read-write SQLite files, at open);
  * store_gen_read gives it (false: this store has none, cache nothing);
  * store_gen_bump after a commit that changed a client.

@@ -1,5 +1,5 @@
 /*
- * storage/shared_gen.c — the clients generation: a counter shared by every
+ * storage/gen.c — the clients generation: a counter shared by every
  * process that has one SQLite file open read-write, bumped after each
  * commit that changed or deleted a client, so that the per-connection
  * client cache (clients.c) can tell, without a read transaction, that what
@@ -20,6 +20,9 @@
  * owner (what SQLite does for -wal and -shm), so that every process that
  * can write the database can bump it. Its value means nothing by itself:
  * a reader only compares it with what it saw before.
+ *
+ * API (store_internal.h): store_gen_open, store_gen_close, store_gen_read,
+ * store_gen_bump.
  *
  * Invariants:
  * - Bump after the commit (the wal hook), never before: a reader that
