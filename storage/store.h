@@ -881,9 +881,10 @@ struct store_write {
 	void *arg;
 	store_write_done_fn *done;
 	void *done_cls;
-	/* fn changes rows with one statement at most: the writer runs it without
-	 * a savepoint of its own, as SQLite undoes a failed statement itself
-	 * (two statements fewer per write). */
+	/* fn changes rows with one statement at most: on SQLite the writer runs
+	 * it without a savepoint of its own, as SQLite undoes a failed statement
+	 * itself (two statements fewer per write). PostgreSQL ignores it: a
+	 * failed statement aborts its whole transaction there. */
 	bool is_one_statement;
 	/* private to storage/ */
 	enum status st;

@@ -11,8 +11,9 @@
  *   the writer's state are guarded by store.write_lock, which is never held
  *   while SQL or a done callback runs.
  * - A batch is BEGIN IMMEDIATE; per write SAVEPOINT, fn, on failure
- *   ROLLBACK TO, RELEASE (none for a write of one statement, which SQLite
- *   undoes itself when it fails); then COMMIT (sqlite.org/lang_savepoint.html). A
+ *   ROLLBACK TO, RELEASE (on SQLite none for a write of one statement,
+ *   which SQLite undoes itself when it fails; PostgreSQL would abort the
+ *   whole transaction instead); then COMMIT (sqlite.org/lang_savepoint.html). A
  *   write's done runs only after the COMMIT returned, so what it reports as
  *   ST_OK is durable. When BEGIN, a savepoint or COMMIT fails, or the
  *   transaction ends underneath us, nothing of the batch is kept and every
@@ -93,7 +94,8 @@ batch_run_statement(struct store *s, struct conn *c, struct store_write *w, stru
 static bool
 batch_run_write(struct store *s, struct conn *c, struct store_write *w, struct err *batch_err)
 {
-	if (w->is_one_statement)
+	/* PostgreSQL aborts the whole transaction on a failed statement. */
+	if (w->is_one_statement && s->backend == DB_SQLITE)
 		return batch_run_statement(s, c, w, batch_err);
 	if (store_stmt_run(c, STMT_WRITE_SAVEPOINT, batch_err) != ST_OK)
 		return false;

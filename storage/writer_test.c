@@ -399,14 +399,15 @@ test_failing_write_rolls_back_only_itself_in_its_batch_file(void **state)
 }
 
 /*
- * Writes of one statement (is_one_statement) run without a savepoint: the
- * one whose INSERT conflicts fails alone, the others of its batch commit.
+ * Writes of one statement (is_one_statement): the one whose INSERT conflicts
+ * fails alone, the others of its batch commit. SQLite runs them without a
+ * savepoint; PostgreSQL, where a failed statement aborts the transaction,
+ * must keep the savepoints (OIDCD_TEST_PG_URL runs that case too).
  */
 static void
-test_failing_one_statement_write_leaves_its_batch_whole(void **state)
+check_failing_one_statement_write_leaves_its_batch_whole(const char *path)
 {
-	struct tmpdb *f = *state;
-	struct store *s = open_store(f->path, 0);
+	struct store *s = open_store(path, 0);
 	struct tracker t;
 	struct gate g;
 	uint64_t before;
@@ -437,6 +438,25 @@ test_failing_one_statement_write_leaves_its_batch_whole(void **state)
 	gate_destroy(&g);
 	tracker_destroy(&t);
 	store_close(s);
+}
+
+static void
+test_failing_one_statement_write_leaves_its_batch_whole(void **state)
+{
+	struct tmpdb *f = *state;
+
+	check_failing_one_statement_write_leaves_its_batch_whole(f->path);
+}
+
+static void
+test_failing_one_statement_write_leaves_its_batch_whole_pg(void **state)
+{
+	const char *url = fixture_pg_url();
+
+	(void)state;
+	if (url == NULL)
+		skip();
+	check_failing_one_statement_write_leaves_its_batch_whole(url);
 }
 
 /* ---- done: once, in order, after the commit ---- */
@@ -1067,6 +1087,7 @@ main(void)
 	        cmocka_unit_test_setup_teardown(
 	                test_failing_one_statement_write_leaves_its_batch_whole, tmpdb_setup,
 	                tmpdb_teardown),
+	        cmocka_unit_test(test_failing_one_statement_write_leaves_its_batch_whole_pg),
 	        cmocka_unit_test_setup_teardown(test_done_runs_once_per_write_in_order_after_commit,
 	                                        tmpdb_setup, tmpdb_teardown),
 	        cmocka_unit_test(test_batch_is_capped_at_512_writes),
