@@ -115,11 +115,9 @@ arena_memdup(struct arena *a, const void *p, size_t n)
 char *
 arena_concat(struct arena *a, const char *s1, const char *s2)
 {
-	size_t n1 = strlen(s1), n2 = strlen(s2);
-	char *p = arena_alloc(a, n1 + n2 + 1);
+	char *p = arena_alloc(a, strlen(s1) + strlen(s2) + 1);
 
-	memcpy(p, s1, n1);
-	memcpy(p + n1, s2, n2 + 1);
+	stpcpy(stpcpy(p, s1), s2);
 	return p;
 }
 
