@@ -1052,20 +1052,35 @@ http_serve(struct http_server *srv, const struct app *app, struct err *err)
 	return ST_OK;
 }
 
+/*
+ * Stops accepting: libmicrohttpd hands the listening socket back, and
+ * shutdown() makes the kernel refuse new connections at once. The socket is
+ * closed only after MHD_stop_daemon (listener_close): a worker thread may
+ * still take it out of its epoll set, and on a closed descriptor that fails
+ * and libmicrohttpd aborts ("Failed to remove listen FD from epoll set").
+ */
 static void
 quiesce(struct listener *l)
 {
 	MHD_socket fd;
 
-	if (l->daemon == NULL) {
-		if (l->fd >= 0)
-			close(l->fd);
-		l->fd = -1;
+	if (l->daemon == NULL)
+		return;
+	fd = MHD_quiesce_daemon(l->daemon);
+	if (fd == MHD_INVALID_SOCKET) {
+		l->fd = -1; /* libmicrohttpd keeps it, and closes it */
 		return;
 	}
-	fd = MHD_quiesce_daemon(l->daemon);
-	if (fd != MHD_INVALID_SOCKET)
-		close(fd);
+	(void)shutdown(fd, SHUT_RDWR);
+	l->fd = fd;
+}
+
+/* After MHD_stop_daemon: the listening socket is ours again (quiesce). */
+static void
+listener_close(struct listener *l)
+{
+	if (l->fd >= 0)
+		close(l->fd);
 	l->fd = -1;
 }
 
@@ -1088,6 +1103,9 @@ http_shutdown(struct http_server *srv, unsigned grace_ms)
 		MHD_stop_daemon(srv->pub.daemon);
 	if (srv->adm.daemon != NULL)
 		MHD_stop_daemon(srv->adm.daemon);
+	listener_close(&srv->pub);
+	if (srv->has_admin)
+		listener_close(&srv->adm);
 	free_tls(srv);
 	free(srv);
 }
