@@ -4,7 +4,6 @@
 #include "server/json_write.h"
 
 #include <stdbool.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "common/json_members.h"
@@ -126,16 +125,19 @@ enum verdict {
 	JANSSON, /* left to jansson: a real, deep nesting, a key that is not UTF-8 */
 };
 
+/* Room for a json_int_t in decimal: a sign and 19 digits, rounded up. */
+#define INT_CHARS 24
+
 /*
  * v in decimal, as "%" JSON_INTEGER_FORMAT prints it, right-aligned at the
- * end of num (24 bytes: a sign and 19 digits fit); returns its length.
+ * end of num; returns its length.
  */
 static size_t
-put_integer_digits(char num[24], json_int_t v)
+put_integer_digits(char num[INT_CHARS], json_int_t v)
 {
 	/* The magnitude as unsigned, so that INT64_MIN needs no special case. */
 	unsigned long long m = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-	size_t i = 24;
+	size_t i = INT_CHARS;
 
 	do {
 		num[--i] = (char)('0' + m % 10);
@@ -143,13 +145,13 @@ put_integer_digits(char num[24], json_int_t v)
 	} while (m != 0);
 	if (v < 0)
 		num[--i] = '-';
-	return 24 - i;
+	return INT_CHARS - i;
 }
 
 static enum verdict
 put_value(struct out *o, const json_t *j, int depth)
 {
-	char num[24];
+	char num[INT_CHARS];
 	size_t n;
 
 	if (depth > JSON_WRITE_MAX_DEPTH)

@@ -49,14 +49,9 @@
 #define CLIENT_CACHE_METADATA_MAX ((size_t)16 * 1024)
 
 struct client_cache_entry {
-	uint64_t gen;      /* the clients generation read before the row */
-	char *id;          /* NULL: an empty slot; one allocation with the texts */
-	char *secret_hash; /* NULL or into id's allocation */
-	char *metadata;    /* into id's allocation */
-	unsigned char reg_token_hash[STORE_CLIENT_TOKEN_HASH_LEN];
-	bool has_reg_token;
-	int64_t created_at;
-	int64_t updated_at;
+	uint64_t gen;            /* the clients generation read before the row */
+	void *mem;               /* NULL: an empty slot; else the row's texts and hash */
+	struct store_client row; /* pointing into mem */
 };
 
 /* FNV-1a: spreads ids over the slots; not a defence, nothing is keyed by it. */
@@ -73,7 +68,7 @@ cache_slot(const char *id)
 static void
 cache_entry_clear(struct client_cache_entry *e)
 {
-	free(e->id);
+	free(e->mem);
 	memset(e, 0, sizeof *e);
 }
 
@@ -90,12 +85,6 @@ store_client_cache_free(struct conn *c)
 	c->client_cache = NULL;
 }
 
-void
-store_client_changed(struct conn *c)
-{
-	c->clients_dirty = true;
-}
-
 /* true and *out filled (texts in the arena) when c holds id at gen. */
 static bool
 cache_find(struct conn *c, const char *id, uint64_t gen, struct arena *arena,
@@ -106,16 +95,16 @@ cache_find(struct conn *c, const char *id, uint64_t gen, struct arena *arena,
 	if (c->client_cache == NULL)
 		return false;
 	e = &c->client_cache[cache_slot(id)];
-	if (e->id == NULL || e->gen != gen || strcmp(e->id, id) != 0)
+	if (e->mem == NULL || e->gen != gen || strcmp(e->row.id, id) != 0)
 		return false;
-	out->id = arena_strdup(arena, e->id);
-	out->secret_hash = e->secret_hash != NULL ? arena_strdup(arena, e->secret_hash) : NULL;
-	out->reg_token_hash = e->has_reg_token ? arena_memdup(arena, e->reg_token_hash,
-	                                                      STORE_CLIENT_TOKEN_HASH_LEN)
-	                                       : NULL;
-	out->metadata = arena_strdup(arena, e->metadata);
-	out->created_at = e->created_at;
-	out->updated_at = e->updated_at;
+	*out = e->row;
+	out->id = arena_strdup(arena, e->row.id);
+	if (e->row.secret_hash != NULL)
+		out->secret_hash = arena_strdup(arena, e->row.secret_hash);
+	if (e->row.reg_token_hash != NULL)
+		out->reg_token_hash =
+		        arena_memdup(arena, e->row.reg_token_hash, STORE_CLIENT_TOKEN_HASH_LEN);
+	out->metadata = arena_strdup(arena, e->row.metadata);
 	return true;
 }
 
@@ -125,7 +114,7 @@ cache_put(struct conn *c, uint64_t gen, const struct store_client *row)
 	size_t id_len = strlen(row->id) + 1, meta_len = strlen(row->metadata) + 1;
 	size_t secret_len = row->secret_hash != NULL ? strlen(row->secret_hash) + 1 : 0;
 	struct client_cache_entry *e;
-	char *p;
+	unsigned char *p;
 
 	if (meta_len > CLIENT_CACHE_METADATA_MAX)
 		return;
@@ -133,16 +122,16 @@ cache_put(struct conn *c, uint64_t gen, const struct store_client *row)
 		c->client_cache = xcalloc(CLIENT_CACHE_SLOTS, sizeof *c->client_cache);
 	e = &c->client_cache[cache_slot(row->id)];
 	cache_entry_clear(e);
-	p = xmalloc(id_len + meta_len + secret_len);
-	e->id = memcpy(p, row->id, id_len);
-	e->metadata = memcpy(p + id_len, row->metadata, meta_len);
+	/* Bytes and texts only: nothing in mem needs alignment. */
+	p = e->mem = xmalloc(STORE_CLIENT_TOKEN_HASH_LEN + id_len + meta_len + secret_len);
+	e->row = *row;
+	if (row->reg_token_hash != NULL)
+		e->row.reg_token_hash = memcpy(p, row->reg_token_hash, STORE_CLIENT_TOKEN_HASH_LEN);
+	e->row.id = memcpy(p + STORE_CLIENT_TOKEN_HASH_LEN, row->id, id_len);
+	e->row.metadata = memcpy(p + STORE_CLIENT_TOKEN_HASH_LEN + id_len, row->metadata, meta_len);
 	if (row->secret_hash != NULL)
-		e->secret_hash = memcpy(p + id_len + meta_len, row->secret_hash, secret_len);
-	e->has_reg_token = row->reg_token_hash != NULL;
-	if (e->has_reg_token)
-		memcpy(e->reg_token_hash, row->reg_token_hash, STORE_CLIENT_TOKEN_HASH_LEN);
-	e->created_at = row->created_at;
-	e->updated_at = row->updated_at;
+		e->row.secret_hash = memcpy(p + STORE_CLIENT_TOKEN_HASH_LEN + id_len + meta_len,
+		                            row->secret_hash, secret_len);
 	e->gen = gen;
 }
 
@@ -286,7 +275,7 @@ store_client_update(struct store *s, const char *id, const struct store_client_u
 		goto out;
 	}
 	/* Before the step: a failed step may still have changed the row. */
-	store_client_changed(conn);
+	conn->clients_dirty = true;
 	if (db_step(stmt) != DB_DONE) {
 		st = STORE_FAIL(conn, err);
 		goto out;
@@ -325,7 +314,7 @@ store_client_delete(struct store *s, const char *id, const unsigned char *expect
 		goto out;
 	}
 	/* Before the step: a failed step may still have changed the row. */
-	store_client_changed(conn);
+	conn->clients_dirty = true;
 	if (db_step(stmt) != DB_DONE) {
 		st = STORE_FAIL(conn, err);
 		goto out;

@@ -265,12 +265,7 @@ void store_gen_close(struct store *s);
 bool store_gen_read(const struct store *s, uint64_t *out);
 void store_gen_bump(struct store *s);
 
-/*
- * The per-connection client cache (clients.c). store_client_changed marks
- * c's transaction as one that changed a client; store_client_cache_free at
- * conn_free.
- */
-void store_client_changed(struct conn *c);
+/* The per-connection client cache (clients.c), freed at conn_free. */
 void store_client_cache_free(struct conn *c);
 
 /* This thread's connection when it has one, without touching the anchor;

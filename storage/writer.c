@@ -67,15 +67,17 @@ queue_take(struct store *s, size_t max)
 }
 
 /*
- * Runs a write of one statement (w->is_one_statement) without a savepoint:
- * a failed statement leaves the transaction as it was before it. false
- * when the batch cannot go on (*batch_err says why).
+ * Runs fn of w in the batch's transaction, with store_tx_* nesting from
+ * the top; w->st is its status. false when the transaction ended inside it
+ * (SQLITE_FULL, SQLITE_IOERR and the like end the whole transaction):
+ * *batch_err says why.
  */
 static bool
-batch_run_statement(struct store *s, struct conn *c, struct store_write *w, struct err *batch_err)
+run_fn(struct store *s, struct conn *c, struct store_write *w, struct err *batch_err)
 {
 	c->tx_depth = 0;
 	w->st = w->fn(s, w->arg, &w->err);
+	/* Savepoints fn left open end with the enclosing level. */
 	c->tx_depth = 0;
 	if (db_in_transaction(c))
 		return true;
@@ -88,31 +90,22 @@ batch_run_statement(struct store *s, struct conn *c, struct store_write *w, stru
 }
 
 /*
- * Runs one write of the batch inside its own savepoint; w->st is fn's
- * status. false when the batch cannot go on (*batch_err says why).
+ * Runs one write of the batch inside its own savepoint (none for a write of
+ * one statement on SQLite: a failed statement leaves the transaction as it
+ * was before it); w->st is fn's status. false when the batch cannot go on
+ * (*batch_err says why).
  */
 static bool
 batch_run_write(struct store *s, struct conn *c, struct store_write *w, struct err *batch_err)
 {
 	/* PostgreSQL aborts the whole transaction on a failed statement. */
 	if (w->is_one_statement && s->backend == DB_SQLITE)
-		return batch_run_statement(s, c, w, batch_err);
+		return run_fn(s, c, w, batch_err);
 	if (store_stmt_run(c, STMT_WRITE_SAVEPOINT, batch_err) != ST_OK)
 		return false;
-	c->tx_depth = 0; /* fn's store_tx_* nest inside this savepoint */
-	w->st = w->fn(s, w->arg, &w->err);
-	/* Savepoints fn left open end with ours (RELEASE and ROLLBACK TO end
-	 * every savepoint opened after the one they name). */
-	c->tx_depth = 0;
-	if (!db_in_transaction(c)) {
-		/* SQLITE_FULL, SQLITE_IOERR and the like end the whole transaction. */
-		if (w->st != ST_OK)
-			*batch_err = w->err;
-		else
-			ERR_SET(batch_err, ST_IO, "%s: the write transaction ended inside a write",
-			        s->path);
+	/* RELEASE and ROLLBACK TO end every savepoint opened after ours. */
+	if (!run_fn(s, c, w, batch_err))
 		return false;
-	}
 	if (w->st != ST_OK && store_stmt_run(c, STMT_WRITE_ROLLBACK_TO, batch_err) != ST_OK)
 		return false;
 	return store_stmt_run(c, STMT_WRITE_RELEASE, batch_err) == ST_OK;
@@ -126,16 +119,10 @@ batch_run_write(struct store *s, struct conn *c, struct store_write *w, struct e
 static bool
 batch_run_alone(struct store *s, struct conn *c, struct store_write *w, struct err *batch_err)
 {
-	c->tx_depth = 0; /* fn's store_tx_* nest inside the batch */
-	w->st = w->fn(s, w->arg, &w->err);
-	c->tx_depth = 0;
+	if (!run_fn(s, c, w, batch_err))
+		return false;
 	if (w->st != ST_OK) {
 		*batch_err = w->err;
-		return false;
-	}
-	if (!db_in_transaction(c)) {
-		ERR_SET(batch_err, ST_IO, "%s: the write transaction ended inside a write",
-		        s->path);
 		return false;
 	}
 	return true;

@@ -347,25 +347,38 @@ test_write_sync_round_trip_through_writer_file(void **state)
 
 /* ---- one batch, one failing write ---- */
 
+/*
+ * Submits every write of t while the writer is held, so that they form one
+ * batch, and waits for them: each done ran once, in submission order, and
+ * one COMMIT was run for them all.
+ */
+static void
+tracker_run_as_one_batch(struct store *s, struct tracker *t)
+{
+	struct gate g;
+	uint64_t before;
+
+	gate_hold(s, &g);
+	before = batches_now(s);
+	tracker_submit_all(s, t);
+	gate_open(&g);
+	tracker_wait(t);
+	tracker_assert_once_in_order(t);
+	assert_int_equal(batches_now(s), before + 1);
+	gate_destroy(&g);
+}
+
 static void
 check_failing_write_rolls_back_only_itself(const char *path)
 {
 	struct store *s = open_store(path, 0);
 	struct tracker t;
-	struct gate g;
-	uint64_t before;
 
 	start_writer(s);
 	tracker_init(&t, 4, "w", NULL);
 	snprintf(t.writes[3].arg.id, sizeof t.writes[3].arg.id, "w-0"); /* a conflict */
 	t.writes[1].arg.fail_after_insert = true;
-	gate_hold(s, &g);
-	before = batches_now(s);
-	tracker_submit_all(s, &t);
-	gate_open(&g);
-	tracker_wait(&t);
-	tracker_assert_once_in_order(&t);
-	assert_int_equal(batches_now(s), before + 1); /* all four shared one COMMIT */
+	tracker_run_as_one_batch(s, &t);
 
 	assert_int_equal(t.writes[0].st, ST_OK);
 	assert_int_equal(t.writes[1].st, ST_INVALID);
@@ -378,7 +391,6 @@ check_failing_write_rolls_back_only_itself(const char *path)
 	assert_true(has_client(s, "w-2"));
 	assert_int_equal(client_count(s), 2);
 	store_writer_stop(s);
-	gate_destroy(&g);
 	tracker_destroy(&t);
 	store_close(s);
 }
@@ -409,8 +421,6 @@ check_failing_one_statement_write_leaves_its_batch_whole(const char *path)
 {
 	struct store *s = open_store(path, 0);
 	struct tracker t;
-	struct gate g;
-	uint64_t before;
 	size_t i;
 
 	start_writer(s);
@@ -418,13 +428,7 @@ check_failing_one_statement_write_leaves_its_batch_whole(const char *path)
 	snprintf(t.writes[2].arg.id, sizeof t.writes[2].arg.id, "w-0"); /* a conflict */
 	for (i = 0; i < 4; i++)
 		t.writes[i].w.is_one_statement = true;
-	gate_hold(s, &g);
-	before = batches_now(s);
-	tracker_submit_all(s, &t);
-	gate_open(&g);
-	tracker_wait(&t);
-	tracker_assert_once_in_order(&t);
-	assert_int_equal(batches_now(s), before + 1);
+	tracker_run_as_one_batch(s, &t);
 
 	assert_int_equal(t.writes[0].st, ST_OK);
 	assert_int_equal(t.writes[1].st, ST_OK);
@@ -435,7 +439,6 @@ check_failing_one_statement_write_leaves_its_batch_whole(const char *path)
 	assert_true(has_client(s, "w-3"));
 	assert_int_equal(client_count(s), 3);
 	store_writer_stop(s);
-	gate_destroy(&g);
 	tracker_destroy(&t);
 	store_close(s);
 }
@@ -467,26 +470,17 @@ test_done_runs_once_per_write_in_order_after_commit(void **state)
 	struct tmpdb *f = *state;
 	struct store *s = open_store(f->path, 0);
 	struct tracker t;
-	struct gate g;
-	uint64_t before;
 	size_t i;
 
 	start_writer(s);
 	tracker_init(&t, 20, "d", f->path);
-	gate_hold(s, &g);
-	before = batches_now(s);
-	tracker_submit_all(s, &t);
-	gate_open(&g);
-	tracker_wait(&t);
-	tracker_assert_once_in_order(&t);
-	assert_int_equal(batches_now(s), before + 1);
+	tracker_run_as_one_batch(s, &t);
 	for (i = 0; i < t.n; i++) {
 		assert_int_equal(t.writes[i].st, ST_OK);
 		/* Another connection saw the row from inside done: committed. */
 		assert_true(t.writes[i].was_visible);
 	}
 	store_writer_stop(s);
-	gate_destroy(&g);
 	tracker_destroy(&t);
 	store_close(s);
 }
