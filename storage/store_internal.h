@@ -225,13 +225,16 @@ struct store {
 	 * Pipelined sync (synchronous=FULL on a file): the writer commits with
 	 * synchronous=NORMAL and hands each batch to the syncer thread, which
 	 * fdatasyncs the WAL once for every batch committed so far and only then
-	 * runs their dones. The writer meanwhile runs the next batch.
+	 * runs their dones. Meanwhile the writer lets the queue grow, and commits
+	 * it as one batch when the syncer is done (writer.c, writer_may_take).
 	 */
 	bool is_sync_pipelined;
 	pthread_cond_t sync_cond;                  /* sync queue not empty, or syncer_stop */
 	struct store_write *sync_head, *sync_tail; /* committed (or failed), awaiting sync */
 	pthread_t syncer_tid;
 	bool syncer_stop;
+	bool syncer_busy;           /* from taking a list to the end of its dones */
+	size_t write_queued;        /* writes in write_head..write_tail */
 	int wal_fd;                 /* the -wal file, opened by the syncer; -1 until then */
 	bool is_writer_conn_normal; /* the writer's connection runs synchronous=NORMAL */
 	bool writer_busy;           /* a batch is running (between take and its hand-off) */

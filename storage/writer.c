@@ -27,6 +27,17 @@
  *   that is store.memory_lock, so no other thread's statement lands inside
  *   the batch. It lets go before the done callbacks run.
  *
+ * - Pipelined sync (synchronous=FULL on a file): while the syncer syncs
+ *   and runs dones, or has a committed batch still to take, the writer
+ *   takes nothing unless a full batch (STORE_WRITE_BATCH_MAX) is queued.
+ *   What queues meanwhile becomes one batch when the syncer is done, and
+ *   the next sync covers it, which is the sync it would have waited for
+ *   anyway. Committed as it came, the same writes made several small
+ *   batches per sync, and every commit writes each B-tree page it changed
+ *   to the WAL again: for tokens, the right edges of the table and its four
+ *   indexes. Measured on client_credentials (wrk, 32 connections): 43 to
+ *   37 us of CPU per token and 7 % more tokens a second.
+ *
  * To change batching: STORE_WRITE_BATCH_MAX below; no timer is involved.
  */
 #include <assert.h>
@@ -63,7 +74,19 @@ queue_take(struct store *s, size_t max)
 	if (s->write_head == NULL)
 		s->write_tail = NULL;
 	last->next = NULL;
+	s->write_queued -= n;
 	return batch;
+}
+
+/* Caller holds s->write_lock. Whether the writer takes a batch now (see the top). */
+static bool
+writer_may_take(const struct store *s)
+{
+	if (s->write_head == NULL || s->writer_paused)
+		return false;
+	if (!s->is_sync_pipelined || s->write_queued >= STORE_WRITE_BATCH_MAX)
+		return true;
+	return !s->syncer_busy && s->sync_head == NULL;
 }
 
 /*
@@ -291,6 +314,7 @@ syncer_main(void *arg)
 			pthread_cond_wait(&s->sync_cond, &s->write_lock);
 		list = s->sync_head;
 		s->sync_head = s->sync_tail = NULL;
+		s->syncer_busy = list != NULL;
 		pthread_mutex_unlock(&s->write_lock);
 		if (list == NULL)
 			break; /* stop asked and nothing left */
@@ -317,6 +341,10 @@ syncer_main(void *arg)
 			pthread_mutex_unlock(&s->write_lock);
 		}
 		report_done(list);
+		pthread_mutex_lock(&s->write_lock);
+		s->syncer_busy = false;
+		pthread_cond_broadcast(&s->write_cond); /* the writer may take what queued */
+		pthread_mutex_unlock(&s->write_lock);
 	}
 	return NULL;
 }
@@ -329,7 +357,7 @@ writer_main(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&s->write_lock);
-		while ((s->write_head == NULL || s->writer_paused) && !s->writer_stop)
+		while (!writer_may_take(s) && !s->writer_stop)
 			pthread_cond_wait(&s->write_cond, &s->write_lock);
 		if (s->write_head == NULL) {
 			/* Stop asked and nothing left: from now on submit runs inline. */
@@ -432,7 +460,7 @@ store_writer_stop(struct store *s)
 		s->is_sync_pipelined = false;
 		s->is_writer_conn_normal = false;
 	}
-	assert(s->write_head == NULL && !s->writer_accepting);
+	assert(s->write_head == NULL && s->write_queued == 0 && !s->writer_accepting);
 	s->writer_started = false;
 	s->writer_stop = false;
 	pthread_mutex_unlock(&s->write_lock);
@@ -523,6 +551,7 @@ store_write_submit(struct store *s, struct store_write *w)
 		else
 			s->write_head = w;
 		s->write_tail = w;
+		s->write_queued++;
 		pthread_cond_signal(&s->write_cond);
 		is_queued = true;
 	}

@@ -3,9 +3,10 @@
  * store_tx_* helpers, against ":memory:" and against a file with
  * synchronous=FULL in a fresh mkdtemp directory under /tmp.
  *
- * Batches are made deterministic without sleeps by a gate: a first write
- * whose done blocks the writer thread until the test opens it, so every
- * write submitted meanwhile waits in the queue and forms the next batch.
+ * Batches are made deterministic without sleeps by a gate: the writer is
+ * paused (store_writer_pause) until the test opens it, so every write
+ * submitted meanwhile waits in the queue and forms the next batch. With
+ * synchronous=FULL a done that blocks holds the syncer instead.
  * It includes store_internal.h for the nesting helpers and to watch the
  * writer's stop flag. Code that runs on the writer thread (fn, done) does
  * not use cmocka's asserts, which must run on the test's thread: it
@@ -1067,6 +1068,143 @@ test_full_sync_acknowledges_from_the_syncer_after_an_fdatasync(void **state)
 	store_close(s);
 }
 
+/*
+ * A done that blocks the syncer thread until the test releases it: while it
+ * waits, the syncer is busy (between taking a list and the end of its dones).
+ */
+struct syncer_hold {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool is_entered, is_released;
+	enum status st;
+};
+
+static void
+syncer_hold_done(void *cls, enum status st, const struct err *err)
+{
+	struct syncer_hold *h = cls;
+
+	(void)err;
+	pthread_mutex_lock(&h->lock);
+	h->st = st;
+	h->is_entered = true;
+	pthread_cond_broadcast(&h->cond);
+	while (!h->is_released)
+		pthread_cond_wait(&h->cond, &h->lock);
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* Submits a write whose done holds the syncer; returns once it does. */
+static void
+syncer_hold(struct store *s, struct syncer_hold *h, struct insert_arg *a, struct store_write *w)
+{
+	*h = (struct syncer_hold){.st = ST_INVALID};
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_cond_init(&h->cond, NULL);
+	*w = (struct store_write){
+	        .fn = insert_client_fn, .arg = a, .done = syncer_hold_done, .done_cls = h};
+	store_write_submit(s, w);
+	pthread_mutex_lock(&h->lock);
+	while (!h->is_entered)
+		pthread_cond_wait(&h->cond, &h->lock);
+	pthread_mutex_unlock(&h->lock);
+}
+
+static void
+syncer_release(struct syncer_hold *h)
+{
+	pthread_mutex_lock(&h->lock);
+	h->is_released = true;
+	pthread_cond_broadcast(&h->cond);
+	pthread_mutex_unlock(&h->lock);
+}
+
+static size_t
+queued_now(struct store *s)
+{
+	size_t n;
+
+	pthread_mutex_lock(&s->write_lock);
+	n = s->write_queued;
+	pthread_mutex_unlock(&s->write_lock);
+	return n;
+}
+
+/*
+ * While the syncer is busy the writer takes nothing: the writes queue, and
+ * become one batch once the syncer is done. The 50 ms pause gives a writer
+ * that took them at once (several small commits per sync) the time to
+ * show it; nothing is asserted about how long anything took.
+ */
+static void
+test_full_sync_writes_queue_while_the_syncer_is_busy_then_commit_as_one(void **state)
+{
+	struct tmpdb *f = *state;
+	struct store *s = open_store(f->path, 0);
+	struct insert_arg held = {.id = "held"};
+	struct syncer_hold h;
+	struct store_write w;
+	struct tracker t;
+	uint64_t before;
+	size_t i;
+
+	start_writer(s);
+	assert_true(s->is_sync_pipelined);
+	syncer_hold(s, &h, &held, &w);
+	before = batches_now(s);
+	tracker_init(&t, 5, "q", NULL);
+	tracker_submit_all(s, &t);
+	usleep(50 * 1000);
+	assert_int_equal(batches_now(s), before);
+	assert_int_equal(queued_now(s), 5);
+
+	syncer_release(&h);
+	tracker_wait(&t);
+	tracker_assert_once_in_order(&t);
+	assert_int_equal(batches_now(s), before + 1);
+	for (i = 0; i < t.n; i++)
+		assert_int_equal(t.writes[i].st, ST_OK);
+	assert_int_equal(h.st, ST_OK);
+	assert_int_equal(client_count(s), 6);
+	store_writer_stop(s);
+	tracker_destroy(&t);
+	store_close(s);
+}
+
+/* A full batch queued while the syncer is busy is taken at once; the rest waits. */
+static void
+test_full_sync_a_full_batch_does_not_wait_for_the_syncer(void **state)
+{
+	struct tmpdb *f = *state;
+	struct store *s = open_store(f->path, 0);
+	struct insert_arg held = {.id = "held"};
+	struct syncer_hold h;
+	struct store_write w;
+	struct tracker t;
+	uint64_t before;
+	int tries;
+
+	start_writer(s);
+	syncer_hold(s, &h, &held, &w);
+	before = batches_now(s);
+	tracker_init(&t, BATCH_MAX + 3, "full", NULL);
+	tracker_submit_all(s, &t);
+	/* Bounded wait (30 s): the writer commits the first 512 with the syncer held. */
+	for (tries = 0; tries < 3000 && batches_now(s) == before; tries++)
+		usleep(10 * 1000);
+	assert_int_equal(batches_now(s), before + 1);
+	assert_int_equal(queued_now(s), 3);
+
+	syncer_release(&h);
+	tracker_wait(&t);
+	tracker_assert_once_in_order(&t);
+	assert_int_equal(batches_now(s), before + 2); /* 512, then 3 */
+	assert_int_equal(client_count(s), BATCH_MAX + 4);
+	store_writer_stop(s);
+	tracker_destroy(&t);
+	store_close(s);
+}
+
 int
 main(void)
 {
@@ -1111,6 +1249,12 @@ main(void)
 	                                        tmpdb_setup, tmpdb_teardown),
 	        cmocka_unit_test_setup_teardown(
 	                test_full_sync_acknowledges_from_the_syncer_after_an_fdatasync, tmpdb_setup,
+	                tmpdb_teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_full_sync_writes_queue_while_the_syncer_is_busy_then_commit_as_one,
+	                tmpdb_setup, tmpdb_teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_full_sync_a_full_batch_does_not_wait_for_the_syncer, tmpdb_setup,
 	                tmpdb_teardown),
 	};
 
