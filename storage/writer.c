@@ -552,7 +552,9 @@ store_write_submit(struct store *s, struct store_write *w)
 			s->write_head = w;
 		s->write_tail = w;
 		s->write_queued++;
-		pthread_cond_signal(&s->write_cond);
+		/* A writer held back by the syncer would only wake to wait again. */
+		if (writer_may_take(s))
+			pthread_cond_signal(&s->write_cond);
 		is_queued = true;
 	}
 	pthread_mutex_unlock(&s->write_lock);
