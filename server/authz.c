@@ -479,7 +479,7 @@ front_access_token(const struct app *app, struct request *req, const struct auth
 	st = random_uuid7(clock_now_ms(&app->clock), grant_id, &req->err);
 	if (st == ST_OK)
 		st = tokens_new(app, req->arena, p->now, arena_strdup(req->arena, grant_id),
-		                az->client.row.id, &p->tokens, &req->err);
+		                az->client.row.id, false, &p->tokens, &req->err);
 	if (st != ST_OK)
 		return st;
 	what = (struct store_code){

@@ -476,8 +476,8 @@ code_grant(const struct app *app, struct request *req, struct response *res, str
 	g->may_refresh = clients_doc_has_word(g->client_doc, "grant_types", "refresh_token");
 	st = random_uuid7(clock_now_ms(&app->clock), g->grant_id, &req->err);
 	if (st == ST_OK)
-		st = tokens_new(app, req->arena, g->now, g->grant_id, g->client_id, &g->issue,
-		                &req->err);
+		st = tokens_new(app, req->arena, g->now, g->grant_id, g->client_id, g->may_refresh,
+		                &g->issue, &req->err);
 	if (st == ST_OK)
 		st = c_nonce_prepare(app, req, g);
 	if (st != ST_OK)
@@ -500,7 +500,7 @@ refresh_grant(const struct app *app, struct request *req, struct response *res,
 		return st;
 	g->scope = request_form(req, "scope");
 	g->grace_secs = app->cfg->oauth2_refresh_grace_secs;
-	st = tokens_new(app, req->arena, g->now, NULL, g->client_id, &g->issue, &req->err);
+	st = tokens_new(app, req->arena, g->now, NULL, g->client_id, true, &g->issue, &req->err);
 	if (st == ST_OK)
 		st = c_nonce_prepare(app, req, g);
 	if (st != ST_OK)
@@ -522,7 +522,8 @@ device_grant(const struct app *app, struct request *req, struct response *res,
 	secrets_token_hash(app->cfg, code, g->code_hash);
 	g->may_refresh = clients_doc_has_word(g->client_doc, "grant_types", "refresh_token");
 	g->now_ms = clock_now_ms(&app->clock);
-	st = tokens_new(app, req->arena, g->now, NULL, g->client_id, &g->issue, &req->err);
+	st = tokens_new(app, req->arena, g->now, NULL, g->client_id, g->may_refresh, &g->issue,
+	                &req->err);
 	if (st != ST_OK)
 		return st;
 	return request_write(app, req, res, device_apply, g, g);
@@ -550,7 +551,7 @@ cc_grant(const struct app *app, struct request *req, struct response *res, struc
 		st = random_uuid7(clock_now_ms(&app->clock), grant_id, &req->err);
 	if (st == ST_OK)
 		st = tokens_new(app, req->arena, g->now, arena_strdup(req->arena, grant_id),
-		                g->client_id, &g->issue, &req->err);
+		                g->client_id, false, &g->issue, &req->err);
 	if (st != ST_OK)
 		return st;
 	tokens_for_client(&g->issue, joined);

@@ -99,10 +99,10 @@ tokens_random_ordered(const struct app *app, const char *prefix, struct arena *a
 
 enum status
 tokens_new(const struct app *app, struct arena *arena, int64_t now, const char *grant_id,
-           const char *client_id, struct tokens_issue *t, struct err *err)
+           const char *client_id, bool with_refresh, struct tokens_issue *t, struct err *err)
 {
 	const struct config *cfg = app->cfg;
-	char *at, *rt;
+	char *at, *rt = NULL;
 	enum status st;
 
 	memset(t, 0, sizeof *t);
@@ -110,7 +110,7 @@ tokens_new(const struct app *app, struct arena *arena, int64_t now, const char *
 	        app,
 	        cfg->oauth2_access_token_format == CONFIG_TOKEN_JWT ? "" : TOKENS_ACCESS_PREFIX,
 	        arena, &at, err);
-	if (st == ST_OK)
+	if (st == ST_OK && with_refresh)
 		st = tokens_random_ordered(app, TOKENS_REFRESH_PREFIX, arena, &rt, err);
 	if (st != ST_OK)
 		return st;
@@ -124,7 +124,8 @@ tokens_new(const struct app *app, struct arena *arena, int64_t now, const char *
 		tokens_hash(app, at, t->access_hash);
 	}
 	t->refresh_token = rt;
-	tokens_hash(app, rt, t->refresh_hash);
+	if (rt != NULL)
+		tokens_hash(app, rt, t->refresh_hash);
 	for (int i = 0; i < 2; i++) {
 		t->rows[i].grant_id = grant_id;
 		t->rows[i].client_id = client_id;
@@ -163,7 +164,7 @@ tokens_from_code(struct tokens_issue *t, const struct store_code *code, bool may
 		r->claims = code->claims;
 		r->session = code->session;
 	}
-	t->count = offline && may_refresh ? 2 : 1;
+	t->count = offline && may_refresh && t->refresh_token != NULL ? 2 : 1;
 }
 
 void

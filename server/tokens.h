@@ -38,12 +38,14 @@ struct tokens_issue {
 
 /*
  * New random tokens of grant_id for client_id at now, with lifetimes from
- * the configuration; count is 1 until tokens_from_code or
- * tokens_for_client says more. Strings in the arena.
+ * the configuration: an access token, and a refresh token when
+ * with_refresh (the grant may issue one; refresh_token stays NULL
+ * otherwise). count is 1 until tokens_from_code or tokens_for_client says
+ * more. Strings in the arena.
  */
 enum status tokens_new(const struct app *app, struct arena *arena, int64_t now,
-                       const char *grant_id, const char *client_id, struct tokens_issue *t,
-                       struct err *err);
+                       const char *grant_id, const char *client_id, bool with_refresh,
+                       struct tokens_issue *t, struct err *err);
 
 /*
  * What a code grants (OIDC Core §3.1.3.3): its user, session, scope, auth

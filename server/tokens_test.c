@@ -170,13 +170,33 @@ test_tokens_new_keys_rows_by_tokens_hash(void **state)
 	unsigned char key[STORE_HASH_LEN];
 	struct err err;
 
-	assert_int_equal(tokens_new(&f->app, f->arena, 1800000000, "g1", "c1", &t, &err), ST_OK);
+	assert_int_equal(tokens_new(&f->app, f->arena, 1800000000, "g1", "c1", true, &t, &err),
+	                 ST_OK);
 	assert_int_equal(strlen(t.access_token), 9 + 51);
 	tokens_hash(&f->app, t.access_token, key);
 	assert_memory_equal(t.rows[0].token_hash, key, STORE_HASH_LEN);
 	assert_int_equal(strlen(t.refresh_token), 9 + 51);
 	tokens_hash(&f->app, t.refresh_token, key);
 	assert_memory_equal(t.rows[1].token_hash, key, STORE_HASH_LEN);
+}
+
+/* A grant that cannot issue a refresh token makes none, and never counts one. */
+static void
+test_tokens_new_without_refresh_makes_no_refresh_token(void **state)
+{
+	struct fixture *f = *state;
+	struct store_code code = {.scope = "openid offline_access"};
+	struct tokens_issue t;
+	struct err err;
+
+	assert_int_equal(tokens_new(&f->app, f->arena, 1800000000, "g1", "c1", false, &t, &err),
+	                 ST_OK);
+	assert_non_null(t.access_token);
+	assert_null(t.refresh_token);
+	tokens_for_client(&t, "api.read");
+	assert_int_equal(t.count, 1);
+	tokens_from_code(&t, &code, true);
+	assert_int_equal(t.count, 1);
 }
 
 int
@@ -190,6 +210,8 @@ main(void)
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(
 	                test_tokens_made_before_ordering_keep_their_full_hash, setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_tokens_new_without_refresh_makes_no_refresh_token, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_tokens_new_keys_rows_by_tokens_hash, setup,
 	                                        teardown),
 	};
