@@ -36,6 +36,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -54,7 +55,7 @@ _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "the shared counter needs lock-free 
 enum status
 store_gen_open(struct store *s, struct err *err)
 {
-	char path[4200], ebuf[128];
+	char path[PATH_MAX], ebuf[128];
 	struct stat db_st, st;
 	void *map;
 	int fd;
@@ -80,7 +81,6 @@ store_gen_open(struct store *s, struct err *err)
 		goto fail;
 	close(fd);
 	s->gen_map = map;
-	s->clients_gen = map;
 	return ST_OK;
 fail:
 	ERR_SET(err, ST_IO, "%s: %s", path, strerror_r(errno, ebuf, sizeof ebuf));
@@ -94,21 +94,27 @@ store_gen_close(struct store *s)
 	if (s->gen_map != NULL)
 		munmap(s->gen_map, GEN_FILE_BYTES);
 	s->gen_map = NULL;
-	s->clients_gen = NULL;
+}
+
+/* The counter: the first 8 bytes of the mapping. */
+static _Atomic uint64_t *
+gen_counter(const struct store *s)
+{
+	return s->gen_map;
 }
 
 bool
 store_gen_read(const struct store *s, uint64_t *out)
 {
-	if (s->clients_gen == NULL)
+	if (s->gen_map == NULL)
 		return false;
-	*out = atomic_load_explicit(s->clients_gen, memory_order_acquire);
+	*out = atomic_load_explicit(gen_counter(s), memory_order_acquire);
 	return true;
 }
 
 void
 store_gen_bump(struct store *s)
 {
-	if (s->clients_gen != NULL)
-		atomic_fetch_add_explicit(s->clients_gen, 1, memory_order_acq_rel);
+	if (s->gen_map != NULL)
+		atomic_fetch_add_explicit(gen_counter(s), 1, memory_order_acq_rel);
 }

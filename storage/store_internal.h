@@ -251,10 +251,9 @@ struct store {
 	_Atomic uint64_t anchor_commits; /* wal_commits when the anchor was last taken */
 	_Atomic int64_t anchor_at_ms;    /* coarse monotonic ms of that; 0: never */
 
-	/* The clients generation (gen.c): SQLite files opened
-	 * read-write; NULL otherwise. */
+	/* The clients generation's shared mapping (gen.c): SQLite files
+	 * opened read-write; NULL otherwise. */
 	void *gen_map;
-	_Atomic uint64_t *clients_gen;
 };
 
 /*

@@ -26,7 +26,6 @@
  * - The writer holds its connection from BEGIN to COMMIT; for ":memory:"
  *   that is store.memory_lock, so no other thread's statement lands inside
  *   the batch. It lets go before the done callbacks run.
- *
  * - Pipelined sync (synchronous=FULL on a file): while the syncer syncs
  *   and runs dones, or has a committed batch still to take, the writer
  *   takes nothing unless a full batch (STORE_WRITE_BATCH_MAX) is queued.
